@@ -1,0 +1,1 @@
+//! Office configuration (DESIGN §7): TOML in, validated domain values out.

@@ -1,0 +1,104 @@
+//! Offices, procedures and desks as validated values. Building them from configuration
+//! (with every problem reported) is `config`'s job; here they are already consistent.
+
+use std::collections::BTreeSet;
+
+use chrono::{Duration, NaiveDate};
+use chrono_tz::Tz;
+
+use super::hours::{DateException, OpeningRule};
+use super::ids::{DeskId, HolidayCalendarId, OfficeId, ServiceId};
+
+/// A procedure as one office offers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    pub id: ServiceId,
+    pub name: String,
+    pub duration_minutes: u32,
+    /// Idle time after each appointment (cleaning, paperwork) that still blocks the desk.
+    pub buffer_minutes: u32,
+    /// Distance between candidate starts; defaults to the duration.
+    pub step_minutes: u32,
+    pub min_notice_minutes: u32,
+    pub max_advance_days: u32,
+    pub max_active_per_citizen: u32,
+}
+
+impl Service {
+    /// A service with the DESIGN §3 defaults for everything but its duration.
+    pub fn new(id: impl Into<ServiceId>, name: impl Into<String>, duration_minutes: u32) -> Self {
+        Service {
+            id: id.into(),
+            name: name.into(),
+            duration_minutes,
+            buffer_minutes: 0,
+            step_minutes: duration_minutes,
+            min_notice_minutes: 0,
+            max_advance_days: 60,
+            max_active_per_citizen: 1,
+        }
+    }
+
+    /// What the citizen sees: `end = start + duration`.
+    pub fn duration(&self) -> Duration {
+        Duration::minutes(i64::from(self.duration_minutes))
+    }
+
+    /// How long the desk is taken: duration plus buffer.
+    pub fn occupancy(&self) -> Duration {
+        Duration::minutes(i64::from(self.duration_minutes) + i64::from(self.buffer_minutes))
+    }
+
+    pub fn step(&self) -> Duration {
+        Duration::minutes(i64::from(self.step_minutes))
+    }
+}
+
+/// A desk (counter, "puesto") that serves some of the office's procedures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Desk {
+    pub id: DeskId,
+    pub services: BTreeSet<ServiceId>,
+    /// Own opening rules; when `None` the desk keeps the office's hours.
+    pub hours: Option<Vec<OpeningRule>>,
+}
+
+impl Desk {
+    pub fn serves(&self, service: &ServiceId) -> bool {
+        self.services.contains(service)
+    }
+}
+
+/// An office with its calendar, procedures and desks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Office {
+    pub id: OfficeId,
+    pub name: String,
+    pub timezone: Tz,
+    pub address: String,
+    /// The holiday calendars named in the configuration, kept for display and re-export.
+    pub holiday_calendars: Vec<HolidayCalendarId>,
+    /// Dates from those calendars, already resolved: the office is closed on them unless a
+    /// date exception says otherwise.
+    pub holidays: BTreeSet<NaiveDate>,
+    /// Office-specific closed dates.
+    pub closed_dates: BTreeSet<NaiveDate>,
+    pub hours: Vec<OpeningRule>,
+    pub exceptions: Vec<DateException>,
+    pub services: Vec<Service>,
+    pub desks: Vec<Desk>,
+}
+
+impl Office {
+    pub fn service(&self, id: &ServiceId) -> Option<&Service> {
+        self.services.iter().find(|s| &s.id == id)
+    }
+
+    pub fn desk(&self, id: &DeskId) -> Option<&Desk> {
+        self.desks.iter().find(|d| &d.id == id)
+    }
+
+    pub fn exception_on(&self, date: NaiveDate) -> Option<&DateException> {
+        self.exceptions.iter().find(|e| e.date == date)
+    }
+}

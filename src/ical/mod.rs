@@ -1,0 +1,1 @@
+//! iCalendar: holiday import from `.ics` files (and, later, appointment export).

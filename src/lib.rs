@@ -1,0 +1,11 @@
+//! cita: an appointment-booking engine for public offices ("cita previa").
+//!
+//! Data flows one way: HTTP/CLI -> booking -> (allocator, store). `domain`, `calendar` and
+//! `allocator` are pure: no I/O, no async runtime, no database.
+
+pub mod allocator;
+pub mod calendar;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod ical;

@@ -1,0 +1,3 @@
+//! The `cita` command line.
+
+fn main() {}
