@@ -1,12 +1,27 @@
 //! Office calendars: which local hours a desk is open on a date, and the UTC instants those
-//! hours are on that date (DST-correct, DESIGN §3).
+//! hours are on that date (DST-correct, DESIGN §3). Pure: no I/O, no clock.
 //!
-//! CONTRACT (implemented in rules.rs / zone.rs):
-//! - `desk_local_hours(office, desk, date)`: merged, sorted local intervals in wall time.
-//! - `desk_open_intervals(office, desk, date)`: the same as UTC instants.
-//! - `local_to_utc(tz, date, time)`: gap -> shifted forward by the gap; overlap -> earlier.
+//! CONTRACT:
+//! - `office_local_hours(office, date)`: the office's merged, sorted local intervals.
+//! - `desk_local_hours(office, desk, date)`: merged, sorted local intervals in wall time
+//!   (own rules or the office's, always within the office's closures and exceptions).
+//! - `desk_open_intervals(office, desk, date)`: the same as UTC instants, sorted, disjoint.
+//! - `local_to_utc(tz, date, time)`: gap -> shifted forward by the gap; overlap -> earlier;
+//!   24:00 -> next date's 00:00.
 //! - `local_date(tz, instant)`: the local calendar date of an instant.
+//!
+//! Precedence of closures, exceptions and seasons is documented in [`rules`]; the DST
+//! conversion in [`zone`].
 
 pub mod interval;
+pub mod rules;
+pub mod zone;
+
+#[cfg(test)]
+mod dst_tests;
+#[cfg(test)]
+mod test_support;
 
 pub use interval::Interval;
+pub use rules::{desk_local_hours, office_local_hours};
+pub use zone::{desk_open_intervals, local_date, local_to_utc};
