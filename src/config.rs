@@ -1,1 +1,0 @@
-//! Office configuration (DESIGN §7): TOML in, validated domain values out.

@@ -1,0 +1,465 @@
+//! Holiday import from `.ics` files (DESIGN §3 "Closures", §7 `ics = "…"`).
+//!
+//! Contract: [`holiday_dates_from_ics`] turns an iCalendar file into the set of dates it
+//! marks as holidays, or refuses the whole file. Every `VEVENT` must be an all-day event
+//! (`DTSTART;VALUE=DATE:20270101`); `DTEND` is exclusive (RFC 5545 §3.6.1), so an event
+//! from `20270101` to `20270103` closes the 1st and the 2nd; without `DTEND` (or with a
+//! whole-day `DURATION`) it is one day. Events marked `STATUS:CANCELLED` are not holidays
+//! and are skipped.
+//!
+//! Anything that cannot be read as a plain list of dates is an error naming the event's
+//! `SUMMARY` — recurring events (`RRULE`, `RDATE`), timed events, unreadable dates, and
+//! absurd ranges (more than [`MAX_EVENT_DAYS`]) — because silently dropping one event
+//! would open an office on a holiday. Pure: no I/O, never panics.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use icalendar::parser::{Component, Property, read_components, unfold};
+
+/// The longest single event accepted, in days. A year (plus a leap day) covers any real
+/// holiday period; anything longer is almost certainly a wrong `DTEND`.
+pub const MAX_EVENT_DAYS: i64 = 366;
+
+/// Real calendars nest three levels (VCALENDAR > VEVENT > VALARM). The parser recurses per
+/// level, so a hostile file nesting thousands deep would overflow the stack: refuse it first.
+const MAX_NESTING: usize = 32;
+
+/// Why an `.ics` file was refused as a source of holidays.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IcsHolidayError {
+    /// The text is not well-formed iCalendar.
+    #[error("not a valid iCalendar file ({0})")]
+    Syntax(String),
+    /// Well-formed components, but no `VCALENDAR` among them.
+    #[error("not an iCalendar file: it has no BEGIN:VCALENDAR")]
+    NotACalendar,
+    /// One event cannot be read as a list of holiday dates.
+    #[error("event {summary:?}: {problem}")]
+    Event {
+        /// The event's `SUMMARY` (or `UID` when it has none), so the administrator can
+        /// find it in the file.
+        summary: String,
+        problem: IcsEventProblem,
+    },
+}
+
+/// What is wrong with one `VEVENT`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IcsEventProblem {
+    #[error("it has no DTSTART")]
+    MissingStart,
+    #[error(
+        "it repeats ({0}); list each holiday as its own all-day event so every closed date is explicit"
+    )]
+    Recurring(String),
+    #[error(
+        "{property} {value:?} is not an all-day date; holidays must be whole days (VALUE=DATE:YYYYMMDD)"
+    )]
+    Timed { property: String, value: String },
+    #[error("{property} {value:?} is not a date (YYYYMMDD)")]
+    BadDate { property: String, value: String },
+    #[error("DURATION {0:?} is not a whole number of days or weeks (P1D, P2W)")]
+    BadDuration(String),
+    #[error("it ends ({end}) before it starts ({start})")]
+    EndBeforeStart { start: NaiveDate, end: NaiveDate },
+    #[error("it spans {days} days, more than the {MAX_EVENT_DAYS} accepted in one event")]
+    TooLong { days: i64 },
+}
+
+/// Reads every holiday date from an iCalendar file.
+///
+/// Accepts CRLF or LF line endings and folded lines. Several `VCALENDAR`s and overlapping
+/// events are fine; the result is the union of their dates.
+pub fn holiday_dates_from_ics(text: &str) -> Result<BTreeSet<NaiveDate>, IcsHolidayError> {
+    let unfolded = unfold(text);
+    if nesting_depth(&unfolded) > MAX_NESTING {
+        return Err(IcsHolidayError::Syntax(format!(
+            "components are nested more than {MAX_NESTING} levels deep"
+        )));
+    }
+    let roots = read_components(&unfolded).map_err(|e| IcsHolidayError::Syntax(one_line(&e)))?;
+    if !roots
+        .iter()
+        .any(|c| c.name.as_str().eq_ignore_ascii_case("VCALENDAR"))
+    {
+        return Err(IcsHolidayError::NotACalendar);
+    }
+    let mut dates = BTreeSet::new();
+    let mut events = Vec::new();
+    for root in &roots {
+        collect_events(root, &mut events);
+    }
+    for event in events {
+        event_dates(event, &mut dates).map_err(|problem| IcsHolidayError::Event {
+            summary: event_label(event),
+            problem,
+        })?;
+    }
+    Ok(dates)
+}
+
+/// The deepest `BEGIN:` nesting, counted line by line without parsing.
+fn nesting_depth(text: &str) -> usize {
+    let mut depth = 0usize;
+    let mut deepest = 0;
+    for line in text.lines() {
+        let line = line.trim_start();
+        let starts = |prefix: &str| {
+            line.get(..prefix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+        };
+        if starts("BEGIN:") {
+            depth += 1;
+            deepest = deepest.max(depth);
+        } else if starts("END:") {
+            depth = depth.saturating_sub(1);
+        }
+    }
+    deepest
+}
+
+fn collect_events<'c, 'a>(component: &'c Component<'a>, out: &mut Vec<&'c Component<'a>>) {
+    if component.name.as_str().eq_ignore_ascii_case("VEVENT") {
+        out.push(component);
+        return;
+    }
+    for child in &component.components {
+        collect_events(child, out);
+    }
+}
+
+fn prop<'c>(event: &'c Component<'_>, name: &str) -> Option<&'c Property<'c>> {
+    event
+        .properties
+        .iter()
+        .find(|p| p.name.as_str().eq_ignore_ascii_case(name))
+}
+
+fn event_label(event: &Component<'_>) -> String {
+    if let Some(summary) = prop(event, "SUMMARY") {
+        let text = summary.val.clone().unescape_text();
+        if !text.as_str().trim().is_empty() {
+            return text.as_str().trim().to_owned();
+        }
+    }
+    match prop(event, "UID") {
+        Some(uid) => format!("(no SUMMARY, UID {})", uid.val.as_str()),
+        None => "(no SUMMARY)".to_owned(),
+    }
+}
+
+/// Adds the dates of one event, or says why it cannot be read as holidays.
+fn event_dates(
+    event: &Component<'_>,
+    dates: &mut BTreeSet<NaiveDate>,
+) -> Result<(), IcsEventProblem> {
+    if prop(event, "STATUS")
+        .is_some_and(|s| s.val.as_str().trim().eq_ignore_ascii_case("CANCELLED"))
+    {
+        return Ok(());
+    }
+    for repeating in ["RRULE", "RDATE", "EXRULE"] {
+        if prop(event, repeating).is_some() {
+            return Err(IcsEventProblem::Recurring(repeating.to_owned()));
+        }
+    }
+    let start = prop(event, "DTSTART").ok_or(IcsEventProblem::MissingStart)?;
+    let start = all_day_date(start)?;
+    let end = if let Some(end) = prop(event, "DTEND") {
+        all_day_date(end)?
+    } else if let Some(duration) = prop(event, "DURATION") {
+        let days = whole_days(duration.val.as_str())
+            .ok_or_else(|| IcsEventProblem::BadDuration(duration.val.as_str().to_owned()))?;
+        start
+            .checked_add_days(chrono::Days::new(days))
+            .ok_or(IcsEventProblem::TooLong {
+                days: i64::try_from(days).unwrap_or(i64::MAX),
+            })?
+    } else {
+        // RFC 5545 §3.6.1: an all-day DTSTART without DTEND lasts one day.
+        start.succ_opt().unwrap_or(start)
+    };
+    if end < start {
+        return Err(IcsEventProblem::EndBeforeStart { start, end });
+    }
+    // Some producers write DTEND = DTSTART for a one-day event; read it as that day rather
+    // than as nothing, since dropping a holiday is the worse mistake.
+    let days = (end - start).num_days().max(1);
+    if days > MAX_EVENT_DAYS {
+        return Err(IcsEventProblem::TooLong { days });
+    }
+    dates.extend(start.iter_days().take(days.unsigned_abs() as usize));
+    Ok(())
+}
+
+/// A `DTSTART`/`DTEND` that must be a whole date (`VALUE=DATE`, or a bare `YYYYMMDD`).
+fn all_day_date(property: &Property<'_>) -> Result<NaiveDate, IcsEventProblem> {
+    let value = property.val.as_str().trim();
+    let name = property.name.as_str().to_ascii_uppercase();
+    let declared = property
+        .params
+        .iter()
+        .find(|p| p.key.as_str().eq_ignore_ascii_case("VALUE"))
+        .and_then(|p| p.val.as_ref())
+        .map(|v| v.as_str().to_ascii_uppercase());
+    let timed = || IcsEventProblem::Timed {
+        property: name.clone(),
+        value: value.to_owned(),
+    };
+    if declared.as_deref().is_some_and(|v| v != "DATE") || value.contains(['T', 't']) {
+        return Err(timed());
+    }
+    parse_basic_date(value).ok_or_else(|| IcsEventProblem::BadDate {
+        property: name.clone(),
+        value: value.to_owned(),
+    })
+}
+
+/// `YYYYMMDD`, exactly eight digits.
+fn parse_basic_date(value: &str) -> Option<NaiveDate> {
+    if value.len() != 8 || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let year = value.get(0..4)?.parse().ok()?;
+    let month = value.get(4..6)?.parse().ok()?;
+    let day = value.get(6..8)?.parse().ok()?;
+    NaiveDate::from_ymd_opt(year, month, day)
+}
+
+/// `P3D`, `+P1W`: a whole number of days. Anything with a time part is refused.
+fn whole_days(value: &str) -> Option<u64> {
+    let value = value.trim();
+    let value = value.strip_prefix('+').unwrap_or(value);
+    let body = value
+        .strip_prefix('P')
+        .or_else(|| value.strip_prefix('p'))?;
+    let (number, factor) = if let Some(n) = body.strip_suffix(['D', 'd']) {
+        (n, 1)
+    } else if let Some(n) = body.strip_suffix(['W', 'w']) {
+        (n, 7)
+    } else {
+        return None;
+    };
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    number.parse::<u64>().ok()?.checked_mul(factor)
+}
+
+/// Parser errors span several lines; a problem report wants one short line.
+fn one_line(text: &str) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = flat.strip_prefix("error: ").unwrap_or(&flat);
+    let mut short: String = flat.chars().take(160).collect();
+    if short.len() < flat.len() {
+        short.push('…');
+    }
+    short
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn calendar(events: &str) -> String {
+        format!("BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//test//EN\n{events}END:VCALENDAR\n")
+    }
+
+    fn event(body: &str) -> String {
+        format!("BEGIN:VEVENT\nUID:x@test\n{body}END:VEVENT\n")
+    }
+
+    #[test]
+    fn single_all_day_event_is_one_date() {
+        let text = calendar(&event(
+            "SUMMARY:Año Nuevo\nDTSTART;VALUE=DATE:20270101\nDTEND;VALUE=DATE:20270102\n",
+        ));
+        assert_eq!(
+            holiday_dates_from_ics(&text).unwrap(),
+            BTreeSet::from([d(2027, 1, 1)])
+        );
+    }
+
+    #[test]
+    fn multi_day_event_expands_with_exclusive_end() {
+        let text = calendar(&event(
+            "SUMMARY:Navidad\nDTSTART;VALUE=DATE:20271224\nDTEND;VALUE=DATE:20280102\n",
+        ));
+        let dates = holiday_dates_from_ics(&text).unwrap();
+        assert_eq!(dates.len(), 9);
+        assert_eq!(dates.first(), Some(&d(2027, 12, 24)));
+        assert_eq!(dates.last(), Some(&d(2028, 1, 1)));
+        assert!(!dates.contains(&d(2028, 1, 2)));
+    }
+
+    #[test]
+    fn missing_dtend_is_one_day_and_duration_counts_days() {
+        let text = calendar(&format!(
+            "{}{}",
+            event("SUMMARY:Reyes\nDTSTART;VALUE=DATE:20270106\n"),
+            event("SUMMARY:Semana\nDTSTART;VALUE=DATE:20270322\nDURATION:P2D\n"),
+        ));
+        assert_eq!(
+            holiday_dates_from_ics(&text).unwrap(),
+            BTreeSet::from([d(2027, 1, 6), d(2027, 3, 22), d(2027, 3, 23)])
+        );
+    }
+
+    #[test]
+    fn end_equal_to_start_still_closes_that_day() {
+        let text = calendar(&event(
+            "SUMMARY:Fiesta\nDTSTART;VALUE=DATE:20270501\nDTEND;VALUE=DATE:20270501\n",
+        ));
+        assert_eq!(
+            holiday_dates_from_ics(&text).unwrap(),
+            BTreeSet::from([d(2027, 5, 1)])
+        );
+    }
+
+    #[test]
+    fn crlf_and_folded_lines_are_read() {
+        let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n\
+                    UID:fold@test\r\nSUMMARY:Fiesta Nacional de Espa\r\n ña con un resumen muy\r\n  largo\r\n\
+                    DTSTART;VALUE=DATE:2027\r\n 1012\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        assert_eq!(
+            holiday_dates_from_ics(text).unwrap(),
+            BTreeSet::from([d(2027, 10, 12)])
+        );
+    }
+
+    #[test]
+    fn recurring_event_is_refused_by_summary() {
+        let text = calendar(&event(
+            "SUMMARY:Año Nuevo\nDTSTART;VALUE=DATE:20270101\nRRULE:FREQ=YEARLY\n",
+        ));
+        let err = holiday_dates_from_ics(&text).unwrap_err();
+        assert!(matches!(
+            &err,
+            IcsHolidayError::Event { summary, problem: IcsEventProblem::Recurring(_) }
+                if summary == "Año Nuevo"
+        ));
+        assert!(err.to_string().contains("Año Nuevo"), "{err}");
+    }
+
+    #[test]
+    fn timed_event_is_refused() {
+        for start in [
+            "DTSTART:20270101T090000Z",
+            "DTSTART;TZID=Europe/Madrid:20270101T090000",
+            "DTSTART;VALUE=DATE-TIME:20270101",
+        ] {
+            let text = calendar(&event(&format!("SUMMARY:Reunión\n{start}\n")));
+            let err = holiday_dates_from_ics(&text).unwrap_err();
+            assert!(
+                matches!(
+                    &err,
+                    IcsHolidayError::Event {
+                        problem: IcsEventProblem::Timed { .. },
+                        ..
+                    }
+                ),
+                "{start}: {err}"
+            );
+        }
+        let text = calendar(&event(
+            "SUMMARY:Mixed\nDTSTART;VALUE=DATE:20270101\nDTEND:20270101T120000\n",
+        ));
+        assert!(holiday_dates_from_ics(&text).is_err());
+    }
+
+    #[test]
+    fn unreadable_dates_and_ranges_are_refused() {
+        let cases = [
+            "SUMMARY:A\nDTSTART;VALUE=DATE:20270230\n",
+            "SUMMARY:B\nDTSTART;VALUE=DATE:2027-01-01\n",
+            "SUMMARY:C\n",
+            "SUMMARY:D\nDTSTART;VALUE=DATE:20270105\nDTEND;VALUE=DATE:20270101\n",
+            "SUMMARY:E\nDTSTART;VALUE=DATE:20270101\nDTEND;VALUE=DATE:20290101\n",
+            "SUMMARY:F\nDTSTART;VALUE=DATE:20270101\nDURATION:PT1H\n",
+            "SUMMARY:G\nDTSTART;VALUE=DATE:20270101\nDURATION:P99999999999999999999D\n",
+        ];
+        for body in cases {
+            let text = calendar(&event(body));
+            assert!(
+                matches!(
+                    holiday_dates_from_ics(&text),
+                    Err(IcsHolidayError::Event { .. })
+                ),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn cancelled_events_are_not_holidays() {
+        let text = calendar(&event(
+            "SUMMARY:Anulado\nSTATUS:CANCELLED\nDTSTART:20270101T090000Z\nRRULE:FREQ=DAILY\n",
+        ));
+        assert_eq!(holiday_dates_from_ics(&text).unwrap(), BTreeSet::new());
+    }
+
+    #[test]
+    fn event_without_summary_is_named_by_uid() {
+        let text = calendar(&event("DTSTART;VALUE=DATE:2027\n"));
+        let err = holiday_dates_from_ics(&text).unwrap_err().to_string();
+        assert!(err.contains("x@test"), "{err}");
+    }
+
+    #[test]
+    fn garbage_is_refused() {
+        for text in [
+            "",
+            "hello world",
+            "BEGIN:VEVENT\nEND:VEVENT\n",
+            "BEGIN:VCALENDAR\nEND:VEVENT\n",
+            "\u{0}\u{1}BEGIN:",
+        ] {
+            assert!(holiday_dates_from_ics(text).is_err(), "{text:?}");
+        }
+        let err = holiday_dates_from_ics("BEGIN:VCALENDAR\nnot a property\nEND:VCALENDAR\n")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains('\n'), "{err}");
+    }
+
+    #[test]
+    fn deeply_nested_components_are_refused_without_overflowing() {
+        let n = 100_000;
+        let text = format!(
+            "BEGIN:VCALENDAR\n{}{}END:VCALENDAR\n",
+            "BEGIN:X\n".repeat(n),
+            "end:X\n".repeat(n)
+        );
+        assert!(matches!(
+            holiday_dates_from_ics(&text),
+            Err(IcsHolidayError::Syntax(_))
+        ));
+        let alarm = "BEGIN:VEVENT\nUID:a\nSUMMARY:A\nDTSTART;VALUE=DATE:20270101\nBEGIN:VALARM\nACTION:DISPLAY\nTRIGGER:-PT1H\nEND:VALARM\nEND:VEVENT\n";
+        assert_eq!(holiday_dates_from_ics(&calendar(alarm)).unwrap().len(), 1);
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_arbitrary_text(text in "\\PC*") {
+            let _ = holiday_dates_from_ics(&text);
+        }
+
+        #[test]
+        fn never_panics_on_mangled_calendars(cut in 0usize..400, insert in "[A-Z:;=\\r\\n 0-9]{0,12}") {
+            let base = calendar(&event("SUMMARY:X\nDTSTART;VALUE=DATE:20270101\nDTEND;VALUE=DATE:20270103\n"));
+            let cut = cut.min(base.len());
+            let mut text = base.clone();
+            if text.is_char_boundary(cut) {
+                text.insert_str(cut, &insert);
+            }
+            let _ = holiday_dates_from_ics(&text);
+            let _ = holiday_dates_from_ics(&base[..cut]);
+        }
+    }
+}

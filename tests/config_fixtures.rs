@@ -1,0 +1,85 @@
+//! The sample configuration and holiday files under `tests/fixtures/` load as expected.
+
+// Tests may unwrap (clippy.toml allows it inside #[test]; this covers the helpers too).
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use cita::config::Config;
+use cita::domain::{HolidayCalendarId, OfficeId};
+use cita::ical::holiday_dates_from_ics;
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+/// The nationwide public holidays of 2027 (Easter Sunday is 28 March).
+fn national_2027() -> BTreeSet<NaiveDate> {
+    BTreeSet::from([
+        d(2027, 1, 1),
+        d(2027, 1, 6),
+        d(2027, 3, 26),
+        d(2027, 5, 1),
+        d(2027, 8, 15),
+        d(2027, 10, 12),
+        d(2027, 11, 1),
+        d(2027, 12, 6),
+        d(2027, 12, 8),
+        d(2027, 12, 25),
+    ])
+}
+
+#[test]
+fn spanish_holiday_fixture_has_the_2027_national_holidays() {
+    let text = std::fs::read_to_string(fixture("es-holidays.ics")).unwrap();
+    assert!(
+        text.contains("\r\n "),
+        "the fixture exercises folded CRLF lines"
+    );
+    assert_eq!(holiday_dates_from_ics(&text).unwrap(), national_2027());
+}
+
+#[test]
+fn sample_offices_load() {
+    let config = Config::load(&fixture("offices.toml")).unwrap();
+    assert_eq!(config.booking.hold_ttl_seconds, 300);
+    assert!(config.limits.is_some());
+
+    let national = config
+        .holiday_calendars
+        .iter()
+        .find(|c| c.id == HolidayCalendarId::new("es-national"))
+        .unwrap();
+    assert_eq!(national.dates, national_2027());
+
+    let ids: Vec<&str> = config.offices.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "madrid-extranjeria",
+            "barcelona-extranjeria",
+            "las-palmas-dni"
+        ]
+    );
+    let madrid = &config.offices[0];
+    assert_eq!(madrid.id, OfficeId::new("madrid-extranjeria"));
+    assert_eq!(madrid.timezone, chrono_tz::Europe::Madrid);
+    assert!(madrid.holidays.is_superset(&national_2027()));
+    assert!(madrid.holidays.contains(&d(2027, 5, 15)));
+    assert_eq!(madrid.hours.len(), 3);
+    assert_eq!(madrid.exceptions.len(), 2);
+    assert_eq!(madrid.desks.len(), 3);
+    assert!(madrid.desks[2].hours.is_some());
+
+    let las_palmas = &config.offices[2];
+    assert_eq!(las_palmas.timezone, chrono_tz::Atlantic::Canary);
+    assert_eq!(las_palmas.services[0].max_advance_days, 90);
+}
