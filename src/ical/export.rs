@@ -1,0 +1,436 @@
+//! iCalendar export: one appointment as an `.ics` file, and office or desk feeds
+//! (DESIGN §9, §6 "Feeds").
+//!
+//! Contract:
+//! - Pure: the caller passes every value, including `DTSTAMP` (no clock is read here) and
+//!   each event's `UID` (`{locator}@{host}`, never invented here), so the same input
+//!   always gives the same bytes.
+//! - Output is RFC 5545: `VERSION:2.0`, `PRODID` (see [`PRODID`]), `CALSCALE:GREGORIAN`,
+//!   `METHOD:PUBLISH`; every instant in UTC (`YYYYMMDDTHHMMSSZ`, truncated to the second),
+//!   never `TZID=`; TEXT values escaped (`\\`, `\;`, `\,`, `\n`); every line ends in CRLF
+//!   and is folded so that no line exceeds 75 octets, splitting only between UTF-8
+//!   characters.
+//! - [`feed_etag`] depends on the content only: two bodies that differ only in `DTSTAMP`
+//!   get the same tag.
+//!
+//! Why not the `icalendar` crate's writer (we still use its parser, in tests): it writes
+//! the current time as `DTSTAMP` and a random `UID` whenever one is missing, hiding a clock
+//! read and invented ids; it leaves `X-WR-CALNAME`/`NAME` unescaped (an office name with a
+//! comma or semicolon corrupts the line); it passes a bare carriage return in TEXT through
+//! as a raw CR, breaking CRLF framing; and its `ttl` writes chrono's `PT3600S` rather than
+//! `PT1H`. The subset we need is small enough to write exactly.
+
+use chrono::{DateTime, Utc};
+
+/// `PRODID` of every calendar cita writes (RFC 5545 §3.7.3: an FPI naming the product and
+/// its language).
+pub const PRODID: &str = "-//cita//cita previa//ES";
+
+/// How often subscribed calendar apps should refetch a feed. An hour keeps reschedules and
+/// cancellations visible the same morning without hammering the server.
+pub const FEED_REFRESH: &str = "PT1H";
+
+/// Longest content line in octets, excluding the CRLF (RFC 5545 §3.1).
+const MAX_LINE_OCTETS: usize = 75;
+
+const UTC_FORMAT: &str = "%Y%m%dT%H%M%SZ";
+
+/// One appointment as a `VEVENT`, filled by the caller from whatever storage it uses, so
+/// this module needs no database types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventInput<'a> {
+    /// `{locator}@{host}`: stable across reschedules and cancellation, so calendar apps
+    /// update the event instead of adding a second one.
+    pub uid: String,
+    /// Start instant; rendered in UTC to the second.
+    pub start: DateTime<Utc>,
+    /// End instant (exclusive); must be after `start`.
+    pub end: DateTime<Utc>,
+    /// The appointment's sequence, raised on every reschedule or cancellation so clients
+    /// take the newer version. Negative values (never valid) are written as 0.
+    pub sequence: i64,
+    /// `STATUS:CANCELLED` when true, `STATUS:CONFIRMED` otherwise.
+    pub cancelled: bool,
+    /// Procedure and office, e.g. "Renovación del DNI — Oficina de Madrid".
+    pub summary: &'a str,
+    /// The office's address; omitted when empty.
+    pub location: &'a str,
+    /// Extra text (locator, desk on staff feeds); omitted when `None` or empty.
+    pub description: Option<&'a str>,
+    /// When the appointment last changed.
+    pub last_modified: DateTime<Utc>,
+}
+
+/// One appointment as a complete calendar (`METHOD:PUBLISH`), for the citizen's
+/// "add to calendar" download.
+///
+/// `calendar_name` is written as RFC 7986 `NAME` only, not `X-WR-CALNAME`: some clients
+/// (Outlook among them) treat a file carrying `X-WR-CALNAME` as a whole calendar to add
+/// beside the user's own, rather than one event to put into it.
+pub fn appointment_calendar(
+    event: &EventInput,
+    dtstamp: DateTime<Utc>,
+    calendar_name: &str,
+) -> String {
+    let mut w = Writer::default();
+    w.calendar_header();
+    if !calendar_name.is_empty() {
+        w.text("NAME", calendar_name);
+    }
+    w.event(event, dtstamp);
+    w.raw("END", "VCALENDAR");
+    w.out
+}
+
+/// A subscribed feed (an office's or a desk's appointments), `METHOD:PUBLISH`, named with
+/// `X-WR-CALNAME` and RFC 7986 `NAME`, and asking clients to refresh hourly
+/// (`REFRESH-INTERVAL` and the older `X-PUBLISHED-TTL`).
+///
+/// Events are written ordered by start, then `UID`, whatever order the caller passes, so
+/// the body (and its [`feed_etag`]) does not depend on the order rows come back from the
+/// database. UIDs must be unique within a feed. An empty feed has no components: RFC 5545's
+/// grammar asks for at least one, but calendar apps accept an empty calendar and anything
+/// else would be a made-up event.
+pub fn feed_calendar(events: &[EventInput], dtstamp: DateTime<Utc>, calendar_name: &str) -> String {
+    let mut w = Writer::default();
+    w.calendar_header();
+    if !calendar_name.is_empty() {
+        w.text("X-WR-CALNAME", calendar_name);
+        w.text("NAME", calendar_name);
+    }
+    w.raw("REFRESH-INTERVAL;VALUE=DURATION", FEED_REFRESH);
+    w.raw("X-PUBLISHED-TTL", FEED_REFRESH);
+    let mut ordered: Vec<&EventInput> = events.iter().collect();
+    ordered.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.uid.cmp(&b.uid)));
+    for event in ordered {
+        w.event(event, dtstamp);
+    }
+    w.raw("END", "VCALENDAR");
+    w.out
+}
+
+/// A strong `ETag` for a feed body, so subscribed clients polling hourly get `304 Not
+/// Modified` until an appointment actually changes.
+///
+/// `DTSTAMP` lines (and any continuation lines of them) are left out of the hash because
+/// they carry the time the body was generated, which changes on every request. The hash is
+/// 128-bit FNV-1a, fixed by its specification (unlike std's `DefaultHasher`), so tags stay
+/// the same across builds and servers behind a balancer. Not a security boundary: it only
+/// has to change when the content changes.
+pub fn feed_etag(body: &str) -> String {
+    let mut hash = Fnv1a128::default();
+    let mut skipping = false;
+    for line in body.split_inclusive('\n') {
+        let continuation = line.starts_with(' ') || line.starts_with('\t');
+        if !continuation {
+            skipping = is_dtstamp_line(line);
+        }
+        if !skipping {
+            hash.write(line.as_bytes());
+        }
+    }
+    format!("\"{:032x}\"", hash.finish())
+}
+
+fn is_dtstamp_line(line: &str) -> bool {
+    const NAME: &str = "DTSTAMP";
+    line.get(..NAME.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(NAME))
+        && matches!(line.as_bytes().get(NAME.len()), Some(b':' | b';'))
+}
+
+/// FNV-1a with the 128-bit parameters from the FNV specification
+/// (draft-eastlake-fnv): offset basis and prime below.
+#[derive(Debug)]
+struct Fnv1a128(u128);
+
+impl Default for Fnv1a128 {
+    fn default() -> Self {
+        Self(0x6c62_272e_07bb_0142_62b8_2175_6295_c58d)
+    }
+}
+
+impl Fnv1a128 {
+    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u128::from(b);
+            self.0 = self.0.wrapping_mul(Self::PRIME);
+        }
+    }
+
+    fn finish(&self) -> u128 {
+        self.0
+    }
+}
+
+/// Accumulates content lines, folded and CRLF-terminated.
+#[derive(Debug, Default)]
+struct Writer {
+    out: String,
+}
+
+impl Writer {
+    fn calendar_header(&mut self) {
+        self.raw("BEGIN", "VCALENDAR");
+        self.raw("VERSION", "2.0");
+        self.raw("PRODID", PRODID);
+        self.raw("CALSCALE", "GREGORIAN");
+        self.raw("METHOD", "PUBLISH");
+    }
+
+    fn event(&mut self, event: &EventInput, dtstamp: DateTime<Utc>) {
+        self.raw("BEGIN", "VEVENT");
+        self.text("UID", &event.uid);
+        self.utc("DTSTAMP", dtstamp);
+        self.utc("DTSTART", event.start);
+        self.utc("DTEND", event.end);
+        self.raw("SEQUENCE", &event.sequence.max(0).to_string());
+        self.raw(
+            "STATUS",
+            if event.cancelled {
+                "CANCELLED"
+            } else {
+                "CONFIRMED"
+            },
+        );
+        self.text("SUMMARY", event.summary);
+        if !event.location.is_empty() {
+            self.text("LOCATION", event.location);
+        }
+        if let Some(description) = event.description.filter(|d| !d.is_empty()) {
+            self.text("DESCRIPTION", description);
+        }
+        self.utc("LAST-MODIFIED", event.last_modified);
+        self.raw("END", "VEVENT");
+    }
+
+    /// A property whose value needs no escaping (names, numbers, fixed keywords).
+    fn raw(&mut self, name: &str, value: &str) {
+        let mut line = String::with_capacity(name.len() + 1 + value.len());
+        line.push_str(name);
+        line.push(':');
+        line.push_str(value);
+        push_folded(&mut self.out, &line);
+    }
+
+    /// A TEXT property (RFC 5545 §3.3.11), escaped.
+    fn text(&mut self, name: &str, value: &str) {
+        let mut line = String::with_capacity(name.len() + 1 + value.len() + 8);
+        line.push_str(name);
+        line.push(':');
+        push_escaped_text(&mut line, value);
+        push_folded(&mut self.out, &line);
+    }
+
+    /// A DATE-TIME property in UTC form, which needs no `VTIMEZONE`.
+    fn utc(&mut self, name: &str, at: DateTime<Utc>) {
+        self.raw(name, &at.format(UTC_FORMAT).to_string());
+    }
+}
+
+/// Escapes a TEXT value: `\` `;` `,` and line breaks get a backslash. Any line break
+/// (`\r\n`, `\r`, `\n`) becomes `\n`, because a raw CR would end the content line. Other
+/// ASCII control characters are not allowed in TEXT at all, so they are dropped (tabs
+/// are kept).
+fn push_escaped_text(out: &mut String, value: &str) {
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ';' => out.push_str("\\;"),
+            ',' => out.push_str("\\,"),
+            '\n' => out.push_str("\\n"),
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                out.push_str("\\n");
+            }
+            '\t' => out.push('\t'),
+            c if c.is_ascii_control() => {}
+            c => out.push(c),
+        }
+    }
+}
+
+/// Appends one logical content line, folded at 75 octets (RFC 5545 §3.1) and terminated by
+/// CRLF. Each continuation line starts with one space, which counts towards its 75 octets.
+/// Splits only on UTF-8 character boundaries, so no client sees half a character.
+fn push_folded(out: &mut String, line: &str) {
+    let mut rest = line;
+    let mut limit = MAX_LINE_OCTETS;
+    while rest.len() > limit {
+        let mut cut = limit;
+        // A UTF-8 character is at most 4 octets, so this stops at limit - 3 at the latest.
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let (head, tail) = rest.split_at(cut);
+        out.push_str(head);
+        out.push_str("\r\n ");
+        rest = tail;
+        limit = MAX_LINE_OCTETS - 1;
+    }
+    out.push_str(rest);
+    out.push_str("\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2027, 3, 1, h, m, 0).unwrap()
+    }
+
+    fn event(uid: &str) -> EventInput<'static> {
+        EventInput {
+            uid: uid.to_owned(),
+            start: at(8, 30),
+            end: at(8, 45),
+            sequence: 0,
+            cancelled: false,
+            summary: "Renovación del DNI — Oficina de Madrid",
+            location: "Calle de Alcalá 1, Madrid",
+            description: None,
+            last_modified: at(7, 0),
+        }
+    }
+
+    fn folded(line: &str) -> String {
+        let mut out = String::new();
+        push_folded(&mut out, line);
+        out
+    }
+
+    fn escaped(value: &str) -> String {
+        let mut out = String::new();
+        push_escaped_text(&mut out, value);
+        out
+    }
+
+    #[test]
+    fn short_line_is_not_folded() {
+        assert_eq!(folded("UID:abc@host"), "UID:abc@host\r\n");
+        let exact = "X".repeat(75);
+        assert_eq!(folded(&exact), format!("{exact}\r\n"));
+    }
+
+    #[test]
+    fn long_ascii_line_folds_at_75_then_74_plus_space() {
+        let line = "A".repeat(75 + 74 + 10);
+        let out = folded(&line);
+        let parts: Vec<&str> = out.split("\r\n").collect();
+        assert_eq!(parts.len(), 4, "{out:?}");
+        assert_eq!(parts[0].len(), 75);
+        assert_eq!(parts[1].len(), 75);
+        assert_eq!(parts[2], format!(" {}", "A".repeat(10)));
+        assert_eq!(parts[3], "");
+    }
+
+    #[test]
+    fn fold_never_splits_a_multibyte_character() {
+        // 74 ASCII octets then "é" (2 octets): the cut at 75 would fall inside it.
+        let line = format!("{}é{}", "a".repeat(74), "b".repeat(10));
+        let out = folded(&line);
+        assert!(
+            out.starts_with(&format!("{}\r\n é", "a".repeat(74))),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn escapes_text_specials_and_normalises_line_breaks() {
+        assert_eq!(escaped(r"a\b;c,d"), r"a\\b\;c\,d");
+        assert_eq!(escaped("1\n2\r\n3\r4"), r"1\n2\n3\n4");
+        assert_eq!(escaped("tab\there\u{7}bell\u{0}"), "tab\therebell");
+        assert_eq!(escaped("Calle: 3"), "Calle: 3");
+    }
+
+    #[test]
+    fn negative_sequence_is_written_as_zero() {
+        let mut e = event("x@host");
+        e.sequence = -4;
+        let text = appointment_calendar(&e, at(6, 0), "Cita");
+        assert!(text.contains("\r\nSEQUENCE:0\r\n"), "{text}");
+    }
+
+    #[test]
+    fn empty_location_and_description_are_omitted() {
+        let mut e = event("x@host");
+        e.location = "";
+        e.description = Some("");
+        let text = appointment_calendar(&e, at(6, 0), "");
+        assert!(!text.contains("LOCATION"));
+        assert!(!text.contains("DESCRIPTION"));
+        assert!(!text.contains("NAME"));
+    }
+
+    #[test]
+    fn feed_orders_events_by_start_then_uid() {
+        let mut late = event("b@host");
+        late.start = at(10, 0);
+        late.end = at(10, 15);
+        let early_b = event("b2@host");
+        let early_a = event("a@host");
+        let one = feed_calendar(
+            &[late.clone(), early_b.clone(), early_a.clone()],
+            at(6, 0),
+            "F",
+        );
+        let two = feed_calendar(&[early_a, late, early_b], at(6, 0), "F");
+        assert_eq!(one, two);
+        let uids: Vec<&str> = one.lines().filter_map(|l| l.strip_prefix("UID:")).collect();
+        assert_eq!(uids, ["a@host", "b2@host", "b@host"]);
+    }
+
+    #[test]
+    fn dtstamp_detection_is_exact() {
+        assert!(is_dtstamp_line("DTSTAMP:20270301T060000Z\r\n"));
+        assert!(is_dtstamp_line("dtstamp;X=1:20270301T060000Z\r\n"));
+        assert!(!is_dtstamp_line("DTSTAMPX:1\r\n"));
+        assert!(!is_dtstamp_line("DTSTART:20270301T060000Z\r\n"));
+    }
+
+    #[test]
+    fn etag_is_quoted_128_bit_hex() {
+        let tag = feed_etag("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n");
+        assert_eq!(tag.len(), 34);
+        assert!(tag.starts_with('"') && tag.ends_with('"'));
+        assert!(tag[1..33].chars().all(|c| c.is_ascii_hexdigit()));
+    }
+
+    #[test]
+    fn fnv1a_128_matches_reference_vectors() {
+        // From the FNV reference test suite: "" and "a".
+        let mut h = Fnv1a128::default();
+        assert_eq!(h.finish(), 0x6c62272e07bb014262b821756295c58d);
+        h.write(b"a");
+        assert_eq!(h.finish(), 0xd228cb696f1a8caf78912b704e4a8964);
+    }
+
+    proptest! {
+        #[test]
+        fn folded_lines_fit_and_unfold_back(
+            value in proptest::collection::vec(
+                prop_oneof![
+                    Just("a"), Just(" "), Just("é"), Just("—"), Just("€"), Just("😀"),
+                    Just("ñ"), Just("x"),
+                ],
+                0..200,
+            )
+        ) {
+            let line = format!("SUMMARY:{}", value.concat());
+            let out = folded(&line);
+            prop_assert!(out.ends_with("\r\n"));
+            for physical in out.trim_end_matches("\r\n").split("\r\n") {
+                prop_assert!(physical.len() <= 75, "{} octets: {:?}", physical.len(), physical);
+            }
+            prop_assert_eq!(out.trim_end_matches("\r\n").replace("\r\n ", ""), line);
+        }
+    }
+}
