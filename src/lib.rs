@@ -4,8 +4,12 @@
 //! `allocator` are pure: no I/O, no async runtime, no database.
 
 pub mod allocator;
+pub mod app;
+pub mod booking;
 pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod http;
 pub mod ical;
+pub mod store;

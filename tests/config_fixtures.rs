@@ -1,4 +1,4 @@
-//! The sample configuration and holiday files under `tests/fixtures/` load as expected.
+//! The sample configuration and holiday files under `demo/` (the bundled demo configuration) load as expected.
 
 // Tests may unwrap (clippy.toml allows it inside #[test]; this covers the helpers too).
 #![allow(clippy::unwrap_used)]
@@ -13,7 +13,7 @@ use cita::ical::holiday_dates_from_ics;
 
 fn fixture(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
+        .join("demo")
         .join(name)
 }
 

@@ -1,0 +1,189 @@
+//! Bookings per second through the full `book` use case versus raw single-row INSERT
+//! transactions per second on the same database, in the same run, with the same
+//! concurrency. Run with:
+//!
+//! ```sh
+//! cargo bench --bench booking_throughput
+//! CITA_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test cargo bench --bench booking_throughput
+//! ```
+//!
+//! Without the variable only SQLite is measured. The PostgreSQL run creates a scratch
+//! database and drops it afterwards.
+
+// A benchmark is a test harness: failing loudly on a broken setup is what it should do.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::print_stdout)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Instant;
+
+use chrono::{Duration, TimeZone, Utc};
+use cita::booking::{
+    Actor, BookRequest, Booking, Catalog, CitizenInput, ConfigSource, import_config,
+};
+use cita::clock::ManualClock;
+use cita::store::{Store, StoreOptions};
+
+const BOOKINGS: u32 = 2000;
+const CONCURRENCY: u32 = 8;
+
+const DESKS: u32 = 5;
+
+/// `offices` identical offices, each with `DESKS` desks open around the clock.
+fn config(offices: u32) -> String {
+    let mut toml = String::new();
+    for o in 0..offices {
+        toml.push_str(&format!(
+            "[[office]]\nid = \"bench-{o}\"\nname = \"Oficina {o}\"\ntimezone = \"Europe/Madrid\"\naddress = \"Calle Ejemplo {o}\"\n\
+             [[office.hours]]\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"]\nopen = \"00:00\"\nclose = \"24:00\"\n\
+             [[office.service]]\nid = \"tramite\"\nname = \"Trámite\"\nduration_minutes = 10\n"
+        ));
+        for d in 0..DESKS {
+            toml.push_str(&format!(
+                "[[office.desk]]\nid = \"d{d}\"\nservices = [\"tramite\"]\n"
+            ));
+        }
+    }
+    toml
+}
+
+fn dni(n: u32) -> String {
+    const LETTERS: &[u8] = b"TRWAGMYFPDXBNJZSQVHLCKE";
+    format!("{n:08}{}", LETTERS[(n % 23) as usize] as char)
+}
+
+async fn measure(label: &str, url: &str, offices: u32) -> (f64, f64) {
+    let store = Store::connect(url, &StoreOptions::default())
+        .await
+        .expect("connect");
+    store.migrate().await.expect("migrate");
+    let now = Utc.with_ymd_and_hms(2027, 3, 1, 0, 0, 0).unwrap();
+    let source = ConfigSource::inline(config(offices));
+    import_config(&store, &source, now).await.expect("import");
+    let booking = Arc::new(Booking::new(
+        store.clone(),
+        Arc::new(ManualClock::new(now)),
+        Catalog::from_config(&source.parse().expect("config")),
+    ));
+
+    // Full use case: lock office and citizen, snapshot, allocator, insert, token, audit.
+    let next = Arc::new(AtomicU32::new(0));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..CONCURRENCY {
+        let (booking, next) = (booking.clone(), next.clone());
+        tasks.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= BOOKINGS {
+                    break;
+                }
+                let office = i % offices;
+                let start = now
+                    + Duration::hours(1)
+                    + Duration::minutes(10 * i64::from(i / offices / DESKS));
+                let request = BookRequest {
+                    office_id: format!("bench-{office}").as_str().into(),
+                    service_id: "tramite".into(),
+                    start,
+                    hold_id: None,
+                    citizen: CitizenInput {
+                        name: "Bench".into(),
+                        document: dni(i + 1),
+                        document_type: None,
+                        email: None,
+                        phone: None,
+                    },
+                };
+                booking
+                    .book(&request, None, &Actor::Citizen)
+                    .await
+                    .expect("booking");
+            }
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        joined.expect("task");
+    }
+    let book_rate = f64::from(BOOKINGS) / started.elapsed().as_secs_f64();
+
+    // Baseline: one single-row INSERT per transaction, taking the same write lock.
+    sqlx::query("CREATE TABLE IF NOT EXISTS bench_raw (id TEXT PRIMARY KEY, payload TEXT NOT NULL, at BIGINT NOT NULL)")
+        .execute(store.pool())
+        .await
+        .expect("create");
+    let next = Arc::new(AtomicU32::new(0));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..CONCURRENCY {
+        let (store, next) = (store.clone(), next.clone());
+        tasks.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= BOOKINGS {
+                    break;
+                }
+                let mut tx = store.begin_write().await.expect("begin");
+                sqlx::query("INSERT INTO bench_raw (id, payload, at) VALUES ($1, $2, $3)")
+                    .bind(format!("row-{i}"))
+                    .bind("payload")
+                    .bind(i64::from(i))
+                    .execute(tx.conn())
+                    .await
+                    .expect("insert");
+                tx.commit().await.expect("commit");
+            }
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        joined.expect("task");
+    }
+    let insert_rate = f64::from(BOOKINGS) / started.elapsed().as_secs_f64();
+    println!(
+        "| {label} | {offices} | {book_rate:.0} | {insert_rate:.0} | {:.2}x |",
+        book_rate / insert_rate
+    );
+    store.close().await;
+    (book_rate, insert_rate)
+}
+
+fn main() {
+    // `cargo test --benches` runs bench binaries with `--bench` absent; do nothing then.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        println!(
+            "{BOOKINGS} operations, {CONCURRENCY} concurrent clients, offices of {DESKS} desks\n"
+        );
+        println!("| backend | offices | bookings/s via book | single-row INSERT tx/s | ratio |");
+        println!("|---|---|---|---|---|");
+        for offices in [1, CONCURRENCY] {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+            measure("SQLite (synchronous=full)", &url, offices).await;
+        }
+        if let Ok(admin) = std::env::var("CITA_BENCH_POSTGRES_URL") {
+            let pool = sqlx::PgPool::connect(&admin).await.expect("postgres");
+            for offices in [1, CONCURRENCY] {
+                let name = format!("cita_bench_{}_{offices}", std::process::id());
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&pool)
+                    .await
+                    .expect("create db");
+                let (base, _) = admin.rsplit_once('/').expect("database url with a path");
+                measure("PostgreSQL", &format!("{base}/{name}"), offices).await;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE {name} WITH (FORCE)"
+                )))
+                .execute(&pool)
+                .await
+                .expect("drop db");
+            }
+        }
+    });
+}

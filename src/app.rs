@@ -1,0 +1,123 @@
+//! Builds the running service from settings: used by `cita serve` and by tests, which bind
+//! port 0 and talk to the real router.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::booking::{
+    Booking, Catalog, ConfigSource, ImportOutcome, import_config, load_stored_config,
+};
+use crate::clock::{Clock, SystemClock};
+use crate::http::{AppState, HttpSettings, router};
+use crate::store::{SqliteSync, Store, StoreOptions};
+
+/// The demo offices (Madrid, Barcelona, Las Palmas de Gran Canaria) bundled in the binary.
+pub fn demo_config() -> ConfigSource {
+    let mut source = ConfigSource::inline(include_str!("../demo/offices.toml"));
+    source.files.insert(
+        "es-holidays.ics".to_owned(),
+        include_str!("../demo/es-holidays.ics").to_owned(),
+    );
+    source
+}
+
+/// Everything `serve` needs to start.
+#[derive(Debug, Clone)]
+pub struct ServeSettings {
+    pub database_url: String,
+    pub config: Option<PathBuf>,
+    pub demo: bool,
+    pub public_url: Option<String>,
+    pub sqlite_synchronous: SqliteSync,
+}
+
+/// A started service: the store, the booking service and the HTTP state over them.
+#[derive(Debug, Clone)]
+pub struct Application {
+    pub state: AppState,
+}
+
+impl Application {
+    /// Connects, migrates, imports `--config`/`--demo` if given, and loads the offices
+    /// from the database (so every instance serves the same configuration).
+    pub async fn build(
+        settings: &ServeSettings,
+        addr: &str,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Application> {
+        let options = StoreOptions {
+            sqlite_synchronous: settings.sqlite_synchronous,
+            ..StoreOptions::default()
+        };
+        let store = Store::connect(&settings.database_url, &options)
+            .await
+            .context("connecting to the database")?;
+        store.migrate().await.context("migrating the database")?;
+        let now = clock.now();
+        let mut sources = vec![];
+        if settings.demo {
+            sources.push(demo_config());
+        }
+        if let Some(path) = &settings.config {
+            sources.push(
+                ConfigSource::read(path)
+                    .map_err(|e| anyhow::anyhow!("{}:\n{e}", path.display()))?,
+            );
+        }
+        for source in &sources {
+            match import_config(&store, source, now).await? {
+                ImportOutcome::Imported { version } => {
+                    tracing::info!(version, "configuration imported")
+                }
+                ImportOutcome::Unchanged { version } => {
+                    tracing::info!(version, "configuration unchanged")
+                }
+            }
+        }
+        let (source, _) = load_stored_config(&store).await?.context(
+            "no office configuration in the database: start with --config FILE or --demo",
+        )?;
+        let config = source
+            .parse()
+            .map_err(|e| anyhow::anyhow!("the stored configuration is invalid:\n{e}"))?;
+        let booking = Booking::new(store, clock, Catalog::from_config(&config));
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        Ok(Application {
+            state: AppState {
+                booking,
+                settings: Arc::new(HttpSettings::new(public_url)),
+            },
+        })
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, then finishes in-flight requests
+    /// and closes the pool.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let store = self.state.booking.store().clone();
+        let app = router(self.state);
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")?;
+        store.close().await;
+        Ok(())
+    }
+}
+
+/// The real clock, for `serve`.
+pub fn system_clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}

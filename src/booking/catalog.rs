@@ -1,0 +1,45 @@
+//! The offices the booking layer serves, as loaded from the validated configuration.
+
+use std::collections::BTreeMap;
+
+use chrono::Duration;
+
+use crate::domain::{Office, OfficeId, Service, ServiceId};
+
+use super::BookingError;
+
+/// Offices by id plus the booking settings that apply to all of them.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    offices: BTreeMap<OfficeId, Office>,
+    /// How long a hold keeps a slot while the citizen fills the form.
+    pub hold_ttl: Duration,
+}
+
+impl Catalog {
+    pub fn new(offices: impl IntoIterator<Item = Office>, hold_ttl: Duration) -> Self {
+        Catalog {
+            offices: offices.into_iter().map(|o| (o.id.clone(), o)).collect(),
+            hold_ttl,
+        }
+    }
+
+    pub fn offices(&self) -> impl Iterator<Item = &Office> {
+        self.offices.values()
+    }
+
+    pub fn office(&self, id: &OfficeId) -> Result<&Office, BookingError> {
+        self.offices.get(id).ok_or(BookingError::NotFound)
+    }
+
+    /// The office and the service as that office offers it.
+    pub fn service(
+        &self,
+        office: &OfficeId,
+        service: &ServiceId,
+    ) -> Result<(&Office, &Service), BookingError> {
+        let office = self.office(office)?;
+        let service = office.service(service).ok_or(BookingError::NotFound)?;
+        Ok((office, service))
+    }
+}

@@ -1,0 +1,105 @@
+//! Closing an office for a range of days (a strike, a power cut, an unplanned holiday).
+
+use chrono::{Days, NaiveDate};
+
+use crate::calendar::local_to_utc;
+use crate::domain::{OfficeId, Status, WallTime};
+use crate::store::{self, ClosureRecord};
+
+use super::place::audit;
+use super::{Actor, Booking, BookingError};
+
+/// What a closure did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClosureOutcome {
+    /// Appointments cancelled because the closure stranded them.
+    pub cancelled: u32,
+    /// Booked appointments left in place in the closed range (when not asked to cancel).
+    pub stranded: u32,
+}
+
+/// Longest closure accepted in one request.
+const MAX_CLOSURE_DAYS: u64 = 366;
+
+impl Booking {
+    /// Closes `office` on local dates `from..=to`. No new bookings land there; with
+    /// `cancel_appointments` the booked ones are cancelled (their calendars see it).
+    pub async fn close(
+        &self,
+        office_id: &OfficeId,
+        from: NaiveDate,
+        to: NaiveDate,
+        reason: &str,
+        cancel_appointments: bool,
+        actor: &Actor,
+    ) -> Result<ClosureOutcome, BookingError> {
+        if to < from {
+            return Err(BookingError::Validation(
+                "`to` must not be before `from`".into(),
+            ));
+        }
+        if from
+            .checked_add_days(Days::new(MAX_CLOSURE_DAYS))
+            .is_some_and(|limit| to > limit)
+        {
+            return Err(BookingError::Validation(format!(
+                "a closure spans at most {MAX_CLOSURE_DAYS} days"
+            )));
+        }
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 500 {
+            return Err(BookingError::Validation(
+                "reason must have 1 to 500 characters".into(),
+            ));
+        }
+        let catalog = self.catalog();
+        let office = catalog.office(office_id)?;
+        let start = local_to_utc(office.timezone, from, WallTime::MIDNIGHT);
+        let end = local_to_utc(office.timezone, to, WallTime::END_OF_DAY);
+        self.with_retry(|| async {
+            let now = self.clock.now();
+            let mut tx = self.store.begin_write().await?;
+            let conn = tx.conn();
+            store::lock_office(conn, office_id).await?;
+            let closure = ClosureRecord {
+                office_id: office_id.to_string(),
+                from_date: from.to_string(),
+                to_date: to.to_string(),
+                reason: reason.to_owned(),
+            };
+            store::insert_closure(conn, &closure, now).await?;
+            let booked: Vec<_> = store::office_appointments_starting(conn, office_id, start, end)
+                .await?
+                .into_iter()
+                .filter(|a| a.status == Status::Booked)
+                .collect();
+            let mut outcome = ClosureOutcome {
+                cancelled: 0,
+                stranded: 0,
+            };
+            for mut appointment in booked {
+                if !cancel_appointments {
+                    outcome.stranded += 1;
+                    continue;
+                }
+                appointment.status = Status::Cancelled;
+                appointment.sequence += 1;
+                appointment.updated_at = now;
+                store::update_appointment(conn, &appointment).await?;
+                audit(
+                    conn,
+                    &appointment,
+                    "cancelled",
+                    actor,
+                    now,
+                    format!("office closed: {reason}"),
+                )
+                .await?;
+                outcome.cancelled += 1;
+            }
+            tx.commit().await?;
+            Ok(outcome)
+        })
+        .await
+    }
+}

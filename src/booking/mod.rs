@@ -1,0 +1,102 @@
+//! The use cases: hold, book, look up, reschedule, cancel, staff transitions and closures.
+//!
+//! Each write runs in one transaction that first serializes on the office (and then on
+//! the citizen), re-reads the snapshot, asks the allocator and writes (DESIGN §5). Races
+//! the database detects are retried a bounded number of times, never surfaced as 500s.
+
+mod availability;
+mod catalog;
+mod closure;
+mod error;
+mod import;
+mod manage;
+mod place;
+mod request;
+pub mod secrets;
+mod snapshot;
+
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use rand::Rng;
+
+use crate::clock::Clock;
+use crate::store::Store;
+
+pub use availability::{DayAvailability, SlotAvailability};
+pub use catalog::Catalog;
+pub use closure::ClosureOutcome;
+pub use error::BookingError;
+pub use import::{ConfigSource, ImportError, ImportOutcome, import_config, load_stored_config};
+pub use place::{BookOutcome, HoldOutcome};
+pub use request::{Actor, BookRequest, CitizenInput};
+
+/// How many times a transaction that lost a race is run again before giving up.
+const MAX_ATTEMPTS: u32 = 12;
+/// Idempotency keys are remembered this long.
+const IDEMPOTENCY_TTL_HOURS: i64 = 24;
+
+/// The booking service: the store, the clock and the offices it serves.
+#[derive(Debug, Clone)]
+pub struct Booking {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    catalog: Arc<RwLock<Arc<Catalog>>>,
+}
+
+impl Booking {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, catalog: Catalog) -> Self {
+        Booking {
+            store,
+            clock,
+            catalog: Arc::new(RwLock::new(Arc::new(catalog))),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The offices as currently configured.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog
+            .read()
+            .map(|c| Arc::clone(&c))
+            .unwrap_or_else(|poisoned| Arc::clone(&poisoned.into_inner()))
+    }
+
+    /// Swaps in a new configuration for requests that start from now on.
+    pub fn replace_catalog(&self, catalog: Catalog) {
+        let mut guard = self
+            .catalog
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *guard = Arc::new(catalog);
+    }
+
+    /// Runs `attempt` until it succeeds, fails for a reason retrying cannot fix, or has
+    /// lost [`MAX_ATTEMPTS`] races; waits a short random time between tries.
+    async fn with_retry<T, F, Fut>(&self, mut attempt: F) -> Result<T, BookingError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, BookingError>>,
+    {
+        for round in 0..MAX_ATTEMPTS {
+            match attempt().await {
+                Err(error) if error.is_retryable() => {
+                    tracing::debug!(round, %error, "transaction lost a race; retrying");
+                    let ceiling = 2u64.saturating_pow(round.min(6)) * 2;
+                    let wait = rand::rng().random_range(1..=ceiling);
+                    tokio::time::sleep(Duration::from_millis(wait)).await;
+                }
+                other => return other,
+            }
+        }
+        Err(BookingError::Contention)
+    }
+}

@@ -1,0 +1,181 @@
+//! Inputs of the use cases, validated at the boundary.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Document, OfficeId, ServiceId};
+
+use super::BookingError;
+use super::secrets::sha256_hex;
+
+/// Who asks for a change; recorded in the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    Citizen,
+    Staff { user: String },
+    System,
+}
+
+impl Actor {
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Actor::Citizen => "citizen",
+            Actor::Staff { .. } => "staff",
+            Actor::System => "system",
+        }
+    }
+
+    pub(crate) fn id(&self) -> Option<String> {
+        match self {
+            Actor::Staff { user } => Some(user.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// The citizen's details as typed into the form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CitizenInput {
+    pub name: String,
+    pub document: String,
+    pub document_type: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// A request to book `service` at `start` in `office`, optionally consuming a hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookRequest {
+    pub office_id: OfficeId,
+    pub service_id: ServiceId,
+    pub start: DateTime<Utc>,
+    pub hold_id: Option<String>,
+    pub citizen: CitizenInput,
+}
+
+/// Citizen details after validation.
+#[derive(Debug, Clone)]
+pub(crate) struct ValidCitizen {
+    pub name: String,
+    pub document: Document,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl CitizenInput {
+    pub(crate) fn validate(&self) -> Result<ValidCitizen, BookingError> {
+        let document = Document::parse(&self.document, self.document_type.as_deref())?;
+        let name = self.name.trim();
+        if name.is_empty() {
+            return Err(BookingError::Validation(
+                "citizen.name must not be empty".into(),
+            ));
+        }
+        if name.chars().count() > 200 || name.chars().any(char::is_control) {
+            return Err(BookingError::Validation(
+                "citizen.name must be at most 200 printable characters".into(),
+            ));
+        }
+        let email = non_empty(&self.email);
+        if let Some(email) = &email {
+            let plausible = email.len() <= 254
+                && email
+                    .split_once('@')
+                    .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
+                && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+            if !plausible {
+                return Err(BookingError::Validation(
+                    "citizen.email is not a valid e-mail address".into(),
+                ));
+            }
+        }
+        let phone = non_empty(&self.phone);
+        if let Some(phone) = &phone {
+            let digits = phone.chars().filter(char::is_ascii_digit).count();
+            let allowed = phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'));
+            if !allowed || !(6..=20).contains(&digits) {
+                return Err(BookingError::Validation(
+                    "citizen.phone must have 6 to 20 digits".into(),
+                ));
+            }
+        }
+        Ok(ValidCitizen {
+            name: name.to_owned(),
+            document,
+            email,
+            phone,
+        })
+    }
+}
+
+fn non_empty(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+impl BookRequest {
+    /// A digest of everything that makes two requests "the same" for idempotency.
+    pub(crate) fn fingerprint(&self) -> String {
+        let c = &self.citizen;
+        let canonical = serde_json::json!([
+            self.office_id.as_str(),
+            self.service_id.as_str(),
+            self.start.timestamp(),
+            self.hold_id,
+            c.name,
+            c.document,
+            c.document_type,
+            c.email,
+            c.phone,
+        ]);
+        sha256_hex(&canonical.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn citizen() -> CitizenInput {
+        CitizenInput {
+            name: "Ana García".into(),
+            document: "12345678z".into(),
+            document_type: None,
+            email: Some("ana@example.es".into()),
+            phone: Some("+34 600 000 000".into()),
+        }
+    }
+
+    #[test]
+    fn valid_citizen_is_normalized() {
+        let valid = citizen().validate().unwrap();
+        assert_eq!(valid.document.number(), "12345678Z");
+        assert_eq!(valid.name, "Ana García");
+    }
+
+    #[test]
+    fn bad_citizen_fields_are_refused() {
+        let mut c = citizen();
+        c.name = "   ".into();
+        assert!(matches!(c.validate(), Err(BookingError::Validation(_))));
+        let mut c = citizen();
+        c.email = Some("not-an-email".into());
+        assert!(matches!(c.validate(), Err(BookingError::Validation(_))));
+        let mut c = citizen();
+        c.phone = Some("call me".into());
+        assert!(matches!(c.validate(), Err(BookingError::Validation(_))));
+        let mut c = citizen();
+        c.document = "12345678A".into();
+        assert!(matches!(
+            c.validate(),
+            Err(BookingError::InvalidDocument(_))
+        ));
+        let mut c = citizen();
+        c.email = Some("  ".into());
+        assert_eq!(c.validate().unwrap().email, None);
+    }
+}

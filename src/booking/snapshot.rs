@@ -1,0 +1,151 @@
+//! Builds the allocator's input for one office and a few local dates from the database
+//! and the calendar, inside the caller's transaction.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use sqlx::AnyConnection;
+
+use crate::allocator::{Booked, DeskDay, DeskSchedule, Snapshot};
+use crate::calendar::{self, local_to_utc};
+use crate::domain::{Office, WallTime};
+use crate::store::{self, StoreError};
+
+/// Key prefixes that tell appointments and holds apart in allocator moves.
+pub(crate) const APPOINTMENT_KEY: &str = "appt:";
+pub(crate) const HOLD_KEY: &str = "hold:";
+
+/// What to leave out of the snapshot: the appointment being rescheduled, the hold being
+/// turned into an appointment.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Exclude<'a> {
+    pub appointment_id: Option<&'a str>,
+    pub hold_id: Option<&'a str>,
+}
+
+/// The office with its stored closures folded into `closed_dates`.
+pub(crate) async fn office_with_closures(
+    conn: &mut AnyConnection,
+    office: &Office,
+) -> Result<Office, StoreError> {
+    let closures = store::office_closures(conn, &office.id).await?;
+    if closures.is_empty() {
+        return Ok(office.clone());
+    }
+    let mut office = office.clone();
+    for closure in closures {
+        let (Ok(from), Ok(to)) = (
+            closure.from_date.parse::<NaiveDate>(),
+            closure.to_date.parse::<NaiveDate>(),
+        ) else {
+            return Err(StoreError::Corrupt(format!(
+                "closure dates {}..{}",
+                closure.from_date, closure.to_date
+            )));
+        };
+        office
+            .closed_dates
+            .extend(from.iter_days().take_while(|d| *d <= to));
+    }
+    Ok(office)
+}
+
+/// Snapshot covering local dates `first..=last` (plus one day each side, so appointments
+/// near midnight are judged against their own day's hours).
+pub(crate) async fn load(
+    conn: &mut AnyConnection,
+    office: &Office,
+    first: NaiveDate,
+    last: NaiveDate,
+    now: DateTime<Utc>,
+    exclude: Exclude<'_>,
+) -> Result<Snapshot, StoreError> {
+    load_with(conn, office, first, last, now, exclude, None).await
+}
+
+/// Like [`load`], but with only the appointments and holds overlapping `window`: enough to
+/// find a free desk there (and to prove there is none), not enough to plan moves.
+pub(crate) async fn load_window(
+    conn: &mut AnyConnection,
+    office: &Office,
+    window: (DateTime<Utc>, DateTime<Utc>),
+    now: DateTime<Utc>,
+    exclude: Exclude<'_>,
+) -> Result<Snapshot, StoreError> {
+    let date = calendar::local_date(office.timezone, window.0);
+    load_with(conn, office, date, date, now, exclude, Some(window)).await
+}
+
+async fn load_with(
+    conn: &mut AnyConnection,
+    office: &Office,
+    first: NaiveDate,
+    last: NaiveDate,
+    now: DateTime<Utc>,
+    exclude: Exclude<'_>,
+    window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+) -> Result<Snapshot, StoreError> {
+    let office = office_with_closures(conn, office).await?;
+    let from_date = first.checked_sub_days(Days::new(1)).unwrap_or(first);
+    let to_date = last.checked_add_days(Days::new(1)).unwrap_or(last);
+    let (from, to) = window.unwrap_or_else(|| {
+        (
+            local_to_utc(office.timezone, from_date, WallTime::MIDNIGHT),
+            local_to_utc(office.timezone, to_date, WallTime::END_OF_DAY),
+        )
+    });
+
+    let dates: Vec<NaiveDate> = from_date
+        .iter_days()
+        .take_while(|d| *d <= to_date)
+        .collect();
+    let desks = office
+        .desks
+        .iter()
+        .map(|desk| DeskSchedule {
+            id: desk.id.clone(),
+            services: desk.services.clone(),
+            days: dates
+                .iter()
+                .map(|&date| DeskDay {
+                    date,
+                    open: calendar::desk_open_intervals(&office, desk, date),
+                })
+                .filter(|day| !day.open.is_empty())
+                .collect(),
+        })
+        .collect();
+
+    let mut appointments: Vec<Booked> =
+        store::desk_occupying_appointments(conn, &office.id, from, to)
+            .await?
+            .into_iter()
+            .filter(|a| Some(a.id.as_str()) != exclude.appointment_id)
+            .map(|a| Booked {
+                key: format!("{APPOINTMENT_KEY}{}", a.id),
+                service: a.service_id,
+                start: a.start,
+                occupied_until: a.occupied_until,
+                desk: a.desk_id,
+                pinned: a.status.is_pinned(),
+            })
+            .collect();
+    for hold in store::live_holds(conn, &office.id, now, from, to).await? {
+        if Some(hold.id.as_str()) == exclude.hold_id {
+            continue;
+        }
+        appointments.push(Booked {
+            key: format!("{HOLD_KEY}{}", hold.id),
+            service: hold.service_id.into(),
+            start: store::instant(hold.start_at)?,
+            occupied_until: store::instant(hold.occupied_until)?,
+            desk: hold.desk_id.into(),
+            pinned: false,
+        });
+    }
+    Ok(Snapshot {
+        timezone: office.timezone,
+        now,
+        services: office.services.clone(),
+        desks,
+        appointments,
+    })
+}

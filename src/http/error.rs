@@ -1,0 +1,202 @@
+//! Every error answer is RFC 9457 `application/problem+json` with a stable `code`
+//! (DESIGN §6). Server errors are logged and never reveal their detail to the client.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::booking::BookingError;
+
+/// A problem answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: String,
+    /// Seconds, for 429 and 503.
+    pub retry_after: Option<u64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub code: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            detail: detail.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn validation(detail: impl Into<String>) -> Self {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            detail,
+        )
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "validation_failed", detail)
+    }
+
+    pub fn not_found() -> Self {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "nothing here matches the request",
+        )
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", detail)
+    }
+
+    /// A failure of ours: logged with its cause, answered without it.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(%cause, "internal error");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "something went wrong on our side; please try again",
+        )
+    }
+
+    fn title(&self) -> &'static str {
+        match self.code {
+            "validation_failed" => "The request is not valid",
+            "invalid_document" => "The identity document is not valid",
+            "not_found" => "Not found",
+            "slot_unavailable" => "That time is not available",
+            "outside_booking_window" => "That time cannot be booked yet or any more",
+            "citizen_limit_reached" => "Limit of appointments reached",
+            "idempotency_key_reused" => "Idempotency-Key reused with another request",
+            "invalid_transition" => "The appointment cannot change that way",
+            "unauthorized" => "Authentication required",
+            "forbidden" => "Not allowed",
+            "rate_limited" => "Too many requests",
+            "overloaded" => "The service is busy",
+            "config_conflict" => "The change would strand appointments",
+            _ => "Internal error",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Problem {
+            kind: format!(
+                "https://cita.example/problems/{}",
+                self.code.replace('_', "-")
+            ),
+            title: self.title().to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_owned(),
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(seconds) = self.retry_after
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+        {
+            headers.insert(header::RETRY_AFTER, value);
+        }
+        response
+    }
+}
+
+impl From<BookingError> for ApiError {
+    fn from(error: BookingError) -> Self {
+        use StatusCode as S;
+        match error {
+            BookingError::Validation(detail) => ApiError::validation(detail),
+            BookingError::InvalidDocument(e) => {
+                ApiError::new(S::UNPROCESSABLE_ENTITY, "invalid_document", e.to_string())
+            }
+            BookingError::NotFound => ApiError::not_found(),
+            BookingError::SlotUnavailable => ApiError::new(
+                S::CONFLICT,
+                "slot_unavailable",
+                "that time is no longer available; please choose another one",
+            ),
+            BookingError::OutsideBookingWindow => ApiError::new(
+                S::UNPROCESSABLE_ENTITY,
+                "outside_booking_window",
+                "that time is too soon or too far ahead for this procedure",
+            ),
+            BookingError::CitizenLimitReached(detail) => {
+                ApiError::new(S::CONFLICT, "citizen_limit_reached", detail)
+            }
+            BookingError::IdempotencyKeyReused => ApiError::new(
+                S::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "this Idempotency-Key was already used with a different request",
+            ),
+            BookingError::InvalidTransition(e) => {
+                ApiError::new(S::CONFLICT, "invalid_transition", e.to_string())
+            }
+            BookingError::Contention => ApiError {
+                retry_after: Some(1),
+                ..ApiError::new(
+                    S::SERVICE_UNAVAILABLE,
+                    "overloaded",
+                    "the office is very busy right now; please retry",
+                )
+            },
+            BookingError::Store(e) => ApiError::internal(&e),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "validation_failed",
+                "send the body as JSON with Content-Type: application/json",
+            ),
+            JsonRejection::JsonSyntaxError(e) => {
+                ApiError::bad_request(format!("the body is not valid JSON: {}", e.body_text()))
+            }
+            JsonRejection::JsonDataError(e) => ApiError::validation(e.body_text()),
+            JsonRejection::BytesRejection(_) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "validation_failed",
+                "the body is too large or could not be read",
+            ),
+            other => ApiError::bad_request(other.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::bad_request(rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        ApiError::bad_request(rejection.body_text())
+    }
+}

@@ -1,0 +1,476 @@
+//! The citizens' API (DESIGN §6): offices, free days and times, holds, bookings, look-up,
+//! reschedule, cancel and the appointment's calendar file.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::booking::{Actor, BookOutcome, BookRequest, CitizenInput};
+use crate::domain::{Appointment, Office, OfficeId, ServiceId};
+use crate::ical::{EventInput, appointment_calendar};
+
+use super::AppState;
+use super::error::{ApiError, Problem};
+use super::extract::{ApiJson, ApiPath, ApiQuery, BearerToken, IdempotencyKey};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceSummary {
+    pub id: String,
+    pub name: String,
+    pub duration_minutes: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OfficeSummary {
+    pub id: String,
+    pub name: String,
+    pub timezone: String,
+    pub address: String,
+    pub services: Vec<ServiceSummary>,
+}
+
+/// The offices and the procedures each one offers.
+#[utoipa::path(get, path = "/api/v1/offices", tag = "public", responses((status = 200, body = [OfficeSummary])))]
+pub async fn list_offices(State(state): State<AppState>) -> Json<Vec<OfficeSummary>> {
+    let catalog = state.booking.catalog();
+    Json(
+        catalog
+            .offices()
+            .map(|o| OfficeSummary {
+                id: o.id.to_string(),
+                name: o.name.clone(),
+                timezone: o.timezone.name().to_owned(),
+                address: o.address.clone(),
+                services: o
+                    .services
+                    .iter()
+                    .map(|s| ServiceSummary {
+                        id: s.id.to_string(),
+                        name: s.name.clone(),
+                        duration_minutes: s.duration_minutes,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    )
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DaysQuery {
+    /// First local date (YYYY-MM-DD).
+    pub from: NaiveDate,
+    /// Last local date, inclusive; at most 62 days after `from`.
+    pub to: NaiveDate,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DayBody {
+    pub date: NaiveDate,
+    pub slots: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DaysBody {
+    pub office_id: String,
+    pub service_id: String,
+    pub timezone: String,
+    pub days: Vec<DayBody>,
+}
+
+/// How many bookable times each date in a range has.
+#[utoipa::path(get, path = "/api/v1/offices/{office}/services/{service}/days", tag = "public",
+    params(("office" = String, Path), ("service" = String, Path), DaysQuery),
+    responses((status = 200, body = DaysBody), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn list_days(
+    State(state): State<AppState>,
+    ApiPath((office, service)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<DaysQuery>,
+) -> Result<Json<DaysBody>, ApiError> {
+    let (office_id, service_id) = (OfficeId::new(office), ServiceId::new(service));
+    let days = state
+        .booking
+        .days(&office_id, &service_id, query.from, query.to)
+        .await?;
+    let timezone = state
+        .booking
+        .catalog()
+        .office(&office_id)?
+        .timezone
+        .name()
+        .to_owned();
+    Ok(Json(DaysBody {
+        office_id: office_id.to_string(),
+        service_id: service_id.to_string(),
+        timezone,
+        days: days
+            .into_iter()
+            .map(|d| DayBody {
+                date: d.date,
+                slots: d.slots,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SlotsQuery {
+    /// Local date (YYYY-MM-DD).
+    pub date: NaiveDate,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlotBody {
+    pub start: String,
+    pub end: String,
+    pub capacity: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlotsBody {
+    pub office_id: String,
+    pub service_id: String,
+    pub date: NaiveDate,
+    pub timezone: String,
+    pub slots: Vec<SlotBody>,
+}
+
+/// Bookable times of one date, with how many more appointments fit at each.
+#[utoipa::path(get, path = "/api/v1/offices/{office}/services/{service}/slots", tag = "public",
+    params(("office" = String, Path), ("service" = String, Path), SlotsQuery),
+    responses((status = 200, body = SlotsBody), (status = 404, body = Problem)))]
+pub async fn list_slots(
+    State(state): State<AppState>,
+    ApiPath((office, service)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<SlotsQuery>,
+) -> Result<Json<SlotsBody>, ApiError> {
+    let (office_id, service_id) = (OfficeId::new(office), ServiceId::new(service));
+    let slots = state
+        .booking
+        .slots(&office_id, &service_id, query.date)
+        .await?;
+    let catalog = state.booking.catalog();
+    let office = catalog.office(&office_id)?;
+    Ok(Json(SlotsBody {
+        office_id: office_id.to_string(),
+        service_id: service_id.to_string(),
+        date: query.date,
+        timezone: office.timezone.name().to_owned(),
+        slots: slots
+            .into_iter()
+            .map(|s| SlotBody {
+                start: local(office, s.start),
+                end: local(office, s.end),
+                capacity: s.capacity,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldBody {
+    pub office_id: String,
+    pub service_id: String,
+    /// RFC 3339 with offset, e.g. `2027-03-29T09:00:00+02:00`.
+    #[schema(value_type = String)]
+    pub start: DateTime<FixedOffset>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HoldCreated {
+    pub hold_id: String,
+    pub start: String,
+    pub end: String,
+    pub expires_at: String,
+}
+
+/// Keeps a time for a few minutes while the citizen fills in the form.
+#[utoipa::path(post, path = "/api/v1/holds", tag = "public", request_body = HoldBody,
+    responses((status = 201, body = HoldCreated), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_hold(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<HoldBody>,
+) -> Result<(StatusCode, Json<HoldCreated>), ApiError> {
+    let (office_id, service_id) = (
+        OfficeId::new(body.office_id),
+        ServiceId::new(body.service_id),
+    );
+    let hold = state
+        .booking
+        .hold(&office_id, &service_id, body.start.with_timezone(&Utc))
+        .await?;
+    let catalog = state.booking.catalog();
+    let office = catalog.office(&office_id)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(HoldCreated {
+            hold_id: hold.hold_id,
+            start: local(office, hold.start),
+            end: local(office, hold.end),
+            expires_at: local(office, hold.expires_at),
+        }),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CitizenBody {
+    pub name: String,
+    /// DNI, NIE or passport number; spaces, dots and dashes are ignored.
+    pub document: String,
+    /// `dni`, `nie` or `passport`; without it a DNI or NIE is expected.
+    pub document_type: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BookBody {
+    pub office_id: String,
+    pub service_id: String,
+    #[schema(value_type = String)]
+    pub start: DateTime<FixedOffset>,
+    pub hold_id: Option<String>,
+    pub citizen: CitizenBody,
+}
+
+impl BookBody {
+    pub fn into_request(self, office_id: Option<OfficeId>) -> BookRequest {
+        BookRequest {
+            office_id: office_id.unwrap_or_else(|| OfficeId::new(self.office_id)),
+            service_id: ServiceId::new(self.service_id),
+            start: self.start.with_timezone(&Utc),
+            hold_id: self.hold_id,
+            citizen: CitizenInput {
+                name: self.citizen.name,
+                document: self.citizen.document,
+                document_type: self.citizen.document_type,
+                email: self.citizen.email,
+                phone: self.citizen.phone,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppointmentBody {
+    pub locator: String,
+    /// A bearer token for this appointment; only in answers that issue one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    pub office_id: String,
+    pub service_id: String,
+    pub start: String,
+    pub end: String,
+    pub status: String,
+    pub sequence: i64,
+    /// The appointment as an iCalendar file (needs a token).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ics_url: Option<String>,
+}
+
+impl AppointmentBody {
+    pub fn new(state: &AppState, appointment: &Appointment, token: Option<&str>) -> Self {
+        let catalog = state.booking.catalog();
+        let render = |t: DateTime<Utc>| match catalog.office(&appointment.office_id) {
+            Ok(office) => local(office, t),
+            Err(_) => t.to_rfc3339(),
+        };
+        AppointmentBody {
+            locator: appointment.locator.to_string(),
+            token: token.map(str::to_owned),
+            office_id: appointment.office_id.to_string(),
+            service_id: appointment.service_id.to_string(),
+            start: render(appointment.start),
+            end: render(appointment.end),
+            status: appointment.status.to_string(),
+            sequence: appointment.sequence,
+            ics_url: token.map(|t| {
+                format!(
+                    "{}/api/v1/appointments/{}/calendar.ics?token={t}",
+                    state.settings.public_url, appointment.locator
+                )
+            }),
+        }
+    }
+}
+
+/// Books an appointment. Send `Idempotency-Key` to make retries safe.
+#[utoipa::path(post, path = "/api/v1/appointments", tag = "public", request_body = BookBody,
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, body = AppointmentBody), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn book_appointment(
+    State(state): State<AppState>,
+    IdempotencyKey(key): IdempotencyKey,
+    ApiJson(body): ApiJson<BookBody>,
+) -> Result<(StatusCode, Json<AppointmentBody>), ApiError> {
+    let outcome = state
+        .booking
+        .book(&body.into_request(None), key.as_deref(), &Actor::Citizen)
+        .await?;
+    Ok(created(&state, &outcome))
+}
+
+pub fn created(state: &AppState, outcome: &BookOutcome) -> (StatusCode, Json<AppointmentBody>) {
+    (
+        StatusCode::CREATED,
+        Json(AppointmentBody::new(
+            state,
+            &outcome.appointment,
+            Some(&outcome.token),
+        )),
+    )
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LookupBody {
+    pub locator: String,
+    pub document: String,
+}
+
+/// Finds an appointment by locator and document, and issues a fresh token for it.
+#[utoipa::path(post, path = "/api/v1/appointments/lookup", tag = "public", request_body = LookupBody,
+    responses((status = 200, body = AppointmentBody), (status = 404, body = Problem)))]
+pub async fn lookup_appointment(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<LookupBody>,
+) -> Result<Json<AppointmentBody>, ApiError> {
+    let outcome = state.booking.lookup(&body.locator, &body.document).await?;
+    Ok(Json(AppointmentBody::new(
+        &state,
+        &outcome.appointment,
+        Some(&outcome.token),
+    )))
+}
+
+/// The appointment, for the holder of its token.
+#[utoipa::path(get, path = "/api/v1/appointments/{locator}", tag = "public", params(("locator" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = AppointmentBody), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_appointment(
+    State(state): State<AppState>,
+    BearerToken(token): BearerToken,
+    ApiPath(locator): ApiPath<String>,
+) -> Result<Json<AppointmentBody>, ApiError> {
+    let appointment = state.booking.get(&locator, &token).await?;
+    Ok(Json(AppointmentBody::new(&state, &appointment, None)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleBody {
+    #[schema(value_type = String)]
+    pub start: DateTime<FixedOffset>,
+    pub hold_id: Option<String>,
+}
+
+/// Moves the appointment to another time, or leaves it as it was.
+#[utoipa::path(post, path = "/api/v1/appointments/{locator}/reschedule", tag = "public",
+    params(("locator" = String, Path)), request_body = RescheduleBody, security(("bearer" = [])),
+    responses((status = 200, body = AppointmentBody), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn reschedule_appointment(
+    State(state): State<AppState>,
+    BearerToken(token): BearerToken,
+    ApiPath(locator): ApiPath<String>,
+    ApiJson(body): ApiJson<RescheduleBody>,
+) -> Result<Json<AppointmentBody>, ApiError> {
+    let start = body.start.with_timezone(&Utc);
+    let appointment = state
+        .booking
+        .reschedule(
+            &locator,
+            &token,
+            start,
+            body.hold_id.as_deref(),
+            &Actor::Citizen,
+        )
+        .await?;
+    Ok(Json(AppointmentBody::new(&state, &appointment, None)))
+}
+
+/// Cancels the appointment.
+#[utoipa::path(post, path = "/api/v1/appointments/{locator}/cancel", tag = "public",
+    params(("locator" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = AppointmentBody), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn cancel_appointment(
+    State(state): State<AppState>,
+    BearerToken(token): BearerToken,
+    ApiPath(locator): ApiPath<String>,
+) -> Result<Json<AppointmentBody>, ApiError> {
+    let appointment = state.booking.cancel(&locator, &token).await?;
+    Ok(Json(AppointmentBody::new(&state, &appointment, None)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct TokenQuery {
+    /// The appointment's token (calendar apps cannot send headers).
+    pub token: String,
+}
+
+/// The appointment as an iCalendar file.
+#[utoipa::path(get, path = "/api/v1/appointments/{locator}/calendar.ics", tag = "public",
+    params(("locator" = String, Path), TokenQuery),
+    responses((status = 200, content_type = "text/calendar", body = String), (status = 404, body = Problem)))]
+pub async fn appointment_ics(
+    State(state): State<AppState>,
+    ApiPath(locator): ApiPath<String>,
+    ApiQuery(query): ApiQuery<TokenQuery>,
+) -> Result<Response, ApiError> {
+    let appointment = state.booking.get(&locator, &query.token).await?;
+    let catalog = state.booking.catalog();
+    let office = catalog.office(&appointment.office_id)?;
+    let summary = event_summary(office, &appointment);
+    let event = event_input(&state, office, &appointment, &summary, None);
+    let body = appointment_calendar(&event, state.booking.clock().now(), &summary);
+    Ok(calendar_response(body))
+}
+
+/// "Procedure — Office" in plain words.
+pub fn event_summary(office: &Office, appointment: &Appointment) -> String {
+    let procedure = office
+        .service(&appointment.service_id)
+        .map_or(appointment.service_id.as_str(), |s| s.name.as_str());
+    format!("{procedure} — {}", office.name)
+}
+
+pub fn event_input<'a>(
+    state: &AppState,
+    office: &'a Office,
+    appointment: &Appointment,
+    summary: &'a str,
+    description: Option<&'a str>,
+) -> EventInput<'a> {
+    EventInput {
+        uid: format!("{}@{}", appointment.locator, state.settings.host),
+        start: appointment.start,
+        end: appointment.end,
+        sequence: appointment.sequence,
+        cancelled: appointment.status == crate::domain::Status::Cancelled,
+        summary,
+        location: &office.address,
+        description,
+        last_modified: appointment.updated_at,
+    }
+}
+
+pub fn calendar_response(body: String) -> Response {
+    let mut response = body.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/calendar; charset=utf-8"),
+    );
+    response
+}
+
+/// An instant as RFC 3339 with the office's offset at that instant.
+pub fn local(office: &Office, instant: DateTime<Utc>) -> String {
+    instant.with_timezone(&office.timezone).to_rfc3339()
+}

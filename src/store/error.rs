@@ -1,0 +1,57 @@
+//! Store errors, classified so the booking layer can retry what is worth retrying.
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule refused the write (for example a locator already taken).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Lost a race the database detected (serialization failure, deadlock, exclusion
+    /// constraint, SQLite busy): the whole transaction may be retried.
+    #[error("transient database conflict: {0}")]
+    Retryable(String),
+    #[error("DATABASE_URL must start with sqlite: or postgres://")]
+    UnsupportedUrl,
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+}
+
+impl StoreError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Retryable(_))
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        if let sqlx::Error::RowNotFound = error {
+            return StoreError::NotFound;
+        }
+        if let sqlx::Error::Database(db) = &error {
+            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+            let message = db.message().to_owned();
+            // PostgreSQL: serialization failure, deadlock, exclusion violation.
+            if matches!(code.as_str(), "40001" | "40P01" | "23P01") {
+                return StoreError::Retryable(format!("{code}: {message}"));
+            }
+            // SQLite: SQLITE_BUSY (5) and its extended codes, SQLITE_LOCKED (6).
+            if matches!(code.as_str(), "5" | "6" | "261" | "517" | "262")
+                || message.contains("database is locked")
+            {
+                return StoreError::Retryable(format!("{code}: {message}"));
+            }
+            // Unique violations: PostgreSQL 23505, SQLite 2067 / 1555.
+            if matches!(code.as_str(), "23505" | "2067" | "1555") {
+                return StoreError::Conflict(message);
+            }
+        }
+        StoreError::Database(error)
+    }
+}

@@ -1,0 +1,471 @@
+//! The SQL, once for both backends. Each function takes a connection so it runs inside
+//! whatever transaction the caller holds.
+
+use chrono::{DateTime, Utc};
+use sqlx::AnyConnection;
+
+use crate::domain::{Appointment, DeskId, OfficeId};
+
+use super::StoreError;
+use super::rows::{AppointmentRow, AuditEntry, HoldRecord, IdempotencyRecord};
+
+macro_rules! select_appointments {
+    ($where:literal) => {
+        concat!(
+            "SELECT id, locator, office_id, service_id, desk_id, start_at, end_at, occupied_until, \
+             status, sequence, citizen_name, document, document_type, email, phone, created_at, updated_at \
+             FROM appointments WHERE ",
+            $where
+        )
+    };
+}
+
+/// Serializes on the office: the first statement of every feasibility-changing write.
+/// `NotFound` when the office is not in the database.
+pub async fn lock_office(conn: &mut AnyConnection, office: &OfficeId) -> Result<i64, StoreError> {
+    let version: Option<i64> = sqlx::query_scalar(
+        "UPDATE offices SET version = version + 1 WHERE id = $1 RETURNING version",
+    )
+    .bind(office.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    version.ok_or(StoreError::NotFound)
+}
+
+/// Serializes on one citizen (always after the office locks, so no deadlock).
+pub async fn lock_citizen(conn: &mut AnyConnection, document: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO citizens (document, version) VALUES ($1, 1) \
+         ON CONFLICT (document) DO UPDATE SET version = citizens.version + 1",
+    )
+    .bind(document)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Offices known to the database, and whether each exists; used by import.
+pub async fn ensure_office(conn: &mut AnyConnection, office: &OfficeId) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO offices (id, version) VALUES ($1, 0) ON CONFLICT (id) DO NOTHING")
+        .bind(office.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn office_version(
+    conn: &mut AnyConnection,
+    office: &OfficeId,
+) -> Result<Option<i64>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT version FROM offices WHERE id = $1")
+            .bind(office.as_str())
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
+}
+
+/// Appointments of an office that take desk time overlapping `[from, to)`.
+pub async fn desk_occupying_appointments(
+    conn: &mut AnyConnection,
+    office: &OfficeId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Appointment>, StoreError> {
+    let rows: Vec<AppointmentRow> = sqlx::query_as(select_appointments!(
+        "office_id = $1 AND start_at < $3 AND occupied_until > $2 \
+         AND status IN ('booked', 'checked_in', 'completed') ORDER BY start_at, id"
+    ))
+    .bind(office.as_str())
+    .bind(from.timestamp())
+    .bind(to.timestamp())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter().map(Appointment::try_from).collect()
+}
+
+/// A citizen's active appointments that have not ended yet, in every office.
+pub async fn citizen_active_appointments(
+    conn: &mut AnyConnection,
+    document: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Appointment>, StoreError> {
+    let rows: Vec<AppointmentRow> = sqlx::query_as(select_appointments!(
+        "document = $1 AND occupied_until > $2 AND status IN ('booked', 'checked_in') ORDER BY start_at, id"
+    ))
+    .bind(document)
+    .bind(now.timestamp())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter().map(Appointment::try_from).collect()
+}
+
+pub async fn find_appointment_by_locator(
+    conn: &mut AnyConnection,
+    locator: &str,
+) -> Result<Option<Appointment>, StoreError> {
+    let row: Option<AppointmentRow> = sqlx::query_as(select_appointments!("locator = $1"))
+        .bind(locator)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(Appointment::try_from).transpose()
+}
+
+pub async fn find_appointment(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<Appointment>, StoreError> {
+    let row: Option<AppointmentRow> = sqlx::query_as(select_appointments!("id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(Appointment::try_from).transpose()
+}
+
+/// Appointments of an office starting in `[from, to)`, any status (agenda, feeds, closures).
+pub async fn office_appointments_starting(
+    conn: &mut AnyConnection,
+    office: &OfficeId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Appointment>, StoreError> {
+    let rows: Vec<AppointmentRow> = sqlx::query_as(select_appointments!(
+        "office_id = $1 AND start_at >= $2 AND start_at < $3 ORDER BY start_at, desk_id, id"
+    ))
+    .bind(office.as_str())
+    .bind(from.timestamp())
+    .bind(to.timestamp())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter().map(Appointment::try_from).collect()
+}
+
+/// `Conflict` when the locator is taken (the caller draws another).
+pub async fn insert_appointment(
+    conn: &mut AnyConnection,
+    a: &Appointment,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO appointments (id, locator, office_id, service_id, desk_id, start_at, end_at, \
+         occupied_until, status, sequence, citizen_name, document, document_type, email, phone, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+    )
+    .bind(&a.id)
+    .bind(a.locator.as_str())
+    .bind(a.office_id.as_str())
+    .bind(a.service_id.as_str())
+    .bind(a.desk_id.as_str())
+    .bind(a.start.timestamp())
+    .bind(a.end.timestamp())
+    .bind(a.occupied_until.timestamp())
+    .bind(a.status.as_str())
+    .bind(a.sequence)
+    .bind(&a.citizen_name)
+    .bind(&a.document)
+    .bind(&a.document_type)
+    .bind(a.email.as_deref())
+    .bind(a.phone.as_deref())
+    .bind(a.created_at.timestamp())
+    .bind(a.updated_at.timestamp())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Moves an appointment to another desk (a reassignment the citizen does not see).
+pub async fn update_desk(
+    conn: &mut AnyConnection,
+    id: &str,
+    desk: &DeskId,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE appointments SET desk_id = $2 WHERE id = $1")
+        .bind(id)
+        .bind(desk.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Writes time, desk, status and sequence of an appointment after a change.
+pub async fn update_appointment(
+    conn: &mut AnyConnection,
+    a: &Appointment,
+) -> Result<(), StoreError> {
+    let result = sqlx::query(
+        "UPDATE appointments SET desk_id = $2, start_at = $3, end_at = $4, occupied_until = $5, \
+         status = $6, sequence = $7, updated_at = $8 WHERE id = $1",
+    )
+    .bind(&a.id)
+    .bind(a.desk_id.as_str())
+    .bind(a.start.timestamp())
+    .bind(a.end.timestamp())
+    .bind(a.occupied_until.timestamp())
+    .bind(a.status.as_str())
+    .bind(a.sequence)
+    .bind(a.updated_at.timestamp())
+    .execute(&mut *conn)
+    .await?;
+    if result.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound)
+    }
+}
+
+pub async fn insert_token(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    appointment_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO appointment_tokens (token_hash, appointment_id, created_at) VALUES ($1, $2, $3)")
+        .bind(token_hash)
+        .bind(appointment_id)
+        .bind(now.timestamp())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn token_belongs_to(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    appointment_id: &str,
+) -> Result<bool, StoreError> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM appointment_tokens WHERE token_hash = $1 AND appointment_id = $2",
+    )
+    .bind(token_hash)
+    .bind(appointment_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// Holds of an office that have not expired and overlap `[from, to)`.
+pub async fn live_holds(
+    conn: &mut AnyConnection,
+    office: &OfficeId,
+    now: DateTime<Utc>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<HoldRecord>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, office_id, service_id, desk_id, start_at, occupied_until, expires_at, created_at FROM holds \
+         WHERE office_id = $1 AND expires_at > $2 AND start_at < $4 AND occupied_until > $3 ORDER BY start_at, id",
+    )
+    .bind(office.as_str())
+    .bind(now.timestamp())
+    .bind(from.timestamp())
+    .bind(to.timestamp())
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+pub async fn find_hold(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<HoldRecord>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, office_id, service_id, desk_id, start_at, occupied_until, expires_at, created_at FROM holds WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+pub async fn insert_hold(conn: &mut AnyConnection, hold: &HoldRecord) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO holds (id, office_id, service_id, desk_id, start_at, occupied_until, expires_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&hold.id)
+    .bind(&hold.office_id)
+    .bind(&hold.service_id)
+    .bind(&hold.desk_id)
+    .bind(hold.start_at)
+    .bind(hold.occupied_until)
+    .bind(hold.expires_at)
+    .bind(hold.created_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_hold(conn: &mut AnyConnection, id: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM holds WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn update_hold_desk(
+    conn: &mut AnyConnection,
+    id: &str,
+    desk: &DeskId,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE holds SET desk_id = $2 WHERE id = $1")
+        .bind(id)
+        .bind(desk.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Expired holds are ignored by the allocator anyway; this only keeps the table small.
+pub async fn delete_expired_holds(
+    conn: &mut AnyConnection,
+    office: &OfficeId,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    Ok(
+        sqlx::query("DELETE FROM holds WHERE office_id = $1 AND expires_at <= $2")
+            .bind(office.as_str())
+            .bind(now.timestamp())
+            .execute(&mut *conn)
+            .await?
+            .rows_affected(),
+    )
+}
+
+pub async fn find_idempotency(
+    conn: &mut AnyConnection,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<IdempotencyRecord>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT key, fingerprint, appointment_id, status_code, created_at, expires_at FROM idempotency_keys \
+         WHERE key = $1 AND expires_at > $2",
+    )
+    .bind(key)
+    .bind(now.timestamp())
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// Records a key; an expired record under the same key is replaced.
+pub async fn insert_idempotency(
+    conn: &mut AnyConnection,
+    record: &IdempotencyRecord,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM idempotency_keys WHERE key = $1 AND expires_at <= $2")
+        .bind(&record.key)
+        .bind(record.created_at)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO idempotency_keys (key, fingerprint, appointment_id, status_code, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&record.key)
+    .bind(&record.fingerprint)
+    .bind(&record.appointment_id)
+    .bind(record.status_code)
+    .bind(record.created_at)
+    .bind(record.expires_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn purge_expired_idempotency(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    Ok(
+        sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= $1")
+            .bind(now.timestamp())
+            .execute(&mut *conn)
+            .await?
+            .rows_affected(),
+    )
+}
+
+pub async fn insert_audit(conn: &mut AnyConnection, entry: &AuditEntry) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, office_id, appointment_id, action, actor_kind, actor_id, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(entry.at.timestamp())
+    .bind(entry.office_id.as_str())
+    .bind(entry.appointment_id.as_deref())
+    .bind(entry.action)
+    .bind(entry.actor_kind)
+    .bind(entry.actor_id.as_deref())
+    .bind(&entry.detail)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A closure of an office over local dates `[from, to]`.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ClosureRecord {
+    pub office_id: String,
+    pub from_date: String,
+    pub to_date: String,
+    pub reason: String,
+}
+
+pub async fn insert_closure(
+    conn: &mut AnyConnection,
+    closure: &ClosureRecord,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO office_closures (office_id, from_date, to_date, reason, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&closure.office_id)
+        .bind(&closure.from_date)
+        .bind(&closure.to_date)
+        .bind(&closure.reason)
+        .bind(now.timestamp())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn office_closures(
+    conn: &mut AnyConnection,
+    office: &OfficeId,
+) -> Result<Vec<ClosureRecord>, StoreError> {
+    Ok(sqlx::query_as("SELECT office_id, from_date, to_date, reason FROM office_closures WHERE office_id = $1 ORDER BY id")
+        .bind(office.as_str())
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
+/// The stored configuration document, if any: (toml, files as JSON, digest, version).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ConfigRecord {
+    pub toml: String,
+    pub files: String,
+    pub digest: String,
+    pub version: i64,
+}
+
+pub async fn load_config(conn: &mut AnyConnection) -> Result<Option<ConfigRecord>, StoreError> {
+    Ok(
+        sqlx::query_as("SELECT toml, files, digest, version FROM config WHERE id = 1")
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
+}
+
+pub async fn save_config(
+    conn: &mut AnyConnection,
+    record: &ConfigRecord,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO config (id, toml, files, digest, version, updated_at) VALUES (1, $1, $2, $3, $4, $5) \
+         ON CONFLICT (id) DO UPDATE SET toml = $1, files = $2, digest = $3, version = $4, updated_at = $5",
+    )
+    .bind(&record.toml)
+    .bind(&record.files)
+    .bind(&record.digest)
+    .bind(record.version)
+    .bind(now.timestamp())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,15 @@
+//! The booking use cases against real databases: SQLite always, PostgreSQL when
+//! `CITA_TEST_POSTGRES_URL` is set. One binary so it links once.
+
+// Test code: a failed setup step should stop the test loudly; children report on stdout.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
+
+mod common;
+mod concurrency;
+mod processes;
+mod use_cases;
