@@ -95,15 +95,15 @@ impl Booking {
         let catalog = self.catalog();
         let mut tx = self.store.begin_write().await?;
         let conn = tx.conn();
-        let office_id = store::find_appointment(conn, id)
+        let unlocked = store::find_appointment(conn, id)
             .await?
-            .ok_or(BookingError::NotFound)?
-            .office_id;
-        store::lock_office(conn, &office_id).await?;
+            .ok_or(BookingError::NotFound)?;
+        // Citizen, then office: the lock order of every use case that takes both.
+        store::lock_citizen(conn, &unlocked.document).await?;
+        store::lock_office(conn, &unlocked.office_id).await?;
         let mut appointment = store::find_appointment(conn, id)
             .await?
             .ok_or(BookingError::NotFound)?;
-        store::lock_citizen(conn, &appointment.document).await?;
         if !appointment.status.can_reschedule() {
             return Err(crate::domain::TransitionError {
                 from: appointment.status,

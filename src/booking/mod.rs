@@ -1,7 +1,8 @@
 //! The use cases: hold, book, look up, reschedule, cancel, staff transitions and closures.
 //!
-//! Each write runs in one transaction that first serializes on the office (and then on
-//! the citizen), re-reads the snapshot, asks the allocator and writes (DESIGN §5). Races
+//! Each write runs in one transaction that first serializes on the citizen (when there is
+//! one) and then on the office, re-reads the snapshot, asks the allocator and writes
+//! (DESIGN §5). Races
 //! the database detects are retried a bounded number of times, never surfaced as 500s.
 
 mod availability;

@@ -123,16 +123,16 @@ impl Booking {
         let start = request.start;
         let mut tx = self.store.begin_write().await?;
         let conn = tx.conn();
-        store::lock_office(conn, &office.id).await?;
+        // The citizen first, then the office: everything that takes both locks takes them
+        // in this order (no deadlock), and the per-citizen checks stay outside the office's
+        // critical section, which is what limits one office's throughput.
+        store::lock_citizen(conn, citizen.document.number()).await?;
         if let Some((key, fingerprint)) = idempotency
             && let Some(outcome) = replay(conn, key, fingerprint, now).await?
         {
             tx.commit().await?;
             return Ok(outcome);
         }
-        store::lock_citizen(conn, citizen.document.number()).await?;
-
-        let hold_id = consumable_hold(conn, request, office, service, now).await?;
         check_citizen_limits(
             conn,
             citizen,
@@ -143,6 +143,8 @@ impl Booking {
             None,
         )
         .await?;
+        store::lock_office(conn, &office.id).await?;
+        let hold_id = consumable_hold(conn, request, office, service, now).await?;
         let exclude = Exclude {
             appointment_id: None,
             hold_id: hold_id.as_deref(),

@@ -84,8 +84,11 @@ async fn load_with(
     window: Option<(DateTime<Utc>, DateTime<Utc>)>,
 ) -> Result<Snapshot, StoreError> {
     let office = office_with_closures(conn, office).await?;
-    let from_date = first.checked_sub_days(Days::new(1)).unwrap_or(first);
-    let to_date = last.checked_add_days(Days::new(1)).unwrap_or(last);
+    // A whole-day question also loads the neighbouring days, so appointments near
+    // midnight are judged against their own day's hours; a window needs only its own.
+    let margin = Days::new(if window.is_some() { 0 } else { 1 });
+    let from_date = first.checked_sub_days(margin).unwrap_or(first);
+    let to_date = last.checked_add_days(margin).unwrap_or(last);
     let (from, to) = window.unwrap_or_else(|| {
         (
             local_to_utc(office.timezone, from_date, WallTime::MIDNIGHT),
@@ -114,31 +117,28 @@ async fn load_with(
         })
         .collect();
 
-    let mut appointments: Vec<Booked> =
-        store::desk_occupying_appointments(conn, &office.id, from, to)
-            .await?
-            .into_iter()
-            .filter(|a| Some(a.id.as_str()) != exclude.appointment_id)
-            .map(|a| Booked {
-                key: format!("{APPOINTMENT_KEY}{}", a.id),
-                service: a.service_id,
-                start: a.start,
-                occupied_until: a.occupied_until,
-                desk: a.desk_id,
-                pinned: a.status.is_pinned(),
-            })
-            .collect();
-    for hold in store::live_holds(conn, &office.id, now, from, to).await? {
-        if Some(hold.id.as_str()) == exclude.hold_id {
+    let mut appointments = Vec::new();
+    for row in store::office_occupancies(conn, &office.id, now, from, to).await? {
+        let excluded = if row.is_hold {
+            exclude.hold_id
+        } else {
+            exclude.appointment_id
+        };
+        if Some(row.id.as_str()) == excluded {
             continue;
         }
+        let prefix = if row.is_hold {
+            HOLD_KEY
+        } else {
+            APPOINTMENT_KEY
+        };
         appointments.push(Booked {
-            key: format!("{HOLD_KEY}{}", hold.id),
-            service: hold.service_id.into(),
-            start: store::instant(hold.start_at)?,
-            occupied_until: store::instant(hold.occupied_until)?,
-            desk: hold.desk_id.into(),
-            pinned: false,
+            key: format!("{prefix}{}", row.id),
+            service: row.service_id.into(),
+            start: store::instant(row.start_at)?,
+            occupied_until: store::instant(row.occupied_until)?,
+            desk: row.desk_id.into(),
+            pinned: row.pinned,
         });
     }
     Ok(Snapshot {

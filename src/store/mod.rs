@@ -6,7 +6,8 @@
 //!
 //! Every write that can change an office's feasibility goes through [`WriteTx`], which
 //! takes the database write lock up front on SQLite (`BEGIN IMMEDIATE`) and, on
-//! PostgreSQL, a row lock on the office (and on the citizen, always after the office).
+//! PostgreSQL, row locks: on the citizen first (when the use case has one), then on the
+//! office.
 
 mod error;
 mod queries;
@@ -201,7 +202,7 @@ impl Store {
     }
 }
 
-/// A write transaction. Take locks first: offices in ascending id order, then the citizen.
+/// A write transaction. Take locks in a fixed order: the citizen, then the office.
 #[derive(Debug)]
 pub struct WriteTx {
     tx: Transaction<'static, sqlx::Any>,

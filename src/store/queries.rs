@@ -32,7 +32,7 @@ pub async fn lock_office(conn: &mut AnyConnection, office: &OfficeId) -> Result<
     version.ok_or(StoreError::NotFound)
 }
 
-/// Serializes on one citizen (always after the office locks, so no deadlock).
+/// Serializes on one citizen (always before the office lock, so no deadlock).
 pub async fn lock_citizen(conn: &mut AnyConnection, document: &str) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO citizens (document, version) VALUES ($1, 1) \
@@ -65,23 +65,72 @@ pub async fn office_version(
     )
 }
 
-/// Appointments of an office that take desk time overlapping `[from, to)`.
-pub async fn desk_occupying_appointments(
+/// One desk occupancy as the allocator needs it: an appointment that takes desk time or
+/// a hold that has not expired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OccupancyRecord {
+    pub is_hold: bool,
+    pub id: String,
+    pub service_id: String,
+    pub desk_id: String,
+    pub start_at: i64,
+    pub occupied_until: i64,
+    /// Checked in or served: keeps its desk.
+    pub pinned: bool,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct OccupancyRow {
+    kind: String,
+    id: String,
+    service_id: String,
+    desk_id: String,
+    start_at: i64,
+    occupied_until: i64,
+    status: String,
+}
+
+/// Desk occupancies of an office overlapping `[from, to)`: appointments that take desk
+/// time and live holds, in one round trip (this runs inside every booking).
+pub async fn office_occupancies(
     conn: &mut AnyConnection,
     office: &OfficeId,
+    now: DateTime<Utc>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Result<Vec<Appointment>, StoreError> {
-    let rows: Vec<AppointmentRow> = sqlx::query_as(select_appointments!(
-        "office_id = $1 AND start_at < $3 AND occupied_until > $2 \
-         AND status IN ('booked', 'checked_in', 'completed') ORDER BY start_at, id"
-    ))
+) -> Result<Vec<OccupancyRecord>, StoreError> {
+    let rows: Vec<OccupancyRow> = sqlx::query_as(
+        "SELECT 'appointment' AS kind, id, service_id, desk_id, start_at, occupied_until, status FROM appointments \
+         WHERE office_id = $1 AND start_at < $3 AND occupied_until > $2 AND status IN ('booked', 'checked_in', 'completed') \
+         UNION ALL \
+         SELECT 'hold' AS kind, id, service_id, desk_id, start_at, occupied_until, 'held' AS status FROM holds \
+         WHERE office_id = $1 AND start_at < $3 AND occupied_until > $2 AND expires_at > $4 \
+         ORDER BY start_at, id",
+    )
     .bind(office.as_str())
     .bind(from.timestamp())
     .bind(to.timestamp())
+    .bind(now.timestamp())
     .fetch_all(&mut *conn)
     .await?;
-    rows.into_iter().map(Appointment::try_from).collect()
+    rows.into_iter()
+        .map(|row| {
+            let pinned = match row.status.as_str() {
+                "held" | "booked" => false,
+                "checked_in" | "completed" => true,
+                other => return Err(StoreError::Corrupt(format!("occupancy status {other:?}"))),
+            };
+            Ok(OccupancyRecord {
+                is_hold: row.kind == "hold",
+                id: row.id,
+                service_id: row.service_id,
+                desk_id: row.desk_id,
+                start_at: row.start_at,
+                occupied_until: row.occupied_until,
+                pinned,
+            })
+        })
+        .collect()
 }
 
 /// A citizen's active appointments that have not ended yet, in every office.
@@ -240,26 +289,6 @@ pub async fn token_belongs_to(
     .fetch_optional(&mut *conn)
     .await?;
     Ok(found.is_some())
-}
-
-/// Holds of an office that have not expired and overlap `[from, to)`.
-pub async fn live_holds(
-    conn: &mut AnyConnection,
-    office: &OfficeId,
-    now: DateTime<Utc>,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<HoldRecord>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT id, office_id, service_id, desk_id, start_at, occupied_until, expires_at, created_at FROM holds \
-         WHERE office_id = $1 AND expires_at > $2 AND start_at < $4 AND occupied_until > $3 ORDER BY start_at, id",
-    )
-    .bind(office.as_str())
-    .bind(now.timestamp())
-    .bind(from.timestamp())
-    .bind(to.timestamp())
-    .fetch_all(&mut *conn)
-    .await?)
 }
 
 pub async fn find_hold(
