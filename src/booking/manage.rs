@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::AnyConnection;
 
 use crate::domain::{Appointment, Document, Locator, Transition};
-use crate::store;
+use crate::store::{self, Backend};
 
 use super::place::{audit, check_citizen_limits, place_and_move};
 use super::request::ValidCitizen;
@@ -99,7 +99,10 @@ impl Booking {
             .await?
             .ok_or(BookingError::NotFound)?;
         // Citizen, then office: the lock order of every use case that takes both.
-        store::lock_citizen(conn, &unlocked.document).await?;
+        if self.store.backend() == Backend::Postgres {
+            // SQLite's write lock, taken by BEGIN IMMEDIATE, already serializes everything.
+            store::lock_citizen(conn, &unlocked.document).await?;
+        }
         store::lock_office(conn, &unlocked.office_id).await?;
         let mut appointment = store::find_appointment(conn, id)
             .await?

@@ -7,7 +7,7 @@ use sqlx::AnyConnection;
 
 use crate::allocator::{Allocator, Move, PlaceError};
 use crate::domain::{Appointment, DeskId, Locator, Office, Service, Status};
-use crate::store::{self, AuditEntry, HoldRecord, IdempotencyRecord, StoreError};
+use crate::store::{self, AuditEntry, Backend, HoldRecord, IdempotencyRecord, StoreError};
 
 use super::request::ValidCitizen;
 use super::secrets::{random_id, random_token, sha256_hex};
@@ -126,7 +126,10 @@ impl Booking {
         // The citizen first, then the office: everything that takes both locks takes them
         // in this order (no deadlock), and the per-citizen checks stay outside the office's
         // critical section, which is what limits one office's throughput.
-        store::lock_citizen(conn, citizen.document.number()).await?;
+        if self.store.backend() == Backend::Postgres {
+            // SQLite's write lock, taken by BEGIN IMMEDIATE, already serializes everything.
+            store::lock_citizen(conn, citizen.document.number()).await?;
+        }
         if let Some((key, fingerprint)) = idempotency
             && let Some(outcome) = replay(conn, key, fingerprint, now).await?
         {
