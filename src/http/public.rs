@@ -16,6 +16,7 @@ use crate::ical::{EventInput, appointment_calendar};
 use super::AppState;
 use super::error::{ApiError, Problem};
 use super::extract::{ApiJson, ApiPath, ApiQuery, BearerToken, IdempotencyKey};
+use super::metrics::IdempotentReplay;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceSummary {
@@ -310,12 +311,17 @@ pub async fn book_appointment(
     State(state): State<AppState>,
     IdempotencyKey(key): IdempotencyKey,
     ApiJson(body): ApiJson<BookBody>,
-) -> Result<(StatusCode, Json<AppointmentBody>), ApiError> {
+) -> Result<Response, ApiError> {
     let outcome = state
         .booking
         .book(&body.into_request(None), key.as_deref(), &Actor::Citizen)
         .await?;
-    Ok(created(&state, &outcome))
+    let mut response = created(&state, &outcome).into_response();
+    if outcome.replayed {
+        // Not a new appointment: keeps `cita_bookings_total` honest.
+        response.extensions_mut().insert(IdempotentReplay);
+    }
+    Ok(response)
 }
 
 pub fn created(state: &AppState, outcome: &BookOutcome) -> (StatusCode, Json<AppointmentBody>) {
