@@ -9,6 +9,7 @@
 //! There is no bundled docs page: the CDN-based viewers render blank offline (DESIGN §6).
 
 use axum::Json;
+use utoipa::openapi::RefOr;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -39,7 +40,6 @@ use super::{metrics, ops, public};
         public::cancel_appointment,
         public::appointment_ics,
     ),
-    modifiers(&BearerScheme),
     tags(
         (name = "public", description = "Citizens: offices, availability, holds and appointments"),
         (name = "ops", description = "Health, readiness, metrics and this document"),
@@ -69,13 +69,51 @@ impl Modify for BearerScheme {
     }
 }
 
+/// Error answers are `application/problem+json` (the handlers' annotations say
+/// `body = Problem`, which utoipa files under `application/json`).
+#[derive(Debug)]
+struct ProblemJson;
+
+impl Modify for ProblemJson {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ];
+            for operation in operations.into_iter().flatten() {
+                for (status, response) in &mut operation.responses.responses {
+                    if !(status.starts_with('4') || status.starts_with('5')) {
+                        continue;
+                    }
+                    if let RefOr::T(response) = response
+                        && let Some(content) = response.content.shift_remove("application/json")
+                    {
+                        response
+                            .content
+                            .insert("application/problem+json".to_owned(), content);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The whole document.
 pub fn document() -> utoipa::openapi::OpenApi {
-    #[allow(unused_mut)] // the staff, admin and feed documents are merged in here
     let mut doc = CoreApi::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     // Staff, admin and feed operations: derive an `OpenApi` listing their handlers in
     // their module and merge it here, e.g. `doc.merge(super::staff::StaffApi::openapi());`.
+    // The modifiers below then apply to them too.
+    BearerScheme.modify(&mut doc);
+    ProblemJson.modify(&mut doc);
     doc
 }
 
@@ -162,6 +200,55 @@ mod tests {
             "could not read the router's paths from its Debug output:\n{debug}"
         );
         assert_eq!(in_router, in_table);
+    }
+
+    /// Rules every operation follows, so clients can rely on the document for errors:
+    /// a body can be malformed (400), too large (413), not JSON (415) or invalid (422);
+    /// a bearer route can be refused (401); a path with parameters can name nothing
+    /// (404); every error is a problem+json `Problem`; every answer is described.
+    #[test]
+    fn every_operation_documents_its_error_answers() {
+        let doc = serde_json::to_value(document()).expect("serializes");
+        let mut failures = vec![];
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, operation) in item.as_object().expect("path item") {
+                let responses = operation["responses"].as_object().expect("responses");
+                let mut required = vec![];
+                if operation.get("requestBody").is_some() {
+                    required.extend(["400", "413", "415", "422"]);
+                }
+                if operation.get("security").is_some() {
+                    required.push("401");
+                }
+                if path.contains('{') {
+                    required.push("404");
+                }
+                for status in required {
+                    if !responses.contains_key(status) {
+                        failures.push(format!("{method} {path}: no {status}"));
+                    }
+                }
+                for (status, response) in responses {
+                    if response["description"].as_str().is_none_or(str::is_empty) {
+                        failures.push(format!("{method} {path} {status}: no description"));
+                    }
+                    if status.starts_with('4') || status.starts_with('5') {
+                        let content = response["content"].as_object();
+                        let problem = content.and_then(|c| {
+                            (c.len() == 1)
+                                .then(|| c.get("application/problem+json"))
+                                .flatten()
+                        });
+                        if problem
+                            .is_none_or(|p| p["schema"]["$ref"] != "#/components/schemas/Problem")
+                        {
+                            failures.push(format!("{method} {path} {status}: not a Problem"));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{failures:#?}");
     }
 
     #[test]
