@@ -19,6 +19,12 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
 }
 
+/// The `code` of a problem answer, also kept in the response's extensions so that
+/// middleware (metrics) can read it without parsing the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProblemCode(pub &'static str);
+
+/// The body of every error answer (RFC 9457).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
@@ -59,6 +65,15 @@ impl ApiError {
         )
     }
 
+    /// The path exists but not with this method; axum adds the `Allow` header.
+    pub fn method_not_allowed() -> Self {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this resource does not accept that method",
+        )
+    }
+
     pub fn unauthorized(detail: impl Into<String>) -> Self {
         ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
     }
@@ -82,6 +97,7 @@ impl ApiError {
             "validation_failed" => "The request is not valid",
             "invalid_document" => "The identity document is not valid",
             "not_found" => "Not found",
+            "method_not_allowed" => "Method not allowed",
             "slot_unavailable" => "That time is not available",
             "outside_booking_window" => "That time cannot be booked yet or any more",
             "citizen_limit_reached" => "Limit of appointments reached",
@@ -110,6 +126,7 @@ impl IntoResponse for ApiError {
             code: self.code.to_owned(),
         };
         let mut response = (self.status, Json(body)).into_response();
+        response.extensions_mut().insert(ProblemCode(self.code));
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,

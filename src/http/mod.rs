@@ -1,17 +1,22 @@
 //! HTTP API v1 (DESIGN §6): thin axum handlers over the booking use cases. Every error is
-//! problem+json with a stable code.
+//! problem+json with a stable code, including unknown routes (404) and methods (405).
+//! Every route is in one table ([`route_table`]), documented in OpenAPI (`openapi.rs`)
+//! and counted in Prometheus metrics by its route template (`metrics.rs`).
 
 pub mod error;
 pub mod extract;
+pub mod metrics;
+pub mod openapi;
 pub mod ops;
 pub mod public;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath};
-use axum::http::Request;
-use axum::routing::{get, post};
+use axum::handler::Handler;
+use axum::http::{Method, Request};
+use axum::routing::{MethodRouter, get, post, put};
+use axum::{Extension, Router, middleware};
 use tower_http::trace::TraceLayer;
 
 use crate::booking::Booking;
@@ -50,43 +55,98 @@ pub struct AppState {
     pub settings: Arc<HttpSettings>,
 }
 
-/// The whole API.
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/api/v1/offices", get(public::list_offices))
-        .route(
+/// The API's routes, each a method, a path template and a handler. Every route is
+/// registered through this table, which builds the router and lists the route, so that
+/// the OpenAPI tests can prove each one is documented (see [`route_table`] and
+/// `openapi.rs`). Register staff, admin and feed routes the same way.
+#[derive(Debug, Default)]
+pub struct RouteTable {
+    router: Router<AppState>,
+    entries: Vec<(Method, &'static str)>,
+}
+
+impl RouteTable {
+    fn add(mut self, method: Method, path: &'static str, route: MethodRouter<AppState>) -> Self {
+        self.entries.push((method, path));
+        // Several methods on one path merge into one `MethodRouter`.
+        self.router = self.router.route(path, route);
+        self
+    }
+
+    pub fn get<H, T>(self, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(Method::GET, path, get(handler))
+    }
+
+    pub fn post<H, T>(self, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(Method::POST, path, post(handler))
+    }
+
+    pub fn put<H, T>(self, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(Method::PUT, path, put(handler))
+    }
+}
+
+/// Every route of the API, in one table.
+fn routes() -> RouteTable {
+    RouteTable::default()
+        .get("/healthz", ops::healthz)
+        .get("/readyz", ops::readyz)
+        .get("/metrics", metrics::metrics)
+        .get("/api/v1/openapi.json", openapi::openapi_json)
+        .get("/api/v1/offices", public::list_offices)
+        .get(
             "/api/v1/offices/{office}/services/{service}/days",
-            get(public::list_days),
+            public::list_days,
         )
-        .route(
+        .get(
             "/api/v1/offices/{office}/services/{service}/slots",
-            get(public::list_slots),
+            public::list_slots,
         )
-        .route("/api/v1/holds", post(public::create_hold))
-        .route("/api/v1/appointments", post(public::book_appointment))
-        .route(
-            "/api/v1/appointments/lookup",
-            post(public::lookup_appointment),
-        )
-        .route(
-            "/api/v1/appointments/{locator}",
-            get(public::get_appointment),
-        )
-        .route(
+        .post("/api/v1/holds", public::create_hold)
+        .post("/api/v1/appointments", public::book_appointment)
+        .post("/api/v1/appointments/lookup", public::lookup_appointment)
+        .get("/api/v1/appointments/{locator}", public::get_appointment)
+        .post(
             "/api/v1/appointments/{locator}/reschedule",
-            post(public::reschedule_appointment),
+            public::reschedule_appointment,
         )
-        .route(
+        .post(
             "/api/v1/appointments/{locator}/cancel",
-            post(public::cancel_appointment),
+            public::cancel_appointment,
         )
-        .route(
+        .get(
             "/api/v1/appointments/{locator}/calendar.ics",
-            get(public::appointment_ics),
+            public::appointment_ics,
         )
+    // Staff, admin and feed routes go here, each with its `#[utoipa::path]` listed in
+    // `openapi.rs`.
+}
+
+/// The (method, path template) of every route, for the OpenAPI completeness check.
+pub fn route_table() -> Vec<(Method, &'static str)> {
+    routes().entries
+}
+
+/// The whole API. Each call has its own metrics registry.
+pub fn router(state: AppState) -> Router {
+    let metrics = Arc::new(metrics::Metrics::new());
+    routes()
+        .router
         .fallback(|| async { error::ApiError::not_found() })
+        // After every route: answers 405 as problem+json (axum keeps the `Allow` header).
+        .method_not_allowed_fallback(|| async { error::ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -98,5 +158,7 @@ pub fn router(state: AppState) -> Router {
                 tracing::info_span!("request", method = %request.method(), route)
             }),
         )
+        .layer(Extension(metrics.clone()))
+        .layer(middleware::from_fn_with_state(metrics, metrics::record))
         .with_state(state)
 }

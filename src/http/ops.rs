@@ -14,7 +14,10 @@ pub async fn healthz() -> Json<Value> {
 }
 
 /// The database answers: send traffic here.
-#[utoipa::path(get, path = "/readyz", tag = "ops", responses((status = 200, description = "ready"), (status = 503, description = "database unreachable")))]
+#[utoipa::path(get, path = "/readyz", tag = "ops", responses(
+    (status = 200, description = "ready"),
+    (status = 503, description = "database unreachable", body = super::error::Problem),
+))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     state.booking.store().ping().await.map_err(|e| {
         tracing::warn!(error = %e, "readiness check failed");

@@ -16,6 +16,7 @@ use crate::ical::{EventInput, appointment_calendar};
 use super::AppState;
 use super::error::{ApiError, Problem};
 use super::extract::{ApiJson, ApiPath, ApiQuery, BearerToken, IdempotencyKey};
+use super::metrics::IdempotentReplay;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceSummary {
@@ -34,7 +35,7 @@ pub struct OfficeSummary {
 }
 
 /// The offices and the procedures each one offers.
-#[utoipa::path(get, path = "/api/v1/offices", tag = "public", responses((status = 200, body = [OfficeSummary])))]
+#[utoipa::path(get, path = "/api/v1/offices", tag = "public", responses((status = 200, description = "the offices and their procedures", body = [OfficeSummary])))]
 pub async fn list_offices(State(state): State<AppState>) -> Json<Vec<OfficeSummary>> {
     let catalog = state.booking.catalog();
     Json(
@@ -85,7 +86,13 @@ pub struct DaysBody {
 /// How many bookable times each date in a range has.
 #[utoipa::path(get, path = "/api/v1/offices/{office}/services/{service}/days", tag = "public",
     params(("office" = String, Path), ("service" = String, Path), DaysQuery),
-    responses((status = 200, body = DaysBody), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses(
+        (status = 200, description = "every date of the range; 0 when closed, full or outside the booking window", body = DaysBody),
+        (status = 400, description = "malformed path or query parameters", body = Problem),
+        (status = 404, description = "unknown office or procedure", body = Problem),
+        (status = 422, description = "`to` before `from`, or more than 62 days", body = Problem),
+    ),
+)]
 pub async fn list_days(
     State(state): State<AppState>,
     ApiPath((office, service)): ApiPath<(String, String)>,
@@ -143,7 +150,12 @@ pub struct SlotsBody {
 /// Bookable times of one date, with how many more appointments fit at each.
 #[utoipa::path(get, path = "/api/v1/offices/{office}/services/{service}/slots", tag = "public",
     params(("office" = String, Path), ("service" = String, Path), SlotsQuery),
-    responses((status = 200, body = SlotsBody), (status = 404, body = Problem)))]
+    responses(
+        (status = 200, description = "bookable starts, ascending; empty when closed, full or outside the booking window", body = SlotsBody),
+        (status = 400, description = "malformed path or query parameters", body = Problem),
+        (status = 404, description = "unknown office or procedure", body = Problem),
+    ),
+)]
 pub async fn list_slots(
     State(state): State<AppState>,
     ApiPath((office, service)): ApiPath<(String, String)>,
@@ -192,7 +204,17 @@ pub struct HoldCreated {
 
 /// Keeps a time for a few minutes while the citizen fills in the form.
 #[utoipa::path(post, path = "/api/v1/holds", tag = "public", request_body = HoldBody,
-    responses((status = 201, body = HoldCreated), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses(
+        (status = 201, description = "held until `expires_at`", body = HoldCreated),
+        (status = 400, description = "the body is not JSON", body = Problem),
+        (status = 413, description = "the body is too large", body = Problem),
+        (status = 415, description = "the body is not declared as application/json", body = Problem),
+        (status = 404, description = "unknown office or procedure", body = Problem),
+        (status = 409, description = "slot_unavailable", body = Problem),
+        (status = 422, description = "validation_failed or outside_booking_window", body = Problem),
+        (status = 503, description = "the office is too busy right now; retry after Retry-After seconds", body = Problem),
+    ),
+)]
 pub async fn create_hold(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<HoldBody>,
@@ -305,17 +327,32 @@ impl AppointmentBody {
 /// Books an appointment. Send `Idempotency-Key` to make retries safe.
 #[utoipa::path(post, path = "/api/v1/appointments", tag = "public", request_body = BookBody,
     params(("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 201, body = AppointmentBody), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses(
+        (status = 201, description = "booked (or the replay of an earlier booking under the same Idempotency-Key), with a token", body = AppointmentBody),
+        (status = 400, description = "the body is not JSON", body = Problem),
+        (status = 413, description = "the body is too large", body = Problem),
+        (status = 415, description = "the body is not declared as application/json", body = Problem),
+        (status = 404, description = "unknown office or procedure", body = Problem),
+        (status = 409, description = "slot_unavailable or citizen_limit_reached", body = Problem),
+        (status = 422, description = "validation_failed, invalid_document, outside_booking_window or idempotency_key_reused", body = Problem),
+        (status = 503, description = "the office is too busy right now; retry after Retry-After seconds", body = Problem),
+    ),
+)]
 pub async fn book_appointment(
     State(state): State<AppState>,
     IdempotencyKey(key): IdempotencyKey,
     ApiJson(body): ApiJson<BookBody>,
-) -> Result<(StatusCode, Json<AppointmentBody>), ApiError> {
+) -> Result<Response, ApiError> {
     let outcome = state
         .booking
         .book(&body.into_request(None), key.as_deref(), &Actor::Citizen)
         .await?;
-    Ok(created(&state, &outcome))
+    let mut response = created(&state, &outcome).into_response();
+    if outcome.replayed {
+        // Not a new appointment: keeps `cita_bookings_total` honest.
+        response.extensions_mut().insert(IdempotentReplay);
+    }
+    Ok(response)
 }
 
 pub fn created(state: &AppState, outcome: &BookOutcome) -> (StatusCode, Json<AppointmentBody>) {
@@ -338,7 +375,15 @@ pub struct LookupBody {
 
 /// Finds an appointment by locator and document, and issues a fresh token for it.
 #[utoipa::path(post, path = "/api/v1/appointments/lookup", tag = "public", request_body = LookupBody,
-    responses((status = 200, body = AppointmentBody), (status = 404, body = Problem)))]
+    responses(
+        (status = 200, description = "the appointment, with a fresh token", body = AppointmentBody),
+        (status = 400, description = "the body is not JSON", body = Problem),
+        (status = 413, description = "the body is too large", body = Problem),
+        (status = 415, description = "the body is not declared as application/json", body = Problem),
+        (status = 404, description = "no appointment with that locator and document", body = Problem),
+        (status = 422, description = "validation_failed", body = Problem),
+    ),
+)]
 pub async fn lookup_appointment(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<LookupBody>,
@@ -354,7 +399,13 @@ pub async fn lookup_appointment(
 /// The appointment, for the holder of its token.
 #[utoipa::path(get, path = "/api/v1/appointments/{locator}", tag = "public", params(("locator" = String, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = AppointmentBody), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses(
+        (status = 200, description = "the appointment", body = AppointmentBody),
+        (status = 400, description = "malformed path or query parameters", body = Problem),
+        (status = 401, description = "missing or malformed Authorization", body = Problem),
+        (status = 404, description = "unknown locator or wrong token", body = Problem),
+    ),
+)]
 pub async fn get_appointment(
     State(state): State<AppState>,
     BearerToken(token): BearerToken,
@@ -375,7 +426,18 @@ pub struct RescheduleBody {
 /// Moves the appointment to another time, or leaves it as it was.
 #[utoipa::path(post, path = "/api/v1/appointments/{locator}/reschedule", tag = "public",
     params(("locator" = String, Path)), request_body = RescheduleBody, security(("bearer" = [])),
-    responses((status = 200, body = AppointmentBody), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses(
+        (status = 200, description = "moved; `sequence` is one more", body = AppointmentBody),
+        (status = 400, description = "the body is not JSON", body = Problem),
+        (status = 413, description = "the body is too large", body = Problem),
+        (status = 415, description = "the body is not declared as application/json", body = Problem),
+        (status = 401, description = "missing or malformed Authorization", body = Problem),
+        (status = 404, description = "unknown locator or wrong token", body = Problem),
+        (status = 409, description = "slot_unavailable, citizen_limit_reached or invalid_transition; the appointment is unchanged", body = Problem),
+        (status = 422, description = "validation_failed or outside_booking_window", body = Problem),
+        (status = 503, description = "the office is too busy right now; retry after Retry-After seconds", body = Problem),
+    ),
+)]
 pub async fn reschedule_appointment(
     State(state): State<AppState>,
     BearerToken(token): BearerToken,
@@ -399,7 +461,15 @@ pub async fn reschedule_appointment(
 /// Cancels the appointment.
 #[utoipa::path(post, path = "/api/v1/appointments/{locator}/cancel", tag = "public",
     params(("locator" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = AppointmentBody), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses(
+        (status = 200, description = "cancelled", body = AppointmentBody),
+        (status = 400, description = "malformed path or query parameters", body = Problem),
+        (status = 401, description = "missing or malformed Authorization", body = Problem),
+        (status = 404, description = "unknown locator or wrong token", body = Problem),
+        (status = 409, description = "invalid_transition: already cancelled or attended", body = Problem),
+        (status = 503, description = "the office is too busy right now; retry after Retry-After seconds", body = Problem),
+    ),
+)]
 pub async fn cancel_appointment(
     State(state): State<AppState>,
     BearerToken(token): BearerToken,
@@ -418,7 +488,12 @@ pub struct TokenQuery {
 /// The appointment as an iCalendar file.
 #[utoipa::path(get, path = "/api/v1/appointments/{locator}/calendar.ics", tag = "public",
     params(("locator" = String, Path), TokenQuery),
-    responses((status = 200, content_type = "text/calendar", body = String), (status = 404, body = Problem)))]
+    responses(
+        (status = 200, description = "RFC 5545 calendar with one VEVENT", content_type = "text/calendar", body = String),
+        (status = 400, description = "no token", body = Problem),
+        (status = 404, description = "unknown locator or wrong token", body = Problem),
+    ),
+)]
 pub async fn appointment_ics(
     State(state): State<AppState>,
     ApiPath(locator): ApiPath<String>,

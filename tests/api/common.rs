@@ -1,0 +1,455 @@
+//! Test harness: a fresh database per test (SQLite always, PostgreSQL when
+//! `CITA_TEST_POSTGRES_URL` is set), the app built by `Application::build` with the demo
+//! offices and a fixed clock, and typed helpers that send requests through the real router.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+use cita::app::{Application, ServeSettings};
+use cita::clock::ManualClock;
+use cita::http::AppState;
+use cita::store::SqliteSync;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+pub const PG_ENV: &str = "CITA_TEST_POSTGRES_URL";
+
+/// Base URL the app believes it is reached at (for `ics_url` and iCalendar UIDs).
+pub const PUBLIC_URL: &str = "https://citas.example.es";
+
+// The demo offices (demo/offices.toml).
+pub const MADRID: &str = "madrid-extranjeria";
+pub const BARCELONA: &str = "barcelona-extranjeria";
+pub const LAS_PALMAS: &str = "las-palmas-dni";
+/// Madrid and Barcelona: 15 and 20 minutes; Madrid serves it at two desks.
+pub const HUELLAS: &str = "huellas-tie";
+/// Madrid only: 40 minutes + 5 buffer, step 15, notice 120 minutes, 30 days ahead.
+pub const ASILO: &str = "asilo";
+/// Las Palmas only: 10 minutes, one desk, 90 days ahead.
+pub const RENOVACION: &str = "renovacion-dni";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// One test's database; a PostgreSQL database is dropped when this is dropped.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_admin: Option<(String, String)>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.pg_admin.take() {
+            // Runs outside the test's runtime, which may be shutting down.
+            let _ = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(async move {
+                    if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                        )))
+                        .execute(&pool)
+                        .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// `None` (with a notice) when the PostgreSQL part is not configured.
+pub async fn test_db(db: Db) -> Option<TestDb> {
+    match db {
+        Db::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("cita.db").display());
+            Some(TestDb {
+                url,
+                _dir: Some(dir),
+                pg_admin: None,
+            })
+        }
+        Db::Postgres => {
+            let Ok(admin) = std::env::var(PG_ENV) else {
+                eprintln!("NOTICE: {PG_ENV} is not set; skipping the PostgreSQL run of this test");
+                return None;
+            };
+            let pool = sqlx::PgPool::connect(&admin)
+                .await
+                .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL is unreachable: {e}"));
+            let name = format!("cita_api_{}", cita::booking::secrets::random_id());
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&pool)
+                .await
+                .expect("create test database");
+            pool.close().await;
+            Some(TestDb {
+                url: replace_database(&admin, &name),
+                _dir: None,
+                pg_admin: Some((admin, name)),
+            })
+        }
+    }
+}
+
+/// The same server URL with another database name.
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[authority_end..]
+        .find('/')
+        .map_or(base.len(), |i| i + authority_end);
+    let mut out = format!("{}/{}", &base[..path_start], name);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// "Now" in these tests: Monday 2027-03-01 07:00 UTC (08:00 in Madrid, 07:00 in Las
+/// Palmas), four weeks before the switch to summer time on 2027-03-28.
+pub fn test_now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2027, 3, 1, 7, 0, 0).unwrap()
+}
+
+/// An RFC 3339 instant as UTC.
+pub fn instant(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap_or_else(|e| panic!("not RFC 3339: {text:?}: {e}"))
+        .to_utc()
+}
+
+/// The offset part of an RFC 3339 instant (`+01:00`).
+pub fn offset_of(text: &str) -> String {
+    let parsed: DateTime<FixedOffset> = DateTime::parse_from_rfc3339(text).unwrap();
+    parsed.format("%:z").to_string()
+}
+
+/// A valid DNI for a number.
+pub fn dni(n: u32) -> String {
+    const LETTERS: &[u8] = b"TRWAGMYFPDXBNJZSQVHLCKE";
+    format!("{n:08}{}", LETTERS[(n % 23) as usize] as char)
+}
+
+/// A running app: the real router over a fresh database, with a clock the test moves.
+pub struct TestApp {
+    router: Router,
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    /// Kept alive for the test: dropping it drops the database.
+    _db: TestDb,
+}
+
+/// Builds the app like `cita serve --demo` does; `None` when the backend is not configured.
+pub async fn spawn(db: Db) -> Option<TestApp> {
+    let test_db = test_db(db).await?;
+    let clock = Arc::new(ManualClock::new(test_now()));
+    let settings = ServeSettings {
+        database_url: test_db.url.clone(),
+        config: None,
+        demo: true,
+        public_url: Some(PUBLIC_URL.to_owned()),
+        sqlite_synchronous: SqliteSync::Normal,
+    };
+    let app = Application::build(&settings, "127.0.0.1:0", clock.clone())
+        .await
+        .expect("build the application");
+    Some(TestApp {
+        router: cita::http::router(app.state.clone()),
+        state: app.state,
+        clock,
+        _db: test_db,
+    })
+}
+
+/// An answer, fully read.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Answer {
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .map_or("", |v| v.to_str().unwrap_or(""))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8(self.body.to_vec()).expect("UTF-8 body")
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    /// Asserts a JSON answer with `status` and returns its body.
+    #[track_caller]
+    pub fn ok(&self, status: u16) -> Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text()
+        );
+        assert!(
+            self.content_type().starts_with("application/json"),
+            "content-type {:?}",
+            self.content_type()
+        );
+        self.json()
+    }
+
+    /// Asserts an RFC 9457 problem with `status` and `code`, and returns it.
+    #[track_caller]
+    pub fn problem(&self, status: u16, code: &str) -> Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text()
+        );
+        assert_eq!(self.content_type(), "application/problem+json");
+        let body = self.json();
+        assert_eq!(body["code"], code, "body: {body}");
+        assert_eq!(body["status"], status, "body: {body}");
+        for field in ["type", "title", "detail"] {
+            assert!(body[field].is_string(), "no {field} in {body}");
+        }
+        body
+    }
+}
+
+/// A booking request in the API's JSON shape.
+#[derive(Debug, Clone)]
+pub struct BookReq {
+    pub office: String,
+    pub service: String,
+    pub start: String,
+    pub document: String,
+    pub hold_id: Option<String>,
+}
+
+impl BookReq {
+    pub fn new(office: &str, service: &str, start: &str, document: &str) -> Self {
+        BookReq {
+            office: office.to_owned(),
+            service: service.to_owned(),
+            start: start.to_owned(),
+            document: document.to_owned(),
+            hold_id: None,
+        }
+    }
+
+    pub fn json(&self) -> Value {
+        let mut body = json!({
+            "office_id": self.office,
+            "service_id": self.service,
+            "start": self.start,
+            "citizen": {"name": "Ana García López", "document": self.document,
+                        "email": "ana@example.es", "phone": "+34 600 000 000"},
+        });
+        if let Some(hold) = &self.hold_id {
+            body["hold_id"] = json!(hold);
+        }
+        body
+    }
+}
+
+/// What a successful booking answered.
+#[derive(Debug, Clone)]
+pub struct Booked {
+    pub locator: String,
+    pub token: String,
+    pub start: String,
+    pub body: Value,
+}
+
+/// One bookable start as `/slots` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    pub start: String,
+    pub end: String,
+    pub capacity: u64,
+}
+
+impl TestApp {
+    pub async fn send(&self, request: Request<Body>) -> Answer {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router is infallible");
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.expect("read body").to_bytes();
+        Answer {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.send(Request::get(path).body(Body::empty()).unwrap())
+            .await
+    }
+
+    pub async fn get_with_token(&self, path: &str, token: &str) -> Answer {
+        self.send(
+            Request::get(path)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// A request with any method, headers and raw body.
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Body>,
+    ) -> Answer {
+        let mut request = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.send(request.body(body.into()).unwrap()).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Answer {
+        self.post_json_with(path, body, &[]).await
+    }
+
+    pub async fn post_json_with(
+        &self,
+        path: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut all = vec![("content-type", "application/json")];
+        all.extend_from_slice(headers);
+        self.raw(Method::POST, path, &all, body.to_string()).await
+    }
+
+    /// POST with `Authorization: Bearer`.
+    pub async fn post_with_token(&self, path: &str, token: &str, body: &Value) -> Answer {
+        let auth = format!("Bearer {token}");
+        self.post_json_with(path, body, &[("authorization", &auth)])
+            .await
+    }
+
+    /// Books and asserts the 201.
+    pub async fn book(&self, request: &BookReq) -> Booked {
+        let answer = self.try_book(request).await;
+        let body = answer.ok(201);
+        Booked {
+            locator: body["locator"].as_str().unwrap().to_owned(),
+            token: body["token"].as_str().unwrap().to_owned(),
+            start: body["start"].as_str().unwrap().to_owned(),
+            body,
+        }
+    }
+
+    pub async fn try_book(&self, request: &BookReq) -> Answer {
+        self.post_json("/api/v1/appointments", &request.json())
+            .await
+    }
+
+    /// `/slots` of a date, asserted 200.
+    pub async fn slots(&self, office: &str, service: &str, date: &str) -> Vec<Slot> {
+        let body = self
+            .get(&format!(
+                "/api/v1/offices/{office}/services/{service}/slots?date={date}"
+            ))
+            .await
+            .ok(200);
+        body["slots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| Slot {
+                start: s["start"].as_str().unwrap().to_owned(),
+                end: s["end"].as_str().unwrap().to_owned(),
+                capacity: s["capacity"].as_u64().unwrap(),
+            })
+            .collect()
+    }
+
+    /// The capacity `/slots` shows for `start` (0 when the start is not listed).
+    pub async fn capacity_at(&self, office: &str, service: &str, start: &str) -> u64 {
+        let date = &start[..10];
+        self.slots(office, service, date)
+            .await
+            .into_iter()
+            .find(|s| instant(&s.start) == instant(start))
+            .map_or(0, |s| s.capacity)
+    }
+
+    /// The Prometheus exposition text.
+    pub async fn metrics(&self) -> String {
+        let answer = self.get("/metrics").await;
+        assert_eq!(answer.status, StatusCode::OK);
+        answer.text()
+    }
+}
+
+/// The value of one sample in an exposition (`name{labels}`), 0 when absent.
+pub fn sample(exposition: &str, series: &str) -> f64 {
+    exposition
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix(series)
+                .and_then(|rest| rest.strip_prefix(' '))
+        })
+        .map_or(0.0, |value| {
+            value
+                .split_whitespace()
+                .next()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("bad sample value for {series}: {value:?}"))
+        })
+}
+
+/// Declares one test function per backend from an `async fn(Db)`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name($crate::common::Db::Sqlite).await }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name($crate::common::Db::Postgres).await }
+            )*
+        }
+    };
+}

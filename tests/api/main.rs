@@ -1,0 +1,15 @@
+//! End-to-end HTTP tests on the real router (`tower::ServiceExt::oneshot`), with the demo
+//! offices, on SQLite always and on PostgreSQL when `CITA_TEST_POSTGRES_URL` is set; plus
+//! a smoke test of the built `cita` binary. One binary so it links once.
+
+// Test code: a failed setup step should stop the test loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod binary;
+mod book;
+mod browse;
+mod common;
+mod ics_clients;
+mod manage;
+mod never_lies;
+mod ops;
