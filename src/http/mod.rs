@@ -1,17 +1,21 @@
 //! HTTP API v1 (DESIGN §6): thin axum handlers over the booking use cases. Every error is
 //! problem+json with a stable code.
 
+pub mod admin;
+pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod feeds;
 pub mod ops;
 pub mod public;
+pub mod staff;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::http::Request;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use tower_http::trace::TraceLayer;
 
 use crate::booking::Booking;
@@ -86,6 +90,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/appointments/{locator}/calendar.ics",
             get(public::appointment_ics),
         )
+        .merge(staff_admin_feed_routes())
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(
@@ -99,4 +104,48 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .with_state(state)
+}
+
+// ---------------------------------------------------------------------------------------
+// Staff, admin and feeds (DESIGN §6): staff token routes, the configuration, `.ics` feeds.
+// ---------------------------------------------------------------------------------------
+
+/// Staff and admin routes (Bearer staff token) and the feeds (token in the URL).
+fn staff_admin_feed_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/staff/offices/{office}/agenda",
+            get(staff::get_agenda),
+        )
+        .route(
+            "/api/v1/staff/appointments/{locator}/check-in",
+            post(staff::check_in),
+        )
+        .route(
+            "/api/v1/staff/appointments/{locator}/complete",
+            post(staff::complete),
+        )
+        .route(
+            "/api/v1/staff/appointments/{locator}/no-show",
+            post(staff::no_show),
+        )
+        .route(
+            "/api/v1/staff/appointments/{locator}/cancel",
+            post(staff::cancel),
+        )
+        .route(
+            "/api/v1/staff/offices/{office}/appointments",
+            post(staff::book_walk_in),
+        )
+        .route(
+            "/api/v1/staff/offices/{office}/closures",
+            post(staff::close_office),
+        )
+        .route("/api/v1/admin/config", put(admin::put_config))
+        // axum cannot match `{office}.ics` in one segment: the handlers strip `.ics`.
+        .route("/feeds/offices/{file}", get(feeds::office_feed))
+        .route(
+            "/feeds/offices/{office}/desks/{file}",
+            get(feeds::desk_feed),
+        )
 }
