@@ -30,6 +30,14 @@ use super::extract::ApiQuery;
 use super::public::local;
 use super::staff::too_large;
 
+/// The admin operations, merged into the API document (`openapi.rs`).
+#[derive(Debug, utoipa::OpenApi)]
+#[openapi(
+    paths(put_config),
+    tags((name = "admin", description = "Administrators: the office configuration"))
+)]
+pub struct AdminApi;
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigQuery {

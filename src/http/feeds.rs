@@ -31,6 +31,15 @@ use super::public::{calendar_response, event_input};
 /// reuse one for five minutes.
 const CACHE_CONTROL: &str = "private, max-age=300";
 
+/// The feed operations, merged into the API document (`openapi.rs`). Documented under
+/// the route templates the router serves (`{file}` is `{office}.ics` or `{desk}.ics`).
+#[derive(Debug, utoipa::OpenApi)]
+#[openapi(
+    paths(office_feed, desk_feed),
+    tags((name = "feeds", description = "Subscribed iCalendar feeds for staff calendars"))
+)]
+pub struct FeedsApi;
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct FeedQuery {
     /// The feed token (`cita feed-token`).
@@ -38,8 +47,8 @@ pub struct FeedQuery {
 }
 
 /// An office's appointments as a subscribed calendar.
-#[utoipa::path(get, path = "/feeds/offices/{office}.ics", tag = "feeds",
-    params(("office" = String, Path), FeedQuery),
+#[utoipa::path(get, path = "/feeds/offices/{file}", tag = "feeds",
+    params(("file" = String, Path, description = "`{office}.ics`"), FeedQuery),
     responses((status = 200, content_type = "text/calendar", body = String), (status = 304, description = "not modified"), (status = 404, description = "no such feed")))]
 pub async fn office_feed(
     State(state): State<AppState>,
@@ -52,8 +61,8 @@ pub async fn office_feed(
 }
 
 /// One desk's appointments as a subscribed calendar.
-#[utoipa::path(get, path = "/feeds/offices/{office}/desks/{desk}.ics", tag = "feeds",
-    params(("office" = String, Path), ("desk" = String, Path), FeedQuery),
+#[utoipa::path(get, path = "/feeds/offices/{office}/desks/{file}", tag = "feeds",
+    params(("office" = String, Path), ("file" = String, Path, description = "`{desk}.ics`"), FeedQuery),
     responses((status = 200, content_type = "text/calendar", body = String), (status = 304, description = "not modified"), (status = 404, description = "no such feed")))]
 pub async fn desk_feed(
     State(state): State<AppState>,
@@ -168,6 +177,35 @@ mod tests {
         assert!(if_none_match(&with("*"), tag));
         assert!(!if_none_match(&with("\"abd\""), tag));
         assert!(!if_none_match(&HeaderMap::new(), tag));
+    }
+
+    #[test]
+    fn the_staff_admin_and_feed_documents_list_every_route() {
+        use utoipa::OpenApi;
+        let mut paths: Vec<String> = [
+            super::super::staff::StaffApi::openapi(),
+            super::super::admin::AdminApi::openapi(),
+            FeedsApi::openapi(),
+        ]
+        .into_iter()
+        .flat_map(|doc| doc.paths.paths.into_keys())
+        .collect();
+        paths.sort();
+        assert_eq!(
+            paths,
+            [
+                "/api/v1/admin/config",
+                "/api/v1/staff/appointments/{locator}/cancel",
+                "/api/v1/staff/appointments/{locator}/check-in",
+                "/api/v1/staff/appointments/{locator}/complete",
+                "/api/v1/staff/appointments/{locator}/no-show",
+                "/api/v1/staff/offices/{office}/agenda",
+                "/api/v1/staff/offices/{office}/appointments",
+                "/api/v1/staff/offices/{office}/closures",
+                "/feeds/offices/{file}",
+                "/feeds/offices/{office}/desks/{file}",
+            ]
+        );
     }
 
     #[test]

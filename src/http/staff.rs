@@ -23,6 +23,14 @@ use super::error::{ApiError, Problem};
 use super::extract::{ApiJson, ApiPath, ApiQuery, IdempotencyKey};
 use super::public::{self, AppointmentBody, BookBody, local};
 
+/// The staff operations, merged into the API document (`openapi.rs`).
+#[derive(Debug, utoipa::OpenApi)]
+#[openapi(
+    paths(get_agenda, check_in, complete, no_show, cancel, book_walk_in, close_office),
+    tags((name = "staff", description = "Office staff: agenda, status changes, walk-ins, closures"))
+)]
+pub struct StaffApi;
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AgendaQuery {
