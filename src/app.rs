@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -11,6 +12,7 @@ use crate::booking::{
     Booking, Catalog, ConfigSource, ImportOutcome, import_config, load_stored_config,
 };
 use crate::clock::{Clock, SystemClock};
+use crate::http::surge::Surge;
 use crate::http::{AppState, HttpSettings, router};
 use crate::store::{SqliteSync, Store, StoreOptions};
 
@@ -32,6 +34,10 @@ pub struct ServeSettings {
     pub demo: bool,
     pub public_url: Option<String>,
     pub sqlite_synchronous: SqliteSync,
+    /// Apply the `[limits]` rate limits (off with `--no-rate-limit`, for benchmarks).
+    pub rate_limit: bool,
+    /// Read client addresses from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_proxy: bool,
 }
 
 /// A started service: the store, the booking service and the HTTP state over them.
@@ -77,21 +83,25 @@ impl Application {
                 }
             }
         }
-        let (source, _) = load_stored_config(&store).await?.context(
+        let (source, version) = load_stored_config(&store).await?.context(
             "no office configuration in the database: start with --config FILE or --demo",
         )?;
         let config = source
             .parse()
             .map_err(|e| anyhow::anyhow!("the stored configuration is invalid:\n{e}"))?;
-        let booking = Booking::new(store, clock, Catalog::from_config(&config));
+        let catalog = Catalog::from_config(&config);
+        let booking = Booking::new(store, clock, catalog.clone());
+        booking.install_catalog(catalog, version);
         let public_url = settings
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{addr}"));
+        // Limits are read at start-up; a changed [limits] applies on restart.
+        let surge = Surge::new(&config.limits, settings.rate_limit, settings.trust_proxy);
         Ok(Application {
             state: AppState {
                 booking,
-                settings: Arc::new(HttpSettings::new(public_url)),
+                settings: Arc::new(HttpSettings::new(public_url).with_surge(surge)),
             },
         })
     }
@@ -104,16 +114,90 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let store = self.state.booking.store().clone();
+        let watcher = tokio::spawn(watch_config(self.state.booking.clone()));
+        let pruner = self
+            .state
+            .settings
+            .surge
+            .clone()
+            .map(|surge| tokio::spawn(prune_limiters(surge)));
         let app = router(self.state);
-        axum::serve(
+        let served = axum::serve(
             listener,
             app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await
-        .context("serving HTTP")?;
+        .context("serving HTTP");
+        watcher.abort();
+        if let Some(pruner) = pruner {
+            pruner.abort();
+        }
         store.close().await;
-        Ok(())
+        served
+    }
+}
+
+/// Forgets rate-limiter keys whose budget is full again, every minute, so limiter memory
+/// stays bounded whatever the number of distinct clients.
+async fn prune_limiters(surge: Arc<Surge>) {
+    let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        every_minute.tick().await;
+        if let Some(limiters) = &surge.limiters {
+            limiters.prune();
+        }
+    }
+}
+
+/// A booking service for one-shot commands (`cita user`, `cita feed-token`): connects,
+/// migrates, and serves the stored configuration, or no offices when none was imported.
+pub async fn connect_booking(
+    database_url: &str,
+    options: &StoreOptions,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Booking> {
+    let store = Store::connect(database_url, options)
+        .await
+        .context("connecting to the database")?;
+    store.migrate().await.context("migrating the database")?;
+    let stored = load_stored_config(&store).await?;
+    let booking = match stored {
+        Some((source, version)) => {
+            let config = source
+                .parse()
+                .map_err(|e| anyhow::anyhow!("the stored configuration is invalid:\n{e}"))?;
+            let catalog = Catalog::from_config(&config);
+            let booking = Booking::new(store, clock, catalog.clone());
+            booking.install_catalog(catalog, version);
+            booking
+        }
+        None => Booking::new(
+            store,
+            clock,
+            Catalog::new(vec![], chrono::Duration::seconds(300)),
+        ),
+    };
+    Ok(booking)
+}
+
+/// How often a serving instance checks whether another one changed the configuration.
+/// The check is one indexed single-row read, so a few seconds of staleness cost nothing.
+pub const CONFIG_POLL_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Reloads the offices whenever the stored configuration version moves past the one this
+/// instance serves (an admin changed it through another instance). Runs until aborted.
+async fn watch_config(booking: Booking) {
+    let mut ticks = tokio::time::interval(CONFIG_POLL_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await; // the first tick is immediate; the catalog was just loaded
+    loop {
+        ticks.tick().await;
+        match booking.reload_config_if_changed().await {
+            Ok(Some(version)) => tracing::info!(version, "configuration reloaded"),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "could not check for a new configuration"),
+        }
     }
 }
 

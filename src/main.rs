@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use cita::app::{Application, ServeSettings, system_clock};
-use cita::booking::{ConfigSource, import_config};
+use cita::app::{Application, ServeSettings, connect_booking, system_clock};
+use cita::booking::{ConfigSource, Role, import_config};
+use cita::domain::{DeskId, OfficeId};
 use cita::store::{SqliteSync, Store, StoreOptions};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
@@ -55,6 +56,12 @@ enum Command {
         /// Base URL clients use to reach this server (for links in answers).
         #[arg(long, env = "CITA_PUBLIC_URL")]
         public_url: Option<String>,
+        /// Turn the [limits] rate limits off (benchmarks, tests); load shedding stays.
+        #[arg(long, env = "CITA_NO_RATE_LIMIT")]
+        no_rate_limit: bool,
+        /// Take client addresses from X-Forwarded-For (only behind a trusted proxy).
+        #[arg(long, env = "CITA_TRUST_PROXY")]
+        trust_proxy: bool,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -63,6 +70,43 @@ enum Command {
         /// The TOML file.
         file: PathBuf,
     },
+    /// Manage staff users (their tokens open the staff and admin API).
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+    /// Issue a calendar feed URL for an office or a desk, or revoke a feed token.
+    FeedToken {
+        /// The office whose appointments the feed shows.
+        #[arg(long, required_unless_present = "revoke", conflicts_with = "revoke")]
+        office: Option<String>,
+        /// Only this desk's appointments.
+        #[arg(long, requires = "office")]
+        desk: Option<String>,
+        /// Revoke this token (or the feed URL that carries it) instead.
+        #[arg(long, value_name = "TOKEN")]
+        revoke: Option<String>,
+        /// Base URL calendar apps reach this server at.
+        #[arg(long, env = "CITA_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+        public_url: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a staff user and print its token (shown only this once).
+    Add {
+        /// A name that identifies the person (unique among active users).
+        name: String,
+        /// admin, manager or agent.
+        #[arg(long)]
+        role: Role,
+        /// The office of a manager or agent (admins have none).
+        #[arg(long)]
+        office: Option<String>,
+    },
+    /// Revoke a staff user: their token stops working at once.
+    Revoke { name: String },
 }
 
 #[tokio::main]
@@ -79,6 +123,8 @@ async fn main() -> anyhow::Result<()> {
             config,
             demo,
             public_url,
+            no_rate_limit,
+            trust_proxy,
         } => {
             let settings = ServeSettings {
                 database_url: cli.database_url,
@@ -86,12 +132,18 @@ async fn main() -> anyhow::Result<()> {
                 demo,
                 public_url,
                 sqlite_synchronous: cli.sqlite_synchronous,
+                rate_limit: !no_rate_limit,
+                trust_proxy,
             };
             let listener = tokio::net::TcpListener::bind(&addr)
                 .await
                 .with_context(|| format!("binding {addr}"))?;
             let bound = listener.local_addr()?.to_string();
             let app = Application::build(&settings, &bound, system_clock()).await?;
+            if demo {
+                let issued = app.state.booking.ensure_demo_admin().await?;
+                print_line(&format!("demo admin token: {}", issued.token));
+            }
             tracing::info!(addr = %bound, "cita is listening");
             app.run(listener, shutdown_signal()).await
         }
@@ -110,12 +162,75 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(?outcome, "configuration imported");
             Ok(())
         }
+        Command::User { action } => {
+            let booking = connect_booking(&cli.database_url, &options, system_clock()).await?;
+            match action {
+                UserCommand::Add { name, role, office } => {
+                    let office = office.map(OfficeId::new);
+                    let issued = booking.add_staff_user(&name, role, office.as_ref()).await?;
+                    eprintln!(
+                        "created {} {:?}; its token (shown only now):",
+                        issued.member.role, issued.member.name
+                    );
+                    print_line(&issued.token);
+                }
+                UserCommand::Revoke { name } => {
+                    if !booking.revoke_staff_user(&name).await? {
+                        anyhow::bail!("there is no active user named {name:?}");
+                    }
+                    eprintln!("revoked {name:?}");
+                }
+            }
+            Ok(())
+        }
+        Command::FeedToken {
+            office,
+            desk,
+            revoke,
+            public_url,
+        } => {
+            let booking = connect_booking(&cli.database_url, &options, system_clock()).await?;
+            if let Some(revoke) = revoke {
+                if !booking.revoke_feed_token(token_of(&revoke)).await? {
+                    anyhow::bail!("no active feed token matches");
+                }
+                eprintln!("feed token revoked");
+                return Ok(());
+            }
+            let office = OfficeId::new(office.context("--office is required")?);
+            let desk = desk.map(DeskId::new);
+            let token = booking.issue_feed_token(&office, desk.as_ref()).await?;
+            let base = public_url.trim_end_matches('/');
+            let path = match &desk {
+                None => format!("/feeds/offices/{office}.ics"),
+                Some(desk) => format!("/feeds/offices/{office}/desks/{desk}.ics"),
+            };
+            print_line(&format!("{base}{path}?token={token}"));
+            Ok(())
+        }
     }
+}
+
+/// The token itself, whether given alone or inside a feed URL (`...?token=T`).
+fn token_of(text: &str) -> &str {
+    let text = text.trim();
+    match text.split_once("token=") {
+        Some((_, rest)) => rest.split('&').next().unwrap_or(rest),
+        None => text,
+    }
+}
+
+/// Results go to stdout (logs go to stderr), so scripts can capture them.
+#[allow(clippy::print_stdout)]
+fn print_line(text: &str) {
+    println!("{text}");
 }
 
 fn init_logging(format: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
     } else {

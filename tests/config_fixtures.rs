@@ -51,7 +51,8 @@ fn spanish_holiday_fixture_has_the_2027_national_holidays() {
 fn sample_offices_load() {
     let config = Config::load(&fixture("offices.toml")).unwrap();
     assert_eq!(config.booking.hold_ttl_seconds, 300);
-    assert!(config.limits.is_some());
+    assert_eq!(config.limits.browse.per_minute, 120);
+    assert_eq!(config.limits.max_in_flight, 1024);
 
     let national = config
         .holiday_calendars

@@ -78,7 +78,7 @@ impl ConfigSource {
         })
     }
 
-    fn digest(&self) -> String {
+    pub(crate) fn digest(&self) -> String {
         let files = serde_json::to_string(&self.files).unwrap_or_default();
         sha256_hex(&format!("{}\u{0}{}", self.toml, files))
     }
@@ -102,9 +102,23 @@ pub async fn import_config(
     now: DateTime<Utc>,
 ) -> Result<ImportOutcome, ImportError> {
     let config = source.parse()?;
-    let digest = source.digest();
     let mut tx = store.begin_write().await?;
-    let conn = tx.conn();
+    let outcome = store_config(tx.conn(), source, &config, now).await?;
+    if let ImportOutcome::Imported { .. } = outcome {
+        tx.commit().await?;
+    }
+    Ok(outcome)
+}
+
+/// Stores an already validated `source` (parsed as `config`) inside the caller's write
+/// transaction: the admin API checks and cancels what a change strands in the same one.
+pub(crate) async fn store_config(
+    conn: &mut sqlx::AnyConnection,
+    source: &ConfigSource,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Result<ImportOutcome, ImportError> {
+    let digest = source.digest();
     let stored = store::load_config(conn).await?;
     if let Some(stored) = &stored
         && stored.digest == digest
@@ -130,7 +144,6 @@ pub async fn import_config(
         now,
     )
     .await?;
-    tx.commit().await?;
     Ok(ImportOutcome::Imported { version })
 }
 

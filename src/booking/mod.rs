@@ -5,6 +5,7 @@
 //! (DESIGN §5). Races
 //! the database detects are retried a bounded number of times, never surfaced as 500s.
 
+mod admin;
 mod availability;
 mod catalog;
 mod closure;
@@ -12,11 +13,14 @@ mod error;
 mod import;
 mod manage;
 mod place;
+mod replan;
 mod request;
 pub mod secrets;
 mod snapshot;
+mod staff;
 
 use std::future::Future;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -25,6 +29,7 @@ use rand::Rng;
 use crate::clock::Clock;
 use crate::store::Store;
 
+pub use admin::{ConfigApplied, ConfigChangeError, OnStranded, StrandReason, Stranded};
 pub use availability::{DayAvailability, SlotAvailability};
 pub use catalog::Catalog;
 pub use closure::ClosureOutcome;
@@ -32,6 +37,10 @@ pub use error::BookingError;
 pub use import::{ConfigSource, ImportError, ImportOutcome, import_config, load_stored_config};
 pub use place::{BookOutcome, HoldOutcome};
 pub use request::{Actor, BookRequest, CitizenInput};
+pub use staff::{
+    Agenda, CANCELLED_VISIBLE, DEMO_ADMIN, DeskAgenda, FEED_PAST, IssuedStaffToken, Role,
+    StaffMember,
+};
 
 /// How many times a transaction that lost a race is run again before giving up.
 const MAX_ATTEMPTS: u32 = 12;
@@ -44,6 +53,9 @@ pub struct Booking {
     store: Store,
     clock: Arc<dyn Clock>,
     catalog: Arc<RwLock<Arc<Catalog>>>,
+    /// The stored configuration version `catalog` was built from; 0 when unknown (a
+    /// catalog built in code).
+    catalog_version: Arc<AtomicI64>,
 }
 
 impl Booking {
@@ -52,6 +64,7 @@ impl Booking {
             store,
             clock,
             catalog: Arc::new(RwLock::new(Arc::new(catalog))),
+            catalog_version: Arc::new(AtomicI64::new(0)),
         }
     }
 
@@ -78,6 +91,27 @@ impl Booking {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         *guard = Arc::new(catalog);
+    }
+
+    /// The stored configuration version the current catalog was built from (0: unknown).
+    pub fn catalog_version(&self) -> i64 {
+        self.catalog_version.load(Ordering::Acquire)
+    }
+
+    /// Swaps in the catalog of stored configuration `version`, unless the one in place
+    /// is that version or newer (so a slow reload never undoes a newer change). Returns
+    /// whether it was swapped in.
+    pub fn install_catalog(&self, catalog: Catalog, version: i64) -> bool {
+        let mut guard = self
+            .catalog
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if version <= self.catalog_version.load(Ordering::Acquire) {
+            return false;
+        }
+        *guard = Arc::new(catalog);
+        self.catalog_version.store(version, Ordering::Release);
+        true
     }
 
     /// Runs `attempt` until it succeeds, fails for a reason retrying cannot fix, or has

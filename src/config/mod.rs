@@ -7,8 +7,8 @@
 //! - A TOML syntax error is reported alone (nothing after it can be trusted). Everything
 //!   else — wrong value types, missing or unknown keys, bad values, cross references — is
 //!   collected in one pass so the administrator fixes the file in one go.
-//! - Only `[limits]` may hold keys this module does not know (it belongs to the surge
-//!   protection layer and is passed through as a table); any other unknown key is a problem.
+//! - Any unknown key is a problem. `[limits]` is read with the surge-protection layer's
+//!   own schema ([`crate::limits::LimitSettings`]); its problems point at the section.
 //! - Holiday calendars given as `ics = "path"` are read through the caller's `read_file`,
 //!   so parsing needs no disk; [`Config::load`] resolves paths against the file's folder.
 //!
@@ -40,8 +40,8 @@ pub struct Config {
     pub holiday_calendars: Vec<HolidayCalendar>,
     pub offices: Vec<Office>,
     pub booking: BookingSettings,
-    /// The `[limits]` section, uninterpreted: the surge-protection layer owns its schema.
-    pub limits: Option<toml::Table>,
+    /// The `[limits]` section (surge protection, DESIGN §8); defaults when absent.
+    pub limits: crate::limits::LimitSettings,
 }
 
 /// A named list of closed dates shared by several offices (`es-national`).

@@ -135,7 +135,7 @@ fn base_is_valid() {
     assert_eq!(config.offices.len(), 1);
     assert_eq!(config.booking, BookingSettings::default());
     assert_eq!(config.booking.hold_ttl_seconds, 300);
-    assert!(config.limits.is_none());
+    assert_eq!(config.limits, crate::limits::LimitSettings::default());
 }
 
 #[test]
@@ -207,7 +207,7 @@ fn every_optional_field_is_read() {
 hold_ttl_seconds = 600
 
 [limits]
-anything = { goes = [1, 2] }
+browse = { per_minute = 30, burst = 10 }
 
 [[office]]
 id = "o1"
@@ -243,8 +243,13 @@ closed_dates = [2027-03-01, "2027-03-02"]
 "#;
     let config = parse(text).unwrap();
     assert_eq!(config.booking.hold_ttl_seconds, 600);
-    let limits = config.limits.unwrap();
-    assert!(limits.contains_key("anything"));
+    assert_eq!(
+        config.limits.browse,
+        crate::limits::Rate {
+            per_minute: 30,
+            burst: 10
+        }
+    );
     let office = &config.offices[0];
     assert_eq!(office.name, "Office");
     assert_eq!(office.timezone, chrono_tz::Atlantic::Canary);
@@ -547,9 +552,11 @@ fn unknown_keys_are_problems_everywhere_but_limits() {
         2,
         "[booking]: unknown key \"hold_ttl\" (did you mean \"hold_ttl_seconds\"?)",
     );
-    // [limits] belongs to another layer and may hold anything.
-    let text = format!("[limits.book]\nper_minute = 5\nburst = [1, 2]\n\n{BASE}");
-    assert!(parse(&text).unwrap().limits.is_some());
+    // [limits] has its own schema (the surge-protection layer's), checked here too.
+    let text = format!("[limits.book]\nper_minute = 5\nburst = 1\n\n{BASE}");
+    let problems = parse(&text).unwrap_err().problems().to_vec();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].message.starts_with("[limits]"), "{problems:?}");
     assert_only(&format!("limits = 3\n{BASE}"), 1, "limits must be a table");
 }
 

@@ -20,6 +20,7 @@ use crate::domain::{
     OpeningRule, Season, Service, ServiceId, WallTime, Weekdays,
 };
 use crate::ical::holiday_dates_from_ics;
+use crate::limits::LimitSettings;
 
 /// The allocator keeps desk sets in 128-bit masks.
 pub(super) const MAX_DESKS_PER_OFFICE: usize = 128;
@@ -43,12 +44,24 @@ pub(super) fn build(
     let booking = booking(p, raw);
     let calendars = calendars(p, raw, read_file);
     let offices = offices(p, raw, &calendars);
-    let limits = raw.limits.given().map(|t| t.get_ref().clone());
+    let limits = limits(p, raw);
     Some(Config {
         holiday_calendars: calendars.list.ok()?,
         offices: offices.ok()?,
         booking: booking.ok()?,
-        limits,
+        limits: limits.ok()?,
+    })
+}
+
+/// `[limits]` is read by the surge-protection layer's own schema; its complaint is
+/// reported at the section's line.
+fn limits(p: &mut Problems, raw: &RawConfig) -> Checked<LimitSettings> {
+    let Some(table) = raw.limits.given() else {
+        return Ok(LimitSettings::default());
+    };
+    LimitSettings::from_table(Some(table.get_ref())).map_err(|message| {
+        p.at(&table.span(), message);
+        Reported
     })
 }
 

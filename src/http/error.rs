@@ -17,6 +17,8 @@ pub struct ApiError {
     pub detail: String,
     /// Seconds, for 429 and 503.
     pub retry_after: Option<u64>,
+    /// `RateLimit-Policy` and `RateLimit` field values, for 429.
+    pub rate_limit: Option<(String, String)>,
 }
 
 /// The `code` of a problem answer, also kept in the response's extensions so that
@@ -42,6 +44,7 @@ impl ApiError {
             code,
             detail: detail.into(),
             retry_after: None,
+            rate_limit: None,
         }
     }
 
@@ -136,6 +139,13 @@ impl IntoResponse for ApiError {
             && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
         {
             headers.insert(header::RETRY_AFTER, value);
+        }
+        if let Some((policy, state)) = &self.rate_limit {
+            for (name, value) in [("ratelimit-policy", policy), ("ratelimit", state)] {
+                if let Ok(value) = HeaderValue::from_str(value) {
+                    headers.insert(name, value);
+                }
+            }
         }
         response
     }

@@ -3,12 +3,17 @@
 //! Every route is in one table ([`route_table`]), documented in OpenAPI (`openapi.rs`)
 //! and counted in Prometheus metrics by its route template (`metrics.rs`).
 
+pub mod admin;
+pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod feeds;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;
 pub mod public;
+pub mod staff;
+pub mod surge;
 
 use std::sync::Arc;
 
@@ -31,6 +36,8 @@ pub struct HttpSettings {
     pub public_url: String,
     /// Host part of iCalendar UIDs (`{locator}@{host}`): stable across instances.
     pub host: String,
+    /// Rate limits and load shedding; `None` leaves the API unprotected (tests).
+    pub surge: Option<Arc<surge::Surge>>,
 }
 
 impl HttpSettings {
@@ -44,7 +51,24 @@ impl HttpSettings {
             .next()
             .unwrap_or("cita")
             .to_owned();
-        HttpSettings { public_url, host }
+        HttpSettings {
+            public_url,
+            host,
+            surge: None,
+        }
+    }
+
+    /// With surge protection (DESIGN §8).
+    pub fn with_surge(mut self, surge: surge::Surge) -> Self {
+        self.surge = Some(Arc::new(surge));
+        self
+    }
+
+    /// Charges a booking or look-up to its document; 429 when over the limit.
+    pub fn check_document(&self, document: &str) -> Result<(), error::ApiError> {
+        self.surge
+            .as_ref()
+            .map_or(Ok(()), |surge| surge.check_document(document))
     }
 }
 
@@ -130,8 +154,34 @@ fn routes() -> RouteTable {
             "/api/v1/appointments/{locator}/calendar.ics",
             public::appointment_ics,
         )
-    // Staff, admin and feed routes go here, each with its `#[utoipa::path]` listed in
-    // `openapi.rs`.
+        // Staff and admin (Bearer staff token).
+        .get("/api/v1/staff/offices/{office}/agenda", staff::get_agenda)
+        .post(
+            "/api/v1/staff/appointments/{locator}/check-in",
+            staff::check_in,
+        )
+        .post(
+            "/api/v1/staff/appointments/{locator}/complete",
+            staff::complete,
+        )
+        .post(
+            "/api/v1/staff/appointments/{locator}/no-show",
+            staff::no_show,
+        )
+        .post("/api/v1/staff/appointments/{locator}/cancel", staff::cancel)
+        .post(
+            "/api/v1/staff/offices/{office}/appointments",
+            staff::book_walk_in,
+        )
+        .post(
+            "/api/v1/staff/offices/{office}/closures",
+            staff::close_office,
+        )
+        .put("/api/v1/admin/config", admin::put_config)
+        // Feeds (token in the URL). axum cannot match `{office}.ics` in one segment: the
+        // handlers strip `.ics`.
+        .get("/feeds/offices/{file}", feeds::office_feed)
+        .get("/feeds/offices/{office}/desks/{file}", feeds::desk_feed)
 }
 
 /// The (method, path template) of every route, for the OpenAPI completeness check.
@@ -142,8 +192,15 @@ pub fn route_table() -> Vec<(Method, &'static str)> {
 /// The whole API. Each call has its own metrics registry.
 pub fn router(state: AppState) -> Router {
     let metrics = Arc::new(metrics::Metrics::new());
-    routes()
-        .router
+    let mut routes = routes().router;
+    if let Some(surge) = &state.settings.surge {
+        // Inside the metrics layer, so refused requests are counted by route and status.
+        routes = routes.layer(middleware::from_fn_with_state(
+            Arc::clone(surge),
+            surge::protect,
+        ));
+    }
+    routes
         .fallback(|| async { error::ApiError::not_found() })
         // After every route: answers 405 as problem+json (axum keeps the `Allow` header).
         .method_not_allowed_fallback(|| async { error::ApiError::method_not_allowed() })

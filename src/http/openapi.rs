@@ -109,9 +109,11 @@ impl Modify for ProblemJson {
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = CoreApi::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    // Staff, admin and feed operations: derive an `OpenApi` listing their handlers in
-    // their module and merge it here, e.g. `doc.merge(super::staff::StaffApi::openapi());`.
-    // The modifiers below then apply to them too.
+    // Staff, admin and feed operations are listed in their own modules; the modifiers
+    // below apply to them too.
+    doc.merge(super::staff::StaffApi::openapi());
+    doc.merge(super::admin::AdminApi::openapi());
+    doc.merge(super::feeds::FeedsApi::openapi());
     BearerScheme.modify(&mut doc);
     ProblemJson.modify(&mut doc);
     doc

@@ -343,6 +343,7 @@ pub async fn book_appointment(
     IdempotencyKey(key): IdempotencyKey,
     ApiJson(body): ApiJson<BookBody>,
 ) -> Result<Response, ApiError> {
+    state.settings.check_document(&body.citizen.document)?;
     let outcome = state
         .booking
         .book(&body.into_request(None), key.as_deref(), &Actor::Citizen)
@@ -388,6 +389,7 @@ pub async fn lookup_appointment(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<LookupBody>,
 ) -> Result<Json<AppointmentBody>, ApiError> {
+    state.settings.check_document(&body.document)?;
     let outcome = state.booking.lookup(&body.locator, &body.document).await?;
     Ok(Json(AppointmentBody::new(
         &state,

@@ -12,6 +12,7 @@
 mod error;
 mod queries;
 mod rows;
+mod staff;
 
 use std::fmt;
 use std::str::FromStr;
@@ -24,6 +25,7 @@ use sqlx::{AnyConnection, AnyPool, Connection, Executor, Transaction};
 pub use error::StoreError;
 pub use queries::*;
 pub use rows::{AuditEntry, HoldRecord, IdempotencyRecord, instant};
+pub use staff::*;
 
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

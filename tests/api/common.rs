@@ -168,6 +168,9 @@ pub async fn spawn(db: Db) -> Option<TestApp> {
         demo: true,
         public_url: Some(PUBLIC_URL.to_owned()),
         sqlite_synchronous: SqliteSync::Normal,
+        // Every request here comes from one address; limits have their own suite.
+        rate_limit: false,
+        trust_proxy: false,
     };
     let app = Application::build(&settings, "127.0.0.1:0", clock.clone())
         .await
@@ -295,6 +298,12 @@ pub struct Slot {
 }
 
 impl TestApp {
+    /// The same app behind another router (for example one with surge protection).
+    pub fn with_router(mut self, router: Router) -> Self {
+        self.router = router;
+        self
+    }
+
     pub async fn send(&self, request: Request<Body>) -> Answer {
         let response = self
             .router

@@ -13,3 +13,4 @@ mod ics_clients;
 mod manage;
 mod never_lies;
 mod ops;
+mod surge;

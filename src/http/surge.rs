@@ -1,0 +1,139 @@
+//! Surge protection at the edge (DESIGN §8): load shedding past a bound of requests in
+//! flight, and per-client rate limits by route class, answered at once with 503
+//! `overloaded` or 429 `rate_limited` (with `Retry-After` and the IETF `RateLimit-Policy`
+//! and `RateLimit` fields). Health and metrics endpoints are never limited or shed.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tokio::sync::Semaphore;
+
+use crate::limits::{
+    Allowed, LimitSettings, Limited, Limiters, RouteClass, policy_header, ratelimit_header,
+};
+
+use super::error::ApiError;
+
+/// The surge-protection state of one server.
+#[derive(Debug)]
+pub struct Surge {
+    /// `None` with `--no-rate-limit`.
+    pub limiters: Option<Limiters>,
+    in_flight: Arc<Semaphore>,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    trust_proxy: bool,
+}
+
+impl Surge {
+    pub fn new(settings: &LimitSettings, rate_limited: bool, trust_proxy: bool) -> Self {
+        Surge {
+            limiters: rate_limited.then(|| Limiters::new(settings)),
+            in_flight: Arc::new(Semaphore::new(settings.max_in_flight)),
+            trust_proxy,
+        }
+    }
+
+    /// Charges a booking or look-up to the document (normalized as the booking layer does).
+    pub fn check_document(&self, raw_document: &str) -> Result<(), ApiError> {
+        let Some(limiters) = &self.limiters else {
+            return Ok(());
+        };
+        let document = crate::domain::document::normalize(raw_document);
+        limiters
+            .check_document(&document)
+            .map(|_| ())
+            .map_err(|limited| rate_limited("document", limited))
+    }
+}
+
+/// Paths that must answer even when everything else is refused.
+fn exempt(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/metrics")
+}
+
+/// The middleware: shed, then limit, then run the request.
+pub async fn protect(State(surge): State<Arc<Surge>>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    if exempt(&path) {
+        return next.run(request).await;
+    }
+    let Ok(_permit) = Arc::clone(&surge.in_flight).try_acquire_owned() else {
+        return ApiError {
+            retry_after: Some(1),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                "the service is very busy; please retry in a moment",
+            )
+        }
+        .into_response();
+    };
+    let class = RouteClass::of(request.method().as_str(), &path);
+    let (Some(limiters), Some(class)) = (&surge.limiters, class) else {
+        return next.run(request).await;
+    };
+    let address = client_address(&request, surge.trust_proxy);
+    match limiters.check_client(class, address) {
+        Ok(allowed) => {
+            let mut response = next.run(request).await;
+            add_headers(response.headers_mut(), class.name(), allowed);
+            response
+        }
+        Err(limited) => rate_limited(class.name(), limited).into_response(),
+    }
+}
+
+fn add_headers(headers: &mut HeaderMap, name: &str, allowed: Allowed) {
+    if let Ok(value) = HeaderValue::from_str(&policy_header(name, allowed.limit)) {
+        headers.insert("ratelimit-policy", value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&ratelimit_header(
+        name,
+        allowed.remaining,
+        allowed.reset_seconds,
+    )) {
+        headers.insert("ratelimit", value);
+    }
+}
+
+fn rate_limited(name: &str, limited: Limited) -> ApiError {
+    let mut error = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!(
+            "too many requests; please retry in {} s",
+            limited.retry_after_seconds
+        ),
+    );
+    error.retry_after = Some(limited.retry_after_seconds);
+    error.rate_limit = Some((
+        policy_header(name, limited.limit),
+        ratelimit_header(name, 0, limited.retry_after_seconds),
+    ));
+    error
+}
+
+/// The peer address; with `trust_proxy`, the address our proxy appended last to
+/// `X-Forwarded-For` (entries to its left come from the client and can be forged).
+fn client_address(request: &Request, trust_proxy: bool) -> IpAddr {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+    if !trust_proxy {
+        return peer;
+    }
+    request
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|part| part.trim().parse::<IpAddr>().ok())
+        .last()
+        .unwrap_or(peer)
+}

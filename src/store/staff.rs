@@ -1,0 +1,249 @@
+//! Staff users, calendar feed tokens, and the small reads the admin configuration and the
+//! feeds need. Same SQL text on both backends; tokens only ever as SHA-256 hex.
+
+use chrono::{DateTime, Utc};
+use sqlx::AnyConnection;
+
+use crate::domain::{Appointment, DeskId, OfficeId};
+
+use super::StoreError;
+use super::rows::AppointmentRow;
+
+/// A staff user as stored. `role` is `admin`, `manager` or `agent`; `office_id` is `None`
+/// exactly for admins (the schema checks it).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StaffUserRecord {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub office_id: Option<String>,
+    pub token_hash: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// A calendar feed token as stored: an office's feed, or one desk's when `desk_id` is set.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct FeedTokenRecord {
+    pub token_hash: String,
+    pub office_id: String,
+    pub desk_id: Option<String>,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// `Conflict` when an active user already has this name (or, astronomically unlikely, the
+/// token hash is taken).
+pub async fn insert_staff_user(
+    conn: &mut AnyConnection,
+    user: &StaffUserRecord,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO staff_users (id, name, role, office_id, token_hash, created_at, revoked_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&user.id)
+    .bind(&user.name)
+    .bind(&user.role)
+    .bind(user.office_id.as_deref())
+    .bind(&user.token_hash)
+    .bind(user.created_at)
+    .bind(user.revoked_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The unrevoked user holding this token, if any.
+pub async fn find_staff_user_by_token(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+) -> Result<Option<StaffUserRecord>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, name, role, office_id, token_hash, created_at, revoked_at FROM staff_users \
+         WHERE token_hash = $1 AND revoked_at IS NULL",
+    )
+    .bind(token_hash)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// The unrevoked user with this name, if any.
+pub async fn find_staff_user_by_name(
+    conn: &mut AnyConnection,
+    name: &str,
+) -> Result<Option<StaffUserRecord>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, name, role, office_id, token_hash, created_at, revoked_at FROM staff_users \
+         WHERE name = $1 AND revoked_at IS NULL",
+    )
+    .bind(name)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// Replaces a user's token: the old one stops working at once.
+pub async fn set_staff_token(
+    conn: &mut AnyConnection,
+    id: &str,
+    token_hash: &str,
+) -> Result<(), StoreError> {
+    let result = sqlx::query("UPDATE staff_users SET token_hash = $2 WHERE id = $1")
+        .bind(id)
+        .bind(token_hash)
+        .execute(&mut *conn)
+        .await?;
+    if result.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound)
+    }
+}
+
+/// Revokes the active user with this name; `false` when there is none.
+pub async fn revoke_staff_user(
+    conn: &mut AnyConnection,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let result = sqlx::query(
+        "UPDATE staff_users SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL",
+    )
+    .bind(name)
+    .bind(now.timestamp())
+    .execute(&mut *conn)
+    .await?;
+    Ok(result.rows_affected() > 0)
+}
+
+pub async fn insert_feed_token(
+    conn: &mut AnyConnection,
+    token: &FeedTokenRecord,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO feed_tokens (token_hash, office_id, desk_id, created_at, revoked_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&token.token_hash)
+    .bind(&token.office_id)
+    .bind(token.desk_id.as_deref())
+    .bind(token.created_at)
+    .bind(token.revoked_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The unrevoked feed token with this hash, if any.
+pub async fn find_feed_token(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+) -> Result<Option<FeedTokenRecord>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT token_hash, office_id, desk_id, created_at, revoked_at FROM feed_tokens \
+         WHERE token_hash = $1 AND revoked_at IS NULL",
+    )
+    .bind(token_hash)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// Revokes a feed token; `false` when it is unknown or already revoked.
+pub async fn revoke_feed_token(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let result = sqlx::query(
+        "UPDATE feed_tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+    )
+    .bind(token_hash)
+    .bind(now.timestamp())
+    .execute(&mut *conn)
+    .await?;
+    Ok(result.rows_affected() > 0)
+}
+
+/// The stored configuration's version: one indexed row, cheap enough to poll.
+pub async fn config_version(conn: &mut AnyConnection) -> Result<Option<i64>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT version FROM config WHERE id = 1")
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
+}
+
+/// Every office row, ascending: the order in which a transaction touching all offices
+/// must lock them.
+pub async fn all_office_ids(conn: &mut AnyConnection) -> Result<Vec<OfficeId>, StoreError> {
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM offices ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(ids.into_iter().map(OfficeId::new).collect())
+}
+
+/// Active (booked or checked-in) appointments of every office whose desk time has not
+/// ended by `now`: what a configuration change could strand.
+pub async fn active_appointments_after(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+) -> Result<Vec<Appointment>, StoreError> {
+    let rows: Vec<AppointmentRow> = sqlx::query_as(
+        "SELECT id, locator, office_id, service_id, desk_id, start_at, end_at, occupied_until, \
+         status, sequence, citizen_name, document, document_type, email, phone, created_at, updated_at \
+         FROM appointments WHERE occupied_until > $1 AND status IN ('booked', 'checked_in') \
+         ORDER BY office_id, start_at, id",
+    )
+    .bind(now.timestamp())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter().map(Appointment::try_from).collect()
+}
+
+/// What an office's calendar feed shows: appointments starting at or after `since` that
+/// were served or are still due, plus the ones cancelled after `cancelled_since` (so
+/// subscribed calendars see the cancellation). No-shows are left out.
+pub async fn feed_appointments(
+    conn: &mut AnyConnection,
+    office: &OfficeId,
+    since: DateTime<Utc>,
+    cancelled_since: DateTime<Utc>,
+) -> Result<Vec<Appointment>, StoreError> {
+    let rows: Vec<AppointmentRow> = sqlx::query_as(
+        "SELECT id, locator, office_id, service_id, desk_id, start_at, end_at, occupied_until, \
+         status, sequence, citizen_name, document, document_type, email, phone, created_at, updated_at \
+         FROM appointments WHERE office_id = $1 AND start_at >= $2 \
+         AND (status IN ('booked', 'checked_in', 'completed') OR (status = 'cancelled' AND updated_at > $3)) \
+         ORDER BY start_at, id",
+    )
+    .bind(office.as_str())
+    .bind(since.timestamp())
+    .bind(cancelled_since.timestamp())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter().map(Appointment::try_from).collect()
+}
+
+/// Like [`feed_appointments`], for one desk.
+pub async fn desk_feed_appointments(
+    conn: &mut AnyConnection,
+    office: &OfficeId,
+    desk: &DeskId,
+    since: DateTime<Utc>,
+    cancelled_since: DateTime<Utc>,
+) -> Result<Vec<Appointment>, StoreError> {
+    let rows: Vec<AppointmentRow> = sqlx::query_as(
+        "SELECT id, locator, office_id, service_id, desk_id, start_at, end_at, occupied_until, \
+         status, sequence, citizen_name, document, document_type, email, phone, created_at, updated_at \
+         FROM appointments WHERE office_id = $1 AND desk_id = $2 AND start_at >= $3 \
+         AND (status IN ('booked', 'checked_in', 'completed') OR (status = 'cancelled' AND updated_at > $4)) \
+         ORDER BY start_at, id",
+    )
+    .bind(office.as_str())
+    .bind(desk.as_str())
+    .bind(since.timestamp())
+    .bind(cancelled_since.timestamp())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter().map(Appointment::try_from).collect()
+}

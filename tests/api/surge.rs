@@ -1,0 +1,223 @@
+//! Surge protection over HTTP (DESIGN §8): 429 with its headers after the burst, the
+//! per-document limit across addresses, trusted and untrusted `X-Forwarded-For`, and load
+//! shedding with 503 while `/healthz` still answers. Limits do not depend on the database,
+//! so these run on SQLite only; shedding uses SQLite's in-process write queue to hold a
+//! booking in flight.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use cita::http::surge::Surge;
+use cita::http::{AppState, HttpSettings, router};
+use cita::limits::{LimitSettings, Rate};
+use serde_json::json;
+
+use crate::common::*;
+
+fn limits() -> LimitSettings {
+    LimitSettings {
+        browse: Rate {
+            per_minute: 60,
+            burst: 2,
+        },
+        hold_book: Rate {
+            per_minute: 600,
+            burst: 100,
+        },
+        lookup: Rate {
+            per_minute: 600,
+            burst: 100,
+        },
+        document: Rate {
+            per_minute: 1,
+            burst: 1,
+        },
+        max_in_flight: 64,
+        max_tracked_keys: 10_000,
+    }
+}
+
+async fn protected(limits: LimitSettings, trust_proxy: bool) -> TestApp {
+    let app = spawn(Db::Sqlite).await.expect("sqlite always runs");
+    let settings = HttpSettings::new(PUBLIC_URL).with_surge(Surge::new(&limits, true, trust_proxy));
+    let state = AppState {
+        booking: app.state.booking.clone(),
+        settings: Arc::new(settings),
+    };
+    let router = router(state);
+    app.with_router(router)
+}
+
+fn from(address: &str, mut request: Request<Body>) -> Request<Body> {
+    let peer: SocketAddr = format!("{address}:40000").parse().unwrap();
+    request.extensions_mut().insert(ConnectInfo(peer));
+    request
+}
+
+fn get_from(address: &str, path: &str) -> Request<Body> {
+    from(address, Request::get(path).body(Body::empty()).unwrap())
+}
+
+fn post_from(address: &str, path: &str, body: &serde_json::Value) -> Request<Body> {
+    from(
+        address,
+        Request::post(path)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+    )
+}
+
+fn header<'a>(answer: &'a Answer, name: &str) -> &'a str {
+    answer
+        .headers
+        .get(name)
+        .map_or("", |v| v.to_str().unwrap_or(""))
+}
+
+#[tokio::test]
+async fn over_the_burst_answers_429_with_retry_after_and_ratelimit_fields() {
+    let app = protected(limits(), false).await;
+    let first = app.send(get_from("10.0.0.1", "/api/v1/offices")).await;
+    first.ok(200);
+    assert_eq!(header(&first, "ratelimit-policy"), "\"browse\";q=60;w=60");
+    assert_eq!(header(&first, "ratelimit"), "\"browse\";r=1;t=1");
+    let second = app.send(get_from("10.0.0.1", "/api/v1/offices")).await;
+    second.ok(200);
+    assert_eq!(header(&second, "ratelimit"), "\"browse\";r=0;t=2");
+    let limited = app.send(get_from("10.0.0.1", "/api/v1/offices")).await;
+    limited.problem(429, "rate_limited");
+    assert_eq!(header(&limited, "retry-after"), "1");
+    assert_eq!(header(&limited, "ratelimit-policy"), "\"browse\";q=60;w=60");
+    assert_eq!(header(&limited, "ratelimit"), "\"browse\";r=0;t=1");
+    // Another client has its own budget; health and metrics are never limited.
+    app.send(get_from("10.0.0.2", "/api/v1/offices"))
+        .await
+        .ok(200);
+    for _ in 0..5 {
+        assert_eq!(app.send(get_from("10.0.0.1", "/healthz")).await.status, 200);
+        assert_eq!(app.send(get_from("10.0.0.1", "/metrics")).await.status, 200);
+    }
+    assert!(
+        sample(
+            &app.metrics().await,
+            "http_requests_total{route=\"/api/v1/offices\",method=\"GET\",status=\"429\"}"
+        ) >= 1.0
+    );
+}
+
+#[tokio::test]
+async fn the_document_limit_applies_across_addresses() {
+    let app = protected(limits(), false).await;
+    let doc = dni(777);
+    let first = BookReq::new(MADRID, HUELLAS, "2027-03-02T09:00:00+01:00", &doc);
+    let answer = app
+        .send(post_from("10.0.0.1", "/api/v1/appointments", &first.json()))
+        .await;
+    answer.ok(201);
+    // Same person from another address, another time: limited before any booking logic.
+    let second = BookReq::new(MADRID, HUELLAS, "2027-03-02T10:00:00+01:00", &doc);
+    let limited = app
+        .send(post_from(
+            "10.0.0.9",
+            "/api/v1/appointments",
+            &second.json(),
+        ))
+        .await;
+    limited.problem(429, "rate_limited");
+    assert!(!header(&limited, "retry-after").is_empty());
+    // The same budget covers look-ups by that document, in any spelling.
+    let lookup = json!({"locator": answer.json()["locator"], "document": doc.to_lowercase()});
+    app.send(post_from(
+        "10.0.0.7",
+        "/api/v1/appointments/lookup",
+        &lookup,
+    ))
+    .await
+    .problem(429, "rate_limited");
+    // Another person is not affected.
+    let other = BookReq::new(MADRID, HUELLAS, "2027-03-02T10:00:00+01:00", &dni(778));
+    app.send(post_from("10.0.0.9", "/api/v1/appointments", &other.json()))
+        .await
+        .ok(201);
+}
+
+#[tokio::test]
+async fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+    let forwarded = |client: &str| {
+        let mut request = get_from("192.168.1.1", "/api/v1/offices");
+        // The client may send any left part; our proxy appends the address it saw.
+        request.headers_mut().insert(
+            "x-forwarded-for",
+            format!("6.6.6.6, {client}").parse().unwrap(),
+        );
+        request
+    };
+    // Untrusted: the header is ignored, every request is the proxy's address.
+    let app = protected(limits(), false).await;
+    app.send(forwarded("10.1.0.1")).await.ok(200);
+    app.send(forwarded("10.1.0.2")).await.ok(200);
+    app.send(forwarded("10.1.0.3"))
+        .await
+        .problem(429, "rate_limited");
+    // Trusted: each client address has its own budget; the forged left part is ignored.
+    let app = protected(limits(), true).await;
+    for client in ["10.1.0.1", "10.1.0.2", "10.1.0.3", "10.1.0.4"] {
+        app.send(forwarded(client)).await.ok(200);
+    }
+    app.send(forwarded("10.1.0.1")).await.ok(200);
+    app.send(forwarded("10.1.0.1"))
+        .await
+        .problem(429, "rate_limited");
+}
+
+#[tokio::test]
+async fn past_the_in_flight_bound_requests_are_shed_but_health_answers() {
+    let app = Arc::new(
+        protected(
+            LimitSettings {
+                max_in_flight: 1,
+                ..limits()
+            },
+            false,
+        )
+        .await,
+    );
+    // Hold SQLite's write queue so a booking stays in flight.
+    let blocker = app.state.booking.store().begin_write().await.unwrap();
+    let booking = {
+        let app = Arc::clone(&app);
+        tokio::spawn(async move {
+            let request = BookReq::new(MADRID, HUELLAS, "2027-03-02T09:00:00+01:00", &dni(900));
+            app.send(post_from(
+                "10.0.0.1",
+                "/api/v1/appointments",
+                &request.json(),
+            ))
+            .await
+        })
+    };
+    let mut shed = None;
+    for _ in 0..500 {
+        let answer = app.send(get_from("10.0.0.2", "/api/v1/offices")).await;
+        if answer.status == 503 {
+            shed = Some(answer);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let shed = shed.expect("a request past the bound is shed while the booking is in flight");
+    shed.problem(503, "overloaded");
+    assert_eq!(header(&shed, "retry-after"), "1");
+    assert_eq!(app.send(get_from("10.0.0.2", "/healthz")).await.status, 200);
+    assert_eq!(app.send(get_from("10.0.0.2", "/metrics")).await.status, 200);
+    drop(blocker);
+    booking.await.unwrap().ok(201);
+    app.send(get_from("10.0.0.2", "/api/v1/offices"))
+        .await
+        .ok(200);
+}
