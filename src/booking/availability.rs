@@ -1,12 +1,19 @@
-//! Read-only availability: free days and free times, straight from the allocator.
+//! Read-only availability: free days and free times from the allocator, shared by
+//! concurrent readers through [`super::cache`] while it stays exact.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sqlx::AnyConnection;
 
 use crate::allocator::Allocator;
-use crate::domain::{OfficeId, ServiceId};
+use crate::calendar;
+use crate::domain::{Office, OfficeId, Service, ServiceId, WallTime};
+use crate::store;
 
+use super::cache::Basis;
 use super::snapshot::{self, Exclude};
-use super::{Booking, BookingError};
+use super::{Booking, BookingError, Catalog};
 
 /// Longest `days` range one request may ask for.
 pub const MAX_DAYS_RANGE: i64 = 62;
@@ -26,6 +33,11 @@ pub struct DayAvailability {
     pub slots: u32,
 }
 
+/// The question `slots` answers.
+pub(crate) type SlotsKey = (OfficeId, ServiceId, NaiveDate);
+/// The question `days` answers.
+pub(crate) type DaysKey = (OfficeId, ServiceId, NaiveDate, NaiveDate);
+
 impl Booking {
     /// Bookable starts of `service` on local `date`, with exact capacities.
     pub async fn slots(
@@ -38,18 +50,30 @@ impl Booking {
         let (office, service) = catalog.service(office_id, service_id)?;
         let now = self.clock.now();
         let mut conn = self.store.read().await?;
-        let snap = snapshot::load(&mut conn, office, date, date, now, Exclude::default()).await?;
-        let slots = Allocator::new(snap)
-            .slots(&service.id, date)
-            .map_err(|_| BookingError::NotFound)?;
-        Ok(slots
-            .into_iter()
-            .map(|s| SlotAvailability {
-                start: s.start,
-                end: s.end,
-                capacity: s.capacity,
+        let basis = basis(&mut conn, &catalog, office).await?;
+        let key = (office.id.clone(), service.id.clone(), date);
+        let slots = self
+            .caches
+            .slots
+            .get_or_compute(key, basis, now, || async {
+                let snap =
+                    snapshot::load(&mut conn, office, date, date, now, Exclude::default()).await?;
+                let slots: Vec<SlotAvailability> = Allocator::new(snap)
+                    .slots(&service.id, date)
+                    .map_err(|_| BookingError::NotFound)?
+                    .into_iter()
+                    .map(|s| SlotAvailability {
+                        start: s.start,
+                        end: s.end,
+                        capacity: s.capacity,
+                    })
+                    .collect();
+                let first = slots.first().map(|s| s.start);
+                let until = valid_until(&mut conn, office, service, first, now).await?;
+                Ok((slots, until))
             })
-            .collect())
+            .await?;
+        Ok(slots.as_ref().clone())
     }
 
     /// For each local date in `from..=to` (at most [`MAX_DAYS_RANGE`] days), the number
@@ -76,16 +100,77 @@ impl Booking {
         let (office, service) = catalog.service(office_id, service_id)?;
         let now = self.clock.now();
         let mut conn = self.store.read().await?;
-        let snap = snapshot::load(&mut conn, office, from, to, now, Exclude::default()).await?;
-        let days = Allocator::new(snap)
-            .days(&service.id, from, to)
-            .map_err(|_| BookingError::NotFound)?;
-        Ok(days
-            .into_iter()
-            .map(|d| DayAvailability {
-                date: d.date,
-                slots: d.slots,
+        let basis = basis(&mut conn, &catalog, office).await?;
+        let key = (office.id.clone(), service.id.clone(), from, to);
+        let days = self
+            .caches
+            .days
+            .get_or_compute(key, basis, now, || async {
+                let snap =
+                    snapshot::load(&mut conn, office, from, to, now, Exclude::default()).await?;
+                let allocator = Allocator::new(snap);
+                let days: Vec<DayAvailability> = allocator
+                    .days(&service.id, from, to)
+                    .map_err(|_| BookingError::NotFound)?
+                    .into_iter()
+                    .map(|d| DayAvailability {
+                        date: d.date,
+                        slots: d.slots,
+                    })
+                    .collect();
+                // The counts change when the earliest available start falls inside its
+                // minimum notice: find it on the first day that has one.
+                let first = match days.iter().find(|d| d.slots > 0) {
+                    Some(day) => allocator
+                        .slots(&service.id, day.date)
+                        .map_err(|_| BookingError::NotFound)?
+                        .first()
+                        .map(|s| s.start),
+                    None => None,
+                };
+                let until = valid_until(&mut conn, office, service, first, now).await?;
+                Ok((days, until))
             })
-            .collect())
+            .await?;
+        Ok(days.as_ref().clone())
     }
+}
+
+/// What an availability answer depends on besides time: the office's version (bumped by
+/// every write that can change it) and the configuration in use.
+async fn basis(
+    conn: &mut AnyConnection,
+    catalog: &Arc<Catalog>,
+    office: &Office,
+) -> Result<Basis, BookingError> {
+    let office_version = store::office_version(conn, &office.id)
+        .await?
+        .ok_or(BookingError::NotFound)?;
+    Ok(Basis {
+        office_version,
+        catalog: Arc::as_ptr(catalog) as usize,
+    })
+}
+
+/// Until when an answer computed at `now` stays exact: the first listed start entering
+/// its minimum notice, the earliest hold expiry, the next local midnight.
+async fn valid_until(
+    conn: &mut AnyConnection,
+    office: &Office,
+    service: &Service,
+    first_available: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, BookingError> {
+    let today = calendar::local_date(office.timezone, now);
+    let mut until = match today.succ_opt() {
+        Some(tomorrow) => calendar::local_to_utc(office.timezone, tomorrow, WallTime::MIDNIGHT),
+        None => now,
+    };
+    if let Some(start) = first_available {
+        until = until.min(start - Duration::minutes(i64::from(service.min_notice_minutes)));
+    }
+    if let Some(expiry) = store::earliest_hold_expiry(conn, &office.id, now).await? {
+        until = until.min(expiry);
+    }
+    Ok(until)
 }

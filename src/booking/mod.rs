@@ -7,6 +7,7 @@
 
 mod admin;
 mod availability;
+mod cache;
 mod catalog;
 mod closure;
 mod error;
@@ -56,6 +57,14 @@ pub struct Booking {
     /// The stored configuration version `catalog` was built from; 0 when unknown (a
     /// catalog built in code).
     catalog_version: Arc<AtomicI64>,
+    /// Availability answers shared by concurrent readers while they stay exact.
+    caches: Arc<Caches>,
+}
+
+#[derive(Debug, Default)]
+struct Caches {
+    slots: cache::AvailabilityCache<availability::SlotsKey, Vec<SlotAvailability>>,
+    days: cache::AvailabilityCache<availability::DaysKey, Vec<DayAvailability>>,
 }
 
 impl Booking {
@@ -65,6 +74,7 @@ impl Booking {
             clock,
             catalog: Arc::new(RwLock::new(Arc::new(catalog))),
             catalog_version: Arc::new(AtomicI64::new(0)),
+            caches: Arc::default(),
         }
     }
 

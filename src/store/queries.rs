@@ -291,6 +291,22 @@ pub async fn token_belongs_to(
     Ok(found.is_some())
 }
 
+/// When the next live hold of an office expires (availability changes then).
+pub async fn earliest_hold_expiry(
+    conn: &mut AnyConnection,
+    office: &OfficeId,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let seconds: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(expires_at) FROM holds WHERE office_id = $1 AND expires_at > $2",
+    )
+    .bind(office.as_str())
+    .bind(now.timestamp())
+    .fetch_one(&mut *conn)
+    .await?;
+    seconds.map(super::rows::instant).transpose()
+}
+
 pub async fn find_hold(
     conn: &mut AnyConnection,
     id: &str,
