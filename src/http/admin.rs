@@ -69,8 +69,18 @@ pub struct ConfigAppliedBody {
 /// Validates and applies a new office configuration.
 #[utoipa::path(put, path = "/api/v1/admin/config", tag = "admin", params(ConfigQuery),
     request_body(content = String, content_type = "application/toml"), security(("bearer" = [])),
-    responses((status = 200, body = ConfigAppliedBody), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 409, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
+    responses(
+        (status = 200, description = "stored and served by this instance; `changed` is false when it was already the stored document, `cancelled` lists the appointments cancelled by ?force=cancel, `moved` counts those moved to another desk", body = ConfigAppliedBody),
+        (status = 400, description = "an unknown or malformed query parameter, `force` other than `cancel`, a body that is not UTF-8, or a JSON body that is not valid JSON", body = Problem),
+        (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
+        (status = 403, description = "the staff member is not an admin", body = Problem),
+        (status = 409, description = "config_conflict: the change would strand active appointments, listed in `appointments` (locator, office_id, start, reason); nothing changed; send it again with ?force=cancel to cancel them", body = Problem),
+        (status = 413, description = "the body is too large", body = Problem),
+        (status = 415, description = "Content-Type is not application/toml, text/plain, text/toml, text/x-toml, application/x-toml, application/json or another +json type", body = Problem),
+        (status = 422, description = "validation_failed: the configuration is not valid (each problem by line in `problems`; for a JSON body, lines of its TOML equivalent, given in `toml`), or the JSON has no TOML equivalent (not an object, a null, an array mixing tables and values)", body = Problem),
+        (status = 503, description = "the office is too busy right now; retry after Retry-After seconds", body = Problem),
+    ),
+)]
 pub async fn put_config(
     State(state): State<AppState>,
     user: StaffUser,

@@ -23,7 +23,7 @@ use crate::domain::{DeskId, OfficeId};
 use crate::ical::{feed_calendar, feed_etag};
 
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, Problem};
 use super::extract::ApiPath;
 use super::public::{calendar_response, event_input};
 
@@ -49,7 +49,13 @@ pub struct FeedQuery {
 /// An office's appointments as a subscribed calendar.
 #[utoipa::path(get, path = "/feeds/offices/{file}", tag = "feeds",
     params(("file" = String, Path, description = "`{office}.ics`"), FeedQuery),
-    responses((status = 200, content_type = "text/calendar", body = String), (status = 304, description = "not modified"), (status = 404, description = "no such feed")))]
+    responses(
+        (status = 200, description = "the office's appointments as an RFC 5545 calendar, with ETag and Cache-Control: private, max-age=300", content_type = "text/calendar", body = String),
+        (status = 304, description = "If-None-Match names the feed's current ETag (or is `*`): not modified, no body"),
+        (status = 400, description = "the file name is not valid UTF-8 once percent-decoded", body = Problem),
+        (status = 404, description = "no such feed: no token, an unknown or revoked token, a token for another office, an unknown office or a name not ending in `.ics` all answer the same", body = Problem),
+    ),
+)]
 pub async fn office_feed(
     State(state): State<AppState>,
     ApiPath(file): ApiPath<String>,
@@ -63,7 +69,13 @@ pub async fn office_feed(
 /// One desk's appointments as a subscribed calendar.
 #[utoipa::path(get, path = "/feeds/offices/{office}/desks/{file}", tag = "feeds",
     params(("office" = String, Path), ("file" = String, Path, description = "`{desk}.ics`"), FeedQuery),
-    responses((status = 200, content_type = "text/calendar", body = String), (status = 304, description = "not modified"), (status = 404, description = "no such feed")))]
+    responses(
+        (status = 200, description = "the desk's appointments as an RFC 5545 calendar, with ETag and Cache-Control: private, max-age=300", content_type = "text/calendar", body = String),
+        (status = 304, description = "If-None-Match names the feed's current ETag (or is `*`): not modified, no body"),
+        (status = 400, description = "the office or file name is not valid UTF-8 once percent-decoded", body = Problem),
+        (status = 404, description = "no such feed: no token, an unknown or revoked token, a token for another office or desk, an unknown office or desk or a name not ending in `.ics` all answer the same", body = Problem),
+    ),
+)]
 pub async fn desk_feed(
     State(state): State<AppState>,
     ApiPath((office, file)): ApiPath<(String, String)>,

@@ -9,7 +9,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -94,7 +94,14 @@ impl AgendaBody {
 /// The office's appointments of one local date, per desk (every desk, even empty).
 #[utoipa::path(get, path = "/api/v1/staff/offices/{office}/agenda", tag = "staff",
     params(("office" = String, Path), AgendaQuery), security(("bearer" = [])),
-    responses((status = 200, body = AgendaBody), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses(
+        (status = 200, description = "every desk of the office with its appointments starting that date, in any status, by start time", body = AgendaBody),
+        (status = 400, description = "malformed path or query parameters: `date` missing or not YYYY-MM-DD, or an unknown parameter", body = Problem),
+        (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
+        (status = 403, description = "a manager or agent asking for another office than their own", body = Problem),
+        (status = 404, description = "unknown office", body = Problem),
+    ),
+)]
 pub async fn get_agenda(
     State(state): State<AppState>,
     user: StaffUser,
@@ -118,81 +125,109 @@ pub struct TransitionBody {
 /// The citizen arrived: they wait for their desk.
 #[utoipa::path(post, path = "/api/v1/staff/appointments/{locator}/check-in", tag = "staff",
     params(("locator" = String, Path)), request_body(content = Option<TransitionBody>), security(("bearer" = [])),
-    responses((status = 200, body = AppointmentBody), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses(
+        (status = 200, description = "checked in: the appointment, status `checked_in`", body = AppointmentBody),
+        (status = 400, description = "the body is not valid JSON, or the locator is not valid UTF-8 once percent-decoded", body = Problem),
+        (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
+        (status = 403, description = "the appointment belongs to another office than the manager's or agent's own", body = Problem),
+        (status = 404, description = "unknown locator", body = Problem),
+        (status = 409, description = "invalid_transition: only a booked appointment can be checked in", body = Problem),
+        (status = 413, description = "the body is too large", body = Problem),
+        (status = 415, description = "a body was sent without Content-Type: application/json", body = Problem),
+        (status = 422, description = "validation_failed: an unknown member, a `reason` that is not a string, or a `reason` over 500 characters or with control characters", body = Problem),
+        (status = 503, description = "the office is too busy right now; retry after Retry-After seconds", body = Problem),
+    ),
+)]
 pub async fn check_in(
     State(state): State<AppState>,
     user: StaffUser,
     ApiPath(locator): ApiPath<String>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<AppointmentBody>, ApiError> {
-    change(
-        &state,
-        &user,
-        &locator,
-        Transition::CheckIn,
-        &body.map_err(too_large)?,
-    )
-    .await
+    let reason = optional_reason(&headers, &body.map_err(too_large)?)?;
+    change(&state, &user, &locator, Transition::CheckIn, reason).await
 }
 
 /// The citizen was served.
 #[utoipa::path(post, path = "/api/v1/staff/appointments/{locator}/complete", tag = "staff",
     params(("locator" = String, Path)), request_body(content = Option<TransitionBody>), security(("bearer" = [])),
-    responses((status = 200, body = AppointmentBody), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses(
+        (status = 200, description = "completed: the appointment, status `completed`", body = AppointmentBody),
+        (status = 400, description = "the body is not valid JSON, or the locator is not valid UTF-8 once percent-decoded", body = Problem),
+        (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
+        (status = 403, description = "the appointment belongs to another office than the manager's or agent's own", body = Problem),
+        (status = 404, description = "unknown locator", body = Problem),
+        (status = 409, description = "invalid_transition: only a checked-in appointment can be completed", body = Problem),
+        (status = 413, description = "the body is too large", body = Problem),
+        (status = 415, description = "a body was sent without Content-Type: application/json", body = Problem),
+        (status = 422, description = "validation_failed: an unknown member, a `reason` that is not a string, or a `reason` over 500 characters or with control characters", body = Problem),
+        (status = 503, description = "the office is too busy right now; retry after Retry-After seconds", body = Problem),
+    ),
+)]
 pub async fn complete(
     State(state): State<AppState>,
     user: StaffUser,
     ApiPath(locator): ApiPath<String>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<AppointmentBody>, ApiError> {
-    change(
-        &state,
-        &user,
-        &locator,
-        Transition::Complete,
-        &body.map_err(too_large)?,
-    )
-    .await
+    let reason = optional_reason(&headers, &body.map_err(too_large)?)?;
+    change(&state, &user, &locator, Transition::Complete, reason).await
 }
 
 /// The citizen did not come (only after the appointment's start).
 #[utoipa::path(post, path = "/api/v1/staff/appointments/{locator}/no-show", tag = "staff",
     params(("locator" = String, Path)), request_body(content = Option<TransitionBody>), security(("bearer" = [])),
-    responses((status = 200, body = AppointmentBody), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses(
+        (status = 200, description = "marked as no-show: the appointment, status `no_show`", body = AppointmentBody),
+        (status = 400, description = "the body is not valid JSON, or the locator is not valid UTF-8 once percent-decoded", body = Problem),
+        (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
+        (status = 403, description = "the appointment belongs to another office than the manager's or agent's own", body = Problem),
+        (status = 404, description = "unknown locator", body = Problem),
+        (status = 409, description = "invalid_transition: only a booked appointment can be marked as no-show", body = Problem),
+        (status = 413, description = "the body is too large", body = Problem),
+        (status = 415, description = "a body was sent without Content-Type: application/json", body = Problem),
+        (status = 422, description = "validation_failed: an unknown member, a `reason` that is not a string, or a `reason` over 500 characters or with control characters; or the appointment has not started yet", body = Problem),
+        (status = 503, description = "the office is too busy right now; retry after Retry-After seconds", body = Problem),
+    ),
+)]
 pub async fn no_show(
     State(state): State<AppState>,
     user: StaffUser,
     ApiPath(locator): ApiPath<String>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<AppointmentBody>, ApiError> {
-    change(
-        &state,
-        &user,
-        &locator,
-        Transition::NoShow,
-        &body.map_err(too_large)?,
-    )
-    .await
+    let reason = optional_reason(&headers, &body.map_err(too_large)?)?;
+    change(&state, &user, &locator, Transition::NoShow, reason).await
 }
 
 /// Staff cancel a booked or checked-in appointment; `{reason}` is optional.
 #[utoipa::path(post, path = "/api/v1/staff/appointments/{locator}/cancel", tag = "staff",
     params(("locator" = String, Path)), request_body(content = Option<TransitionBody>), security(("bearer" = [])),
-    responses((status = 200, body = AppointmentBody), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses(
+        (status = 200, description = "cancelled: the appointment, status `cancelled`, `sequence` one more", body = AppointmentBody),
+        (status = 400, description = "the body is not valid JSON, or the locator is not valid UTF-8 once percent-decoded", body = Problem),
+        (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
+        (status = 403, description = "the appointment belongs to another office than the manager's or agent's own", body = Problem),
+        (status = 404, description = "unknown locator", body = Problem),
+        (status = 409, description = "invalid_transition: the appointment is already cancelled, completed or a no-show", body = Problem),
+        (status = 413, description = "the body is too large", body = Problem),
+        (status = 415, description = "a body was sent without Content-Type: application/json", body = Problem),
+        (status = 422, description = "validation_failed: an unknown member, a `reason` that is not a string, or a `reason` over 500 characters or with control characters", body = Problem),
+        (status = 503, description = "the office is too busy right now; retry after Retry-After seconds", body = Problem),
+    ),
+)]
 pub async fn cancel(
     State(state): State<AppState>,
     user: StaffUser,
     ApiPath(locator): ApiPath<String>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<AppointmentBody>, ApiError> {
-    change(
-        &state,
-        &user,
-        &locator,
-        Transition::Cancel,
-        &body.map_err(too_large)?,
-    )
-    .await
+    let reason = optional_reason(&headers, &body.map_err(too_large)?)?;
+    change(&state, &user, &locator, Transition::Cancel, reason).await
 }
 
 /// Unknown locator: 404; another office's appointment: 403; a change the status machine
@@ -202,10 +237,9 @@ async fn change(
     user: &StaffUser,
     locator: &str,
     transition: Transition,
-    body: &[u8],
+    reason: Option<String>,
 ) -> Result<Json<AppointmentBody>, ApiError> {
     user.require_role(ANY_ROLE)?;
-    let reason = optional_json::<TransitionBody>(body)?.and_then(|b| b.reason);
     let appointment = state.booking.appointment_by_locator(locator).await?;
     user.require_office(&appointment.office_id)?;
     let changed = state
@@ -224,11 +258,32 @@ pub fn too_large(_: BytesRejection) -> ApiError {
     )
 }
 
-/// An optional JSON body: nothing (or only whitespace) is `None`.
-fn optional_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<Option<T>, ApiError> {
+/// The optional `{reason}` of a status change: no body (or only whitespace) is `None`;
+/// a body must be JSON (415 otherwise).
+fn optional_reason(headers: &HeaderMap, body: &[u8]) -> Result<Option<String>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .is_some_and(|v| {
+            v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
+        });
+    if !json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "validation_failed",
+            "send the body as JSON with Content-Type: application/json",
+        ));
+    }
+    Ok(optional_json::<TransitionBody>(body)?.and_then(|b| b.reason))
+}
+
+/// A JSON body, parsed.
+fn optional_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<Option<T>, ApiError> {
     serde_json::from_slice(body).map(Some).map_err(|e| {
         if e.is_data() {
             ApiError::validation(e.to_string())
@@ -243,7 +298,19 @@ fn optional_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<Option<T
 #[utoipa::path(post, path = "/api/v1/staff/offices/{office}/appointments", tag = "staff",
     params(("office" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = BookBody,
     security(("bearer" = [])),
-    responses((status = 201, body = AppointmentBody), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses(
+        (status = 201, description = "booked (or the replay of an earlier booking under the same Idempotency-Key), with a token for the citizen", body = AppointmentBody),
+        (status = 400, description = "the body is not valid JSON, the Idempotency-Key is not 1 to 255 visible ASCII characters, or the office is not valid UTF-8 once percent-decoded", body = Problem),
+        (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
+        (status = 403, description = "a manager or agent booking for another office than their own", body = Problem),
+        (status = 404, description = "unknown office or procedure", body = Problem),
+        (status = 409, description = "slot_unavailable or citizen_limit_reached", body = Problem),
+        (status = 413, description = "the body is too large", body = Problem),
+        (status = 415, description = "the body is not declared as application/json", body = Problem),
+        (status = 422, description = "validation_failed (also when `office_id` is not the office in the path), invalid_document, outside_booking_window or idempotency_key_reused", body = Problem),
+        (status = 503, description = "the office is too busy right now; retry after Retry-After seconds", body = Problem),
+    ),
+)]
 pub async fn book_walk_in(
     State(state): State<AppState>,
     user: StaffUser,
@@ -299,7 +366,18 @@ pub struct ClosureDone {
 /// Closes the office on a range of local dates: nothing new is booked there.
 #[utoipa::path(post, path = "/api/v1/staff/offices/{office}/closures", tag = "staff",
     params(("office" = String, Path)), request_body = ClosureBody, security(("bearer" = [])),
-    responses((status = 200, body = ClosureDone), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses(
+        (status = 200, description = "closed; `cancelled` counts the appointments cancelled, `stranded` the booked ones left in the range", body = ClosureDone),
+        (status = 400, description = "the body is not valid JSON, or the office is not valid UTF-8 once percent-decoded", body = Problem),
+        (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
+        (status = 403, description = "an agent (agents cannot close offices), or a manager closing another office than their own", body = Problem),
+        (status = 404, description = "unknown office", body = Problem),
+        (status = 413, description = "the body is too large", body = Problem),
+        (status = 415, description = "the body is not declared as application/json", body = Problem),
+        (status = 422, description = "validation_failed: a body of the wrong shape, `to` before `from` or more than 366 days after it, or a `reason` that is empty or over 500 characters", body = Problem),
+        (status = 503, description = "the office is too busy right now; retry after Retry-After seconds", body = Problem),
+    ),
+)]
 pub async fn close_office(
     State(state): State<AppState>,
     user: StaffUser,

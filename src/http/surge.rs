@@ -134,6 +134,6 @@ fn client_address(request: &Request, trust_proxy: bool) -> IpAddr {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .filter_map(|part| part.trim().parse::<IpAddr>().ok())
-        .last()
+        .next_back()
         .unwrap_or(peer)
 }

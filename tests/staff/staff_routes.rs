@@ -1,7 +1,8 @@
 //! The staff routes' answers: agenda contents, each status change and its refusals,
 //! walk-ins with `Idempotency-Key`, closures.
 
-use axum::http::Method;
+use axum::body::Body;
+use axum::http::{Method, Request, header};
 use cita::booking::Role;
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -167,6 +168,15 @@ async fn transitions_and_their_refusals(db: Db) {
     assert_problem(&answer, 409, "invalid_transition");
 
     let reason = json!({"reason": "La ciudadana llamó para anular"});
+    // A body that is not declared as JSON is refused, and changes nothing.
+    let as_text = Request::builder()
+        .method(Method::POST)
+        .uri(action(&c, "cancel"))
+        .header(header::AUTHORIZATION, format!("Bearer {agent}"))
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from(reason.to_string()))
+        .unwrap();
+    assert_problem(&app.send(as_text).await, 415, "validation_failed");
     let answer = app
         .call(Method::POST, &action(&c, "cancel"), token, Some(&reason))
         .await;
