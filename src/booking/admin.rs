@@ -32,7 +32,7 @@ use crate::domain::{Appointment, DeskId, Locator, Office, OfficeId, Status};
 use crate::store::{self, StoreError};
 
 use super::import::store_config;
-use super::place::audit;
+use super::place::cancel_in_transaction;
 use super::replan::replan;
 use super::snapshot::{self, APPOINTMENT_KEY, Exclude, HOLD_KEY};
 use super::{
@@ -212,20 +212,8 @@ impl Booking {
             return Ok(Err(stranded));
         }
         for s in &mut stranded {
-            let appointment = &mut s.appointment;
-            appointment.status = Status::Cancelled;
-            appointment.sequence += 1;
-            appointment.updated_at = now;
-            store::update_appointment(conn, appointment).await?;
-            audit(
-                conn,
-                appointment,
-                "cancelled",
-                actor,
-                now,
-                format!("configuration change: {}", s.reason),
-            )
-            .await?;
+            let detail = format!("configuration change: {}", s.reason);
+            cancel_in_transaction(conn, &mut s.appointment, actor, now, detail).await?;
         }
         for (id, desk) in &moves {
             store::update_desk(conn, id, desk).await?;

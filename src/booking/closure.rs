@@ -6,7 +6,7 @@ use crate::calendar::local_to_utc;
 use crate::domain::{OfficeId, Status, WallTime};
 use crate::store::{self, ClosureRecord};
 
-use super::place::audit;
+use super::place::cancel_in_transaction;
 use super::{Actor, Booking, BookingError};
 
 /// What a closure did.
@@ -82,19 +82,8 @@ impl Booking {
                     outcome.stranded += 1;
                     continue;
                 }
-                appointment.status = Status::Cancelled;
-                appointment.sequence += 1;
-                appointment.updated_at = now;
-                store::update_appointment(conn, &appointment).await?;
-                audit(
-                    conn,
-                    &appointment,
-                    "cancelled",
-                    actor,
-                    now,
-                    format!("office closed: {reason}"),
-                )
-                .await?;
+                let detail = format!("office closed: {reason}");
+                cancel_in_transaction(conn, &mut appointment, actor, now, detail).await?;
                 outcome.cancelled += 1;
             }
             tx.commit().await?;

@@ -345,6 +345,22 @@ async fn apply_moves(conn: &mut AnyConnection, moves: &[Move]) -> Result<(), Sto
     Ok(())
 }
 
+/// Cancels an appointment inside the caller's transaction (closures, configuration
+/// changes): the status, a new sequence so calendars see it, and the audit line.
+pub(crate) async fn cancel_in_transaction(
+    conn: &mut AnyConnection,
+    appointment: &mut Appointment,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    detail: String,
+) -> Result<(), StoreError> {
+    appointment.status = Status::Cancelled;
+    appointment.sequence += 1;
+    appointment.updated_at = now;
+    store::update_appointment(conn, appointment).await?;
+    audit(conn, appointment, "cancelled", actor, now, detail).await
+}
+
 pub(crate) async fn audit(
     conn: &mut AnyConnection,
     appointment: &Appointment,

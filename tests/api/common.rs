@@ -16,8 +16,6 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-pub const PG_ENV: &str = "CITA_TEST_POSTGRES_URL";
-
 /// Base URL the app believes it is reached at (for `ics_url` and iCalendar UIDs).
 pub const PUBLIC_URL: &str = "https://citas.example.es";
 
@@ -32,97 +30,7 @@ pub const ASILO: &str = "asilo";
 /// Las Palmas only: 10 minutes, one desk, 90 days ahead.
 pub const RENOVACION: &str = "renovacion-dni";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Db {
-    Sqlite,
-    Postgres,
-}
-
-/// One test's database; a PostgreSQL database is dropped when this is dropped.
-pub struct TestDb {
-    pub url: String,
-    _dir: Option<tempfile::TempDir>,
-    pg_admin: Option<(String, String)>,
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = self.pg_admin.take() {
-            // Runs outside the test's runtime, which may be shutting down.
-            let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                else {
-                    return;
-                };
-                rt.block_on(async move {
-                    if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                        )))
-                        .execute(&pool)
-                        .await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
-}
-
-/// `None` (with a notice) when the PostgreSQL part is not configured.
-pub async fn test_db(db: Db) -> Option<TestDb> {
-    match db {
-        Db::Sqlite => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let url = format!("sqlite://{}", dir.path().join("cita.db").display());
-            Some(TestDb {
-                url,
-                _dir: Some(dir),
-                pg_admin: None,
-            })
-        }
-        Db::Postgres => {
-            let Ok(admin) = std::env::var(PG_ENV) else {
-                eprintln!("NOTICE: {PG_ENV} is not set; skipping the PostgreSQL run of this test");
-                return None;
-            };
-            let pool = sqlx::PgPool::connect(&admin)
-                .await
-                .unwrap_or_else(|e| panic!("{PG_ENV} is set but PostgreSQL is unreachable: {e}"));
-            let name = format!("cita_api_{}", cita::booking::secrets::random_id());
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&pool)
-                .await
-                .expect("create test database");
-            pool.close().await;
-            Some(TestDb {
-                url: replace_database(&admin, &name),
-                _dir: None,
-                pg_admin: Some((admin, name)),
-            })
-        }
-    }
-}
-
-/// The same server URL with another database name.
-fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let authority_end = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[authority_end..]
-        .find('/')
-        .map_or(base.len(), |i| i + authority_end);
-    let mut out = format!("{}/{}", &base[..path_start], name);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
+pub use crate::db::*;
 
 /// "Now" in these tests: Monday 2027-03-01 07:00 UTC (08:00 in Madrid, 07:00 in Las
 /// Palmas), four weeks before the switch to summer time on 2027-03-28.
@@ -141,12 +49,6 @@ pub fn instant(text: &str) -> DateTime<Utc> {
 pub fn offset_of(text: &str) -> String {
     let parsed: DateTime<FixedOffset> = DateTime::parse_from_rfc3339(text).unwrap();
     parsed.format("%:z").to_string()
-}
-
-/// A valid DNI for a number.
-pub fn dni(n: u32) -> String {
-    const LETTERS: &[u8] = b"TRWAGMYFPDXBNJZSQVHLCKE";
-    format!("{n:08}{}", LETTERS[(n % 23) as usize] as char)
 }
 
 /// A running app: the real router over a fresh database, with a clock the test moves.

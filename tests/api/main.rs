@@ -9,6 +9,8 @@ mod binary;
 mod book;
 mod browse;
 mod common;
+#[path = "../shared/db.rs"]
+mod db;
 mod ics_clients;
 mod manage;
 mod never_lies;

@@ -11,5 +11,7 @@
 
 mod common;
 mod concurrency;
+#[path = "../shared/db.rs"]
+mod db;
 mod processes;
 mod use_cases;

@@ -5,7 +5,10 @@
 // Test code: a failed setup step should stop the test loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-// The booking tests' harness: a fresh database per test, `both_backends!`, time helpers.
+#[allow(dead_code)]
+#[path = "../shared/db.rs"]
+mod db;
+// The booking tests' harness: `both_backends!`, the offices built in code, time helpers.
 #[allow(dead_code)]
 #[path = "../booking/common.rs"]
 mod common;
