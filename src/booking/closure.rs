@@ -60,7 +60,7 @@ impl Booking {
             let now = self.clock.now();
             let mut tx = self.store.begin_write().await?;
             let conn = tx.conn();
-            store::lock_office(conn, office_id).await?;
+            self.lock_office(conn, office_id).await?;
             let closure = ClosureRecord {
                 office_id: office_id.to_string(),
                 from_date: from.to_string(),

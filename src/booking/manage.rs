@@ -103,7 +103,7 @@ impl Booking {
             // SQLite's write lock, taken by BEGIN IMMEDIATE, already serializes everything.
             store::lock_citizen(conn, &unlocked.document).await?;
         }
-        store::lock_office(conn, &unlocked.office_id).await?;
+        self.lock_office(conn, &unlocked.office_id).await?;
         let mut appointment = store::find_appointment(conn, id)
             .await?
             .ok_or(BookingError::NotFound)?;
@@ -206,7 +206,7 @@ impl Booking {
                 .await?
                 .ok_or(BookingError::NotFound)?
                 .office_id;
-            store::lock_office(conn, &office_id).await?;
+            self.lock_office(conn, &office_id).await?;
             let mut appointment = store::find_appointment(conn, id)
                 .await?
                 .ok_or(BookingError::NotFound)?;

@@ -28,7 +28,7 @@ use std::time::Duration;
 use rand::Rng;
 
 use crate::clock::Clock;
-use crate::store::Store;
+use crate::store::{self, Store, StoreError};
 
 pub use admin::{ConfigApplied, ConfigChangeError, OnStranded, StrandReason, Stranded};
 pub use availability::{DayAvailability, SlotAvailability};
@@ -122,6 +122,32 @@ impl Booking {
         *guard = Arc::new(catalog);
         self.catalog_version.store(version, Ordering::Release);
         true
+    }
+
+    /// Takes the office's lock for this write. When the stored configuration is newer than
+    /// the one this instance planned with (changed elsewhere a moment ago), loads it and
+    /// has the write retried with it, so no write lands under offices that no longer are.
+    async fn lock_office(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        office: &crate::domain::OfficeId,
+    ) -> Result<(), BookingError> {
+        let lock = store::lock_office(conn, office).await?;
+        let ours = self.catalog_version();
+        match lock.config_version {
+            // A catalog built in code (version 0) is not tied to a stored configuration.
+            Some(stored) if ours > 0 && stored > ours => {
+                self.reload_config_if_changed().await.map_err(|e| {
+                    BookingError::Store(StoreError::Corrupt(format!(
+                        "reloading the configuration: {e}"
+                    )))
+                })?;
+                Err(BookingError::Store(StoreError::Retryable(
+                    "the configuration changed; retrying with it".into(),
+                )))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Runs `attempt` until it succeeds, fails for a reason retrying cannot fix, or has

@@ -40,23 +40,25 @@ impl Booking {
         service_id: &crate::domain::ServiceId,
         start: DateTime<Utc>,
     ) -> Result<HoldOutcome, BookingError> {
-        let catalog = self.catalog();
-        let (office, service) = catalog.service(office_id, service_id)?;
-        self.with_retry(|| self.try_hold(office, service, start, catalog.hold_ttl))
+        self.catalog().service(office_id, service_id)?;
+        self.with_retry(|| self.try_hold(office_id, service_id, start))
             .await
     }
 
     async fn try_hold(
         &self,
-        office: &Office,
-        service: &Service,
+        office_id: &crate::domain::OfficeId,
+        service_id: &crate::domain::ServiceId,
         start: DateTime<Utc>,
-        ttl: Duration,
     ) -> Result<HoldOutcome, BookingError> {
+        // Looked up on every attempt: a retry after a configuration change uses the new one.
+        let catalog = self.catalog();
+        let (office, service) = catalog.service(office_id, service_id)?;
+        let ttl = catalog.hold_ttl;
         let now = self.clock.now();
         let mut tx = self.store.begin_write().await?;
         let conn = tx.conn();
-        store::lock_office(conn, &office.id).await?;
+        self.lock_office(conn, &office.id).await?;
         store::delete_expired_holds(conn, &office.id, now).await?;
         let desk = place_and_move(conn, office, service, start, now, Exclude::default()).await?;
         let hold = HoldRecord {
@@ -88,8 +90,9 @@ impl Booking {
         idempotency_key: Option<&str>,
         actor: &Actor,
     ) -> Result<BookOutcome, BookingError> {
-        let catalog = self.catalog();
-        let (office, service) = catalog.service(&request.office_id, &request.service_id)?;
+        // Unknown office or procedure: refuse before validating the citizen.
+        self.catalog()
+            .service(&request.office_id, &request.service_id)?;
         let citizen = request.citizen.validate()?;
         if let Some(hold) = &request.hold_id
             && hold.trim().is_empty()
@@ -97,28 +100,20 @@ impl Booking {
             return Err(BookingError::Validation("hold_id must not be empty".into()));
         }
         let idempotency = idempotency_key.map(|key| (format!("book:{key}"), request.fingerprint()));
-        self.with_retry(|| {
-            self.try_book(
-                office,
-                service,
-                request,
-                &citizen,
-                idempotency.as_ref(),
-                actor,
-            )
-        })
-        .await
+        self.with_retry(|| self.try_book(request, &citizen, idempotency.as_ref(), actor))
+            .await
     }
 
     async fn try_book(
         &self,
-        office: &Office,
-        service: &Service,
         request: &BookRequest,
         citizen: &ValidCitizen,
         idempotency: Option<&(String, String)>,
         actor: &Actor,
     ) -> Result<BookOutcome, BookingError> {
+        // Looked up on every attempt: a retry after a configuration change uses the new one.
+        let catalog = self.catalog();
+        let (office, service) = catalog.service(&request.office_id, &request.service_id)?;
         let now = self.clock.now();
         let start = request.start;
         let mut tx = self.store.begin_write().await?;
@@ -146,7 +141,7 @@ impl Booking {
             None,
         )
         .await?;
-        store::lock_office(conn, &office.id).await?;
+        self.lock_office(conn, &office.id).await?;
         let hold_id = consumable_hold(conn, request, office, service, now).await?;
         let exclude = Exclude {
             appointment_id: None,

@@ -20,16 +20,30 @@ macro_rules! select_appointments {
     };
 }
 
+/// What taking an office's lock tells the writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct OfficeLock {
+    /// The office's version after this write's bump.
+    pub version: i64,
+    /// The stored configuration's version, so a writer can tell that the offices it
+    /// planned with are out of date (another instance changed them).
+    pub config_version: Option<i64>,
+}
+
 /// Serializes on the office: the first statement of every feasibility-changing write.
 /// `NotFound` when the office is not in the database.
-pub async fn lock_office(conn: &mut AnyConnection, office: &OfficeId) -> Result<i64, StoreError> {
-    let version: Option<i64> = sqlx::query_scalar(
-        "UPDATE offices SET version = version + 1 WHERE id = $1 RETURNING version",
+pub async fn lock_office(
+    conn: &mut AnyConnection,
+    office: &OfficeId,
+) -> Result<OfficeLock, StoreError> {
+    let lock: Option<OfficeLock> = sqlx::query_as(
+        "UPDATE offices SET version = version + 1 WHERE id = $1 \
+         RETURNING version, (SELECT version FROM config WHERE id = 1) AS config_version",
     )
     .bind(office.as_str())
     .fetch_optional(&mut *conn)
     .await?;
-    version.ok_or(StoreError::NotFound)
+    lock.ok_or(StoreError::NotFound)
 }
 
 /// Serializes on one citizen (always before the office lock, so no deadlock).

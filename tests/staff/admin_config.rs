@@ -4,7 +4,7 @@
 
 use axum::body::Body;
 use axum::http::{Method, Request, header};
-use cita::booking::Role;
+use cita::booking::{Actor, BookRequest, BookingError, CitizenInput, Role};
 use cita::http::router;
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -398,7 +398,57 @@ async fn harmless_changes_apply_and_reach_other_instances(db: Db) {
     );
 }
 
+/// An instance that has not polled yet must not book under offices that no longer are:
+/// its write sees the newer stored configuration under the office lock and retries
+/// with it. Here a desk is removed elsewhere, so the stale instance must not fill it.
+async fn a_stale_instance_books_under_the_new_configuration(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    let admin = app.staff(Role::Admin, None).await;
+    let stale = app_state(&app.db.url, app.clock.clone()).await;
+    let one_desk = CONFIG.replace(
+        "  [[office.desk]]\n  id = \"b\"\n  services = [\"renovacion-dni\"]\n",
+        "",
+    );
+    assert_ne!(one_desk, CONFIG);
+    let answer = app.put_config(&admin, &one_desk, "").await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert_eq!(stale.booking.catalog_version(), 1, "it has not polled");
+
+    let at = madrid(3, 2, 10, 0);
+    let book = |n: u32| {
+        let booking = stale.booking.clone();
+        async move {
+            let request = BookRequest {
+                office_id: "madrid".into(),
+                service_id: "renovacion-dni".into(),
+                start: at,
+                hold_id: None,
+                citizen: CitizenInput {
+                    name: "Ana".into(),
+                    document: dni(n),
+                    document_type: None,
+                    email: None,
+                    phone: None,
+                },
+            };
+            booking.book(&request, None, &Actor::Citizen).await
+        }
+    };
+    let first = book(501).await.unwrap();
+    assert_eq!(first.appointment.desk_id.as_str(), "a");
+    assert_eq!(
+        stale.booking.catalog_version(),
+        2,
+        "the write loaded the new configuration"
+    );
+    assert!(
+        matches!(book(502).await, Err(BookingError::SlotUnavailable)),
+        "desk b is gone"
+    );
+}
+
 both_backends!(
+    a_stale_instance_books_under_the_new_configuration,
     invalid_configuration_lists_every_problem_by_line,
     removing_a_desk_is_refused_while_it_strands_then_forced,
     removed_offices_and_procedures_strand_their_appointments,
