@@ -563,8 +563,8 @@ fn markdown(
     md.push_str("## Headline\n\n");
     md.push_str(&format!(
         "- appointments booked: **{}** in the database ({booked_201} answered 201) of {} \
-         offered; {} still shown free after the run (times held but never booked stay \
-         unavailable until their hold expires)\n\
+         offered; {} still shown free after the run, {} held but never booked (out of \
+         everyone's reach until the hold expires, `hold_ttl_seconds` after it was taken)\n\
          - citizens: {}\n\
          - the last booking was acknowledged {} after the day opened\n\
          - aggressive clients hold {bot_total} of them\n\
@@ -573,6 +573,7 @@ fn markdown(
         invariants.appointments,
         outcome.offered,
         outcome.free_after,
+        i64::from(outcome.offered) - invariants.appointments - i64::from(outcome.free_after),
         outcome
             .ends
             .iter()
