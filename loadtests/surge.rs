@@ -1,0 +1,561 @@
+//! `surge`: booking load at 1× and 10× the measured booking capacity.
+//!
+//! Capacity is measured first, closed loop: `--capacity-workers` clients book back to back
+//! on a server with `--no-rate-limit`, and capacity is the rate of 201 answers after the
+//! warm-up. Then each multiple runs open loop on a fresh server with rate limits on and
+//! `--trust-proxy`, every booking from a distinct citizen (own address, own DNI).
+//!
+//! Goals (issue), at 10×: no 5xx but 503 `overloaded`; the p99 of admitted requests (2xx
+//! and 409 business answers) within 2× of its value at 1×; the p99 of shed or limited
+//! answers (429/503) a few milliseconds.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Days;
+use rand::Rng;
+
+use crate::chart::{COLORS, Chart, Series, percentile_points, percentile_ticks};
+use crate::client::Http;
+use crate::cpu::{Meter, Usage};
+use crate::invariants::{self, Invariants};
+use crate::people::{self, BookRequest, Citizen};
+use crate::progress;
+use crate::report;
+use crate::run::{Recorder, Results, Summary, Window, closed_loop, open_loop};
+use crate::server::{Database, Server, Setup, Stopped};
+
+const OFFICE: &str = "surge-office";
+const SERVICE: &str = "tramite";
+const BOOK: &str = "POST /appointments";
+/// "A few milliseconds" for shed and limited answers.
+const SHED_P99_GOAL_MS: f64 = 5.0;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The office configuration the servers import (one office, many desks).
+    #[arg(long, default_value = "loadtests/surge-offices.toml")]
+    pub config: PathBuf,
+    /// Length of the closed-loop capacity measurement, warm-up included.
+    #[arg(long, default_value_t = 8)]
+    pub capacity_seconds: u64,
+    /// Clients booking back to back while capacity is measured.
+    #[arg(long, default_value_t = 32)]
+    pub capacity_workers: usize,
+    /// Multiples of the capacity to offer, open loop.
+    #[arg(long, value_delimiter = ',', default_value = "1,10")]
+    pub multipliers: Vec<f64>,
+    /// Length of each multiple's run, warm-up included.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Start of each run left out of the figures.
+    #[arg(long, default_value_t = 2)]
+    pub warmup_seconds: u64,
+    /// Most requests in flight (one connection each); above the server's
+    /// `max_in_flight` so that the server, not the generator, decides what is shed.
+    #[arg(long, default_value_t = 1536)]
+    pub connections: usize,
+    /// Also run the highest multiple once more with this `max_in_flight`.
+    #[arg(long)]
+    pub extra_max_in_flight: Option<usize>,
+}
+
+#[derive(Debug)]
+struct Phase {
+    label: String,
+    multiplier: f64,
+    offered: f64,
+    max_in_flight: usize,
+    results: Results,
+    cpu: Usage,
+    invariants: Invariants,
+    server_args: Vec<String>,
+    stopped: Stopped,
+    problems: Vec<String>,
+}
+
+/// What an answer counts as for the goals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// 2xx, and 409 business answers (slot taken, citizen limit).
+    Admitted,
+    /// 429 `rate_limited` and 503 `overloaded`.
+    Shed,
+    /// Any other 5xx: must not happen.
+    OtherServerError,
+    /// Anything else (timeouts, connection errors, other 4xx).
+    Other,
+}
+
+fn kind_of(outcome: &str) -> Kind {
+    let status: u16 = outcome
+        .split(' ')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    match status {
+        200..=299 | 409 => Kind::Admitted,
+        429 => Kind::Shed,
+        503 if outcome == "503 overloaded" => Kind::Shed,
+        500..=599 => Kind::OtherServerError,
+        _ => Kind::Other,
+    }
+}
+
+pub async fn run(setup: &Setup, args: &Args, reports: &Path) -> anyhow::Result<PathBuf> {
+    let source = cita::booking::ConfigSource::read(&args.config)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.config.display()))?;
+    let config = source
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.config.display()))?;
+    let limits = invariants::citizen_limits(&config);
+    let config_text = std::fs::read_to_string(&args.config)?;
+    let work_config = setup.work_dir.join("surge-offices.toml");
+    std::fs::create_dir_all(&setup.work_dir)?;
+    std::fs::write(&work_config, &config_text)?;
+
+    // 1. Capacity, closed loop, no rate limits.
+    let capacity_phase = phase(setup, args, &work_config, &limits, "capacity", None).await?;
+    let capacity = capacity_phase.results.throughput(BOOK).1;
+    anyhow::ensure!(
+        capacity > 0.0,
+        "no booking completed while measuring capacity"
+    );
+    progress(&format!("surge: booking capacity {capacity:.0}/s"));
+
+    // 2. Each multiple, open loop, rate limits on.
+    let mut phases = vec![];
+    for &m in &args.multipliers {
+        let p = phase(
+            setup,
+            args,
+            &work_config,
+            &limits,
+            &format!("{m}x"),
+            Some((m, capacity)),
+        )
+        .await?;
+        phases.push(p);
+    }
+    if let (Some(n), Some(&m)) = (
+        args.extra_max_in_flight,
+        args.multipliers.iter().max_by(|a, b| a.total_cmp(b)),
+    ) {
+        let tuned = setup.work_dir.join("surge-offices-tuned.toml");
+        std::fs::write(&tuned, with_max_in_flight(&config_text, n))?;
+        let mut p = phase(
+            setup,
+            args,
+            &tuned,
+            &limits,
+            &format!("{m}x-max-in-flight-{n}"),
+            Some((m, capacity)),
+        )
+        .await?;
+        p.max_in_flight = n;
+        phases.push(p);
+    }
+    let markdown = markdown(
+        setup,
+        args,
+        &capacity_phase,
+        capacity,
+        &phases,
+        &limits,
+        config.limits.max_in_flight,
+    );
+    let svg = chart(&phases).svg();
+    report::write(
+        reports,
+        &format!("surge-{}", setup.backend.name()),
+        &markdown,
+        &svg,
+    )
+}
+
+/// The configuration text with `max_in_flight = n`.
+fn with_max_in_flight(text: &str, n: usize) -> String {
+    text.lines()
+        .map(|line| {
+            if line.trim_start().starts_with("max_in_flight") {
+                format!("max_in_flight = {n}")
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// One server on a fresh database: capacity (closed loop, `open = None`) or one multiple
+/// of it (open loop), then the invariant check.
+async fn phase(
+    setup: &Setup,
+    args: &Args,
+    config: &Path,
+    limits: &BTreeMap<String, u32>,
+    label: &str,
+    open: Option<(f64, f64)>,
+) -> anyhow::Result<Phase> {
+    let database = Database::fresh(setup, &format!("surge_{label}")).await?;
+    let ran = async {
+        let config_arg = config.display().to_string();
+        let mut flags = vec!["--config", config_arg.as_str(), "--trust-proxy"];
+        if open.is_none() {
+            flags.push("--no-rate-limit");
+        }
+        let server = Server::start(setup, &database, &format!("surge-{label}"), &flags).await?;
+        let server_args = report::args_of(&server);
+        let http = Http::new(server.port, args.connections, Duration::from_secs(60));
+        let results = match open {
+            None => capacity_run(&http, args, server.pid()).await,
+            Some((m, capacity)) => open_run(&http, args, m * capacity, server.pid()).await,
+        };
+        let problems = server.log_problems(20);
+        let stopped = server.stop().await?;
+        anyhow::Ok((results?, server_args, stopped, problems))
+    }
+    .await;
+    let checked = match &ran {
+        Ok(_) => Some(invariants::check(&database.url, limits).await),
+        Err(_) => None,
+    };
+    database.remove().await?;
+    let ((results, cpu), server_args, stopped, problems) = ran?;
+    let invariants = checked.context("invariant check")??;
+    let (multiplier, offered) = open.map_or((0.0, 0.0), |(m, c)| (m, m * c));
+    let admitted = results.summary(|_, o| kind_of(o) == Kind::Admitted);
+    progress(&format!(
+        "surge {label}: {:.0} 201/s, admitted p99 {} ms, invariants {}",
+        results.throughput(BOOK).1,
+        report::ms(admitted.p99),
+        if invariants.holds() { "hold" } else { "BROKEN" }
+    ));
+    Ok(Phase {
+        label: label.to_owned(),
+        multiplier,
+        offered,
+        max_in_flight: 0,
+        results,
+        cpu,
+        invariants,
+        server_args,
+        stopped,
+        problems,
+    })
+}
+
+/// Every bookable start of the next 60 days (fetched from distinct addresses so the
+/// browse limit does not get in the way).
+async fn all_starts(http: &Http) -> anyhow::Result<Arc<Vec<String>>> {
+    let today = people::today();
+    let mut starts = vec![];
+    for d in 1..60u32 {
+        let date = today
+            .checked_add_days(Days::new(u64::from(d)))
+            .context("date")?;
+        let slots =
+            people::slots_of(http, OFFICE, SERVICE, date, people::client(14_000_000 + d)).await?;
+        for slot in slots {
+            starts.push(slot.start);
+        }
+    }
+    anyhow::ensure!(!starts.is_empty(), "no bookable times");
+    Ok(Arc::new(starts))
+}
+
+fn booking(starts: &[String], n: u32) -> BookRequest<'_> {
+    BookRequest {
+        office_id: OFFICE,
+        service_id: SERVICE,
+        start: &starts[rand::rng().random_range(0..starts.len())],
+        hold_id: None,
+        citizen: Citizen::numbered(40_000_000 + n),
+    }
+}
+
+async fn capacity_run(
+    http: &Http,
+    args: &Args,
+    server_pid: Option<u32>,
+) -> anyhow::Result<(Results, Usage)> {
+    let starts = all_starts(http).await?;
+    let window = Window::starting_soon(
+        Duration::from_secs(args.capacity_seconds),
+        Duration::from_secs(args.warmup_seconds),
+    );
+    let recorder = Arc::new(Recorder::new(window)?);
+    let shared = (http.clone(), starts, recorder.clone());
+    let meter = Meter::start(server_pid);
+    closed_loop(window, args.capacity_workers, move |i, due| {
+        let (http, starts, recorder) = shared.clone();
+        async move {
+            let n = i as u32;
+            let sent = http
+                .post(BOOK_PATH, people::client(n), &booking(&starts, n))
+                .await;
+            recorder.record(BOOK, &sent, due);
+        }
+    })
+    .await;
+    Ok((recorder.results(), meter.stop()))
+}
+
+const BOOK_PATH: &str = "/api/v1/appointments";
+
+async fn open_run(
+    http: &Http,
+    args: &Args,
+    rate: f64,
+    server_pid: Option<u32>,
+) -> anyhow::Result<(Results, Usage)> {
+    let starts = all_starts(http).await?;
+    let window = Window::starting_soon(
+        Duration::from_secs(args.seconds),
+        Duration::from_secs(args.warmup_seconds),
+    );
+    let recorder = Arc::new(Recorder::new(window)?);
+    let count = (rate * args.seconds as f64).round() as u64;
+    progress(&format!(
+        "surge: offering {rate:.0} bookings/s for {} s",
+        args.seconds
+    ));
+    let shared = (http.clone(), starts, recorder.clone());
+    let meter = Meter::start(server_pid);
+    open_loop(window, rate, count, &recorder, move |i, at| {
+        let (http, starts, recorder) = shared.clone();
+        async move {
+            // Distinct from the capacity run's citizens and addresses.
+            let n = 1_000_000 + i as u32;
+            let sent = http
+                .post(BOOK_PATH, people::client(n), &booking(&starts, n))
+                .await;
+            recorder.record(BOOK, &sent, at);
+        }
+    })
+    .await?;
+    Ok((recorder.results(), meter.stop()))
+}
+
+fn summary_of(results: &Results, kind: Kind) -> Summary {
+    results.summary(|_, o| kind_of(o) == kind)
+}
+
+fn markdown(
+    setup: &Setup,
+    args: &Args,
+    capacity_phase: &Phase,
+    capacity: f64,
+    phases: &[Phase],
+    limits: &BTreeMap<String, u32>,
+    max_in_flight: usize,
+) -> String {
+    let mut md = report::header("Load test `surge`", setup);
+    md.push_str(&format!(
+        "## What ran\n\n\
+         The office is `{OFFICE}` from `{config}`: eight desks open around the clock, a \
+         10-minute procedure, so bookings spread over the next 60 days never run out of \
+         times (the demo offices hold a few thousand times in 60 days, which a few seconds \
+         at capacity would exhaust, and then every phase would measure \"full\" answers \
+         instead of bookings). Its `[limits]` are the demo's, with `max_in_flight = \
+         {max_in_flight}`. Each booking is a `POST /appointments` without a hold on a \
+         random free time, from a distinct citizen (own `X-Forwarded-For` address, own DNI). \
+         Every phase gets its own server on a fresh database.\n\n\
+         **Capacity** was measured closed loop: {workers} clients booking back to back for \
+         {cs} s on a server with `--no-rate-limit`; capacity = 201 answers per second after \
+         the {w} s warm-up. Then each multiple of it was offered open loop for {s} s ({w} s \
+         warm-up left out) to a server with rate limits on (`--trust-proxy`), at most {conn} \
+         requests in flight from the generator (more than `max_in_flight`, so the server \
+         decides what to shed). Latency runs from each request's scheduled start.\n\n",
+        config = args.config.display(),
+        workers = args.capacity_workers,
+        cs = args.capacity_seconds,
+        w = args.warmup_seconds,
+        s = args.seconds,
+        conn = args.connections,
+    ));
+
+    let cap = summary_of(&capacity_phase.results, Kind::Admitted);
+    md.push_str(&format!(
+        "## Capacity\n\n**{capacity:.0} bookings/s** ({} answers after warm-up; latency of \
+         admitted answers p50 {} ms, p99 {} ms at {} clients).\n\n",
+        cap.count,
+        report::ms(cap.p50),
+        report::ms(cap.p99),
+        args.capacity_workers
+    ));
+
+    let base = phases
+        .iter()
+        .find(|p| (p.multiplier - 1.0).abs() < 1e-9 && p.max_in_flight == 0)
+        .map(|p| summary_of(&p.results, Kind::Admitted).p99);
+    md.push_str("## Goals at the highest multiple\n\n");
+    md.push_str("| run | 5xx other than 503 `overloaded` (goal 0) | admitted p99 vs 1× (goal ≤ 2×) | shed/limited p99 (goal ≤ 5 ms) | shed/limited p99 from send |\n|---|---|---|---|---|\n");
+    let top = args.multipliers.iter().copied().fold(f64::MIN, f64::max);
+    for p in phases.iter().filter(|p| (p.multiplier - top).abs() < 1e-9) {
+        let other_5xx = summary_of(&p.results, Kind::OtherServerError).count;
+        let admitted = summary_of(&p.results, Kind::Admitted);
+        let shed = summary_of(&p.results, Kind::Shed);
+        let shed_sent = p.results.service_summary(|_, o| kind_of(o) == Kind::Shed);
+        let ratio = base.filter(|b| *b > 0.0).map(|b| admitted.p99 / b);
+        md.push_str(&format!(
+            "| {} | {other_5xx}: {} | {} ms vs {} ms = {}: {} | {}: {} | {} |\n",
+            p.label,
+            report::met(other_5xx == 0),
+            report::ms(admitted.p99),
+            base.map_or("—".into(), report::ms),
+            ratio.map_or("—".into(), |r| format!("{r:.1}×")),
+            report::met(ratio.is_some_and(|r| r <= 2.0)),
+            if shed.count == 0 {
+                "none shed".to_owned()
+            } else {
+                format!("{} ms", report::ms(shed.p99))
+            },
+            report::met(shed.count == 0 || shed.p99 <= SHED_P99_GOAL_MS),
+            if shed_sent.count == 0 {
+                "—".to_owned()
+            } else {
+                format!("{} ms", report::ms(shed_sent.p99))
+            },
+        ));
+    }
+
+    md.push_str(
+        "\nLatency runs from each request's scheduled start, so it includes how late the \
+         generator itself was (its start lag, per run below, on a machine it shares with the \
+         server); \"from send\" leaves that lag out.\n",
+    );
+    md.push_str("\n## Per run\n\n");
+    md.push_str("| run | offered/s | answers/s | 201/s | admitted n | admitted p50 / p99 / max ms | shed n | shed p50 / p99 / max ms | other 5xx | other | generator |\n|---|---:|---:|---:|---:|---|---:|---|---:|---:|---|\n");
+    for p in std::iter::once(capacity_phase).chain(phases.iter()) {
+        let (all, ok) = p.results.throughput(BOOK);
+        let a = summary_of(&p.results, Kind::Admitted);
+        let s = summary_of(&p.results, Kind::Shed);
+        let x = summary_of(&p.results, Kind::OtherServerError);
+        let o = summary_of(&p.results, Kind::Other);
+        let three = |s: &Summary| {
+            if s.count == 0 {
+                "—".to_owned()
+            } else {
+                format!(
+                    "{} / {} / {}",
+                    report::ms(s.p50),
+                    report::ms(s.p99),
+                    report::ms(s.max)
+                )
+            }
+        };
+        md.push_str(&format!(
+            "| {} | {} | {all:.0} | {ok:.0} | {} | {} | {} | {} | {} | {} | {} |\n",
+            p.label,
+            if p.offered > 0.0 {
+                format!("{:.0}", p.offered)
+            } else {
+                "closed loop".into()
+            },
+            a.count,
+            three(&a),
+            s.count,
+            three(&s),
+            x.count,
+            o.count,
+            report::lag_line(&p.results),
+        ));
+    }
+    md.push_str("\nCPU during each run (the machine is shared):\n\n");
+    for p in std::iter::once(capacity_phase).chain(phases.iter()) {
+        md.push_str(&format!("- {}: {}\n", p.label, p.cpu.text()));
+    }
+    md.push_str("\nAnswers by outcome:\n\n| run | outcomes |\n|---|---|\n");
+    for p in std::iter::once(capacity_phase).chain(phases.iter()) {
+        md.push_str(&format!(
+            "| {} | {} |\n",
+            p.label,
+            report::outcomes_of(&p.results, BOOK)
+        ));
+    }
+    md.push_str("\nLatency by outcome:\n\n");
+    for p in std::iter::once(capacity_phase).chain(phases.iter()) {
+        md.push_str(&format!("**{}**\n\n", p.label));
+        md.push_str(&report::latency_table(&p.results));
+        md.push('\n');
+    }
+    md.push_str(&format!(
+        "Chart: `surge-{}.svg` (latency by percentile: admitted and shed answers per run).\n\n",
+        setup.backend.name()
+    ));
+    md.push_str("## Post-run invariant check (each run's database)\n\n");
+    for p in std::iter::once(capacity_phase).chain(phases.iter()) {
+        md.push_str(&format!("**{}**: ", p.label));
+        md.push_str(&p.invariants.markdown(limits));
+        md.push('\n');
+    }
+    md.push_str("## Servers\n\n");
+    for p in std::iter::once(capacity_phase).chain(phases.iter()) {
+        md.push_str(&format!("- {}: ", p.label));
+        md.push_str(&report::server_line(
+            &p.server_args,
+            &p.stopped,
+            &p.problems,
+        ));
+    }
+    md
+}
+
+fn chart(phases: &[Phase]) -> Chart {
+    let mut series = vec![];
+    for (i, p) in phases.iter().enumerate() {
+        for (name, kind, dash) in [
+            ("admitted", Kind::Admitted, None),
+            ("shed/limited", Kind::Shed, Some("6 4")),
+        ] {
+            let h = p.results.merged(|_, o| kind_of(o) == kind);
+            if h.is_empty() {
+                continue;
+            }
+            series.push(Series {
+                name: format!("{} {name}", p.label),
+                points: percentile_points(&h),
+                color: COLORS[i % COLORS.len()],
+                dash,
+            });
+        }
+    }
+    Chart {
+        title: "surge: booking latency by percentile".into(),
+        x_label: "percentile".into(),
+        x_ticks: percentile_ticks(),
+        series,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_count_toward_the_right_goal() {
+        assert_eq!(kind_of("201"), Kind::Admitted);
+        assert_eq!(kind_of("409 slot_unavailable"), Kind::Admitted);
+        assert_eq!(kind_of("409 citizen_limit_reached"), Kind::Admitted);
+        assert_eq!(kind_of("429 rate_limited"), Kind::Shed);
+        assert_eq!(kind_of("503 overloaded"), Kind::Shed);
+        assert_eq!(kind_of("503"), Kind::OtherServerError);
+        assert_eq!(kind_of("500 internal"), Kind::OtherServerError);
+        assert_eq!(kind_of("timeout"), Kind::Other);
+        assert_eq!(kind_of("422 outside_booking_window"), Kind::Other);
+    }
+
+    #[test]
+    fn rewrites_max_in_flight() {
+        let text = "[limits]\nmax_in_flight = 1024\n[[office]]\n";
+        assert_eq!(
+            with_max_in_flight(text, 64),
+            "[limits]\nmax_in_flight = 64\n[[office]]\n"
+        );
+    }
+}
