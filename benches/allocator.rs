@@ -1,1 +1,486 @@
-fn main() {}
+//! Allocator benchmarks on synthetic offices (DESIGN §3, §11).
+//!
+//! - `days_60d`: `days()` over 60 days, 20 desks, 8 services (10-45 min), mixed skills,
+//!   ~2,000 appointments, hours 09:00-14:00 and 16:00-19:00 Europe/Madrid (DST included).
+//! - `slots_busy_day`: `slots()` (exact capacities) for one day booked to ~90 %.
+//! - `capacity_reassign`: `capacity()` at every start of the busy day where no eligible
+//!   desk is free, so the answer needs the exact search (reassignment or a proof).
+//! - `small_*`: the allocator next to a brute-force oracle (plain backtracking over every
+//!   desk for every appointment, per group of appointments connected in time) on an office
+//!   small enough for the oracle: 5 desks, 3 services, ~15 appointments.
+//!
+//! Snapshots are built directly (UTC intervals converted with chrono-tz), without the
+//! calendar module.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::hint::black_box;
+
+use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc, Weekday};
+use chrono_tz::Europe::Madrid;
+use criterion::{Criterion, criterion_group, criterion_main};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use cita::allocator::{Allocator, Booked, DeskDay, DeskSchedule, Snapshot};
+use cita::calendar::Interval;
+use cita::domain::{DeskId, Service, ServiceId};
+
+fn first_day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2027, 3, 1).unwrap()
+}
+
+fn local(date: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
+    Madrid
+        .with_ymd_and_hms(date.year(), date.month(), date.day(), h, m, 0)
+        .earliest()
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn open_hours(date: NaiveDate) -> Vec<Interval<DateTime<Utc>>> {
+    vec![
+        Interval::new(local(date, 9, 0), local(date, 14, 0)).unwrap(),
+        Interval::new(local(date, 16, 0), local(date, 19, 0)).unwrap(),
+    ]
+}
+
+/// Weekdays among the `days` dates from the first day.
+fn working_days(days: u64) -> Vec<NaiveDate> {
+    (0..days)
+        .map(|i| first_day() + Days::new(i))
+        .filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
+        .collect()
+}
+
+/// An office with `ndesks` desks, `nservices` services and mixed skills.
+fn office(ndesks: usize, nservices: usize, days: &[NaiveDate], rng: &mut StdRng) -> Snapshot {
+    let durations = [10u32, 15, 20, 25, 30, 35, 40, 45];
+    let services: Vec<Service> = (0..nservices)
+        .map(|i| {
+            let mut s = Service::new(format!("s{i}"), format!("service {i}"), durations[i % 8]);
+            s.buffer_minutes = if i % 3 == 0 { 5 } else { 0 };
+            s.step_minutes = if i % 2 == 0 { 5 } else { s.duration_minutes };
+            s.max_advance_days = 90;
+            s
+        })
+        .collect();
+    let desks = (0..ndesks)
+        .map(|d| {
+            // Every desk serves its "own" service and a random handful of others.
+            let mut skills: BTreeSet<ServiceId> = BTreeSet::new();
+            skills.insert(services[d % nservices].id.clone());
+            for s in &services {
+                if rng.random_bool(0.35) {
+                    skills.insert(s.id.clone());
+                }
+            }
+            DeskSchedule {
+                id: DeskId::new(format!("d{d:02}")),
+                services: skills,
+                days: days
+                    .iter()
+                    .map(|&date| DeskDay {
+                        date,
+                        open: open_hours(date),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    Snapshot {
+        timezone: Madrid,
+        now: local(first_day(), 7, 0),
+        services,
+        desks,
+        appointments: Vec::new(),
+    }
+}
+
+fn is_free(snap: &Snapshot, desk: &DeskId, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+    !snap
+        .appointments
+        .iter()
+        .any(|b| &b.desk == desk && b.start < end && start < b.occupied_until)
+}
+
+/// Random valid appointments: a random service at a random grid start of a random desk
+/// that serves it, kept when that desk is free then.
+fn book_randomly(snap: &mut Snapshot, days: &[NaiveDate], target: usize, rng: &mut StdRng) {
+    let mut n = snap.appointments.len();
+    let mut attempts = 0;
+    while snap.appointments.len() < target && attempts < target * 50 {
+        attempts += 1;
+        let s = snap.services[rng.random_range(0..snap.services.len())].clone();
+        let serving: Vec<usize> = (0..snap.desks.len())
+            .filter(|&d| snap.desks[d].services.contains(&s.id))
+            .collect();
+        let d = serving[rng.random_range(0..serving.len())];
+        let date = days[rng.random_range(0..days.len())];
+        let Some(day) = snap.desks[d].days.iter().find(|x| x.date == date) else {
+            continue;
+        };
+        let iv = day.open[rng.random_range(0..day.open.len())];
+        let slots =
+            ((iv.end - iv.start - s.occupancy()).num_minutes() / i64::from(s.step_minutes)).max(0);
+        let start = iv.start + s.step() * rng.random_range(0..=slots) as i32;
+        let end = start + s.occupancy();
+        let desk = snap.desks[d].id.clone();
+        if end <= iv.end && is_free(snap, &desk, start, end) {
+            snap.appointments.push(Booked {
+                key: format!("a{n}"),
+                service: s.id.clone(),
+                start,
+                occupied_until: end,
+                desk,
+                pinned: date == first_day() && rng.random_bool(0.3),
+            });
+            n += 1;
+        }
+    }
+}
+
+/// Fills `date` desk by desk, back to back on each service's grid with a few gaps, to
+/// about 90 % occupancy.
+fn fill_day(snap: &mut Snapshot, date: NaiveDate, rng: &mut StdRng) {
+    let mut n = snap.appointments.len();
+    for d in 0..snap.desks.len() {
+        let desk = snap.desks[d].clone();
+        let skills: Vec<Service> = snap
+            .services
+            .iter()
+            .filter(|s| desk.services.contains(&s.id))
+            .cloned()
+            .collect();
+        for iv in open_hours(date) {
+            let mut cursor = iv.start;
+            loop {
+                let s = &skills[rng.random_range(0..skills.len())];
+                // Next start on the service's grid at or after the cursor.
+                let offset = (cursor - iv.start).num_minutes();
+                let step = i64::from(s.step_minutes);
+                let k = (offset + step - 1) / step;
+                let mut start = iv.start + chrono::Duration::minutes(k * step);
+                if rng.random_bool(0.1) {
+                    start += s.step();
+                }
+                let end = start + s.occupancy();
+                if end > iv.end {
+                    break;
+                }
+                if is_free(snap, &desk.id, start, end) {
+                    snap.appointments.push(Booked {
+                        key: format!("b{n}"),
+                        service: s.id.clone(),
+                        start,
+                        occupied_until: end,
+                        desk: desk.id.clone(),
+                        pinned: false,
+                    });
+                    n += 1;
+                }
+                cursor = end;
+            }
+        }
+    }
+}
+
+struct Big {
+    alloc: Allocator,
+    snap: Snapshot,
+    busy_day: NaiveDate,
+}
+
+fn big_office() -> Big {
+    let mut rng = StdRng::seed_from_u64(7);
+    let days = working_days(84);
+    let mut snap = office(20, 8, &days, &mut rng);
+    let busy_day = days[10];
+    fill_day(&mut snap, busy_day, &mut rng);
+    let booked_days: Vec<NaiveDate> = days.iter().copied().filter(|&d| d != busy_day).collect();
+    let target = 2000;
+    book_randomly(&mut snap, &booked_days, target, &mut rng);
+    let alloc = Allocator::new(snap.clone());
+    assert_eq!(alloc.check_feasible(), Ok(()));
+    Big {
+        alloc,
+        snap,
+        busy_day,
+    }
+}
+
+/// Starts of the busy day where `place` needs to move appointments or finds no room
+/// although some desk could serve: every eligible desk is busy in the current assignment.
+fn contested(big: &Big) -> Vec<(ServiceId, DateTime<Utc>)> {
+    let mut out = Vec::new();
+    for s in &big.snap.services {
+        for t in big.alloc.candidate_starts(&s.id, big.busy_day).unwrap() {
+            let needs_search = match big.alloc.place(&s.id, t) {
+                Ok(p) => !p.moves.is_empty(),
+                Err(_) => true,
+            };
+            if needs_search {
+                out.push((s.id.clone(), t));
+            }
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// Brute-force oracle (same definition as tests/allocator_oracle.rs)
+
+struct Oracle<'a> {
+    snap: &'a Snapshot,
+}
+
+impl Oracle<'_> {
+    fn service(&self, id: &ServiceId) -> &Service {
+        self.snap.services.iter().find(|s| &s.id == id).unwrap()
+    }
+
+    fn candidates(&self, s: &ServiceId, date: NaiveDate) -> Vec<DateTime<Utc>> {
+        let service = self.service(s);
+        let today = self.snap.now.with_timezone(&Madrid).date_naive();
+        let last = today + Days::new(u64::from(service.max_advance_days));
+        let mut out = BTreeSet::new();
+        for desk in self.snap.desks.iter().filter(|d| d.services.contains(s)) {
+            for day in desk.days.iter().filter(|x| x.date == date) {
+                for iv in &day.open {
+                    let mut t = iv.start;
+                    while t + service.occupancy() <= iv.end {
+                        out.insert(t);
+                        t += service.step();
+                    }
+                }
+            }
+        }
+        out.into_iter()
+            .filter(|&t| {
+                t >= self.snap.now + chrono::Duration::minutes(service.min_notice_minutes.into())
+                    && t.with_timezone(&Madrid).date_naive() <= last
+            })
+            .collect()
+    }
+
+    fn eligible(&self, desk: &DeskSchedule, b: &Booked) -> bool {
+        desk.services.contains(&b.service)
+            && desk
+                .days
+                .iter()
+                .flat_map(|d| &d.open)
+                .any(|iv| iv.start <= b.start && b.occupied_until <= iv.end)
+    }
+
+    fn feasible(&self, s: &ServiceId, t: DateTime<Utc>, extra: usize) -> bool {
+        let occupancy = self.service(s).occupancy();
+        let mut all = self.snap.appointments.clone();
+        for i in 0..extra {
+            all.push(Booked {
+                key: format!("new{i}"),
+                service: s.clone(),
+                start: t,
+                occupied_until: t + occupancy,
+                desk: DeskId::new("?"),
+                pinned: false,
+            });
+        }
+        let overlaps =
+            |a: &Booked, b: &Booked| a.start < b.occupied_until && b.start < a.occupied_until;
+        let mut parent: Vec<usize> = (0..all.len()).collect();
+        fn root(p: &mut [usize], x: usize) -> usize {
+            if p[x] == x {
+                x
+            } else {
+                let r = root(p, p[x]);
+                p[x] = r;
+                r
+            }
+        }
+        for i in 0..all.len() {
+            for j in 0..i {
+                if overlaps(&all[i], &all[j]) {
+                    let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+                    parent[a] = b;
+                }
+            }
+        }
+        let mut groups: BTreeMap<usize, Vec<&Booked>> = BTreeMap::new();
+        for (i, b) in all.iter().enumerate() {
+            let r = root(&mut parent, i);
+            groups.entry(r).or_default().push(b);
+        }
+        groups
+            .values()
+            .all(|items| self.backtrack(items, &mut Vec::new()))
+    }
+
+    fn backtrack<'b>(&self, items: &[&'b Booked], placed: &mut Vec<(usize, &'b Booked)>) -> bool {
+        let Some((first, rest)) = items.split_first() else {
+            return true;
+        };
+        for (d, desk) in self.snap.desks.iter().enumerate() {
+            let ok = if first.pinned {
+                desk.id == first.desk
+            } else {
+                self.eligible(desk, first)
+            };
+            let clash = placed.iter().any(|(e, o)| {
+                *e == d && o.start < first.occupied_until && first.start < o.occupied_until
+            });
+            if ok && !clash {
+                placed.push((d, first));
+                if self.backtrack(rest, placed) {
+                    return true;
+                }
+                placed.pop();
+            }
+        }
+        false
+    }
+
+    fn capacity(&self, s: &ServiceId, t: DateTime<Utc>) -> u32 {
+        let mut k = 0;
+        while k < self.snap.desks.len() && self.feasible(s, t, k + 1) {
+            k += 1;
+        }
+        k as u32
+    }
+
+    fn slots(&self, s: &ServiceId, date: NaiveDate) -> Vec<(DateTime<Utc>, u32)> {
+        self.candidates(s, date)
+            .into_iter()
+            .map(|t| (t, self.capacity(s, t)))
+            .filter(|&(_, c)| c > 0)
+            .collect()
+    }
+
+    fn days(&self, s: &ServiceId, dates: &[NaiveDate]) -> Vec<usize> {
+        dates
+            .iter()
+            .map(|&d| {
+                self.candidates(s, d)
+                    .into_iter()
+                    .filter(|&t| self.feasible(s, t, 1))
+                    .count()
+            })
+            .collect()
+    }
+}
+
+/// 5 desks, 3 services; one day busy (~15 appointments) and a second lightly booked.
+fn small_office() -> (Snapshot, Vec<NaiveDate>) {
+    let mut rng = StdRng::seed_from_u64(11);
+    let days = working_days(2);
+    let mut snap = office(5, 3, &days, &mut rng);
+    for desk in &mut snap.desks {
+        desk.days.iter_mut().for_each(|d| d.open.truncate(1)); // mornings only
+    }
+    book_randomly(&mut snap, &days[..1], 15, &mut rng);
+    book_randomly(&mut snap, &days[1..], 19, &mut rng);
+    (snap, days)
+}
+
+fn benches(c: &mut Criterion) {
+    let big = big_office();
+    let s0 = ServiceId::new("s1");
+    let (from, to) = (first_day(), first_day() + Days::new(59));
+    let contested = contested(&big);
+    eprintln!(
+        "big office: {} appointments ({} on the busy day {}), {} contested starts",
+        big.snap.appointments.len(),
+        big.snap
+            .appointments
+            .iter()
+            .filter(|b| b.start.with_timezone(&Madrid).date_naive() == big.busy_day)
+            .count(),
+        big.busy_day,
+        contested.len(),
+    );
+
+    c.bench_function("new_2000", |b| {
+        b.iter(|| Allocator::new(black_box(big.snap.clone())))
+    });
+    c.bench_function("days_60d_one_service", |b| {
+        b.iter(|| big.alloc.days(black_box(&s0), from, to).unwrap())
+    });
+    c.bench_function("days_60d_all_8_services", |b| {
+        b.iter(|| {
+            for s in &big.snap.services {
+                black_box(big.alloc.days(&s.id, from, to).unwrap());
+            }
+        })
+    });
+    c.bench_function("slots_busy_day_all_8_services", |b| {
+        b.iter(|| {
+            for s in &big.snap.services {
+                black_box(big.alloc.slots(&s.id, big.busy_day).unwrap());
+            }
+        })
+    });
+    c.bench_function("capacity_reassign_contested_starts", |b| {
+        b.iter(|| {
+            for (s, t) in &contested {
+                black_box(big.alloc.capacity(s, *t).unwrap());
+            }
+        })
+    });
+
+    let (small, days) = small_office();
+    let alloc = Allocator::new(small.clone());
+    let oracle = Oracle { snap: &small };
+    for s in &small.services {
+        let got: Vec<(DateTime<Utc>, u32)> = alloc
+            .slots(&s.id, days[0])
+            .unwrap()
+            .iter()
+            .map(|x| (x.start, x.capacity))
+            .collect();
+        assert_eq!(
+            got,
+            oracle.slots(&s.id, days[0]),
+            "allocator and oracle disagree"
+        );
+    }
+    eprintln!(
+        "small office: {} desks, {} appointments",
+        small.desks.len(),
+        small.appointments.len()
+    );
+    let mut group = c.benchmark_group("small");
+    group.bench_function("allocator_new_and_slots", |b| {
+        b.iter(|| {
+            let alloc = Allocator::new(small.clone());
+            for s in &small.services {
+                black_box(alloc.slots(&s.id, days[0]).unwrap());
+            }
+        })
+    });
+    group.bench_function("oracle_slots", |b| {
+        b.iter(|| {
+            for s in &small.services {
+                black_box(oracle.slots(&s.id, days[0]));
+            }
+        })
+    });
+    group.bench_function("allocator_new_and_days", |b| {
+        b.iter(|| {
+            let alloc = Allocator::new(small.clone());
+            for s in &small.services {
+                black_box(alloc.days(&s.id, days[0], days[1]).unwrap());
+            }
+        })
+    });
+    group.bench_function("oracle_days", |b| {
+        b.iter(|| {
+            for s in &small.services {
+                black_box(oracle.days(&s.id, &days));
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(allocator, benches);
+criterion_main!(allocator);

@@ -1,0 +1,83 @@
+//! Candidate starts and the booking window (DESIGN §3).
+//!
+//! - Candidate starts of a service on a desk on local date `L`: in each open interval
+//!   `[a, b)` of the desk on `L`, `t = a + k*step` (real seconds) while
+//!   `t + duration + buffer <= b`. Each interval restarts at its own `a`; the office's
+//!   candidates are the union over desks that serve the service.
+//! - A start is inside the booking window iff `t >= now + min_notice` and the local date of
+//!   `t` is at most `max_advance_days` after the local date of `now`.
+//! - A service with a zero occupancy offers nothing; a zero step offers each interval's
+//!   first start only.
+
+use chrono::{Days, NaiveDate};
+
+use super::bits;
+use super::index::{Index, ServiceInfo, instant};
+
+impl Index {
+    /// Whether `t` is inside the booking window of `svc`.
+    pub(crate) fn in_window(&self, svc: &ServiceInfo, t: i64) -> bool {
+        if t < self.now.saturating_add(svc.notice) {
+            return false;
+        }
+        let Some(last) = self
+            .today
+            .checked_add_days(Days::new(u64::from(svc.max_advance_days)))
+        else {
+            return true; // beyond the calendar: no upper limit to enforce
+        };
+        instant(t).is_some_and(|t| t.with_timezone(&self.tz).date_naive() <= last)
+    }
+
+    /// Candidate starts of `svc` on local `date` inside the window, ascending, unique.
+    pub(crate) fn candidates(&self, svc: &ServiceInfo, date: NaiveDate) -> Vec<i64> {
+        let mut starts = Vec::new();
+        if svc.occupancy <= 0 {
+            return starts;
+        }
+        let Some(groups) = self.days.get(&date) else {
+            return starts;
+        };
+        for group in groups.iter().filter(|g| g.desks & svc.serving != 0) {
+            for &(a, b) in &group.open {
+                let mut t = a;
+                while t.saturating_add(svc.occupancy) <= b {
+                    starts.push(t);
+                    match svc.step {
+                        Some(step) => t = t.saturating_add(step),
+                        None => break,
+                    }
+                }
+            }
+        }
+        starts.sort_unstable();
+        starts.dedup();
+        starts.retain(|&t| self.in_window(svc, t));
+        starts
+    }
+
+    /// Whether `t` is a candidate start of `svc` on some desk that serves it (on any date).
+    pub(crate) fn is_candidate(&self, svc: &ServiceInfo, t: i64) -> bool {
+        if svc.occupancy <= 0 {
+            return false;
+        }
+        let end = t.saturating_add(svc.occupancy);
+        self.schedules
+            .iter()
+            .filter(|c| c.desks & svc.serving != 0)
+            .any(|c| {
+                c.open.containing_starts(t, end).any(|a| match svc.step {
+                    Some(step) => (t - a) % step == 0,
+                    None => t == a,
+                })
+            })
+    }
+
+    /// Desks that serve `svc`, are open over `[t, t + occupancy)` and hold no fixed
+    /// occupancy there: at most this many more can ever start at `t`.
+    pub(crate) fn allowed_for(&self, svc: &ServiceInfo, t: i64) -> bits::DeskSet {
+        let end = t.saturating_add(svc.occupancy);
+        let open = svc.serving & self.open_over(t, end);
+        open & !self.fixed_blocked(open, t, end)
+    }
+}

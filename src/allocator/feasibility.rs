@@ -1,0 +1,311 @@
+//! Can `k` more appointments of a service start at `t`? Fast path first, exact search
+//! only where it is needed.
+//!
+//! - Only the time-overlap components that the new occupancy `[t, t + occupancy)` touches
+//!   can interact with it; everything else keeps its baseline desk.
+//! - Fast path: a desk that serves the service, is open over the occupancy and is free in
+//!   the baseline takes one new appointment with no moves. With `f` such desks and `u`
+//!   desks that are merely open and not blocked by a fixed occupancy, `f <= capacity <= u`.
+//! - Otherwise: a per-instant matching check proves most "no" answers at once; chains of
+//!   moves from the baseline (fewest moves first) find most "yes" answers; then the exact
+//!   search runs in time windows around `t` with the appointments outside held on their
+//!   baseline desks (budgeted: a found assignment is valid, a failure proves nothing),
+//!   and finally over the whole cluster, where a failure is a proof. That last search
+//!   has a large node budget ([`EXACT_BUDGET`]): the problem is NP-complete, and a
+//!   request must not hang; when the budget runs out the answer is "no" (safe: it can
+//!   only leave a start unoffered, never overbook).
+//! - Moves found by any search are then undone wherever the baseline desk is free.
+//! - A touched component with no valid assignment at all makes the answer 0.
+
+use super::bits::{self, DeskSet};
+use super::ejection::{self, Piece};
+use super::index::{Index, ServiceInfo};
+use super::search::{self, EXACT_BUDGET, Outcome, Task};
+
+/// The first window reaches this far (seconds) on each side of the new occupancy, or the
+/// occupancy's length if longer; each retry is four times wider.
+const FIRST_WINDOW: i64 = 30 * 60;
+
+/// Search nodes per task a window narrower than the whole cluster may use before the
+/// window is widened (its answer would only be a heuristic "no" anyway).
+const WINDOW_BUDGET_PER_TASK: u64 = 20;
+
+/// What the allocator knows about one start before searching.
+#[derive(Debug, Clone)]
+pub(crate) struct Probe {
+    pub(crate) t: i64,
+    pub(crate) end: i64,
+    /// Desks that could take a new one at all (upper bound).
+    pub(crate) allowed: DeskSet,
+    /// Of those, the desks free in the baseline (lower bound).
+    pub(crate) free: DeskSet,
+    /// The items of the touched components.
+    pub(crate) lo: usize,
+    pub(crate) hi: usize,
+    pub(crate) feasible: bool,
+}
+
+/// Desks for the new copies, and new desks for the items the search placed.
+#[derive(Debug, Clone)]
+pub(crate) struct Solution {
+    pub(crate) copies: Vec<u8>,
+    pub(crate) items: Vec<(usize, u8)>,
+}
+
+impl Index {
+    pub(crate) fn probe(&self, svc: &ServiceInfo, t: i64) -> Probe {
+        let end = t.saturating_add(svc.occupancy);
+        let allowed = self.allowed_for(svc, t);
+        let busy = bits::iter(allowed)
+            .filter(|&d| self.busy[d].overlaps(t, end))
+            .fold(0, |set, d| set | bits::bit(d));
+        let first = self.components.partition_point(|c| c.end <= t);
+        let touched = self.components[first..]
+            .iter()
+            .take_while(|c| c.start < end)
+            .collect::<Vec<_>>();
+        let (lo, hi) = match (touched.first(), touched.last()) {
+            (Some(a), Some(b)) => (a.lo, b.hi),
+            _ => (0, 0),
+        };
+        Probe {
+            t,
+            end,
+            allowed,
+            free: allowed & !busy,
+            lo,
+            hi,
+            feasible: touched.iter().all(|c| c.feasible),
+        }
+    }
+
+    /// The exact number of additional appointments that can start at the probe.
+    pub(crate) fn capacity_of(&self, probe: &Probe) -> u32 {
+        if !probe.feasible {
+            return 0;
+        }
+        let upper = bits::count(probe.allowed);
+        let mut k = bits::count(probe.free);
+        while k < upper && self.solve_copies(probe, k + 1).is_some() {
+            k += 1;
+        }
+        k
+    }
+
+    /// Whether at least one more can start at the probe.
+    pub(crate) fn available(&self, probe: &Probe) -> bool {
+        probe.feasible
+            && (probe.free != 0 || (probe.allowed != 0 && self.solve_copies(probe, 1).is_some()))
+    }
+
+    /// An assignment with `k` copies at the probe, or `None` when there is none.
+    pub(crate) fn solve_copies(&self, probe: &Probe, k: u32) -> Option<Solution> {
+        if !probe.feasible || bits::count(probe.allowed) < k {
+            return None;
+        }
+        let cluster: Vec<usize> = (probe.lo..probe.hi).collect();
+        let (tasks, origin) = self.tasks(probe, k, &cluster);
+        // Most "no" answers: at some instant the new ones cannot all get a desk.
+        if !search::hall_holds(&tasks, probe.t, probe.end) {
+            return None;
+        }
+        if let Some(solution) = self.eject(probe, k) {
+            return Some(self.settle(probe, solution));
+        }
+        let mut reach = FIRST_WINDOW.max(probe.end - probe.t);
+        let mut last_size = 0;
+        while reach < i64::MAX {
+            let (from, to) = (
+                probe.t.saturating_sub(reach),
+                probe.end.saturating_add(reach),
+            );
+            let window: Vec<usize> = cluster
+                .iter()
+                .copied()
+                .filter(|&x| self.items[x].start < to && self.items[x].end > from)
+                .collect();
+            if window.len() == cluster.len() {
+                break;
+            }
+            if window.len() > last_size {
+                last_size = window.len();
+                let (tasks, origin) = self.tasks(probe, k, &window);
+                let budget = WINDOW_BUDGET_PER_TASK * tasks.len() as u64 + 1000;
+                if let Some(solution) = self.run(probe, &tasks, origin, Some(budget)) {
+                    return Some(self.settle(probe, solution));
+                }
+            }
+            reach = reach.saturating_mul(4);
+        }
+        self.run(probe, &tasks, origin, Some(EXACT_BUDGET))
+            .map(|solution| self.settle(probe, solution))
+    }
+
+    /// Chains of moves from the baseline, fewest moves first.
+    fn eject(&self, probe: &Probe, k: u32) -> Option<Solution> {
+        let mut pieces: Vec<Piece> = (probe.lo..probe.hi)
+            .map(|x| Piece {
+                start: self.items[x].start,
+                end: self.items[x].end,
+                allowed: self.items[x].allowed,
+                desk: Some(self.baseline[x]),
+            })
+            .collect();
+        for _ in 0..k {
+            pieces.push(Piece {
+                start: probe.t,
+                end: probe.end,
+                allowed: probe.allowed,
+                desk: None,
+            });
+        }
+        let desks = ejection::place(&pieces)?;
+        let n = probe.hi - probe.lo;
+        Some(Solution {
+            copies: desks[n..].to_vec(),
+            items: (probe.lo..probe.hi).zip(desks).collect(),
+        })
+    }
+
+    /// Puts moved appointments back on their baseline desk wherever that desk is free
+    /// in the solution, until nothing changes: searches may move more than needed.
+    fn settle(&self, probe: &Probe, mut solution: Solution) -> Solution {
+        let (lo, hi) = (probe.lo, probe.hi);
+        let mut desk: Vec<u8> = self.baseline[lo..hi].to_vec();
+        for &(x, d) in &solution.items {
+            desk[x - lo] = d;
+        }
+        let clashes = |desk: &[u8], x: usize, d: u8| {
+            let (s, e) = (self.items[x].start, self.items[x].end);
+            let copies = solution.copies.contains(&d) && s < probe.end && probe.t < e;
+            copies
+                || (lo..hi).any(|y| {
+                    y != x && desk[y - lo] == d && self.items[y].start < e && s < self.items[y].end
+                })
+        };
+        loop {
+            let mut changed = false;
+            for x in lo..hi {
+                let home = self.baseline[x];
+                if desk[x - lo] != home && !clashes(&desk, x, home) {
+                    desk[x - lo] = home;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        solution.items = (lo..hi).zip(desk).collect();
+        solution
+    }
+
+    /// The search tasks for `k` copies with the `window` items movable and the rest of
+    /// the cluster on its baseline, sorted by start; and where each task came from.
+    fn tasks(&self, probe: &Probe, k: u32, window: &[usize]) -> (Vec<Task>, Vec<Option<usize>>) {
+        let mut inside = vec![false; probe.hi - probe.lo];
+        for &x in window {
+            inside[x - probe.lo] = true;
+        }
+        let hull_start = window
+            .iter()
+            .map(|&x| self.items[x].start)
+            .min()
+            .unwrap_or(probe.t);
+        let hull_end = window
+            .iter()
+            .map(|&x| self.items[x].end)
+            .max()
+            .unwrap_or(probe.end);
+        // Baseline placements just outside the window block their desks for the items
+        // inside that overlap them (never the copies: the window contains their span).
+        let mut blocked: Vec<DeskSet> = vec![0; window.len()];
+        for o in probe.lo..probe.hi {
+            let item = &self.items[o];
+            if inside[o - probe.lo] || item.end <= hull_start || item.start >= hull_end {
+                continue;
+            }
+            let desk = bits::bit(usize::from(self.baseline[o]));
+            for (slot, &x) in blocked.iter_mut().zip(window) {
+                let w = &self.items[x];
+                if w.start < item.end && item.start < w.end {
+                    *slot |= desk;
+                }
+            }
+        }
+        let mut tasks: Vec<(Task, Option<usize>)> = window
+            .iter()
+            .zip(&blocked)
+            .map(|(&x, &block)| {
+                let item = &self.items[x];
+                let allowed = item.allowed & !block;
+                // Desks free in the baseline over the whole item end a chain of moves.
+                let taken = bits::iter(allowed)
+                    .filter(|&d| self.busy[d].overlaps(item.start, item.end))
+                    .fold(0, |set, d| set | bits::bit(d));
+                let task = Task {
+                    start: item.start,
+                    end: item.end,
+                    allowed,
+                    pref: Some(self.baseline[x]),
+                    near: allowed & !taken,
+                    copy: false,
+                };
+                (task, Some(x))
+            })
+            .collect();
+        // A single new one first tries desks where it displaces only one appointment.
+        let mut displaced = [0u8; bits::MAX_DESKS];
+        for &x in window {
+            let item = &self.items[x];
+            if item.start < probe.end && probe.t < item.end {
+                let d = usize::from(self.baseline[x]);
+                displaced[d] = displaced[d].saturating_add(1);
+            }
+        }
+        let near = if k == 1 {
+            bits::iter(probe.allowed)
+                .filter(|&d| displaced[d] <= 1)
+                .fold(0, |set, d| set | bits::bit(d))
+        } else {
+            0 // identical copies take desks in index order (see `search`)
+        };
+        for _ in 0..k {
+            let task = Task {
+                start: probe.t,
+                end: probe.end,
+                allowed: probe.allowed,
+                pref: None,
+                near,
+                copy: true,
+            };
+            tasks.push((task, None));
+        }
+        // Stable: copies stay contiguous after the existing items with the same span.
+        tasks.sort_by_key(|(t, _)| (t.start, t.end, t.copy));
+        tasks.into_iter().unzip()
+    }
+
+    fn run(
+        &self,
+        probe: &Probe,
+        tasks: &[Task],
+        origin: Vec<Option<usize>>,
+        budget: Option<u64>,
+    ) -> Option<Solution> {
+        let Outcome::Found(desks) = search::solve(tasks, Some((probe.t, probe.end)), budget) else {
+            return None;
+        };
+        let mut solution = Solution {
+            copies: Vec::new(),
+            items: Vec::new(),
+        };
+        for (from, desk) in origin.into_iter().zip(desks) {
+            match from {
+                Some(x) => solution.items.push((x, desk)),
+                None => solution.copies.push(desk),
+            }
+        }
+        Some(solution)
+    }
+}

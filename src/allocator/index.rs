@@ -1,0 +1,438 @@
+//! The snapshot turned into the shapes the allocator queries: integer seconds, desk
+//! bitsets, per-desk timelines, movable appointments grouped into time-overlap components,
+//! and a valid baseline assignment for each component.
+//!
+//! Invariants established here (and relied on by `feasibility`):
+//! - `items` are the movable appointments that can go somewhere, sorted by
+//!   `(start, end, snapshot order)`; each [`Component`] is a contiguous range of them whose
+//!   occupancies are connected in time, and component spans are disjoint and ascending.
+//! - For a component marked `feasible`, `baseline` puts every item on a desk in its
+//!   `allowed` set with no two overlapping on one desk; `busy` indexes exactly those
+//!   placements. Infeasible components are left out of `busy`.
+//! - `fixed` holds what never moves: pinned appointments and movable ones that no desk can
+//!   serve any more (stranded), each on its current desk when that desk exists.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use super::bits::{self, DeskSet, MAX_DESKS};
+use super::search::{self, Outcome, Task};
+use super::snapshot::Snapshot;
+use crate::domain::{DeskId, ServiceId};
+
+/// Seconds since the epoch, rounded down (an occupancy's start, a queried start).
+pub(crate) fn floor_secs(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
+/// Seconds since the epoch, rounded up (an occupancy's end), so sub-second inputs only
+/// ever make occupancies longer.
+pub(crate) fn ceil_secs(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+        .saturating_add(i64::from(t.timestamp_subsec_nanos() > 0))
+}
+
+/// The instant of `secs`, if chrono can represent it.
+pub(crate) fn instant(secs: i64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(secs, 0)
+}
+
+/// Sorted intervals with a running maximum of their ends: answers "does anything overlap
+/// `[s, e)`" and "does one interval contain `[s, e)`" in `O(log n)`, even when the
+/// intervals themselves overlap.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Timeline {
+    starts: Vec<i64>,
+    ends: Vec<i64>,
+    reach: Vec<i64>,
+}
+
+impl Timeline {
+    pub(crate) fn new(mut intervals: Vec<(i64, i64)>) -> Self {
+        intervals.sort_unstable();
+        let mut reach = Vec::with_capacity(intervals.len());
+        let mut max = i64::MIN;
+        for &(_, end) in &intervals {
+            max = max.max(end);
+            reach.push(max);
+        }
+        Timeline {
+            starts: intervals.iter().map(|i| i.0).collect(),
+            ends: intervals.iter().map(|i| i.1).collect(),
+            reach,
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    /// Some interval shares a point with `[s, e)`.
+    pub(crate) fn overlaps(&self, s: i64, e: i64) -> bool {
+        let k = self.starts.partition_point(|&x| x < e);
+        k > 0 && self.reach[k - 1] > s
+    }
+
+    /// Some single interval contains all of `[s, e)`.
+    pub(crate) fn contains(&self, s: i64, e: i64) -> bool {
+        let k = self.starts.partition_point(|&x| x <= s);
+        k > 0 && self.reach[k - 1] >= e
+    }
+
+    /// Starts `a` of the intervals `[a, b)` that contain `[s, e)`.
+    pub(crate) fn containing_starts(&self, s: i64, e: i64) -> impl Iterator<Item = i64> + '_ {
+        let k = self.starts.partition_point(|&x| x <= s);
+        (0..k)
+            .rev()
+            .take_while(move |&j| self.reach[j] >= e)
+            .filter(move |&j| self.ends[j] >= e)
+            .map(move |j| self.starts[j])
+    }
+}
+
+/// A service's rules in seconds, and the desks that serve it.
+#[derive(Debug, Clone)]
+pub(crate) struct ServiceInfo {
+    pub(crate) duration: i64,
+    pub(crate) occupancy: i64,
+    /// `None` when the step is zero: then each open interval offers only its first start.
+    pub(crate) step: Option<i64>,
+    pub(crate) notice: i64,
+    pub(crate) max_advance_days: u32,
+    pub(crate) serving: DeskSet,
+}
+
+/// Desks with the same open intervals on every date (usually all desks of an office).
+#[derive(Debug, Clone)]
+pub(crate) struct ScheduleClass {
+    pub(crate) desks: DeskSet,
+    pub(crate) open: Timeline,
+}
+
+/// Open intervals of a group of desks on one local date.
+#[derive(Debug, Clone)]
+pub(crate) struct DayGroup {
+    pub(crate) desks: DeskSet,
+    pub(crate) open: Vec<(i64, i64)>,
+}
+
+/// A movable appointment that at least one desk can serve.
+#[derive(Debug, Clone)]
+pub(crate) struct Item {
+    /// Index into `Snapshot::appointments`.
+    pub(crate) booked: usize,
+    pub(crate) start: i64,
+    pub(crate) end: i64,
+    /// Desks that serve it, are open over it and carry no fixed occupancy overlapping it.
+    pub(crate) allowed: DeskSet,
+    /// Its current desk, when that desk exists.
+    pub(crate) current: Option<u8>,
+}
+
+/// A maximal run of items whose occupancies are connected in time.
+#[derive(Debug, Clone)]
+pub(crate) struct Component {
+    pub(crate) lo: usize,
+    pub(crate) hi: usize,
+    pub(crate) start: i64,
+    pub(crate) end: i64,
+    pub(crate) feasible: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Index {
+    pub(crate) tz: Tz,
+    pub(crate) now: i64,
+    pub(crate) today: NaiveDate,
+    pub(crate) service_ix: BTreeMap<ServiceId, usize>,
+    pub(crate) services: Vec<ServiceInfo>,
+    pub(crate) desk_ids: Vec<DeskId>,
+    /// How many services each desk serves: the fast path prefers the least versatile desk.
+    pub(crate) desk_skills: Vec<usize>,
+    pub(crate) schedules: Vec<ScheduleClass>,
+    pub(crate) days: BTreeMap<NaiveDate, Vec<DayGroup>>,
+    pub(crate) fixed: Vec<Timeline>,
+    pub(crate) fixed_desks: DeskSet,
+    pub(crate) items: Vec<Item>,
+    pub(crate) components: Vec<Component>,
+    pub(crate) baseline: Vec<u8>,
+    pub(crate) busy: Vec<Timeline>,
+    /// Movable appointments no desk can serve (snapshot indices, in snapshot order).
+    pub(crate) stranded: Vec<usize>,
+}
+
+impl Index {
+    pub(crate) fn new(snapshot: &Snapshot) -> Self {
+        let tz = snapshot.timezone;
+        let now = floor_secs(snapshot.now);
+        let today = snapshot.now.with_timezone(&tz).date_naive();
+
+        // Desks: the first of duplicate ids wins; at most MAX_DESKS are indexed.
+        let mut desk_ix: BTreeMap<DeskId, u8> = BTreeMap::new();
+        let mut desk_rows = Vec::new();
+        for desk in &snapshot.desks {
+            if desk_rows.len() >= MAX_DESKS || desk_ix.contains_key(&desk.id) {
+                continue;
+            }
+            let Ok(ix) = u8::try_from(desk_rows.len()) else {
+                continue;
+            };
+            desk_ix.insert(desk.id.clone(), ix);
+            desk_rows.push(desk);
+        }
+
+        // Services: the first of duplicate ids wins.
+        let mut service_ix = BTreeMap::new();
+        let mut services = Vec::new();
+        for service in &snapshot.services {
+            if service_ix.contains_key(&service.id) {
+                continue;
+            }
+            let serving = desk_rows
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| d.services.contains(&service.id))
+                .fold(0, |set, (ix, _)| set | bits::bit(ix));
+            let step = i64::from(service.step_minutes) * 60;
+            service_ix.insert(service.id.clone(), services.len());
+            services.push(ServiceInfo {
+                duration: i64::from(service.duration_minutes) * 60,
+                occupancy: (i64::from(service.duration_minutes)
+                    + i64::from(service.buffer_minutes))
+                    * 60,
+                step: (step > 0).then_some(step),
+                notice: i64::from(service.min_notice_minutes) * 60,
+                max_advance_days: service.max_advance_days,
+                serving,
+            });
+        }
+        let desk_skills = desk_rows
+            .iter()
+            .map(|d| {
+                d.services
+                    .iter()
+                    .filter(|s| service_ix.contains_key(*s))
+                    .count()
+            })
+            .collect();
+
+        // Open intervals, per desk (all dates) and per date.
+        let mut schedules: Vec<Grouped> = Vec::new();
+        let mut per_date: BTreeMap<NaiveDate, Vec<Grouped>> = BTreeMap::new();
+        for (ix, desk) in desk_rows.iter().enumerate() {
+            let mut all = Vec::new();
+            let mut by_date: BTreeMap<NaiveDate, Vec<(i64, i64)>> = BTreeMap::new();
+            for day in &desk.days {
+                for iv in &day.open {
+                    let (a, b) = (ceil_secs(iv.start), floor_secs(iv.end));
+                    if a < b {
+                        all.push((a, b));
+                        by_date.entry(day.date).or_default().push((a, b));
+                    }
+                }
+            }
+            all.sort_unstable();
+            add_to_group(&mut schedules, all, ix);
+            for (date, mut open) in by_date {
+                open.sort_unstable();
+                add_to_group(per_date.entry(date).or_default(), open, ix);
+            }
+        }
+        let schedules = schedules
+            .into_iter()
+            .map(|(open, desks)| ScheduleClass {
+                desks,
+                open: Timeline::new(open),
+            })
+            .collect();
+        let days = per_date
+            .into_iter()
+            .map(|(date, groups)| {
+                let groups = groups
+                    .into_iter()
+                    .map(|(open, desks)| DayGroup { desks, open })
+                    .collect();
+                (date, groups)
+            })
+            .collect();
+
+        let mut index = Index {
+            tz,
+            now,
+            today,
+            service_ix,
+            services,
+            desk_ids: desk_rows.iter().map(|d| d.id.clone()).collect(),
+            desk_skills,
+            schedules,
+            days,
+            fixed: Vec::new(),
+            fixed_desks: 0,
+            items: Vec::new(),
+            components: Vec::new(),
+            baseline: Vec::new(),
+            busy: Vec::new(),
+            stranded: Vec::new(),
+        };
+        index.index_appointments(snapshot, &desk_ix);
+        index
+    }
+
+    /// Desks whose open hours contain `[s, e)` in one interval.
+    pub(crate) fn open_over(&self, s: i64, e: i64) -> DeskSet {
+        self.schedules
+            .iter()
+            .filter(|c| c.open.contains(s, e))
+            .fold(0, |set, c| set | c.desks)
+    }
+
+    /// Desks among `among` holding a fixed occupancy that overlaps `[s, e)`.
+    pub(crate) fn fixed_blocked(&self, among: DeskSet, s: i64, e: i64) -> DeskSet {
+        bits::iter(among & self.fixed_desks)
+            .filter(|&d| self.fixed[d].overlaps(s, e))
+            .fold(0, |set, d| set | bits::bit(d))
+    }
+
+    fn index_appointments(&mut self, snapshot: &Snapshot, desk_ix: &BTreeMap<DeskId, u8>) {
+        let ndesks = self.desk_ids.len();
+        let mut fixed: Vec<Vec<(i64, i64)>> = vec![Vec::new(); ndesks];
+        let mut items = Vec::new();
+        for (booked, appt) in snapshot.appointments.iter().enumerate() {
+            let (start, end) = (floor_secs(appt.start), ceil_secs(appt.occupied_until));
+            if end <= start {
+                continue; // occupies nothing
+            }
+            let current = desk_ix.get(&appt.desk).copied();
+            if appt.pinned {
+                if let Some(d) = current {
+                    fixed[usize::from(d)].push((start, end));
+                }
+                continue;
+            }
+            let serving = self
+                .service_ix
+                .get(&appt.service)
+                .map_or(0, |&s| self.services[s].serving);
+            let eligible = serving & self.open_over(start, end);
+            if eligible == 0 {
+                self.stranded.push(booked);
+                if let Some(d) = current {
+                    fixed[usize::from(d)].push((start, end));
+                }
+                continue;
+            }
+            items.push(Item {
+                booked,
+                start,
+                end,
+                allowed: eligible,
+                current,
+            });
+        }
+        self.fixed = fixed.into_iter().map(Timeline::new).collect();
+        self.fixed_desks = self
+            .fixed
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| !t.is_empty())
+            .fold(0, |set, (d, _)| set | bits::bit(d));
+        for item in &mut items {
+            let blocked = bits::iter(item.allowed & self.fixed_desks)
+                .filter(|&d| self.fixed[d].overlaps(item.start, item.end))
+                .fold(0, |set, d| set | bits::bit(d));
+            item.allowed &= !blocked;
+        }
+        items.sort_by_key(|i| (i.start, i.end, i.booked));
+        self.items = items;
+        self.build_components();
+        self.build_baseline();
+    }
+
+    fn build_components(&mut self) {
+        let mut lo = 0;
+        while lo < self.items.len() {
+            let start = self.items[lo].start;
+            let mut end = self.items[lo].end;
+            let mut hi = lo + 1;
+            while hi < self.items.len() && self.items[hi].start < end {
+                end = end.max(self.items[hi].end);
+                hi += 1;
+            }
+            self.components.push(Component {
+                lo,
+                hi,
+                start,
+                end,
+                feasible: true,
+            });
+            lo = hi;
+        }
+    }
+
+    /// Keeps the current desks where they form a valid assignment; otherwise searches one
+    /// (preferring current desks), component by component.
+    fn build_baseline(&mut self) {
+        let mut baseline: Vec<u8> = self.items.iter().map(|i| i.current.unwrap_or(0)).collect();
+        // Items are sorted by start, so per-desk "latest end so far" detects any overlap;
+        // entries left from earlier components end before the next component starts.
+        let mut reach = [i64::MIN; MAX_DESKS];
+        for comp in &mut self.components {
+            let items = &self.items[comp.lo..comp.hi];
+            let valid = items.iter().all(|item| match item.current {
+                Some(d) if bits::has(item.allowed, usize::from(d)) => {
+                    let r = &mut reach[usize::from(d)];
+                    let free = item.start >= *r;
+                    *r = (*r).max(item.end);
+                    free
+                }
+                _ => false,
+            });
+            if valid {
+                continue;
+            }
+            let tasks: Vec<Task> = items
+                .iter()
+                .map(|item| Task {
+                    start: item.start,
+                    end: item.end,
+                    allowed: item.allowed,
+                    pref: item
+                        .current
+                        .filter(|&d| bits::has(item.allowed, usize::from(d))),
+                    near: 0,
+                    copy: false,
+                })
+                .collect();
+            match search::solve(&tasks, None, Some(search::EXACT_BUDGET)) {
+                Outcome::Found(desks) => baseline[comp.lo..comp.hi].copy_from_slice(&desks),
+                Outcome::Infeasible | Outcome::GaveUp => comp.feasible = false,
+            }
+        }
+        let mut busy: Vec<Vec<(i64, i64)>> = vec![Vec::new(); self.desk_ids.len()];
+        for comp in self.components.iter().filter(|c| c.feasible) {
+            for (item, &d) in self.items[comp.lo..comp.hi]
+                .iter()
+                .zip(&baseline[comp.lo..comp.hi])
+            {
+                if let Some(list) = busy.get_mut(usize::from(d)) {
+                    list.push((item.start, item.end));
+                }
+            }
+        }
+        self.baseline = baseline;
+        self.busy = busy.into_iter().map(Timeline::new).collect();
+    }
+}
+
+/// Open intervals and the desks that have exactly those.
+type Grouped = (Vec<(i64, i64)>, DeskSet);
+
+/// Adds desk `ix` to the group with exactly these intervals, or opens a new group.
+fn add_to_group(groups: &mut Vec<Grouped>, open: Vec<(i64, i64)>, ix: usize) {
+    match groups.iter_mut().find(|(o, _)| *o == open) {
+        Some((_, desks)) => *desks |= bits::bit(ix),
+        None => groups.push((open, bits::bit(ix))),
+    }
+}
