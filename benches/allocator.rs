@@ -216,15 +216,6 @@ fn contested(big: &Big) -> Vec<(ServiceId, DateTime<Utc>)> {
     let mut out = Vec::new();
     for s in &big.snap.services {
         for t in big.alloc.candidate_starts(&s.id, big.busy_day).unwrap() {
-            let clock = std::time::Instant::now();
-            let r = big.alloc.place(&s.id, t);
-            eprintln!(
-                "{} {} {:?} {:?}",
-                s.id,
-                t,
-                clock.elapsed(),
-                r.as_ref().map(|p| p.moves.len())
-            );
             let needs_search = match big.alloc.place(&s.id, t) {
                 Ok(p) => !p.moves.is_empty(),
                 Err(_) => true,

@@ -15,7 +15,7 @@ use super::bits::{self, DeskSet};
 const MAX_MOVES: u32 = 8;
 
 /// Nodes (desk choices) per call, over all depths.
-const NODE_BUDGET: u64 = 20_000;
+const NODE_BUDGET: u64 = 2_000;
 
 /// One appointment of the cluster: its span, allowed desks and current desk.
 #[derive(Debug, Clone)]
@@ -39,7 +39,7 @@ pub(crate) fn place(pieces: &[Piece]) -> Option<Vec<u8>> {
             return chain.desk.iter().copied().collect();
         }
         if chain.nodes > NODE_BUDGET {
-            return None;
+            break;
         }
     }
     None

@@ -10,13 +10,17 @@
 //!   moves from the baseline (fewest moves first) find most "yes" answers; then the exact
 //!   search runs in time windows around `t` with the appointments outside held on their
 //!   baseline desks (budgeted: a found assignment is valid, a failure proves nothing),
-//!   and finally, unbudgeted, over the whole cluster, where a failure is a proof.
+//!   and finally over the whole cluster, where a failure is a proof. That last search
+//!   has a large node budget ([`EXACT_BUDGET`]): the problem is NP-complete, and a
+//!   request must not hang; when the budget runs out the answer is "no" (safe: it can
+//!   only leave a start unoffered, never overbook).
+//! - Moves found by any search are then undone wherever the baseline desk is free.
 //! - A touched component with no valid assignment at all makes the answer 0.
 
 use super::bits::{self, DeskSet};
 use super::ejection::{self, Piece};
 use super::index::{Index, ServiceInfo};
-use super::search::{self, Outcome, Task};
+use super::search::{self, EXACT_BUDGET, Outcome, Task};
 
 /// The first window reaches this far (seconds) on each side of the new occupancy, or the
 /// occupancy's length if longer; each retry is four times wider.
@@ -106,7 +110,7 @@ impl Index {
             return None;
         }
         if let Some(solution) = self.eject(probe, k) {
-            return Some(solution);
+            return Some(self.settle(probe, solution));
         }
         let mut reach = FIRST_WINDOW.max(probe.end - probe.t);
         let mut last_size = 0;
@@ -128,12 +132,13 @@ impl Index {
                 let (tasks, origin) = self.tasks(probe, k, &window);
                 let budget = WINDOW_BUDGET_PER_TASK * tasks.len() as u64 + 1000;
                 if let Some(solution) = self.run(probe, &tasks, origin, Some(budget)) {
-                    return Some(solution);
+                    return Some(self.settle(probe, solution));
                 }
             }
             reach = reach.saturating_mul(4);
         }
-        self.run(probe, &tasks, origin, None)
+        self.run(probe, &tasks, origin, Some(EXACT_BUDGET))
+            .map(|solution| self.settle(probe, solution))
     }
 
     /// Chains of moves from the baseline, fewest moves first.
@@ -160,6 +165,39 @@ impl Index {
             copies: desks[n..].to_vec(),
             items: (probe.lo..probe.hi).zip(desks).collect(),
         })
+    }
+
+    /// Puts moved appointments back on their baseline desk wherever that desk is free
+    /// in the solution, until nothing changes: searches may move more than needed.
+    fn settle(&self, probe: &Probe, mut solution: Solution) -> Solution {
+        let (lo, hi) = (probe.lo, probe.hi);
+        let mut desk: Vec<u8> = self.baseline[lo..hi].to_vec();
+        for &(x, d) in &solution.items {
+            desk[x - lo] = d;
+        }
+        let clashes = |desk: &[u8], x: usize, d: u8| {
+            let (s, e) = (self.items[x].start, self.items[x].end);
+            let copies = solution.copies.contains(&d) && s < probe.end && probe.t < e;
+            copies
+                || (lo..hi).any(|y| {
+                    y != x && desk[y - lo] == d && self.items[y].start < e && s < self.items[y].end
+                })
+        };
+        loop {
+            let mut changed = false;
+            for x in lo..hi {
+                let home = self.baseline[x];
+                if desk[x - lo] != home && !clashes(&desk, x, home) {
+                    desk[x - lo] = home;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        solution.items = (lo..hi).zip(desk).collect();
+        solution
     }
 
     /// The search tasks for `k` copies with the `window` items movable and the rest of

@@ -405,7 +405,7 @@ impl Index {
                     copy: false,
                 })
                 .collect();
-            match search::solve(&tasks, None, None) {
+            match search::solve(&tasks, None, Some(search::EXACT_BUDGET)) {
                 Outcome::Found(desks) => baseline[comp.lo..comp.hi].copy_from_slice(&desks),
                 Outcome::Infeasible | Outcome::GaveUp => comp.feasible = false,
             }

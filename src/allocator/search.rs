@@ -2,25 +2,24 @@
 //!
 //! Given tasks (occupancies `[start, end)`, each with the set of desks it may use), find a
 //! desk for every task so that no two tasks overlap on one desk, or prove there is none.
-//! The problem is NP-complete in general; offices are small, and the search is exact:
+//! The problem is NP-complete in general; offices are small, and the search is a small
+//! constraint solver:
 //!
-//! - Tasks are taken in start order; a desk is free for a task iff the last task put on
-//!   it has ended, so the state is one "busy until" instant per desk.
-//! - Each task tries its preferred desk first (its current desk, so answers move few
-//!   appointments), then its "near" desks (free in the current assignment, which ends a
-//!   chain of moves), then the other free allowed desks, each group in index order.
-//! - Interchangeable desks (allowed by exactly the same tasks) that are both free lead to
-//!   mirror-image subtrees: only one of them is tried. Identical copies of the new
-//!   appointment take desks in increasing index order.
-//! - A failed state is remembered by its canonical form: task index plus the multiset of
-//!   (desk class, busy-until) of the desks that still matter; desks busy past every later
-//!   task that could use them count as "busy forever".
-//! - Hall pruning: at every start instant `p`, the remaining tasks covering `p` must be
-//!   matchable to distinct desks free at `p` (bipartite matching on bitsets). The root
-//!   checks the instants it is told to (or all); after each step only the instants the
-//!   step can have made worse are re-checked, which keeps the check exact as an invariant.
-
-use std::collections::HashSet;
+//! - Propagation: every task keeps a domain of desks still possible. At every start
+//!   instant the unplaced tasks covering it need distinct desks (an all-different
+//!   constraint); a desk leaves a task's domain when no matching at some instant the task
+//!   covers can give it that desk (Régin's filtering, on `u128` bitsets), until nothing
+//!   changes. An empty domain or an instant without a complete matching is a failure.
+//!   Placing a task removes its desk from every task it overlaps.
+//! - Branching: the unplaced task with the fewest possible desks, nearest the new
+//!   appointment on ties; it tries its preferred desk first (its current desk, so
+//!   answers move few appointments), then its "near" desks (free in the current
+//!   assignment, which ends a chain of moves), then the rest, in index order.
+//! - Symmetry: desks allowed by exactly the same tasks and holding no placed task are
+//!   interchangeable, so only one of them is tried; identical copies of the new
+//!   appointment are placed in order on increasing desk indices.
+//! - Every pruning is a sound consequence of the placements made, so exhausting the tree
+//!   proves infeasibility; a node budget bounds the work.
 
 use super::bits::{self, DeskSet, MAX_DESKS};
 
@@ -30,7 +29,7 @@ pub(crate) struct Task {
     pub(crate) start: i64,
     pub(crate) end: i64,
     pub(crate) allowed: DeskSet,
-    /// Tried first when free (keeps appointments where they are).
+    /// Tried first when possible (keeps appointments where they are).
     pub(crate) pref: Option<u8>,
     /// Tried next; must be empty for copies when there are several.
     pub(crate) near: DeskSet,
@@ -53,9 +52,9 @@ pub(crate) enum Outcome {
 ///
 /// `tasks` must be sorted by start (ties in any fixed order, copies contiguous). With
 /// `root = Some((lo, hi))` the caller guarantees that the non-copy tasks alone have a
-/// valid assignment and that every copy lies inside `[lo, hi)`, so the root Hall check
-/// only needs the instants in that range; `None` checks every instant. With a `budget`
-/// the search gives up after that many nodes.
+/// valid assignment and that every copy lies inside `[lo, hi)`: propagation then starts
+/// from the instants in that range only (elsewhere nothing can be infeasible yet); `None`
+/// starts from every instant. With a `budget` the search gives up after that many nodes.
 pub(crate) fn solve(tasks: &[Task], root: Option<(i64, i64)>, budget: Option<u64>) -> Outcome {
     if tasks.is_empty() {
         return Outcome::Found(Vec::new());
@@ -63,85 +62,96 @@ pub(crate) fn solve(tasks: &[Task], root: Option<(i64, i64)>, budget: Option<u64
     if tasks.windows(2).any(|w| w[1].start < w[0].start) {
         return Outcome::GaveUp; // caller bug: never claim anything about such input
     }
-    let mut solver = Solver::new(tasks, budget.unwrap_or(u64::MAX));
     let (lo, hi) = root.unwrap_or((i64::MIN, i64::MAX));
-    let mut j = 0;
-    while j < tasks.len() {
-        let p = solver.starts[j];
-        if p >= lo && p < hi && !solver.hall(0, p) {
-            return Outcome::Infeasible;
-        }
-        while j < tasks.len() && solver.starts[j] == p {
-            j += 1;
+    let focus = root.map_or(tasks[0].start, |(lo, _)| lo);
+    let mut solver = Solver::new(tasks, focus, budget.unwrap_or(u64::MAX));
+    for pi in 0..solver.points.len() {
+        if solver.points[pi] >= lo && solver.points[pi] < hi {
+            solver.enqueue(pi);
         }
     }
-    let ok = solver.run();
-    if std::env::var("ALLOC_TRACE").is_ok() {
-        eprintln!(
-            "  solve n={} nodes={} memo={} ok={} budget={}",
-            tasks.len(),
-            solver.nodes,
-            solver.memo.len(),
-            ok,
-            solver.budget
-        );
+    if !solver.propagate() {
+        return Outcome::Infeasible;
     }
-    match ok {
-        true => Outcome::Found(solver.assign),
-        false if solver.nodes > solver.budget => Outcome::GaveUp,
-        false => Outcome::Infeasible,
+    match solver.run() {
+        Some(true) => Outcome::Found(solver.assign),
+        Some(false) => Outcome::Infeasible,
+        None => Outcome::GaveUp,
     }
 }
 
-/// Whether the per-instant matching condition holds at the task starts in `[lo, hi)`
-/// (necessary for any valid assignment).
+/// Whether, at every task start in `[lo, hi)`, the tasks covering it can take distinct
+/// allowed desks (necessary for any valid assignment; cheap).
 pub(crate) fn hall_holds(tasks: &[Task], lo: i64, hi: i64) -> bool {
-    let mut solver = Solver::new(tasks, 0);
+    let mut owner = [NONE; MAX_DESKS];
+    let mut rows = Vec::new();
     let mut j = 0;
     while j < tasks.len() {
-        let p = solver.starts[j];
-        if p >= lo && p < hi && !solver.hall(0, p) {
-            return false;
+        let p = tasks[j].start;
+        if p >= lo && p < hi {
+            rows.clear();
+            rows.extend(
+                tasks[..]
+                    .iter()
+                    .take_while(|t| t.start <= p)
+                    .filter(|t| t.end > p)
+                    .map(|t| t.allowed),
+            );
+            let union = rows.iter().fold(0, |set, r| set | r);
+            if rows.len() > bits::count(union) as usize || !perfect_matching(&rows, &mut owner) {
+                return false;
+            }
         }
-        while j < tasks.len() && solver.starts[j] == p {
+        while j < tasks.len() && tasks[j].start == p {
             j += 1;
         }
     }
     true
 }
 
-/// Failed states remembered at most; past this the memo starts over (slower, still exact).
-const MEMO_CAP: usize = 100_000;
+/// Search nodes for a search that must decide. Every case met so far is decided in a few
+/// hundred nodes; past this bound (a pathological, nearly full day; about a second of
+/// work) callers take the answer as "no": never an overbooking, but possibly a start left
+/// unoffered.
+pub(crate) const EXACT_BUDGET: u64 = 100_000;
 
 const NONE: u8 = u8::MAX;
 
-/// Task index, then per relevant busy desk `class << 56 | busy-until offset` (sorted).
-type MemoKey = (u32, Box<[u64]>);
-
 #[derive(Debug)]
 struct Frame {
+    task: usize,
     /// Candidate desks not tried yet, near ones first.
     near: DeskSet,
     rest: DeskSet,
     pref: Option<u8>,
-    /// Desk classes already tried at this node.
+    /// Classes of unused desks already tried at this node.
     tried: u128,
-    /// The desk currently chosen and its previous busy-until.
-    chosen: Option<(u8, i64)>,
-    key: Option<MemoKey>,
+    /// The desk currently chosen and the trail length before placing it.
+    chosen: Option<(u8, usize)>,
 }
 
 #[derive(Debug)]
 struct Solver<'a> {
     tasks: &'a [Task],
-    starts: Vec<i64>,
-    in_play: DeskSet,
+    /// Distinct task starts, ascending.
+    points: Vec<i64>,
+    /// The points each task covers, as a range of indices into `points`.
+    span: Vec<(u32, u32)>,
+    /// The tasks covering each point.
+    cover: Vec<Vec<u32>>,
+    dom: Vec<DeskSet>,
+    /// Domain changes to undo: (task, previous domain).
+    trail: Vec<(u32, DeskSet)>,
+    queue: Vec<u32>,
+    queued: Vec<bool>,
+    placed: Vec<bool>,
+    /// Placed tasks per desk: desks with none are interchangeable within their class.
+    used: [u32; MAX_DESKS],
     class: [u8; MAX_DESKS],
-    /// Latest start of a task that allows the desk.
-    last_allow: [i64; MAX_DESKS],
-    last_end: [i64; MAX_DESKS],
+    /// Ties in the choice of the next task go to the one starting nearest this instant.
+    focus: i64,
     assign: Vec<u8>,
-    memo: HashSet<MemoKey>,
+    rows: Vec<u32>,
     adj: Vec<DeskSet>,
     owner: [u8; MAX_DESKS],
     nodes: u64,
@@ -149,9 +159,23 @@ struct Solver<'a> {
 }
 
 impl<'a> Solver<'a> {
-    fn new(tasks: &'a [Task], budget: u64) -> Self {
+    fn new(tasks: &'a [Task], focus: i64, budget: u64) -> Self {
+        let mut points: Vec<i64> = tasks.iter().map(|t| t.start).collect();
+        points.dedup();
+        let mut cover: Vec<Vec<u32>> = vec![Vec::new(); points.len()];
+        let mut span = Vec::with_capacity(tasks.len());
+        for (j, task) in tasks.iter().enumerate() {
+            let a = points.partition_point(|&p| p < task.start);
+            let b = points.partition_point(|&p| p < task.end);
+            for list in &mut cover[a..b] {
+                list.push(u32::try_from(j).unwrap_or(u32::MAX));
+            }
+            span.push((
+                u32::try_from(a).unwrap_or(u32::MAX),
+                u32::try_from(b).unwrap_or(u32::MAX),
+            ));
+        }
         let in_play = tasks.iter().fold(0, |set, t| set | t.allowed);
-        let mut last_allow = [i64::MIN; MAX_DESKS];
         let words = tasks.len().div_ceil(64);
         let mut signature: Vec<Vec<u64>> = vec![Vec::new(); MAX_DESKS];
         for d in bits::iter(in_play) {
@@ -159,7 +183,6 @@ impl<'a> Solver<'a> {
         }
         for (j, task) in tasks.iter().enumerate() {
             for d in bits::iter(task.allowed) {
-                last_allow[d] = last_allow[d].max(task.start);
                 signature[d][j / 64] |= 1 << (j % 64);
             }
         }
@@ -173,15 +196,22 @@ impl<'a> Solver<'a> {
             });
             class[d] = u8::try_from(c).unwrap_or(NONE);
         }
+        let npoints = points.len();
         Solver {
             tasks,
-            starts: tasks.iter().map(|t| t.start).collect(),
-            in_play,
+            points,
+            span,
+            cover,
+            dom: tasks.iter().map(|t| t.allowed).collect(),
+            trail: Vec::new(),
+            queue: Vec::new(),
+            queued: vec![false; npoints],
+            placed: vec![false; tasks.len()],
+            used: [0; MAX_DESKS],
             class,
-            last_allow,
-            last_end: [i64::MIN; MAX_DESKS],
+            focus,
             assign: vec![0; tasks.len()],
-            memo: HashSet::new(),
+            rows: Vec::new(),
             adj: Vec::new(),
             owner: [NONE; MAX_DESKS],
             nodes: 0,
@@ -189,146 +219,241 @@ impl<'a> Solver<'a> {
         }
     }
 
-    fn free_at(&self, p: i64) -> DeskSet {
-        bits::iter(self.in_play)
-            .filter(|&d| self.last_end[d] <= p)
-            .fold(0, |set, d| set | bits::bit(d))
+    fn enqueue(&mut self, point: usize) {
+        if !self.queued[point] {
+            self.queued[point] = true;
+            self.queue.push(u32::try_from(point).unwrap_or(u32::MAX));
+        }
     }
 
-    /// The tasks `from..` covering instant `p` can take distinct desks free at `p`.
-    fn hall(&mut self, from: usize, p: i64) -> bool {
-        let usable = self.free_at(p);
-        let upto = from + self.starts[from..].partition_point(|&s| s <= p);
-        self.adj.clear();
-        for task in &self.tasks[from..upto] {
-            if task.end > p {
-                self.adj.push(task.allowed & usable);
-            }
+    fn clear_queue(&mut self) {
+        for p in self.queue.drain(..) {
+            self.queued[p as usize] = false;
         }
-        if self.adj.len() > bits::count(usable) as usize {
+    }
+
+    /// Narrows task `j`'s domain (recorded for undo); `false` when it becomes empty.
+    fn narrow(&mut self, j: usize, dom: DeskSet, skip_point: Option<usize>) -> bool {
+        if dom == self.dom[j] {
+            return true;
+        }
+        self.trail
+            .push((u32::try_from(j).unwrap_or(u32::MAX), self.dom[j]));
+        self.dom[j] = dom;
+        if dom == 0 {
             return false;
         }
-        perfect_matching(&self.adj, &mut self.owner)
-    }
-
-    fn memoizable(&self, i: usize) -> bool {
-        !(self.tasks[i].copy && i > 0 && self.tasks[i - 1].copy)
-    }
-
-    fn key(&self, i: usize) -> MemoKey {
-        // Unless "forever", a busy-until lies between `s` and the latest start: the
-        // offset fits in 56 bits for every instant chrono can represent.
-        const FOREVER: u64 = (1 << 56) - 1;
-        let s = self.starts[i];
-        let mut profile: Vec<u64> = bits::iter(self.in_play)
-            .filter(|&d| self.last_allow[d] >= s && self.last_end[d] > s)
-            .map(|d| {
-                let e = self.last_end[d];
-                let offset = if e > self.last_allow[d] {
-                    FOREVER
-                } else {
-                    u64::try_from(e - s).unwrap_or(FOREVER).min(FOREVER - 1)
-                };
-                u64::from(self.class[d]) << 56 | offset
-            })
-            .collect();
-        profile.sort_unstable();
-        (
-            u32::try_from(i).unwrap_or(u32::MAX),
-            profile.into_boxed_slice(),
-        )
-    }
-
-    fn remember(&mut self, key: MemoKey) {
-        if self.memo.len() >= MEMO_CAP {
-            self.memo.clear();
-        }
-        self.memo.insert(key);
-    }
-
-    /// Opens the node for task `i`, or `None` when it is known to fail.
-    fn enter(&mut self, i: usize) -> Option<Frame> {
-        self.nodes += 1;
-        if self.nodes > self.budget {
-            return None;
-        }
-        let key = if self.memoizable(i) {
-            let key = self.key(i);
-            if self.memo.contains(&key) {
-                return None;
-            }
-            Some(key)
-        } else {
-            None
-        };
-        if i > 0 {
-            // Only instants the previous step made busier can have lost their matching.
-            let until = self.tasks[i - 1].end;
-            let mut j = i;
-            while j < self.tasks.len() && self.starts[j] < until {
-                let p = self.starts[j];
-                if !self.hall(i, p) {
-                    if let Some(key) = key {
-                        self.remember(key);
-                    }
-                    return None;
-                }
-                while j < self.tasks.len() && self.starts[j] == p {
-                    j += 1;
-                }
+        let (a, b) = self.span[j];
+        for point in a as usize..b as usize {
+            if Some(point) != skip_point {
+                self.enqueue(point);
             }
         }
+        true
+    }
+
+    /// Filters domains at queued points until nothing changes; `false` on a
+    /// contradiction.
+    fn propagate(&mut self) -> bool {
+        while let Some(point) = self.queue.pop() {
+            let point = point as usize;
+            self.queued[point] = false;
+            if !self.filter(point) {
+                self.clear_queue();
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Régin's filtering of the all-different constraint among the unplaced tasks
+    /// covering one point.
+    fn filter(&mut self, point: usize) -> bool {
+        self.rows.clear();
+        self.adj.clear();
+        for &j in &self.cover[point] {
+            if !self.placed[j as usize] {
+                self.rows.push(j);
+                self.adj.push(self.dom[j as usize]);
+            }
+        }
+        let n = self.rows.len();
+        if n == 0 {
+            return true;
+        }
+        let union = self.adj.iter().fold(0, |set, d| set | d);
+        if n > bits::count(union) as usize || !perfect_matching(&self.adj, &mut self.owner) {
+            return false;
+        }
+        // desk_of[r]: the desk matched to row r; free: desks no row holds.
+        let mut desk_of = [0u8; MAX_DESKS];
+        let mut held: DeskSet = 0;
+        for d in bits::iter(union) {
+            let r = self.owner[d];
+            if r != NONE {
+                desk_of[usize::from(r)] = u8::try_from(d).unwrap_or(NONE);
+                held |= bits::bit(d);
+            }
+        }
+        let free = union & !held;
+        // Rows that can hand their desk over along an alternating path ending at a free
+        // desk ("escapes"), and which rows can reach which (alternating cycles).
+        let mut escapes: u128 = 0;
+        for r in 0..n {
+            if self.adj[r] & free != 0 {
+                escapes |= 1 << r;
+            }
+        }
+        loop {
+            let desks =
+                bits::iter(escapes).fold(0, |set, r| set | bits::bit(usize::from(desk_of[r])));
+            let mut grown = escapes;
+            for r in 0..n {
+                if self.adj[r] & desks != 0 {
+                    grown |= 1 << r;
+                }
+            }
+            if grown == escapes {
+                break;
+            }
+            escapes = grown;
+        }
+        let mut reach = [0u128; MAX_DESKS];
+        for (r, reach_r) in reach.iter_mut().enumerate().take(n) {
+            for d in bits::iter(self.adj[r] & held) {
+                let other = usize::from(self.owner[d]);
+                if other != r {
+                    *reach_r |= 1 << other;
+                }
+            }
+        }
+        for k in 0..n {
+            for r in 0..n {
+                if reach[r] & (1 << k) != 0 {
+                    reach[r] |= reach[k];
+                }
+            }
+        }
+        for (r, &mine) in desk_of.iter().enumerate().take(n) {
+            // Its own desk, free desks, and desks whose holder can move on.
+            let mut keep = self.adj[r] & free | bits::bit(usize::from(mine));
+            for d in bits::iter(self.adj[r] & held) {
+                let other = usize::from(self.owner[d]);
+                if escapes & (1 << other) != 0 || reach[other] & (1 << r) != 0 {
+                    keep |= bits::bit(d);
+                }
+            }
+            let j = self.rows[r] as usize;
+            let narrowed = self.dom[j] & keep;
+            if !self.narrow(j, narrowed, Some(point)) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The unplaced task to branch on: fewest possible desks, then nearest the focus. Of
+    /// identical copies, always the first unplaced one.
+    fn select(&self) -> Option<usize> {
+        let best = (0..self.tasks.len())
+            .filter(|&j| !self.placed[j])
+            .min_by_key(|&j| {
+                (
+                    bits::count(self.dom[j]),
+                    self.tasks[j].start.abs_diff(self.focus),
+                    j,
+                )
+            })?;
+        if !self.tasks[best].copy {
+            return Some(best);
+        }
+        let mut first = best;
+        while first > 0 && self.tasks[first - 1].copy && !self.placed[first - 1] {
+            first -= 1;
+        }
+        Some(first)
+    }
+
+    /// Places task `i` on desk `d` and propagates; `false` on a contradiction.
+    fn place(&mut self, i: usize, d: u8) -> bool {
+        let dix = usize::from(d);
+        self.placed[i] = true;
+        self.used[dix] += 1;
+        self.assign[i] = d;
+        let (a, b) = self.span[i];
+        for point in a as usize..b as usize {
+            for k in 0..self.cover[point].len() {
+                let j = self.cover[point][k] as usize;
+                if self.placed[j] || self.dom[j] & bits::bit(dix) == 0 {
+                    continue;
+                }
+                if !self.narrow(j, self.dom[j] & !bits::bit(dix), None) {
+                    self.clear_queue();
+                    return false;
+                }
+            }
+        }
+        self.propagate()
+    }
+
+    fn unplace(&mut self, i: usize, d: u8, mark: usize) {
+        self.placed[i] = false;
+        self.used[usize::from(d)] -= 1;
+        while self.trail.len() > mark {
+            if let Some((j, dom)) = self.trail.pop() {
+                self.dom[j as usize] = dom;
+            }
+        }
+    }
+
+    fn frame(&self, i: usize) -> Frame {
         let task = &self.tasks[i];
-        let mut rest = task.allowed & self.free_at(task.start);
-        if !self.memoizable(i) {
+        let mut rest = self.dom[i];
+        if task.copy && i > 0 && self.tasks[i - 1].copy {
+            // The previous copy is placed (copies go in order): keep desks increasing.
             rest &= bits::above(usize::from(self.assign[i - 1]));
         }
         let pref = task.pref.filter(|&d| bits::has(rest, usize::from(d)));
-        Some(Frame {
+        Frame {
+            task: i,
             near: rest & task.near,
             rest: rest & !task.near,
             pref,
             tried: 0,
             chosen: None,
-            key,
-        })
+        }
     }
 
-    fn run(&mut self) -> bool {
-        let n = self.tasks.len();
-        let mut stack: Vec<Frame> = Vec::with_capacity(n);
-        match self.enter(0) {
-            Some(frame) => stack.push(frame),
-            None => return false,
-        }
+    /// `Some(found)`, or `None` when the budget ran out.
+    fn run(&mut self) -> Option<bool> {
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut descend = true;
         loop {
-            let i = stack.len() - 1;
-            let Some(frame) = stack.last_mut() else {
-                return false;
-            };
-            if let Some((d, saved)) = frame.chosen.take() {
-                self.last_end[usize::from(d)] = saved;
+            if descend {
+                let Some(i) = self.select() else {
+                    return Some(true);
+                };
+                self.nodes += 1;
+                if self.nodes > self.budget {
+                    return None;
+                }
+                stack.push(self.frame(i));
             }
-            match next_candidate(frame, &self.class) {
+            let Some(frame) = stack.last_mut() else {
+                return Some(false);
+            };
+            if let Some((d, mark)) = frame.chosen.take() {
+                self.unplace(frame.task, d, mark);
+            }
+            match next_candidate(frame, &self.class, &self.used) {
                 Some(d) => {
-                    let dix = usize::from(d);
-                    frame.chosen = Some((d, self.last_end[dix]));
-                    self.last_end[dix] = self.tasks[i].end;
-                    self.assign[i] = d;
-                    if i + 1 == n {
-                        return true;
-                    }
-                    if let Some(child) = self.enter(i + 1) {
-                        stack.push(child);
-                    }
+                    frame.chosen = Some((d, self.trail.len()));
+                    let task = frame.task;
+                    descend = self.place(task, d);
                 }
                 None => {
-                    if let Some(Frame { key: Some(key), .. }) = stack.pop() {
-                        self.remember(key);
-                    }
-                    if stack.is_empty() || self.nodes > self.budget {
-                        return false;
-                    }
+                    stack.pop();
+                    descend = false;
                 }
             }
         }
@@ -336,12 +461,26 @@ impl<'a> Solver<'a> {
 }
 
 /// The next desk to try: the preferred one, then near ones, then the rest (ascending
-/// within each), one per desk class.
-fn next_candidate(frame: &mut Frame, class: &[u8; MAX_DESKS]) -> Option<u8> {
+/// within each); of unused desks, one per class.
+fn next_candidate(
+    frame: &mut Frame,
+    class: &[u8; MAX_DESKS],
+    used: &[u32; MAX_DESKS],
+) -> Option<u8> {
+    let take = |frame: &mut Frame, d: usize| -> bool {
+        if used[d] > 0 {
+            return true;
+        }
+        let c = bits::bit(usize::from(class[d]));
+        let fresh = frame.tried & c == 0;
+        frame.tried |= c;
+        fresh
+    };
     if let Some(d) = frame.pref.take() {
-        frame.near &= !bits::bit(usize::from(d));
-        frame.rest &= !bits::bit(usize::from(d));
-        frame.tried |= bits::bit(usize::from(class[usize::from(d)]));
+        let dix = usize::from(d);
+        frame.near &= !bits::bit(dix);
+        frame.rest &= !bits::bit(dix);
+        take(frame, dix);
         return Some(d);
     }
     loop {
@@ -354,17 +493,15 @@ fn next_candidate(frame: &mut Frame, class: &[u8; MAX_DESKS]) -> Option<u8> {
         };
         let d = tier.trailing_zeros() as usize;
         *tier &= *tier - 1;
-        let c = bits::bit(usize::from(class[d]));
-        if frame.tried & c != 0 {
-            continue;
+        if take(frame, d) {
+            return u8::try_from(d).ok();
         }
-        frame.tried |= c;
-        return u8::try_from(d).ok();
     }
 }
 
 /// Whether every row of `adj` (a set of desks) can take a distinct desk (Kuhn's
-/// augmenting paths; at most [`MAX_DESKS`] rows).
+/// augmenting paths; at most [`MAX_DESKS`] rows). On success `owner[d]` is the row
+/// holding desk `d` (or `NONE`).
 fn perfect_matching(adj: &[DeskSet], owner: &mut [u8; MAX_DESKS]) -> bool {
     owner.fill(NONE);
     let mut taken: DeskSet = 0;
