@@ -412,20 +412,33 @@ fn benches(c: &mut Criterion) {
             }
         })
     });
-    c.bench_function("slots_busy_day_all_8_services", |b| {
+    let mut heavy = c.benchmark_group("busy_day");
+    heavy.sample_size(10);
+    heavy.bench_function("slots_one_service", |b| {
+        b.iter(|| black_box(big.alloc.slots(&s0, big.busy_day).unwrap()))
+    });
+    heavy.bench_function("slots_all_8_services", |b| {
         b.iter(|| {
             for s in &big.snap.services {
                 black_box(big.alloc.slots(&s.id, big.busy_day).unwrap());
             }
         })
     });
-    c.bench_function("capacity_reassign_contested_starts", |b| {
+    heavy.bench_function("capacity_all_contested_starts", |b| {
         b.iter(|| {
             for (s, t) in &contested {
                 black_box(big.alloc.capacity(s, *t).unwrap());
             }
         })
     });
+    heavy.bench_function("place_all_contested_starts", |b| {
+        b.iter(|| {
+            for (s, t) in &contested {
+                black_box(big.alloc.place(s, *t).ok());
+            }
+        })
+    });
+    heavy.finish();
 
     let (small, days) = small_office();
     let alloc = Allocator::new(small.clone());

@@ -110,10 +110,10 @@ pub(crate) fn hall_holds(tasks: &[Task], lo: i64, hi: i64) -> bool {
 }
 
 /// Search nodes for a search that must decide. Every case met so far is decided in a few
-/// hundred nodes; past this bound (a pathological, nearly full day; about a second of
+/// hundred nodes; past this bound (a pathological, nearly full day; a quarter second of
 /// work) callers take the answer as "no": never an overbooking, but possibly a start left
 /// unoffered.
-pub(crate) const EXACT_BUDGET: u64 = 100_000;
+pub(crate) const EXACT_BUDGET: u64 = 20_000;
 
 const NONE: u8 = u8::MAX;
 
