@@ -148,7 +148,7 @@ async fn basis(
         .ok_or(BookingError::NotFound)?;
     Ok(Basis {
         office_version,
-        catalog: Arc::as_ptr(catalog) as usize,
+        catalog: catalog.id(),
     })
 }
 

@@ -30,8 +30,8 @@ const MAX_KEYS: usize = 8192;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Basis {
     pub office_version: i64,
-    /// Identity of the catalog the answer used.
-    pub catalog: usize,
+    /// [`super::Catalog::id`] of the configuration the answer used.
+    pub catalog: u64,
 }
 
 #[derive(Debug)]

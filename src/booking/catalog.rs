@@ -1,6 +1,7 @@
 //! The offices the booking layer serves, as loaded from the validated configuration.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::Duration;
 
@@ -8,9 +9,15 @@ use crate::domain::{Office, OfficeId, Service, ServiceId};
 
 use super::BookingError;
 
+/// Serial numbers of catalogs built in this process.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
 /// Offices by id plus the booking settings that apply to all of them.
 #[derive(Debug, Clone)]
 pub struct Catalog {
+    /// Unique per catalog built in this process (clones share it: same content), so
+    /// answers computed from one configuration are never taken for another's.
+    id: u64,
     offices: BTreeMap<OfficeId, Office>,
     /// How long a hold keeps a slot while the citizen fills the form.
     pub hold_ttl: Duration,
@@ -19,9 +26,14 @@ pub struct Catalog {
 impl Catalog {
     pub fn new(offices: impl IntoIterator<Item = Office>, hold_ttl: Duration) -> Self {
         Catalog {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             offices: offices.into_iter().map(|o| (o.id.clone(), o)).collect(),
             hold_ttl,
         }
+    }
+
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     pub fn offices(&self) -> impl Iterator<Item = &Office> {

@@ -180,13 +180,8 @@ impl Booking {
         transition: Transition,
         actor: &Actor,
     ) -> Result<Appointment, BookingError> {
-        let locator = Locator::parse(locator).map_err(|_| BookingError::NotFound)?;
-        let appointment = {
-            let mut conn = self.store.read().await?;
-            store::find_appointment_by_locator(&mut conn, locator.as_str()).await?
-        }
-        .ok_or(BookingError::NotFound)?;
-        self.transition(&appointment.id, transition, actor, None)
+        let appointment = self.appointment_by_locator(locator).await?;
+        self.staff_change(&appointment, transition, actor, None)
             .await
     }
 

@@ -94,15 +94,6 @@ impl Booking {
             .unwrap_or_else(|poisoned| Arc::clone(&poisoned.into_inner()))
     }
 
-    /// Swaps in a new configuration for requests that start from now on.
-    pub fn replace_catalog(&self, catalog: Catalog) {
-        let mut guard = self
-            .catalog
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *guard = Arc::new(catalog);
-    }
-
     /// The stored configuration version the current catalog was built from (0: unknown).
     pub fn catalog_version(&self) -> i64 {
         self.catalog_version.load(Ordering::Acquire)
