@@ -511,7 +511,8 @@ fn markdown(
         "## What ran\n\n\
          One server ({server}), demo offices, **rate limits on** (the demo `[limits]`: \
          hold/book {hb_pm}/min burst {hb_b} per address, browse {br_pm}/min burst {br_b}, \
-         {doc_pm}/min burst {doc_b} per document; shedding past {mif} in flight). The day \
+         {doc_pm}/min burst {doc_b} per document; shedding past {mif} requests or {wif} writes \
+         in flight). The day \
          released is **{date}** at `{OFFICE}` / `{SERVICE}` (the last open date within 60 \
          days), **{offered} appointments** for **{citizens} citizens** arriving evenly over \
          {arr} s (open loop; no warm-up left out: the rush is the point). Each citizen has \
@@ -531,6 +532,7 @@ fn markdown(
         doc_pm = rate_limits.document.per_minute,
         doc_b = rate_limits.document.burst,
         mif = rate_limits.max_in_flight,
+        wif = rate_limits.writes_in_flight(cita::store::StoreOptions::default().max_connections),
         date = outcome.date,
         offered = outcome.offered,
         citizens = args.citizens,

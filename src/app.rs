@@ -97,7 +97,17 @@ impl Application {
             .clone()
             .unwrap_or_else(|| format!("http://{addr}"));
         // Limits are read at start-up; a changed [limits] applies on restart.
-        let surge = Surge::new(&config.limits, settings.rate_limit, settings.trust_proxy);
+        let surge = Surge::new(
+            &config.limits,
+            booking.store().max_connections(),
+            settings.rate_limit,
+            settings.trust_proxy,
+        );
+        tracing::info!(
+            max_in_flight = config.limits.max_in_flight,
+            max_writes_in_flight = surge.max_writes_in_flight(),
+            "load shedding bounds"
+        );
         Ok(Application {
             state: AppState {
                 booking,

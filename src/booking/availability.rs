@@ -1,5 +1,10 @@
 //! Read-only availability: free days and free times from the allocator, shared by
 //! concurrent readers through [`super::cache`] while it stays exact.
+//!
+//! Each answer is checked against the office's version read after the request arrived
+//! (so it reflects every write committed before), through [`super::flight`]: a crowd
+//! reading one office shares that read, and a reader whose answer is cached takes no
+//! database connection of its own.
 
 use std::sync::Arc;
 
@@ -9,9 +14,10 @@ use sqlx::AnyConnection;
 use crate::allocator::Allocator;
 use crate::calendar;
 use crate::domain::{Office, OfficeId, Service, ServiceId, WallTime};
-use crate::store;
+use crate::store::{self, StoreError};
 
 use super::cache::Basis;
+use super::flight::FlightError;
 use super::snapshot::{self, Exclude};
 use super::{Booking, BookingError, Catalog};
 
@@ -49,13 +55,13 @@ impl Booking {
         let catalog = self.catalog();
         let (office, service) = catalog.service(office_id, service_id)?;
         let now = self.clock.now();
-        let mut conn = self.store.read().await?;
-        let basis = basis(&mut conn, &catalog, office).await?;
+        let basis = self.basis(&catalog, office).await?;
         let key = (office.id.clone(), service.id.clone(), date);
         let slots = self
             .caches
             .slots
             .get_or_compute(key, basis, now, || async {
+                let mut conn = self.store.read().await?;
                 let snap =
                     snapshot::load(&mut conn, office, date, date, now, Exclude::default()).await?;
                 let slots: Vec<SlotAvailability> = Allocator::new(snap)
@@ -99,13 +105,13 @@ impl Booking {
         let catalog = self.catalog();
         let (office, service) = catalog.service(office_id, service_id)?;
         let now = self.clock.now();
-        let mut conn = self.store.read().await?;
-        let basis = basis(&mut conn, &catalog, office).await?;
+        let basis = self.basis(&catalog, office).await?;
         let key = (office.id.clone(), service.id.clone(), from, to);
         let days = self
             .caches
             .days
             .get_or_compute(key, basis, now, || async {
+                let mut conn = self.store.read().await?;
                 let snap =
                     snapshot::load(&mut conn, office, from, to, now, Exclude::default()).await?;
                 let allocator = Allocator::new(snap);
@@ -136,20 +142,39 @@ impl Booking {
     }
 }
 
-/// What an availability answer depends on besides time: the office's version (bumped by
-/// every write that can change it) and the configuration in use.
-async fn basis(
-    conn: &mut AnyConnection,
-    catalog: &Arc<Catalog>,
-    office: &Office,
-) -> Result<Basis, BookingError> {
-    let office_version = store::office_version(conn, &office.id)
-        .await?
-        .ok_or(BookingError::NotFound)?;
-    Ok(Basis {
-        office_version,
-        catalog: catalog.id(),
-    })
+impl Booking {
+    /// What an availability answer depends on besides time: the office's version (bumped
+    /// by every write that can change it), read after this call began, and the
+    /// configuration in use.
+    async fn basis(&self, catalog: &Arc<Catalog>, office: &Office) -> Result<Basis, BookingError> {
+        let store = self.store.clone();
+        let id = office.id.clone();
+        let fetch = move || {
+            let (store, id) = (store.clone(), id.clone());
+            async move {
+                let mut conn = store.read().await.map_err(Arc::new)?;
+                store::office_version(&mut conn, &id)
+                    .await
+                    .map_err(Arc::new)
+            }
+        };
+        let office_version = self
+            .caches
+            .versions
+            .get(office.id.clone(), fetch)
+            .await
+            .map_err(|error| match error {
+                FlightError::Failed(shared) => BookingError::from(StoreError::shared(shared)),
+                FlightError::Abandoned => BookingError::Store(StoreError::Retryable(
+                    "the office version check was abandoned".into(),
+                )),
+            })?
+            .ok_or(BookingError::NotFound)?;
+        Ok(Basis {
+            office_version,
+            catalog: catalog.id(),
+        })
+    }
 }
 
 /// Until when an answer computed at `now` stays exact: the first listed start entering

@@ -11,6 +11,7 @@ mod cache;
 mod catalog;
 mod closure;
 mod error;
+mod flight;
 mod import;
 mod manage;
 mod place;
@@ -65,6 +66,8 @@ pub struct Booking {
 struct Caches {
     slots: cache::AvailabilityCache<availability::SlotsKey, Vec<SlotAvailability>>,
     days: cache::AvailabilityCache<availability::DaysKey, Vec<DayAvailability>>,
+    /// Offices' versions, read once for every reader that arrived before the read.
+    versions: flight::SingleFlight<crate::domain::OfficeId, Option<i64>, Arc<StoreError>>,
 }
 
 impl Booking {

@@ -208,6 +208,7 @@ hold_ttl_seconds = 600
 
 [limits]
 browse = { per_minute = 30, burst = 10 }
+max_writes_in_flight = 24
 
 [[office]]
 id = "o1"
@@ -250,6 +251,7 @@ closed_dates = [2027-03-01, "2027-03-02"]
             burst: 10
         }
     );
+    assert_eq!(config.limits.max_writes_in_flight, Some(24));
     let office = &config.offices[0];
     assert_eq!(office.name, "Office");
     assert_eq!(office.timezone, chrono_tz::Atlantic::Canary);
@@ -558,6 +560,11 @@ fn unknown_keys_are_problems_everywhere_but_limits() {
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(problems[0].message.starts_with("[limits]"), "{problems:?}");
     assert_only(&format!("limits = 3\n{BASE}"), 1, "limits must be a table");
+    assert_only(
+        &format!("[limits]\nmax_writes_in_flight = 0\n\n{BASE}"),
+        1,
+        "[limits] max_writes_in_flight must be at least 1",
+    );
 }
 
 #[test]

@@ -181,14 +181,17 @@ impl From<BookingError> for ApiError {
             BookingError::InvalidTransition(e) => {
                 ApiError::new(S::CONFLICT, "invalid_transition", e.to_string())
             }
-            BookingError::Contention => ApiError {
-                retry_after: Some(1),
-                ..ApiError::new(
-                    S::SERVICE_UNAVAILABLE,
-                    "overloaded",
-                    "the office is very busy right now; please retry",
-                )
-            },
+            BookingError::Contention => {
+                tracing::warn!("a write lost every race it retried; answered 503 overloaded");
+                ApiError {
+                    retry_after: Some(1),
+                    ..ApiError::new(
+                        S::SERVICE_UNAVAILABLE,
+                        "overloaded",
+                        "the office is very busy right now; please retry",
+                    )
+                }
+            }
             BookingError::Store(e) => ApiError::internal(&e),
         }
     }

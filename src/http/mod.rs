@@ -16,12 +16,14 @@ pub mod staff;
 pub mod surge;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::handler::Handler;
-use axum::http::{Method, Request};
+use axum::http::{Method, Request, StatusCode};
 use axum::routing::{MethodRouter, get, post, put};
 use axum::{Extension, Router, middleware};
+use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::trace::TraceLayer;
 
 use crate::booking::Booking;
@@ -184,6 +186,20 @@ fn routes() -> RouteTable {
         .get("/feeds/offices/{office}/desks/{file}", feeds::desk_feed)
 }
 
+/// Logs answers that went wrong. A 503 is load shedding doing its job (or the database
+/// out of reach, which `/readyz` reports): at debug level, so a surge of refused requests
+/// does not turn into a surge of log lines. Other 5xx are errors (their cause is logged
+/// where they are made).
+fn log_failure(class: ServerErrorsFailureClass, latency: Duration, _span: &tracing::Span) {
+    let latency_ms = latency.as_millis();
+    match class {
+        ServerErrorsFailureClass::StatusCode(StatusCode::SERVICE_UNAVAILABLE) => {
+            tracing::debug!(latency_ms, "answered 503");
+        }
+        other => tracing::error!(classification = %other, latency_ms, "response failed"),
+    }
+}
+
 /// The (method, path template) of every route, for the OpenAPI completeness check.
 pub fn route_table() -> Vec<(Method, &'static str)> {
     routes().entries
@@ -206,14 +222,16 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { error::ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-                let route = request
-                    .extensions()
-                    .get::<MatchedPath>()
-                    .map_or("unmatched", |p| p.as_str())
-                    .to_owned();
-                tracing::info_span!("request", method = %request.method(), route)
-            }),
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    let route = request
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map_or("unmatched", |p| p.as_str())
+                        .to_owned();
+                    tracing::info_span!("request", method = %request.method(), route)
+                })
+                .on_failure(log_failure),
         )
         .layer(Extension(metrics.clone()))
         .layer(middleware::from_fn_with_state(metrics, metrics::record))

@@ -1,13 +1,21 @@
-//! Surge protection at the edge (DESIGN §8): load shedding past a bound of requests in
+//! Surge protection at the edge (DESIGN §8): load shedding past bounds of requests in
 //! flight, and per-client rate limits by route class, answered at once with 503
 //! `overloaded` or 429 `rate_limited` (with `Retry-After` and the IETF `RateLimit-Policy`
 //! and `RateLimit` fields). Health and metrics endpoints are never limited or shed.
+//!
+//! Two bounds, both checked without waiting:
+//! - every request takes a permit of `max_in_flight` (cheap reads mostly answer from
+//!   shared availability, so this bound is large);
+//! - a write (any method but `GET`/`HEAD`) also takes a permit of the writes bound, sized
+//!   to what the database serves (by default two per pool connection). Writes all wait
+//!   for the same database: admitting more only lengthens the queue every admitted write
+//!   sits in, so past the bound a write is answered 503 at once instead of seconds later.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
@@ -24,17 +32,41 @@ pub struct Surge {
     /// `None` with `--no-rate-limit`.
     pub limiters: Option<Limiters>,
     in_flight: Arc<Semaphore>,
+    /// Permits for writes, on top of an `in_flight` permit.
+    writes_in_flight: Arc<Semaphore>,
+    max_writes_in_flight: usize,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     trust_proxy: bool,
 }
 
 impl Surge {
-    pub fn new(settings: &LimitSettings, rate_limited: bool, trust_proxy: bool) -> Self {
+    /// Protection for a server whose database pool holds `database_connections`
+    /// (the default bound on writes in flight derives from it).
+    pub fn new(
+        settings: &LimitSettings,
+        database_connections: u32,
+        rate_limited: bool,
+        trust_proxy: bool,
+    ) -> Self {
+        let max_writes_in_flight = settings.writes_in_flight(database_connections);
         Surge {
             limiters: rate_limited.then(|| Limiters::new(settings)),
             in_flight: Arc::new(Semaphore::new(settings.max_in_flight)),
+            writes_in_flight: Arc::new(Semaphore::new(max_writes_in_flight)),
+            max_writes_in_flight,
             trust_proxy,
         }
+    }
+
+    /// The bound on writes in flight this server applies.
+    pub fn max_writes_in_flight(&self) -> usize {
+        self.max_writes_in_flight
+    }
+
+    /// Writes in flight now.
+    pub fn writes_in_flight(&self) -> usize {
+        self.max_writes_in_flight
+            .saturating_sub(self.writes_in_flight.available_permits())
     }
 
     /// Charges a booking or look-up to the document (normalized as the booking layer does).
@@ -62,15 +94,15 @@ pub async fn protect(State(surge): State<Arc<Surge>>, request: Request, next: Ne
         return next.run(request).await;
     }
     let Ok(_permit) = Arc::clone(&surge.in_flight).try_acquire_owned() else {
-        return ApiError {
-            retry_after: Some(1),
-            ..ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "overloaded",
-                "the service is very busy; please retry in a moment",
-            )
+        return overloaded().into_response();
+    };
+    let _write_permit = if writes(request.method()) {
+        match Arc::clone(&surge.writes_in_flight).try_acquire_owned() {
+            Ok(permit) => Some(permit),
+            Err(_) => return overloaded().into_response(),
         }
-        .into_response();
+    } else {
+        None
     };
     let class = RouteClass::of(request.method().as_str(), &path);
     let (Some(limiters), Some(class)) = (&surge.limiters, class) else {
@@ -84,6 +116,23 @@ pub async fn protect(State(surge): State<Arc<Surge>>, request: Request, next: Ne
             response
         }
         Err(limited) => rate_limited(class.name(), limited).into_response(),
+    }
+}
+
+/// Whether a request may write to the database: every method but `GET` and `HEAD` (a
+/// look-up by locator and document also issues a token).
+fn writes(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD)
+}
+
+fn overloaded() -> ApiError {
+    ApiError {
+        retry_after: Some(1),
+        ..ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            "the service is very busy; please retry in a moment",
+        )
     }
 }
 

@@ -1,5 +1,6 @@
 //! Surge protection (DESIGN §8): per-client rate limits by route class, a per-document
-//! limit on booking and look-up, and load shedding past a bound of requests in flight.
+//! limit on booking and look-up, and load shedding past bounds of requests in flight (one
+//! for all requests, a tighter one for writes, which all wait for the same database).
 //!
 //! Limiters are governor GCRA limiters keyed by client address (or by a keyed hash of the
 //! normalized document, so no personal data sits in memory), with an injectable clock so
@@ -21,7 +22,7 @@ use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 
-pub use settings::{LimitSettings, Rate};
+pub use settings::{LimitSettings, Rate, WRITES_PER_CONNECTION};
 
 /// Which budget a request draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -2,6 +2,10 @@
 
 use serde::Deserialize;
 
+/// Writes admitted per database connection when `max_writes_in_flight` is unset: one
+/// running and one waiting, so an admitted write waits for at most about one other.
+pub const WRITES_PER_CONNECTION: usize = 2;
+
 /// Requests per minute with a burst allowance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,6 +25,11 @@ pub struct LimitSettings {
     pub document: Rate,
     /// Requests in flight past which the server answers 503 at once.
     pub max_in_flight: usize,
+    /// Requests that write (every method but `GET`/`HEAD`: holds, bookings, changes,
+    /// look-ups, staff and admin actions) in flight past which a write answers 503 at
+    /// once. They all queue for the same database, so this bounds how long an admitted
+    /// write waits; unset, it is [`WRITES_PER_CONNECTION`] × the database pool size.
+    pub max_writes_in_flight: Option<usize>,
     /// Keys each limiter may remember; past it the limiter forgets them all.
     pub max_tracked_keys: usize,
 }
@@ -45,6 +54,7 @@ impl Default for LimitSettings {
                 burst: 3,
             },
             max_in_flight: 1024,
+            max_writes_in_flight: None,
             max_tracked_keys: 1_000_000,
         }
     }
@@ -72,9 +82,33 @@ impl LimitSettings {
                 ));
             }
         }
-        if settings.max_in_flight == 0 || settings.max_tracked_keys == 0 {
-            return Err("[limits] max_in_flight and max_tracked_keys must be at least 1".into());
+        for (name, value) in [
+            ("max_in_flight", Some(settings.max_in_flight)),
+            ("max_writes_in_flight", settings.max_writes_in_flight),
+            ("max_tracked_keys", Some(settings.max_tracked_keys)),
+        ] {
+            if value == Some(0) {
+                return Err(format!(
+                    "[limits] {name} must be at least 1 (0 would refuse every request)"
+                ));
+            }
+        }
+        if let Some(writes) = settings.max_writes_in_flight
+            && writes > settings.max_in_flight
+        {
+            return Err(format!(
+                "[limits] max_writes_in_flight ({writes}) must not exceed max_in_flight ({})",
+                settings.max_in_flight
+            ));
         }
         Ok(settings)
+    }
+
+    /// The bound on writes in flight for a database pool of `connections`.
+    pub fn writes_in_flight(&self, connections: u32) -> usize {
+        let derived = WRITES_PER_CONNECTION.saturating_mul(connections.max(1) as usize);
+        self.max_writes_in_flight
+            .unwrap_or(derived)
+            .clamp(1, self.max_in_flight.max(1))
     }
 }

@@ -24,6 +24,7 @@ fn settings() -> LimitSettings {
             burst: 1,
         },
         max_in_flight: 10,
+        max_writes_in_flight: None,
         max_tracked_keys: 1_000,
     }
 }
@@ -193,6 +194,51 @@ fn settings_from_the_limits_section() {
         let table: toml::Table = toml::from_str(bad).unwrap();
         assert!(LimitSettings::from_table(Some(&table)).is_err(), "{bad}");
     }
+}
+
+#[test]
+fn the_writes_bound_is_derived_from_the_pool_unless_set() {
+    let defaults = LimitSettings::from_table(None).unwrap();
+    assert_eq!(defaults.max_writes_in_flight, None);
+    // Two writes per database connection: one running, one waiting.
+    assert_eq!(defaults.writes_in_flight(16), 32);
+    assert_eq!(defaults.writes_in_flight(5), 10);
+    assert_eq!(defaults.writes_in_flight(0), WRITES_PER_CONNECTION);
+    // Never more than every request in flight.
+    let small = LimitSettings {
+        max_in_flight: 20,
+        ..LimitSettings::default()
+    };
+    assert_eq!(small.writes_in_flight(16), 20);
+
+    let table: toml::Table = toml::from_str("max_writes_in_flight = 48").unwrap();
+    let set = LimitSettings::from_table(Some(&table)).unwrap();
+    assert_eq!(set.max_writes_in_flight, Some(48));
+    assert_eq!(set.writes_in_flight(16), 48);
+    assert_eq!(set.writes_in_flight(100), 48);
+    assert_eq!(set.max_in_flight, 1024);
+}
+
+#[test]
+fn bad_shedding_bounds_are_refused_with_a_clear_problem() {
+    let problem = |text: &str| {
+        let table: toml::Table = toml::from_str(text).unwrap();
+        LimitSettings::from_table(Some(&table)).unwrap_err()
+    };
+    assert_eq!(
+        problem("max_writes_in_flight = 0"),
+        "[limits] max_writes_in_flight must be at least 1 (0 would refuse every request)"
+    );
+    assert_eq!(
+        problem("max_in_flight = 0"),
+        "[limits] max_in_flight must be at least 1 (0 would refuse every request)"
+    );
+    assert_eq!(
+        problem("max_in_flight = 64\nmax_writes_in_flight = 65"),
+        "[limits] max_writes_in_flight (65) must not exceed max_in_flight (64)"
+    );
+    assert!(problem("max_writes_in_flight = -1").starts_with("[limits]"));
+    assert!(problem("max_writes_in_flight = \"many\"").starts_with("[limits]"));
 }
 
 #[test]

@@ -1,5 +1,7 @@
 //! Store errors, classified so the booking layer can retry what is worth retrying.
 
+use std::sync::Arc;
+
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -21,11 +23,23 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database error: {0}")]
     Database(sqlx::Error),
+    /// One error that several readers of a shared query all received.
+    #[error("{0}")]
+    Shared(Arc<StoreError>),
 }
 
 impl StoreError {
     pub fn is_retryable(&self) -> bool {
-        matches!(self, StoreError::Retryable(_))
+        match self {
+            StoreError::Retryable(_) => true,
+            StoreError::Shared(inner) => inner.is_retryable(),
+            _ => false,
+        }
+    }
+
+    /// The error itself when this reader was the last to hold it, else it shared.
+    pub fn shared(error: Arc<StoreError>) -> StoreError {
+        Arc::try_unwrap(error).unwrap_or_else(StoreError::Shared)
     }
 }
 

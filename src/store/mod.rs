@@ -199,6 +199,11 @@ impl Store {
         self.pool.close().await;
     }
 
+    /// Most connections the pool opens: how many statements run at once.
+    pub fn max_connections(&self) -> u32 {
+        self.pool.options().get_max_connections()
+    }
+
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }

@@ -37,19 +37,41 @@ fn limits() -> LimitSettings {
             burst: 1,
         },
         max_in_flight: 64,
+        max_writes_in_flight: None,
         max_tracked_keys: 10_000,
     }
 }
 
 async fn protected(limits: LimitSettings, trust_proxy: bool) -> TestApp {
     let app = spawn(Db::Sqlite).await.expect("sqlite always runs");
-    let settings = HttpSettings::new(PUBLIC_URL).with_surge(Surge::new(&limits, true, trust_proxy));
+    let connections = app.state.booking.store().max_connections();
+    let settings = HttpSettings::new(PUBLIC_URL).with_surge(Surge::new(
+        &limits,
+        connections,
+        true,
+        trust_proxy,
+    ));
     let state = AppState {
         booking: app.state.booking.clone(),
         settings: Arc::new(settings),
     };
-    let router = router(state);
-    app.with_router(router)
+    let router = router(state.clone());
+    let mut app = app.with_router(router);
+    app.state = state;
+    app
+}
+
+fn surge_of(app: &TestApp) -> Arc<Surge> {
+    app.state
+        .settings
+        .surge
+        .clone()
+        .expect("the app is protected")
+}
+
+fn book_from(address: &str, start: &str, document: &str) -> Request<Body> {
+    let request = BookReq::new(MADRID, HUELLAS, start, document);
+    post_from(address, "/api/v1/appointments", &request.json())
 }
 
 fn from(address: &str, mut request: Request<Body>) -> Request<Body> {
@@ -220,4 +242,101 @@ async fn past_the_in_flight_bound_requests_are_shed_but_health_answers() {
     app.send(get_from("10.0.0.2", "/api/v1/offices"))
         .await
         .ok(200);
+}
+
+#[tokio::test]
+async fn the_writes_bound_defaults_to_two_per_database_connection() {
+    let app = protected(limits(), false).await;
+    let connections = app.state.booking.store().max_connections() as usize;
+    assert!(connections >= 1);
+    assert_eq!(surge_of(&app).max_writes_in_flight(), 2 * connections);
+    let set = protected(
+        LimitSettings {
+            max_writes_in_flight: Some(5),
+            ..limits()
+        },
+        false,
+    )
+    .await;
+    assert_eq!(surge_of(&set).max_writes_in_flight(), 5);
+}
+
+#[tokio::test]
+async fn past_the_writes_bound_a_booking_is_shed_while_reads_and_health_answer() {
+    let app = Arc::new(
+        protected(
+            LimitSettings {
+                max_writes_in_flight: Some(1),
+                ..limits()
+            },
+            false,
+        )
+        .await,
+    );
+    let surge = surge_of(&app);
+    // Hold SQLite's write queue so that the first booking stays in flight.
+    let blocker = app.state.booking.store().begin_write().await.unwrap();
+    let first = {
+        let app = Arc::clone(&app);
+        tokio::spawn(async move {
+            app.send(book_from(
+                "10.0.0.1",
+                "2027-03-02T09:00:00+01:00",
+                &dni(901),
+            ))
+            .await
+        })
+    };
+    while surge.writes_in_flight() < 1 {
+        tokio::task::yield_now().await;
+    }
+    // Another booking, from another client: refused at once, not queued.
+    let shed = app
+        .send(book_from(
+            "10.0.0.2",
+            "2027-03-02T09:15:00+01:00",
+            &dni(902),
+        ))
+        .await;
+    shed.problem(503, "overloaded");
+    assert_eq!(header(&shed, "retry-after"), "1");
+    // Any write counts: a hold too.
+    let hold =
+        json!({"office_id": MADRID, "service_id": HUELLAS, "start": "2027-03-02T09:30:00+01:00"});
+    app.send(post_from("10.0.0.3", "/api/v1/holds", &hold))
+        .await
+        .problem(503, "overloaded");
+    // Reads still answer, availability included, and health and metrics always do.
+    app.send(get_from("10.0.0.4", "/api/v1/offices"))
+        .await
+        .ok(200);
+    let days = app
+        .send(get_from(
+            "10.0.0.5",
+            &format!(
+                "/api/v1/offices/{MADRID}/services/{HUELLAS}/days?from=2027-03-02&to=2027-03-08"
+            ),
+        ))
+        .await;
+    days.ok(200);
+    assert_eq!(app.send(get_from("10.0.0.6", "/healthz")).await.status, 200);
+    assert_eq!(app.send(get_from("10.0.0.6", "/readyz")).await.status, 200);
+    assert_eq!(app.send(get_from("10.0.0.6", "/metrics")).await.status, 200);
+    assert!(
+        sample(
+            &app.metrics().await,
+            "http_requests_total{route=\"/api/v1/appointments\",method=\"POST\",status=\"503\"}"
+        ) >= 1.0
+    );
+    // Once the first booking is through, bookings are admitted again.
+    drop(blocker);
+    first.await.unwrap().ok(201);
+    assert_eq!(surge.writes_in_flight(), 0);
+    app.send(book_from(
+        "10.0.0.2",
+        "2027-03-02T09:15:00+01:00",
+        &dni(902),
+    ))
+    .await
+    .ok(201);
 }
