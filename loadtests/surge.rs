@@ -120,8 +120,14 @@ pub async fn run(setup: &Setup, args: &Args, reports: &Path) -> anyhow::Result<P
     std::fs::create_dir_all(&setup.work_dir)?;
     std::fs::write(&work_config, &config_text)?;
 
-    // 1. Capacity, closed loop, no rate limits.
-    let capacity_phase = phase(setup, args, &work_config, &limits, "capacity", None).await?;
+    // 1. Capacity, closed loop, no rate limits, and writes not shed: what the database
+    // path serves, not what the writes bound admits.
+    let capacity_config = setup.work_dir.join("surge-offices-capacity.toml");
+    std::fs::write(
+        &capacity_config,
+        with_limits(&config_text, &unshed_writes(&config.limits)),
+    )?;
+    let capacity_phase = phase(setup, args, &capacity_config, &limits, "capacity", None).await?;
     let capacity = capacity_phase.results.throughput(BOOK).1;
     anyhow::ensure!(
         capacity > 0.0,
@@ -148,7 +154,10 @@ pub async fn run(setup: &Setup, args: &Args, reports: &Path) -> anyhow::Result<P
         args.multipliers.iter().max_by(|a, b| a.total_cmp(b)),
     ) {
         let tuned = setup.work_dir.join("surge-offices-tuned.toml");
-        std::fs::write(&tuned, with_max_writes_in_flight(&config_text, n))?;
+        std::fs::write(
+            &tuned,
+            with_limits(&config_text, &[("max_writes_in_flight", n.to_string())]),
+        )?;
         let mut p = phase(
             setup,
             args,
@@ -179,16 +188,29 @@ pub async fn run(setup: &Setup, args: &Args, reports: &Path) -> anyhow::Result<P
     )
 }
 
-/// The configuration text with `max_writes_in_flight = n` in its `[limits]`.
-fn with_max_writes_in_flight(text: &str, n: usize) -> String {
+/// Limits under which no write is shed: as many writes as requests in flight, and a
+/// wait target no write reaches (an hour).
+fn unshed_writes(limits: &cita::limits::LimitSettings) -> Vec<(&'static str, String)> {
+    vec![
+        ("max_writes_in_flight", limits.max_in_flight.to_string()),
+        ("write_wait_target_ms", "3600000".to_owned()),
+    ]
+}
+
+/// The configuration text with `settings` (key, value) in its `[limits]`, replacing
+/// those keys if present.
+fn with_limits(text: &str, settings: &[(&str, String)]) -> String {
     let mut out = vec![];
     for line in text.lines() {
-        if line.trim_start().starts_with("max_writes_in_flight") {
+        let key = line.split('=').next().unwrap_or("").trim();
+        if settings.iter().any(|(k, _)| *k == key) {
             continue;
         }
         out.push(line.to_owned());
         if line.trim() == "[limits]" {
-            out.push(format!("max_writes_in_flight = {n}"));
+            for (k, v) in settings {
+                out.push(format!("{k} = {v}"));
+            }
         }
     }
     out.join("\n") + "\n"
@@ -379,8 +401,10 @@ fn markdown(
          `POST /appointments` without a hold on a random free time, from a distinct citizen (own `X-Forwarded-For` address, own DNI). \
          Every phase gets its own server on a fresh database.\n\n\
          **Capacity** was measured closed loop: {workers} clients booking back to back for \
-         {cs} s on a server with `--no-rate-limit`; capacity = 201 answers per second after \
-         the {w} s warm-up. Then each multiple of it was offered open loop for {s} s ({w} s \
+         {cs} s on a server with `--no-rate-limit` and no write shed \
+         (`max_writes_in_flight = {mif}`, `write_wait_target_ms = 3600000`), so that it \
+         measures what the booking path serves, not what the bound admits; capacity = 201 \
+         answers per second after the {w} s warm-up. Then each multiple of it was offered open loop for {s} s ({w} s \
          warm-up left out) to a server with rate limits on (`--trust-proxy`), at most {conn} \
          requests in flight from the generator (more than `max_in_flight`, so the server \
          decides what to shed). Latency runs from each request's scheduled start.{extra}\n\n",
@@ -451,6 +475,24 @@ fn markdown(
         ));
     }
 
+    for p in phases
+        .iter()
+        .filter(|p| p.multiplier < top && p.max_writes_in_flight.is_none())
+    {
+        let shed = summary_of(&p.results, Kind::Shed).count;
+        let all = shed
+            + summary_of(&p.results, Kind::Admitted).count
+            + summary_of(&p.results, Kind::OtherServerError).count
+            + summary_of(&p.results, Kind::Other).count;
+        if shed > 0 && all > 0 {
+            md.push_str(&format!(
+                "\nAt {} the server shed {shed} of {all} bookings ({:.1}%): the writes bound acts \
+                 whenever writes wait longer than its target, below 10× too.\n",
+                p.label,
+                100.0 * shed as f64 / all as f64
+            ));
+        }
+    }
     md.push_str(
         "\nLatency runs from each request's scheduled start, so it includes how late the \
          generator itself was (its start lag, per run below, on a machine it shares with the \
@@ -578,16 +620,25 @@ mod tests {
     }
 
     #[test]
-    fn sets_max_writes_in_flight() {
+    fn sets_limits() {
         let text = "[limits]\nmax_in_flight = 1024\n[[office]]\n";
-        let once = with_max_writes_in_flight(text, 64);
+        let once = with_limits(text, &[("max_writes_in_flight", "64".into())]);
         assert_eq!(
             once,
             "[limits]\nmax_writes_in_flight = 64\nmax_in_flight = 1024\n[[office]]\n"
         );
         assert_eq!(
-            with_max_writes_in_flight(&once, 8),
+            with_limits(&once, &[("max_writes_in_flight", "8".into())]),
             "[limits]\nmax_writes_in_flight = 8\nmax_in_flight = 1024\n[[office]]\n"
         );
+        let unshed = with_limits(
+            text,
+            &unshed_writes(&cita::limits::LimitSettings::default()),
+        );
+        let table: toml::Table = toml::from_str(&unshed).unwrap();
+        let limits = table.get("limits").and_then(|v| v.as_table());
+        let parsed = cita::limits::LimitSettings::from_table(limits).unwrap();
+        assert_eq!(parsed.max_writes_in_flight, Some(1024));
+        assert_eq!(parsed.write_wait_target_ms, 3_600_000);
     }
 }

@@ -4,15 +4,18 @@
 //! and `RateLimit` fields). Health and metrics endpoints are never limited or shed.
 //!
 //! Two bounds, both checked without waiting:
-//! - every request takes a permit of `max_in_flight` (cheap reads mostly answer from
+//! - every request takes a place of `max_in_flight` (cheap reads mostly answer from
 //!   shared availability, so this bound is large);
-//! - a write (any method but `GET`/`HEAD`) also takes a permit of the writes bound, sized
-//!   to what the database serves (by default two per pool connection). Writes all wait
-//!   for the same database: admitting more only lengthens the queue every admitted write
-//!   sits in, so past the bound a write is answered 503 at once instead of seconds later.
+//! - a write (any method but `GET`/`HEAD`) also takes a place of the writes bound, sized
+//!   to what the database serves: at most `max_writes_in_flight` (by default two per pool
+//!   connection), and fewer while writes wait longer than `write_wait_target_ms` for
+//!   their turn there ([`WriteBound`]). Writes all wait for the same database: admitting
+//!   more only lengthens the queue every admitted write sits in, so past the bound a
+//!   write is answered 503 at once instead of seconds later.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -21,8 +24,10 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
 
 use crate::limits::{
-    Allowed, LimitSettings, Limited, Limiters, RouteClass, policy_header, ratelimit_header,
+    Allowed, LimitSettings, Limited, Limiters, RouteClass, WriteBound, policy_header,
+    ratelimit_header,
 };
+use crate::store::Store;
 
 use super::error::ApiError;
 
@@ -32,9 +37,8 @@ pub struct Surge {
     /// `None` with `--no-rate-limit`.
     pub limiters: Option<Limiters>,
     in_flight: Arc<Semaphore>,
-    /// Permits for writes, on top of an `in_flight` permit.
-    writes_in_flight: Arc<Semaphore>,
-    max_writes_in_flight: usize,
+    /// Places for writes, on top of an `in_flight` permit.
+    writes: Arc<WriteBound>,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     trust_proxy: bool,
 }
@@ -48,25 +52,38 @@ impl Surge {
         rate_limited: bool,
         trust_proxy: bool,
     ) -> Self {
-        let max_writes_in_flight = settings.writes_in_flight(database_connections);
         Surge {
             limiters: rate_limited.then(|| Limiters::new(settings)),
             in_flight: Arc::new(Semaphore::new(settings.max_in_flight)),
-            writes_in_flight: Arc::new(Semaphore::new(max_writes_in_flight)),
-            max_writes_in_flight,
+            writes: Arc::new(WriteBound::new(
+                settings.writes_in_flight(database_connections),
+                settings.write_wait_target(),
+            )),
             trust_proxy,
         }
     }
 
-    /// The bound on writes in flight this server applies.
+    /// Sizes the writes bound by how long writes wait for `store`.
+    pub fn watch_database(&self, store: &Store) {
+        let writes = Arc::clone(&self.writes);
+        store.observe_waits(Arc::new(move |waited| {
+            writes.observe_wait(waited, Instant::now());
+        }));
+    }
+
+    /// The most writes this server ever admits at once (`max_writes_in_flight`).
     pub fn max_writes_in_flight(&self) -> usize {
-        self.max_writes_in_flight
+        self.writes.ceiling()
+    }
+
+    /// The writes admitted at once right now.
+    pub fn writes_limit(&self) -> usize {
+        self.writes.limit()
     }
 
     /// Writes in flight now.
     pub fn writes_in_flight(&self) -> usize {
-        self.max_writes_in_flight
-            .saturating_sub(self.writes_in_flight.available_permits())
+        self.writes.in_flight()
     }
 
     /// Charges a booking or look-up to the document (normalized as the booking layer does).
@@ -96,11 +113,11 @@ pub async fn protect(State(surge): State<Arc<Surge>>, request: Request, next: Ne
     let Ok(_permit) = Arc::clone(&surge.in_flight).try_acquire_owned() else {
         return overloaded().into_response();
     };
-    let _write_permit = if writes(request.method()) {
-        match Arc::clone(&surge.writes_in_flight).try_acquire_owned() {
-            Ok(permit) => Some(permit),
-            Err(_) => return overloaded().into_response(),
+    let _write_place = if writes(request.method()) {
+        if !surge.writes.try_acquire() {
+            return overloaded().into_response();
         }
+        Some(WritePlace(Arc::clone(&surge.writes)))
     } else {
         None
     };
@@ -116,6 +133,16 @@ pub async fn protect(State(surge): State<Arc<Surge>>, request: Request, next: Ne
             response
         }
         Err(limited) => rate_limited(class.name(), limited).into_response(),
+    }
+}
+
+/// A write's place in the writes bound, given back when the request ends (answered or
+/// abandoned).
+struct WritePlace(Arc<WriteBound>);
+
+impl Drop for WritePlace {
+    fn drop(&mut self) {
+        self.0.release();
     }
 }
 

@@ -1,6 +1,7 @@
 //! Surge protection (DESIGN §8): per-client rate limits by route class, a per-document
 //! limit on booking and look-up, and load shedding past bounds of requests in flight (one
-//! for all requests, a tighter one for writes, which all wait for the same database).
+//! for all requests, and for writes, which all wait for the same database, one that
+//! adapts to how long they wait there: [`WriteBound`]).
 //!
 //! Limiters are governor GCRA limiters keyed by client address (or by a keyed hash of the
 //! normalized document, so no personal data sits in memory), with an injectable clock so
@@ -9,6 +10,7 @@
 //! limiter: memory stays bounded under millions of distinct keys.
 
 mod settings;
+mod writes;
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hash};
@@ -23,6 +25,7 @@ use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 
 pub use settings::{LimitSettings, Rate, WRITES_PER_CONNECTION};
+pub use writes::{MIN_WRITES_IN_FLIGHT, WriteBound};
 
 /// Which budget a request draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -25,11 +25,14 @@ pub struct LimitSettings {
     pub document: Rate,
     /// Requests in flight past which the server answers 503 at once.
     pub max_in_flight: usize,
-    /// Requests that write (every method but `GET`/`HEAD`: holds, bookings, changes,
-    /// look-ups, staff and admin actions) in flight past which a write answers 503 at
-    /// once. They all queue for the same database, so this bounds how long an admitted
-    /// write waits; unset, it is [`WRITES_PER_CONNECTION`] × the database pool size.
+    /// Most requests that write (every method but `GET`/`HEAD`: holds, bookings,
+    /// changes, look-ups, staff and admin actions) in flight; past the bound a write is
+    /// answered 503 at once. Unset: [`WRITES_PER_CONNECTION`] × the database pool size.
+    /// The bound in force adapts below it (see `write_wait_target_ms`).
     pub max_writes_in_flight: Option<usize>,
+    /// How long an admitted write may wait for its turn at the database: while writes
+    /// wait longer, fewer are admitted at once (see [`super::WriteBound`]).
+    pub write_wait_target_ms: u64,
     /// Keys each limiter may remember; past it the limiter forgets them all.
     pub max_tracked_keys: usize,
 }
@@ -55,6 +58,7 @@ impl Default for LimitSettings {
             },
             max_in_flight: 1024,
             max_writes_in_flight: None,
+            write_wait_target_ms: 50,
             max_tracked_keys: 1_000_000,
         }
     }
@@ -86,6 +90,10 @@ impl LimitSettings {
             ("max_in_flight", Some(settings.max_in_flight)),
             ("max_writes_in_flight", settings.max_writes_in_flight),
             ("max_tracked_keys", Some(settings.max_tracked_keys)),
+            (
+                "write_wait_target_ms",
+                usize::try_from(settings.write_wait_target_ms).ok(),
+            ),
         ] {
             if value == Some(0) {
                 return Err(format!(
@@ -104,7 +112,12 @@ impl LimitSettings {
         Ok(settings)
     }
 
-    /// The bound on writes in flight for a database pool of `connections`.
+    /// How long an admitted write may wait for the database.
+    pub fn write_wait_target(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.write_wait_target_ms)
+    }
+
+    /// The most writes in flight for a database pool of `connections`.
     pub fn writes_in_flight(&self, connections: u32) -> usize {
         let derived = WRITES_PER_CONNECTION.saturating_mul(connections.max(1) as usize);
         self.max_writes_in_flight

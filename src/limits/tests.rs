@@ -25,6 +25,7 @@ fn settings() -> LimitSettings {
         },
         max_in_flight: 10,
         max_writes_in_flight: None,
+        write_wait_target_ms: 50,
         max_tracked_keys: 1_000,
     }
 }
@@ -211,9 +212,12 @@ fn the_writes_bound_is_derived_from_the_pool_unless_set() {
     };
     assert_eq!(small.writes_in_flight(16), 20);
 
-    let table: toml::Table = toml::from_str("max_writes_in_flight = 48").unwrap();
+    assert_eq!(defaults.write_wait_target(), Duration::from_millis(50));
+    let table: toml::Table =
+        toml::from_str("max_writes_in_flight = 48\nwrite_wait_target_ms = 20").unwrap();
     let set = LimitSettings::from_table(Some(&table)).unwrap();
     assert_eq!(set.max_writes_in_flight, Some(48));
+    assert_eq!(set.write_wait_target(), Duration::from_millis(20));
     assert_eq!(set.writes_in_flight(16), 48);
     assert_eq!(set.writes_in_flight(100), 48);
     assert_eq!(set.max_in_flight, 1024);
@@ -236,6 +240,10 @@ fn bad_shedding_bounds_are_refused_with_a_clear_problem() {
     assert_eq!(
         problem("max_in_flight = 64\nmax_writes_in_flight = 65"),
         "[limits] max_writes_in_flight (65) must not exceed max_in_flight (64)"
+    );
+    assert_eq!(
+        problem("write_wait_target_ms = 0"),
+        "[limits] write_wait_target_ms must be at least 1 (0 would refuse every request)"
     );
     assert!(problem("max_writes_in_flight = -1").starts_with("[limits]"));
     assert!(problem("max_writes_in_flight = \"many\"").starts_with("[limits]"));

@@ -17,7 +17,7 @@ mod staff;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor, Transaction};
@@ -76,11 +76,16 @@ impl Default for StoreOptions {
     }
 }
 
+/// Told how long a write waited for its turn at the database (see
+/// [`Store::record_wait`]); load shedding sizes what it admits by it.
+pub type WaitObserver = Arc<dyn Fn(Duration) + Send + Sync>;
+
 /// A pool of connections to one database.
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    wait_observer: Arc<std::sync::RwLock<Option<WaitObserver>>>,
     /// SQLite admits one writer at a time and makes the others poll with growing sleeps
     /// (its busy handler); queueing this process's writers here hands the lock over at
     /// once instead. Other processes still wait through `busy_timeout`.
@@ -148,6 +153,7 @@ impl Store {
         Ok(Store {
             pool,
             backend,
+            wait_observer: Arc::default(),
             write_gate,
         })
     }
@@ -184,6 +190,7 @@ impl Store {
     /// on SQLite (a deferred transaction that upgrades would fail with `SQLITE_BUSY` at
     /// once, ignoring `busy_timeout`).
     pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        let asked = Instant::now();
         let gate = match &self.write_gate {
             Some(gate) => Some(Arc::clone(gate).lock_owned().await),
             None => None,
@@ -192,11 +199,34 @@ impl Store {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
+        self.record_wait(asked.elapsed());
         Ok(WriteTx { tx, _gate: gate })
     }
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// Sends how long writes wait for their turn (the write lock, a connection, an
+    /// office's lock) to `observer`, in place of any earlier one.
+    pub fn observe_waits(&self, observer: WaitObserver) {
+        let mut slot = self
+            .wait_observer
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *slot = Some(observer);
+    }
+
+    /// A write waited `waited` for its turn at the database.
+    pub fn record_wait(&self, waited: Duration) {
+        let observer = self
+            .wait_observer
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        if let Some(observer) = observer {
+            observer(waited);
+        }
     }
 
     /// Most connections the pool opens: how many statements run at once.

@@ -38,6 +38,7 @@ fn limits() -> LimitSettings {
         },
         max_in_flight: 64,
         max_writes_in_flight: None,
+        write_wait_target_ms: 50,
         max_tracked_keys: 10_000,
     }
 }
@@ -45,12 +46,9 @@ fn limits() -> LimitSettings {
 async fn protected(limits: LimitSettings, trust_proxy: bool) -> TestApp {
     let app = spawn(Db::Sqlite).await.expect("sqlite always runs");
     let connections = app.state.booking.store().max_connections();
-    let settings = HttpSettings::new(PUBLIC_URL).with_surge(Surge::new(
-        &limits,
-        connections,
-        true,
-        trust_proxy,
-    ));
+    let surge = Surge::new(&limits, connections, true, trust_proxy);
+    surge.watch_database(app.state.booking.store());
+    let settings = HttpSettings::new(PUBLIC_URL).with_surge(surge);
     let state = AppState {
         booking: app.state.booking.clone(),
         settings: Arc::new(settings),

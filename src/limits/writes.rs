@@ -1,0 +1,189 @@
+//! How many writes to admit at once: as many as the database serves without making them
+//! queue longer than a target.
+//!
+//! Writes all wait for the same database (its pool, SQLite's single writer, an office's
+//! row lock in PostgreSQL), and admitting more than it serves only lengthens that queue:
+//! on release morning, ten times the capacity admitted would make every booking wait
+//! seconds. The database reports how long each write waited for its turn
+//! ([`WriteBound::observe_wait`]); while those waits stay under the target the bound grows
+//! by one per bound's worth of writes, and when one exceeds it the bound shrinks by a
+//! tenth (at most once per target period, so one backlog counts once). It never leaves
+//! `[floor, ceiling]`: the ceiling is `max_writes_in_flight`, the floor two writes (one
+//! running, one waiting). A write past the bound is refused at once (503 `overloaded`),
+//! so refusals stay fast while admitted writes wait about the target at most.
+//!
+//! Pure: time is passed in, so the tests drive it without a clock.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Smallest bound: one write running and one waiting.
+pub const MIN_WRITES_IN_FLIGHT: usize = 2;
+/// What the bound keeps when a write waited too long.
+const DECREASE: f64 = 0.9;
+
+#[derive(Debug)]
+struct State {
+    limit: f64,
+    in_flight: usize,
+    last_decrease: Option<Instant>,
+}
+
+/// The adaptive bound on writes in flight.
+#[derive(Debug)]
+pub struct WriteBound {
+    ceiling: usize,
+    floor: usize,
+    target: Duration,
+    state: Mutex<State>,
+}
+
+impl WriteBound {
+    /// Starts at `ceiling` (at least 1): nothing is refused before the database is seen
+    /// to queue.
+    pub fn new(ceiling: usize, target: Duration) -> Self {
+        let ceiling = ceiling.max(1);
+        WriteBound {
+            ceiling,
+            floor: MIN_WRITES_IN_FLIGHT.min(ceiling),
+            target,
+            state: Mutex::new(State {
+                limit: ceiling as f64,
+                in_flight: 0,
+                last_decrease: None,
+            }),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Takes a place for one write if the bound allows; pair with [`Self::release`].
+    pub fn try_acquire(&self) -> bool {
+        let mut state = self.state();
+        if state.in_flight < bound_of(state.limit, self.floor) {
+            state.in_flight += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Gives back the place of a write that finished (or was abandoned).
+    pub fn release(&self) {
+        let mut state = self.state();
+        state.in_flight = state.in_flight.saturating_sub(1);
+    }
+
+    /// A write waited `waited` for its turn at the database, as seen at `now`.
+    pub fn observe_wait(&self, waited: Duration, now: Instant) {
+        let mut state = self.state();
+        if waited > self.target {
+            let recent = state
+                .last_decrease
+                .is_some_and(|at| now.saturating_duration_since(at) < self.target);
+            if !recent {
+                state.limit = (state.limit * DECREASE).max(self.floor as f64);
+                state.last_decrease = Some(now);
+            }
+        } else {
+            state.limit = (state.limit + 1.0 / state.limit).min(self.ceiling as f64);
+        }
+    }
+
+    /// Writes admitted at once right now.
+    pub fn limit(&self) -> usize {
+        bound_of(self.state().limit, self.floor)
+    }
+
+    /// Writes in flight right now.
+    pub fn in_flight(&self) -> usize {
+        self.state().in_flight
+    }
+
+    /// The most writes ever admitted at once (`max_writes_in_flight`).
+    pub fn ceiling(&self) -> usize {
+        self.ceiling
+    }
+}
+
+fn bound_of(limit: f64, floor: usize) -> usize {
+    (limit.floor() as usize).max(floor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TARGET: Duration = Duration::from_millis(50);
+
+    fn fill(bound: &WriteBound) -> usize {
+        let mut admitted = 0;
+        while bound.try_acquire() {
+            admitted += 1;
+        }
+        admitted
+    }
+
+    #[test]
+    fn admits_up_to_the_ceiling_until_the_database_queues() {
+        let bound = WriteBound::new(32, TARGET);
+        assert_eq!(fill(&bound), 32);
+        assert!(!bound.try_acquire(), "the 33rd is refused");
+        bound.release();
+        assert!(bound.try_acquire(), "a finished write frees a place");
+        assert_eq!(bound.in_flight(), 32);
+    }
+
+    #[test]
+    fn long_waits_shrink_the_bound_and_short_ones_grow_it_back() {
+        let bound = WriteBound::new(32, TARGET);
+        let start = Instant::now();
+        // A backlog: every write waits 120 ms. One decrease per target period.
+        for ms in 0..40u64 {
+            bound.observe_wait(
+                Duration::from_millis(120),
+                start + Duration::from_millis(ms),
+            );
+        }
+        assert_eq!(bound.limit(), 28, "32 × 0.9, once for one backlog");
+        let mut at = start;
+        for _ in 0..30 {
+            at += TARGET;
+            bound.observe_wait(Duration::from_millis(120), at);
+        }
+        assert_eq!(bound.limit(), MIN_WRITES_IN_FLIGHT, "never below the floor");
+        // Writes in flight past the new bound finish; new ones are refused meanwhile.
+        assert_eq!(fill(&bound), MIN_WRITES_IN_FLIGHT);
+        assert!(!bound.try_acquire());
+        // The queue is gone: the bound grows by about one per bound's worth of writes.
+        for _ in 0..3 {
+            bound.observe_wait(Duration::from_millis(3), at);
+        }
+        assert_eq!(bound.limit(), 3, "2 + 1/2 + 1/2.5 + 1/2.9");
+        for _ in 0..10_000 {
+            bound.observe_wait(Duration::from_millis(3), at);
+        }
+        assert_eq!(bound.limit(), 32, "never above the ceiling");
+    }
+
+    #[test]
+    fn a_wait_of_exactly_the_target_is_within_it() {
+        let bound = WriteBound::new(8, TARGET);
+        bound.observe_wait(TARGET, Instant::now());
+        assert_eq!(bound.limit(), 8);
+    }
+
+    #[test]
+    fn a_tiny_ceiling_is_its_own_floor() {
+        let bound = WriteBound::new(1, TARGET);
+        bound.observe_wait(Duration::from_secs(1), Instant::now());
+        assert_eq!(bound.limit(), 1);
+        assert_eq!(fill(&bound), 1);
+        let zero = WriteBound::new(0, TARGET);
+        assert_eq!(zero.ceiling(), 1);
+    }
+}
