@@ -13,6 +13,10 @@
 //! - `cita_conflicts_total{code}` counts `409` answers by problem code (`slot_unavailable`,
 //!   `citizen_limit_reached`, `invalid_transition`, ...), read from the [`ProblemCode`] that
 //!   every problem answer carries.
+//! - `cita_writes_limit` and `cita_writes_in_flight` (with surge protection on) are the
+//!   writes load shedding admits at once right now and the writes in flight, read at
+//!   scrape time: a limit well under `max_writes_in_flight` says writes wait for the
+//!   database longer than `write_wait_target_ms`.
 //!
 //! Everything is counted here, in the HTTP layer, from routes, statuses and problem codes:
 //! the booking use cases stay free of metrics. The registry belongs to one router (see
@@ -32,6 +36,7 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
@@ -103,6 +108,8 @@ pub struct Metrics {
     bookings: Counter,
     holds: Counter,
     conflicts: Family<CodeLabels, Counter>,
+    writes_limit: Gauge,
+    writes_in_flight: Gauge,
 }
 
 impl Default for Metrics {
@@ -144,6 +151,18 @@ impl Metrics {
             "409 Conflict answers, by problem code",
             conflicts.clone(),
         );
+        let writes_limit = Gauge::default();
+        let writes_in_flight = Gauge::default();
+        registry.register(
+            "cita_writes_limit",
+            "Writes admitted at once right now (load shedding's adaptive bound)",
+            writes_limit.clone(),
+        );
+        registry.register(
+            "cita_writes_in_flight",
+            "Writes in flight right now",
+            writes_in_flight.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -151,6 +170,8 @@ impl Metrics {
             bookings,
             holds,
             conflicts,
+            writes_limit,
+            writes_in_flight,
         }
     }
 
@@ -225,7 +246,18 @@ pub async fn record(State(metrics): State<Arc<Metrics>>, request: Request, next:
 /// Prometheus scrape target.
 #[utoipa::path(get, path = "/metrics", tag = "ops",
     responses((status = 200, description = "OpenMetrics text exposition", content_type = "application/openmetrics-text", body = String)))]
-pub async fn metrics(Extension(metrics): Extension<Arc<Metrics>>) -> Result<Response, ApiError> {
+pub async fn metrics(
+    State(state): State<super::AppState>,
+    Extension(metrics): Extension<Arc<Metrics>>,
+) -> Result<Response, ApiError> {
+    if let Some(surge) = &state.settings.surge {
+        metrics
+            .writes_limit
+            .set(i64::try_from(surge.writes_limit()).unwrap_or(i64::MAX));
+        metrics
+            .writes_in_flight
+            .set(i64::try_from(surge.writes_in_flight()).unwrap_or(i64::MAX));
+    }
     let body = metrics.render().map_err(|e| ApiError::internal(&e))?;
     let mut response = body.into_response();
     response

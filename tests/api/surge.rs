@@ -320,12 +320,15 @@ async fn past_the_writes_bound_a_booking_is_shed_while_reads_and_health_answer()
     assert_eq!(app.send(get_from("10.0.0.6", "/healthz")).await.status, 200);
     assert_eq!(app.send(get_from("10.0.0.6", "/readyz")).await.status, 200);
     assert_eq!(app.send(get_from("10.0.0.6", "/metrics")).await.status, 200);
+    let metrics = app.metrics().await;
     assert!(
         sample(
-            &app.metrics().await,
+            &metrics,
             "http_requests_total{route=\"/api/v1/appointments\",method=\"POST\",status=\"503\"}"
         ) >= 1.0
     );
+    assert_eq!(sample(&metrics, "cita_writes_limit"), 1.0);
+    assert_eq!(sample(&metrics, "cita_writes_in_flight"), 1.0);
     // Once the first booking is through, bookings are admitted again.
     drop(blocker);
     first.await.unwrap().ok(201);
