@@ -5,12 +5,14 @@
 //! row lock in PostgreSQL), and admitting more than it serves only lengthens that queue:
 //! on release morning, ten times the capacity admitted would make every booking wait
 //! seconds. The database reports how long each write waited for its turn
-//! ([`WriteBound::observe_wait`]); while those waits stay under the target the bound grows
-//! by one per bound's worth of writes, and when one exceeds it the bound shrinks by a
-//! tenth (at most once per target period, so one backlog counts once). It never leaves
-//! `[floor, ceiling]`: the ceiling is `max_writes_in_flight`, the floor two writes (one
-//! running, one waiting). A write past the bound is refused at once (503 `overloaded`),
-//! so refusals stay fast while admitted writes wait about the target at most.
+//! ([`WriteBound::observe_wait`]). As in CoDel, a queue is only a problem when it stands:
+//! when even the shortest wait seen over an interval (twice the target) exceeded the
+//! target, the bound shrinks by a fifth; one slow commit that delays the next write once
+//! does not count. Each wait under the target grows the bound by one per bound's worth of
+//! writes. It never leaves `[floor, ceiling]`: the ceiling is `max_writes_in_flight`, the
+//! floor two writes (one running, one waiting). A write past the bound is refused at once
+//! (503 `overloaded`), so refusals stay fast while admitted writes wait about the target
+//! at most.
 //!
 //! Pure: time is passed in, so the tests drive it without a clock.
 
@@ -19,14 +21,15 @@ use std::time::{Duration, Instant};
 
 /// Smallest bound: one write running and one waiting.
 pub const MIN_WRITES_IN_FLIGHT: usize = 2;
-/// What the bound keeps when a write waited too long.
-const DECREASE: f64 = 0.9;
+/// What the bound keeps after an interval whose every write waited too long.
+const DECREASE: f64 = 0.8;
 
 #[derive(Debug)]
 struct State {
     limit: f64,
     in_flight: usize,
-    last_decrease: Option<Instant>,
+    /// Start of the current interval and the shortest wait seen in it so far.
+    interval: Option<(Instant, Duration)>,
 }
 
 /// The adaptive bound on writes in flight.
@@ -50,7 +53,7 @@ impl WriteBound {
             state: Mutex::new(State {
                 limit: ceiling as f64,
                 in_flight: 0,
-                last_decrease: None,
+                interval: None,
             }),
         }
     }
@@ -81,17 +84,27 @@ impl WriteBound {
     /// A write waited `waited` for its turn at the database, as seen at `now`.
     pub fn observe_wait(&self, waited: Duration, now: Instant) {
         let mut state = self.state();
-        if waited > self.target {
-            let recent = state
-                .last_decrease
-                .is_some_and(|at| now.saturating_duration_since(at) < self.target);
-            if !recent {
-                state.limit = (state.limit * DECREASE).max(self.floor as f64);
-                state.last_decrease = Some(now);
-            }
-        } else {
+        if waited <= self.target {
             state.limit = (state.limit + 1.0 / state.limit).min(self.ceiling as f64);
         }
+        let (start, shortest) = match state.interval {
+            Some((start, shortest)) => (start, shortest.min(waited)),
+            None => (now, waited),
+        };
+        if now.saturating_duration_since(start) < self.interval() {
+            state.interval = Some((start, shortest));
+            return;
+        }
+        // The interval is over: a queue stood through it if no write got through quickly.
+        if shortest > self.target {
+            state.limit = (state.limit * DECREASE).max(self.floor as f64);
+        }
+        state.interval = None;
+    }
+
+    /// How long a queue must stand before the bound shrinks.
+    fn interval(&self) -> Duration {
+        self.target.saturating_mul(2)
     }
 
     /// Writes admitted at once right now.
@@ -138,36 +151,54 @@ mod tests {
         assert_eq!(bound.in_flight(), 32);
     }
 
+    /// Waits of `waited`, one per millisecond from `from` for `ms` milliseconds; returns
+    /// the instant after the last.
+    fn waits(bound: &WriteBound, waited: Duration, from: Instant, ms: u64) -> Instant {
+        for i in 0..ms {
+            bound.observe_wait(waited, from + Duration::from_millis(i));
+        }
+        from + Duration::from_millis(ms)
+    }
+
     #[test]
-    fn long_waits_shrink_the_bound_and_short_ones_grow_it_back() {
+    fn a_standing_queue_shrinks_the_bound_and_short_waits_grow_it_back() {
         let bound = WriteBound::new(32, TARGET);
+        let long = Duration::from_millis(120);
         let start = Instant::now();
-        // A backlog: every write waits 120 ms. One decrease per target period.
-        for ms in 0..40u64 {
-            bound.observe_wait(
-                Duration::from_millis(120),
-                start + Duration::from_millis(ms),
-            );
-        }
-        assert_eq!(bound.limit(), 28, "32 × 0.9, once for one backlog");
-        let mut at = start;
-        for _ in 0..30 {
-            at += TARGET;
-            bound.observe_wait(Duration::from_millis(120), at);
-        }
+        // A backlog: every write waits 120 ms. Nothing changes within the first interval
+        // (twice the target), then one decrease per interval.
+        let at = waits(&bound, long, start, 100);
+        assert_eq!(bound.limit(), 32);
+        let at = waits(&bound, long, at, 1);
+        assert_eq!(bound.limit(), 25, "32 × 0.8, once for the interval");
+        let at = waits(&bound, long, at, 99);
+        assert_eq!(bound.limit(), 25);
+        let at = waits(&bound, long, at, 2_000);
         assert_eq!(bound.limit(), MIN_WRITES_IN_FLIGHT, "never below the floor");
         // Writes in flight past the new bound finish; new ones are refused meanwhile.
         assert_eq!(fill(&bound), MIN_WRITES_IN_FLIGHT);
         assert!(!bound.try_acquire());
         // The queue is gone: the bound grows by about one per bound's worth of writes.
-        for _ in 0..3 {
-            bound.observe_wait(Duration::from_millis(3), at);
-        }
+        let short = Duration::from_millis(3);
+        let at = waits(&bound, short, at, 3);
         assert_eq!(bound.limit(), 3, "2 + 1/2 + 1/2.5 + 1/2.9");
-        for _ in 0..10_000 {
-            bound.observe_wait(Duration::from_millis(3), at);
-        }
+        waits(&bound, short, at, 10_000);
         assert_eq!(bound.limit(), 32, "never above the ceiling");
+    }
+
+    #[test]
+    fn one_slow_write_in_an_interval_is_not_a_standing_queue() {
+        let bound = WriteBound::new(32, TARGET);
+        let start = Instant::now();
+        // A slow commit made a few writes wait 300 ms, but others got through at once.
+        for i in 0..1_000u64 {
+            let waited = if i % 50 < 3 { 300 } else { 2 };
+            bound.observe_wait(
+                Duration::from_millis(waited),
+                start + Duration::from_millis(i),
+            );
+        }
+        assert_eq!(bound.limit(), 32);
     }
 
     #[test]
