@@ -103,7 +103,6 @@ impl Application {
             settings.rate_limit,
             settings.trust_proxy,
         );
-        surge.watch_database(booking.store());
         tracing::info!(
             max_in_flight = config.limits.max_in_flight,
             max_writes_in_flight = surge.max_writes_in_flight(),

@@ -129,7 +129,7 @@ impl Booking {
         let asked = std::time::Instant::now();
         let lock = store::lock_office(conn, office).await?;
         // Behind other writes of this office (another instance's too, on PostgreSQL).
-        self.store.record_wait(asked.elapsed());
+        store::record_wait(asked.elapsed());
         let ours = self.catalog_version();
         match lock.config_version {
             // A catalog built in code (version 0) is not tied to a stored configuration.

@@ -27,7 +27,7 @@ use crate::limits::{
     Allowed, LimitSettings, Limited, Limiters, RouteClass, WriteBound, policy_header,
     ratelimit_header,
 };
-use crate::store::Store;
+use crate::store;
 
 use super::error::ApiError;
 
@@ -61,14 +61,6 @@ impl Surge {
             )),
             trust_proxy,
         }
-    }
-
-    /// Sizes the writes bound by how long writes wait for `store`.
-    pub fn watch_database(&self, store: &Store) {
-        let writes = Arc::clone(&self.writes);
-        store.observe_waits(Arc::new(move |waited| {
-            writes.observe_wait(waited, Instant::now());
-        }));
     }
 
     /// The most writes this server ever admits at once (`max_writes_in_flight`).
@@ -113,7 +105,7 @@ pub async fn protect(State(surge): State<Arc<Surge>>, request: Request, next: Ne
     let Ok(_permit) = Arc::clone(&surge.in_flight).try_acquire_owned() else {
         return overloaded().into_response();
     };
-    let _write_place = if writes(request.method()) {
+    let write_place = if writes(request.method()) {
         if !surge.writes.try_acquire() {
             return overloaded().into_response();
         }
@@ -123,17 +115,30 @@ pub async fn protect(State(surge): State<Arc<Surge>>, request: Request, next: Ne
     };
     let class = RouteClass::of(request.method().as_str(), &path);
     let (Some(limiters), Some(class)) = (&surge.limiters, class) else {
-        return next.run(request).await;
+        return run(request, next, write_place.as_ref()).await;
     };
     let address = client_address(&request, surge.trust_proxy);
     match limiters.check_client(class, address) {
         Ok(allowed) => {
-            let mut response = next.run(request).await;
+            let mut response = run(request, next, write_place.as_ref()).await;
             add_headers(response.headers_mut(), class.name(), allowed);
             response
         }
         Err(limited) => rate_limited(class.name(), limited).into_response(),
     }
+}
+
+/// Runs the request; for a write, tells the writes bound how long it waited for the
+/// database.
+async fn run(request: Request, next: Next, write: Option<&WritePlace>) -> Response {
+    let Some(WritePlace(bound)) = write else {
+        return next.run(request).await;
+    };
+    let (response, waited) = store::measure_waits(next.run(request)).await;
+    if let Some(waited) = waited {
+        bound.observe_wait(waited, Instant::now());
+    }
+    response
 }
 
 /// A write's place in the writes bound, given back when the request ends (answered or

@@ -4,8 +4,8 @@
 //! Writes all wait for the same database (its pool, SQLite's single writer, an office's
 //! row lock in PostgreSQL), and admitting more than it serves only lengthens that queue:
 //! on release morning, ten times the capacity admitted would make every booking wait
-//! seconds. The database reports how long each write waited for its turn
-//! ([`WriteBound::observe_wait`]). As in CoDel, a queue is only a problem when it stands:
+//! seconds. Each write reports how long it waited for its turn there in all (SQLite's
+//! write queue, a pool connection, an office's row lock: [`WriteBound::observe_wait`]). As in CoDel, a queue is only a problem when it stands:
 //! when even the shortest wait seen over an interval (twice the target) exceeded the
 //! target, the bound shrinks by a fifth; one slow commit that delays the next write once
 //! does not count. Each wait under the target grows the bound by one per bound's worth of

@@ -76,16 +76,34 @@ impl Default for StoreOptions {
     }
 }
 
-/// Told how long a write waited for its turn at the database (see
-/// [`Store::record_wait`]); load shedding sizes what it admits by it.
-pub type WaitObserver = Arc<dyn Fn(Duration) + Send + Sync>;
+tokio::task_local! {
+    /// How long the writes of the current request waited for their turn so far.
+    static WAITED: std::cell::Cell<Option<Duration>>;
+}
+
+/// Runs `request`, adding up how long its writes waited for their turn at the database
+/// (SQLite's write queue, a pool connection, an office's lock; over every retry): `None`
+/// when it wrote nothing. Load shedding sizes what it admits by it.
+pub async fn measure_waits<F: Future>(request: F) -> (F::Output, Option<Duration>) {
+    WAITED
+        .scope(std::cell::Cell::new(None), async {
+            let output = request.await;
+            (output, WAITED.with(std::cell::Cell::get))
+        })
+        .await
+}
+
+/// A write of the current request waited `waited` for its turn at the database (nothing
+/// outside [`measure_waits`]).
+pub fn record_wait(waited: Duration) {
+    let _ = WAITED.try_with(|total| total.set(Some(total.get().unwrap_or_default() + waited)));
+}
 
 /// A pool of connections to one database.
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    wait_observer: Arc<std::sync::RwLock<Option<WaitObserver>>>,
     /// SQLite admits one writer at a time and makes the others poll with growing sleeps
     /// (its busy handler); queueing this process's writers here hands the lock over at
     /// once instead. Other processes still wait through `busy_timeout`.
@@ -153,7 +171,6 @@ impl Store {
         Ok(Store {
             pool,
             backend,
-            wait_observer: Arc::default(),
             write_gate,
         })
     }
@@ -199,34 +216,12 @@ impl Store {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
-        self.record_wait(asked.elapsed());
+        record_wait(asked.elapsed());
         Ok(WriteTx { tx, _gate: gate })
     }
 
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-
-    /// Sends how long writes wait for their turn (the write lock, a connection, an
-    /// office's lock) to `observer`, in place of any earlier one.
-    pub fn observe_waits(&self, observer: WaitObserver) {
-        let mut slot = self
-            .wait_observer
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *slot = Some(observer);
-    }
-
-    /// A write waited `waited` for its turn at the database.
-    pub fn record_wait(&self, waited: Duration) {
-        let observer = self
-            .wait_observer
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone();
-        if let Some(observer) = observer {
-            observer(waited);
-        }
     }
 
     /// Most connections the pool opens: how many statements run at once.
@@ -300,5 +295,26 @@ mod tests {
         assert!(Backend::from_url("mysql://u@h/db").is_err());
         assert_eq!("NORMAL".parse::<SqliteSync>(), Ok(SqliteSync::Normal));
         assert!("off".parse::<SqliteSync>().is_err());
+    }
+}
+
+#[cfg(test)]
+mod wait_tests {
+    use std::time::Duration;
+
+    use super::{measure_waits, record_wait};
+
+    #[tokio::test]
+    async fn waits_add_up_per_request_and_only_inside_one() {
+        record_wait(Duration::from_millis(5)); // outside any request: ignored
+        let ((), waited) = measure_waits(async {
+            record_wait(Duration::from_millis(3));
+            tokio::task::yield_now().await;
+            record_wait(Duration::from_millis(4));
+        })
+        .await;
+        assert_eq!(waited, Some(Duration::from_millis(7)));
+        let ((), waited) = measure_waits(async {}).await;
+        assert_eq!(waited, None, "a request that wrote nothing");
     }
 }

@@ -47,7 +47,6 @@ async fn protected(limits: LimitSettings, trust_proxy: bool) -> TestApp {
     let app = spawn(Db::Sqlite).await.expect("sqlite always runs");
     let connections = app.state.booking.store().max_connections();
     let surge = Surge::new(&limits, connections, true, trust_proxy);
-    surge.watch_database(app.state.booking.store());
     let settings = HttpSettings::new(PUBLIC_URL).with_surge(surge);
     let state = AppState {
         booking: app.state.booking.clone(),
