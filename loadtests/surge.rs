@@ -397,7 +397,8 @@ fn markdown(
          times (the demo offices hold a few thousand times in 60 days, which a few seconds \
          at capacity would exhaust, and then every phase would measure \"full\" answers \
          instead of bookings). Its `[limits]` are the demo's. Shedding bounds: \
-         `max_in_flight = {mif}`{mif_default}, and {writes_text}. Each booking is a \
+         `max_in_flight = {mif}`{mif_default}, {writes_text}, and `write_wait_target_ms = \
+         {target}`{target_default}. Each booking is a \
          `POST /appointments` without a hold on a random free time, from a distinct citizen (own `X-Forwarded-For` address, own DNI). \
          Every phase gets its own server on a fresh database.\n\n\
          **Capacity** was measured closed loop: {workers} clients booking back to back for \
@@ -418,6 +419,14 @@ fn markdown(
         },
         config = args.config.display(),
         mif = bounds.max_in_flight,
+        target = bounds.write_wait_target_ms,
+        target_default = if bounds.write_wait_target_ms
+            == cita::limits::LimitSettings::default().write_wait_target_ms
+        {
+            " (the default)"
+        } else {
+            ""
+        },
         mif_default = if bounds.max_in_flight == cita::limits::LimitSettings::default().max_in_flight {
             " (the default)"
         } else {

@@ -58,7 +58,7 @@ impl Default for LimitSettings {
             },
             max_in_flight: 1024,
             max_writes_in_flight: None,
-            write_wait_target_ms: 50,
+            write_wait_target_ms: 20,
             max_tracked_keys: 1_000_000,
         }
     }

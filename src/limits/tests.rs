@@ -212,7 +212,7 @@ fn the_writes_bound_is_derived_from_the_pool_unless_set() {
     };
     assert_eq!(small.writes_in_flight(16), 20);
 
-    assert_eq!(defaults.write_wait_target(), Duration::from_millis(50));
+    assert_eq!(defaults.write_wait_target(), Duration::from_millis(20));
     let table: toml::Table =
         toml::from_str("max_writes_in_flight = 48\nwrite_wait_target_ms = 20").unwrap();
     let set = LimitSettings::from_table(Some(&table)).unwrap();
