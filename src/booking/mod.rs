@@ -7,6 +7,8 @@
 
 mod admin;
 mod availability;
+mod batch;
+mod book;
 mod cache;
 mod catalog;
 mod closure;
@@ -32,6 +34,7 @@ use crate::store::{self, Store, StoreError};
 
 pub use admin::{ConfigApplied, ConfigChangeError, OnStranded, StrandReason, Stranded};
 pub use availability::{DayAvailability, SlotAvailability};
+pub use batch::BatchStats;
 pub use catalog::Catalog;
 pub use closure::ClosureOutcome;
 pub use error::BookingError;
@@ -59,6 +62,8 @@ pub struct Booking {
     catalog_version: Arc<AtomicI64>,
     /// Availability answers shared by concurrent readers while they stay exact.
     caches: Arc<Caches>,
+    /// Bookings waiting for their office's next transaction.
+    book_queue: Arc<batch::BookQueue>,
 }
 
 #[derive(Debug, Default)]
@@ -75,6 +80,7 @@ impl Booking {
             catalog: Arc::new(RwLock::new(Arc::new(catalog))),
             catalog_version: Arc::new(AtomicI64::new(0)),
             caches: Arc::default(),
+            book_queue: Arc::default(),
         }
     }
 
@@ -84,6 +90,11 @@ impl Booking {
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
+    }
+
+    /// How many bookings shared each transaction so far (see [`BatchStats`]).
+    pub fn batch_stats(&self) -> Arc<BatchStats> {
+        Arc::clone(self.book_queue.stats())
     }
 
     /// The offices as currently configured.

@@ -58,7 +58,9 @@ pub(crate) async fn load(
     now: DateTime<Utc>,
     exclude: Exclude<'_>,
 ) -> Result<Snapshot, StoreError> {
-    load_with(conn, office, first, last, now, exclude, None).await
+    Ok(load_with(conn, office, first, last, now, exclude, None)
+        .await?
+        .snapshot)
 }
 
 /// Like [`load`], but with only the appointments and holds overlapping `window`: enough to
@@ -71,10 +73,25 @@ pub(crate) async fn load_window(
     exclude: Exclude<'_>,
 ) -> Result<Snapshot, StoreError> {
     let date = calendar::local_date(office.timezone, window.0);
-    load_with(conn, office, date, date, now, exclude, Some(window)).await
+    Ok(
+        load_with(conn, office, date, date, now, exclude, Some(window))
+            .await?
+            .snapshot,
+    )
 }
 
-async fn load_with(
+/// A snapshot and the span of time whose occupancies it holds: what a batch of bookings
+/// needs to know to add its own new appointments to it.
+#[derive(Debug, Clone)]
+pub(crate) struct Loaded {
+    pub snapshot: Snapshot,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+/// The snapshot of local dates `first..=last`, with only the occupancies overlapping
+/// `window` when one is given (see [`load`] and [`load_window`]).
+pub(crate) async fn load_with(
     conn: &mut AnyConnection,
     office: &Office,
     first: NaiveDate,
@@ -82,7 +99,7 @@ async fn load_with(
     now: DateTime<Utc>,
     exclude: Exclude<'_>,
     window: Option<(DateTime<Utc>, DateTime<Utc>)>,
-) -> Result<Snapshot, StoreError> {
+) -> Result<Loaded, StoreError> {
     let office = office_with_closures(conn, office).await?;
     // A whole-day question also loads the neighbouring days, so appointments near
     // midnight are judged against their own day's hours; a window needs only its own.
@@ -141,11 +158,15 @@ async fn load_with(
             pinned: row.pinned,
         });
     }
-    Ok(Snapshot {
-        timezone: office.timezone,
-        now,
-        services: office.services.clone(),
-        desks,
-        appointments,
+    Ok(Loaded {
+        snapshot: Snapshot {
+            timezone: office.timezone,
+            now,
+            services: office.services.clone(),
+            desks,
+            appointments,
+        },
+        from,
+        to,
     })
 }
