@@ -134,7 +134,11 @@ impl Booking {
                 .or_default()
                 .push(appointment);
         }
-        self.lock_office(conn, office_id).await?;
+        let lock = self.lock_office(conn, office_id).await?;
+        let closed = match catalog.office(office_id) {
+            Ok(office) => Some(self.closed_office(conn, office, &lock).await?),
+            Err(_) => None,
+        };
         let hold_ids: Vec<&str> = jobs
             .iter()
             .filter_map(|j| j.request.hold_id.as_deref())
@@ -150,12 +154,14 @@ impl Booking {
             if answer.is_some() {
                 continue;
             }
-            let decided = match catalog.service(&job.request.office_id, &job.request.service_id) {
-                Ok((office, service)) => {
+            let found = catalog.service(&job.request.office_id, &job.request.service_id);
+            let decided = match (found, &closed) {
+                (Ok((_, service)), Some(office)) => {
                     let hold = holds.get(job.request.hold_id.as_deref().unwrap_or_default());
                     batch.decide(conn, job, office, service, hold, now).await
                 }
-                Err(error) => Err(error),
+                (Err(error), _) => Err(error),
+                (Ok(_), None) => Err(BookingError::NotFound),
             };
             *answer = Some(match decided {
                 Ok(answer) => answer,
@@ -218,8 +224,9 @@ struct Day {
 }
 
 impl Batch {
-    /// Decides one job against everything stored and everything decided before it.
-    /// Store errors fail the batch; any other error is this job's refusal.
+    /// Decides one job against everything stored and everything decided before it;
+    /// `office` has its closures folded in. Store errors fail the batch; any other error
+    /// is this job's refusal.
     async fn decide(
         &mut self,
         conn: &mut AnyConnection,
@@ -339,7 +346,7 @@ impl Batch {
                 .get(&date)
                 .copied()
                 .unwrap_or((start, start + service.occupancy()));
-            let loaded = snapshot::load_with(
+            let loaded = snapshot::load_closed(
                 conn,
                 office,
                 date,
@@ -370,7 +377,7 @@ impl Batch {
             Some(placement) => placement,
             None => {
                 let loaded =
-                    snapshot::load_with(conn, office, date, date, now, Exclude::default(), None)
+                    snapshot::load_closed(conn, office, date, date, now, Exclude::default(), None)
                         .await?;
                 let found = Allocator::new(self.overlay(&loaded, consuming))
                     .place(&service.id, start)

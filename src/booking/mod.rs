@@ -22,15 +22,17 @@ pub mod secrets;
 mod snapshot;
 mod staff;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use rand::Rng;
 
 use crate::clock::Clock;
-use crate::store::{self, Store, StoreError};
+use crate::domain::{Office, OfficeId};
+use crate::store::{self, OfficeLock, Store, StoreError};
 
 pub use admin::{ConfigApplied, ConfigChangeError, OnStranded, StrandReason, Stranded};
 pub use availability::{DayAvailability, SlotAvailability};
@@ -64,6 +66,14 @@ pub struct Booking {
     caches: Arc<Caches>,
     /// Bookings waiting for their office's next transaction.
     book_queue: Arc<batch::BookQueue>,
+    /// Each office's stored closures as last read, with the mark they were read at.
+    closures: Arc<Mutex<HashMap<OfficeId, SeenClosures>>>,
+}
+
+#[derive(Debug)]
+struct SeenClosures {
+    mark: (i64, i64),
+    records: Arc<Vec<store::ClosureRecord>>,
 }
 
 #[derive(Debug, Default)]
@@ -74,13 +84,18 @@ struct Caches {
 
 impl Booking {
     pub fn new(store: Store, clock: Arc<dyn Clock>, catalog: Catalog) -> Self {
+        let workers_per_office = match store.backend() {
+            crate::store::Backend::Postgres => 2,
+            crate::store::Backend::Sqlite => 1,
+        };
         Booking {
             store,
             clock,
             catalog: Arc::new(RwLock::new(Arc::new(catalog))),
             catalog_version: Arc::new(AtomicI64::new(0)),
             caches: Arc::default(),
-            book_queue: Arc::default(),
+            book_queue: Arc::new(batch::BookQueue::new(workers_per_office)),
+            closures: Arc::default(),
         }
     }
 
@@ -132,8 +147,8 @@ impl Booking {
     async fn lock_office(
         &self,
         conn: &mut sqlx::AnyConnection,
-        office: &crate::domain::OfficeId,
-    ) -> Result<(), BookingError> {
+        office: &OfficeId,
+    ) -> Result<OfficeLock, BookingError> {
         let lock = store::lock_office(conn, office).await?;
         let ours = self.catalog_version();
         match lock.config_version {
@@ -148,8 +163,44 @@ impl Booking {
                     "the configuration changed; retrying with it".into(),
                 )))
             }
-            _ => Ok(()),
+            _ => Ok(lock),
         }
+    }
+
+    /// `office` with its stored closures folded in, under the office's `lock`: read from
+    /// the database only when the lock's closure mark differs from the one last seen.
+    async fn closed_office(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        office: &Office,
+        lock: &OfficeLock,
+    ) -> Result<Office, StoreError> {
+        let mark = (lock.closures_count, lock.closures_newest);
+        let seen = self
+            .closures
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&office.id)
+            .filter(|seen| seen.mark == mark)
+            .map(|seen| Arc::clone(&seen.records));
+        let records = match seen {
+            Some(records) => records,
+            None => {
+                let records = Arc::new(store::office_closures(conn, &office.id).await?);
+                self.closures
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .insert(
+                        office.id.clone(),
+                        SeenClosures {
+                            mark,
+                            records: Arc::clone(&records),
+                        },
+                    );
+                records
+            }
+        };
+        snapshot::fold_closures(office, &records)
     }
 
     /// Runs `attempt` until it succeeds, fails for a reason retrying cannot fix, or has

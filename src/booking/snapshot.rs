@@ -27,9 +27,14 @@ pub(crate) async fn office_with_closures(
     office: &Office,
 ) -> Result<Office, StoreError> {
     let closures = store::office_closures(conn, &office.id).await?;
-    if closures.is_empty() {
-        return Ok(office.clone());
-    }
+    fold_closures(office, &closures)
+}
+
+/// `office` with `closures` (its stored closures) folded into `closed_dates`.
+pub(crate) fn fold_closures(
+    office: &Office,
+    closures: &[store::ClosureRecord],
+) -> Result<Office, StoreError> {
     let mut office = office.clone();
     for closure in closures {
         let (Ok(from), Ok(to)) = (
@@ -89,9 +94,7 @@ pub(crate) struct Loaded {
     pub to: DateTime<Utc>,
 }
 
-/// The snapshot of local dates `first..=last`, with only the occupancies overlapping
-/// `window` when one is given (see [`load`] and [`load_window`]).
-pub(crate) async fn load_with(
+async fn load_with(
     conn: &mut AnyConnection,
     office: &Office,
     first: NaiveDate,
@@ -101,6 +104,21 @@ pub(crate) async fn load_with(
     window: Option<(DateTime<Utc>, DateTime<Utc>)>,
 ) -> Result<Loaded, StoreError> {
     let office = office_with_closures(conn, office).await?;
+    load_closed(conn, &office, first, last, now, exclude, window).await
+}
+
+/// The snapshot of local dates `first..=last`, with only the occupancies overlapping
+/// `window` when one is given (see [`load`] and [`load_window`]). `office` must already
+/// have its stored closures folded in ([`fold_closures`]).
+pub(crate) async fn load_closed(
+    conn: &mut AnyConnection,
+    office: &Office,
+    first: NaiveDate,
+    last: NaiveDate,
+    now: DateTime<Utc>,
+    exclude: Exclude<'_>,
+    window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+) -> Result<Loaded, StoreError> {
     // A whole-day question also loads the neighbouring days, so appointments near
     // midnight are judged against their own day's hours; a window needs only its own.
     let margin = Days::new(if window.is_some() { 0 } else { 1 });
@@ -127,7 +145,7 @@ pub(crate) async fn load_with(
                 .iter()
                 .map(|&date| DeskDay {
                     date,
-                    open: calendar::desk_open_intervals(&office, desk, date),
+                    open: calendar::desk_open_intervals(office, desk, date),
                 })
                 .filter(|day| !day.open.is_empty())
                 .collect(),
