@@ -24,22 +24,12 @@ pub(crate) const MAX_BATCH: usize = 32;
 
 type Reply = oneshot::Sender<Result<BookOutcome, BookingError>>;
 
-/// Bookings waiting for their office's next transaction, per office. An office has an
-/// entry exactly while a worker is running for it.
+/// Bookings waiting for their office's next transaction. An office has an entry exactly
+/// while a worker is running for it.
 #[derive(Debug, Default)]
 pub(crate) struct BookQueue {
-    offices: Mutex<HashMap<OfficeId, OfficeQueue>>,
-    /// Transactions one office may have under way at once: more than one lets the next
-    /// batch lock its citizens and read their appointments while the one before holds
-    /// the office (PostgreSQL); where writes serialize anyway (SQLite) it is 1.
-    workers_per_office: usize,
+    offices: Mutex<HashMap<OfficeId, Vec<(BookJob, Reply)>>>,
     stats: Arc<BatchStats>,
-}
-
-#[derive(Debug, Default)]
-struct OfficeQueue {
-    waiting: Vec<(BookJob, Reply)>,
-    workers: usize,
 }
 
 /// How well bookings share transactions: bookings per batch is the gain under load
@@ -69,18 +59,11 @@ impl BatchStats {
 }
 
 impl BookQueue {
-    pub(crate) fn new(workers_per_office: usize) -> Self {
-        BookQueue {
-            workers_per_office: workers_per_office.max(1),
-            ..BookQueue::default()
-        }
-    }
-
     pub(crate) fn stats(&self) -> &Arc<BatchStats> {
         &self.stats
     }
 
-    fn offices(&self) -> MutexGuard<'_, HashMap<OfficeId, OfficeQueue>> {
+    fn offices(&self) -> MutexGuard<'_, HashMap<OfficeId, Vec<(BookJob, Reply)>>> {
         self.offices
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -96,13 +79,16 @@ impl BookQueue {
         let office = job.request.office_id.clone();
         let start_worker = {
             let mut offices = self.offices();
-            let queue = offices.entry(office.clone()).or_default();
-            queue.waiting.push((job, reply));
-            let start = queue.workers < self.workers_per_office;
-            if start {
-                queue.workers += 1;
+            match offices.get_mut(&office) {
+                Some(waiting) => {
+                    waiting.push((job, reply));
+                    false
+                }
+                None => {
+                    offices.insert(office.clone(), vec![(job, reply)]);
+                    true
+                }
             }
-            start
         };
         if start_worker {
             tokio::spawn(drain(Arc::clone(self), booking.clone(), office));
@@ -114,38 +100,23 @@ impl BookQueue {
         })
     }
 
-    /// The next batch of `office`, or `None` when nobody waits (and the worker asking
-    /// stops: it is counted out, and the entry goes with the last one).
+    /// The next batch of `office`, or `None` (and the entry removed) when nobody waits.
     fn next_batch(&self, office: &OfficeId) -> Option<Vec<(BookJob, Reply)>> {
         let mut offices = self.offices();
-        let queue = offices.get_mut(office)?;
-        if queue.waiting.is_empty() {
-            queue.workers = queue.workers.saturating_sub(1);
-            if queue.workers == 0 {
-                offices.remove(office);
-            }
+        let waiting = offices.get_mut(office)?;
+        if waiting.is_empty() {
+            offices.remove(office);
             return None;
         }
-        let take = queue.waiting.len().min(MAX_BATCH);
-        Some(queue.waiting.drain(..take).collect())
-    }
-
-    /// A worker stopped without emptying the queue (it panicked): counted out; when it was
-    /// the last, the bookings still waiting get an error instead of waiting forever.
-    fn worker_lost(&self, office: &OfficeId) {
-        let mut offices = self.offices();
-        if let Some(queue) = offices.get_mut(office) {
-            queue.workers = queue.workers.saturating_sub(1);
-            if queue.workers == 0 {
-                offices.remove(office);
-            }
-        }
+        let take = waiting.len().min(MAX_BATCH);
+        Some(waiting.drain(..take).collect())
     }
 }
 
 /// Runs `office`'s batches until its queue is empty.
 async fn drain(queue: Arc<BookQueue>, booking: Booking, office: OfficeId) {
-    // Should the worker ever stop early, it is counted out (see `worker_lost`).
+    // Should the worker ever stop early, its entry goes with it: the bookings still
+    // waiting get an error instead of waiting forever, and the next one starts a worker.
     let mut guard = EntryGuard {
         queue: &queue,
         office: &office,
@@ -172,7 +143,7 @@ struct EntryGuard<'a> {
 impl Drop for EntryGuard<'_> {
     fn drop(&mut self) {
         if self.armed {
-            self.queue.worker_lost(self.office);
+            self.queue.offices().remove(self.office);
         }
     }
 }

@@ -84,17 +84,13 @@ struct Caches {
 
 impl Booking {
     pub fn new(store: Store, clock: Arc<dyn Clock>, catalog: Catalog) -> Self {
-        let workers_per_office = match store.backend() {
-            crate::store::Backend::Postgres => 2,
-            crate::store::Backend::Sqlite => 1,
-        };
         Booking {
             store,
             clock,
             catalog: Arc::new(RwLock::new(Arc::new(catalog))),
             catalog_version: Arc::new(AtomicI64::new(0)),
             caches: Arc::default(),
-            book_queue: Arc::new(batch::BookQueue::new(workers_per_office)),
+            book_queue: Arc::default(),
             closures: Arc::default(),
         }
     }
