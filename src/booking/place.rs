@@ -56,9 +56,10 @@ impl Booking {
         let now = self.clock.now();
         let mut tx = self.store.begin_write().await?;
         let conn = tx.conn();
-        self.lock_office(conn, &office.id).await?;
+        let lock = self.lock_office(conn, &office.id).await?;
+        let closed = self.closed_office(conn, office, &lock).await?;
         store::delete_expired_holds(conn, &office.id, now).await?;
-        let desk = place_and_move(conn, office, service, start, now, Exclude::default()).await?;
+        let desk = place_and_move(conn, &closed, service, start, now, Exclude::default()).await?;
         let hold = HoldRecord {
             id: random_token(),
             office_id: office.id.to_string(),
@@ -126,6 +127,7 @@ pub(crate) fn citizen_limits(
 /// a valid placement (the stored assignment is feasible, invariant 1), and "full" on this
 /// subset is full on the whole day too (fewer appointments never fit less). Only when the
 /// answer needs other appointments moved is the whole day loaded and planned exactly.
+/// `office` has its stored closures folded in ([`Booking::closed_office`]).
 pub(crate) async fn place_and_move(
     conn: &mut AnyConnection,
     office: &Office,
@@ -135,12 +137,16 @@ pub(crate) async fn place_and_move(
     exclude: Exclude<'_>,
 ) -> Result<DeskId, BookingError> {
     let window = (start, start + service.occupancy());
-    let narrow = snapshot::load_window(conn, office, window, now, exclude).await?;
+    let date = crate::calendar::local_date(office.timezone, start);
+    let narrow = snapshot::load_closed(conn, office, date, date, now, exclude, Some(window))
+        .await?
+        .snapshot;
     let placement = match Allocator::new(narrow).place(&service.id, start) {
         Ok(placement) if placement.moves.is_empty() => placement,
         Ok(_) => {
-            let date = crate::calendar::local_date(office.timezone, start);
-            let full = snapshot::load(conn, office, date, date, now, exclude).await?;
+            let full = snapshot::load_closed(conn, office, date, date, now, exclude, None)
+                .await?
+                .snapshot;
             Allocator::new(full)
                 .place(&service.id, start)
                 .map_err(refusal)?

@@ -68,23 +68,6 @@ pub(crate) async fn load(
         .snapshot)
 }
 
-/// Like [`load`], but with only the appointments and holds overlapping `window`: enough to
-/// find a free desk there (and to prove there is none), not enough to plan moves.
-pub(crate) async fn load_window(
-    conn: &mut AnyConnection,
-    office: &Office,
-    window: (DateTime<Utc>, DateTime<Utc>),
-    now: DateTime<Utc>,
-    exclude: Exclude<'_>,
-) -> Result<Snapshot, StoreError> {
-    let date = calendar::local_date(office.timezone, window.0);
-    Ok(
-        load_with(conn, office, date, date, now, exclude, Some(window))
-            .await?
-            .snapshot,
-    )
-}
-
 /// A snapshot and the span of time whose occupancies it holds: what a batch of bookings
 /// needs to know to add its own new appointments to it.
 #[derive(Debug, Clone)]
@@ -108,7 +91,8 @@ async fn load_with(
 }
 
 /// The snapshot of local dates `first..=last`, with only the occupancies overlapping
-/// `window` when one is given (see [`load`] and [`load_window`]). `office` must already
+/// `window` when one is given: enough to find a free desk there (and to prove there is
+/// none), not enough to plan moves. `office` must already
 /// have its stored closures folded in ([`fold_closures`]).
 pub(crate) async fn load_closed(
     conn: &mut AnyConnection,
