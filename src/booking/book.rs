@@ -465,11 +465,6 @@ impl Batch {
             .filter_map(|key| key.strip_prefix(HOLD_KEY))
             .collect();
         store::delete_holds(conn, &consumed).await?;
-        store::insert_appointments(conn, &self.appointments).await?;
-        store::insert_tokens(conn, &self.tokens, now).await?;
-        for record in &self.idempotency {
-            store::insert_idempotency(conn, record).await?;
-        }
         let audit: Vec<AuditEntry> = self
             .appointments
             .iter()
@@ -487,7 +482,11 @@ impl Batch {
                 ),
             })
             .collect();
-        store::insert_audits(conn, &audit).await
+        store::insert_bookings(conn, &self.appointments, &self.tokens, &audit, now).await?;
+        for record in &self.idempotency {
+            store::insert_idempotency(conn, record).await?;
+        }
+        Ok(())
     }
 
     /// The answer to give, once the batch is committed.
