@@ -49,6 +49,7 @@ mod feasibility;
 mod index;
 mod search;
 pub mod snapshot;
+mod sweep;
 
 #[cfg(test)]
 mod tests;
@@ -138,6 +139,13 @@ impl Allocator {
 
     pub fn snapshot(&self) -> &Snapshot {
         &self.snapshot
+    }
+
+    /// How many answers so far were "no" only because the exact search ran out of its
+    /// node budget (see the module docs). Zero on every office measured; callers log it
+    /// when it is not, because such an answer may hide a free start.
+    pub fn undecided(&self) -> u64 {
+        self.index.undecided.get()
     }
 
     /// Candidate starts of `service` on local `date` inside the booking window,
