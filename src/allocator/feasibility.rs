@@ -6,14 +6,15 @@
 //! - Fast path: a desk that serves the service, is open over the occupancy and is free in
 //!   the baseline takes one new appointment with no moves. With `f` such desks and `u`
 //!   desks that are merely open and not blocked by a fixed occupancy, `f <= capacity <= u`.
-//! - Otherwise: a per-instant matching check proves most "no" answers at once; chains of
-//!   moves from the baseline (fewest moves first) find most "yes" answers; then the exact
-//!   search runs in time windows around `t` with the appointments outside held on their
-//!   baseline desks (budgeted: a found assignment is valid, a failure proves nothing),
-//!   and finally over the whole cluster, where a failure is a proof. That last search
-//!   has a large node budget ([`EXACT_BUDGET`]): the problem is NP-complete, and a
-//!   request must not hang; when the budget runs out the answer is "no" (safe: it can
-//!   only leave a start unoffered, never overbook).
+//! - Otherwise, in stages, cheapest first: a per-instant matching check proves most "no"
+//!   answers at once; chains of moves from the baseline (fewest moves first) find most
+//!   "yes" answers; then windows growing around `t`: the items in a window with the rest
+//!   of the cluster held on its baseline desks (a found assignment is valid: "yes"), and
+//!   the same items clipped to the window with everything outside dropped (a relaxation:
+//!   its infeasibility proves "no"). Finally the whole cluster: the time sweep with
+//!   memoized frontiers (`sweep`), then the constraint search without preferences, where
+//!   exhausting the tree is a proof. Only if both run out of budget is the answer
+//!   undecided: "no", counted in `Index::undecided`.
 //! - Moves found by any search are then undone wherever the baseline desk is free.
 //! - A touched component with no valid assignment at all makes the answer 0.
 
@@ -27,7 +28,7 @@ use super::sweep;
 
 /// The second window reaches this far (seconds) on each side of the new occupancy (the
 /// first is the occupancy itself); each next one twice as far.
-const WINDOW_STEP: i64 = 10 * 60;
+const WINDOW_STEP: i64 = 30 * 60;
 
 /// Placements the time sweep over a whole cluster may try.
 const SWEEP_BUDGET: u64 = 50_000;
@@ -122,10 +123,16 @@ impl Index {
             return Decision::No;
         }
         let cluster: Vec<usize> = (probe.lo..probe.hi).collect();
-        let (tasks, origin) = self.tasks(probe, k, &cluster);
         let root = Some((probe.t, probe.end));
-        // Most "no" answers: at some instant the new ones cannot all get a desk.
-        if !search::hall_holds(&tasks, probe.t, probe.end) {
+        // Most "no" answers: at some instant the new ones cannot all get a desk. Only the
+        // items overlapping the new occupancy cover its instants.
+        let near: Vec<usize> = cluster
+            .iter()
+            .copied()
+            .filter(|&x| self.items[x].start < probe.end && self.items[x].end > probe.t)
+            .collect();
+        let local = self.relaxed_tasks(probe, k, &near, probe.t, probe.end);
+        if !search::hall_holds(&local, probe.t, probe.end) {
             return Decision::No;
         }
         if let Some(solution) = self.eject(probe, k) {
@@ -151,15 +158,15 @@ impl Index {
             if window.len() != last_size {
                 last_size = window.len();
                 let budget = WINDOW_BUDGET_PER_TASK * window.len() as u64 + 1000;
-                let relaxed = self.relaxed_tasks(probe, k, &window, from, to);
-                if search::solve(&relaxed, root, Some(budget)) == Outcome::Infeasible {
-                    return Decision::No;
-                }
                 if reach > 0 {
                     let (tasks, origin) = self.tasks(probe, k, &window);
                     if let Some(solution) = self.run(&tasks, origin, root, Some(budget)) {
                         return Decision::Yes(solution);
                     }
+                }
+                let relaxed = self.relaxed_tasks(probe, k, &window, from, to);
+                if search::solve(&relaxed, root, Some(budget)) == Outcome::Infeasible {
+                    return Decision::No;
                 }
             }
             reach = if reach == 0 {
@@ -170,6 +177,7 @@ impl Index {
         }
         // The whole cluster: first sweeping time with memoized frontiers, then the
         // constraint search with no preferences.
+        let (tasks, origin) = self.tasks(probe, k, &cluster);
         match sweep::solve(&tasks, SWEEP_BUDGET) {
             Outcome::Found(desks) => return Decision::Yes(solution_of(&origin, desks)),
             Outcome::Infeasible => return Decision::No,

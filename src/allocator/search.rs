@@ -109,10 +109,9 @@ pub(crate) fn hall_holds(tasks: &[Task], lo: i64, hi: i64) -> bool {
     true
 }
 
-/// Search nodes for a search that must decide. Every case met so far is decided in a few
-/// hundred nodes; past this bound (a pathological, nearly full day; a quarter second of
-/// work) callers take the answer as "no": never an overbooking, but possibly a start left
-/// unoffered.
+/// Search nodes for the last search over a whole cluster, after the sweep's own budget:
+/// about a quarter second. No start of the benchmark office's busy day gets this far; an
+/// answer it cannot decide is counted as undecided (see `feasibility`).
 pub(crate) const EXACT_BUDGET: u64 = 20_000;
 
 const NONE: u8 = u8::MAX;
