@@ -5,27 +5,34 @@
 //! - `slots_busy_day`: `slots()` (exact capacities) for one day booked to ~90 %.
 //! - `capacity_reassign`: `capacity()` at every start of the busy day where no eligible
 //!   desk is free, so the answer needs the exact search (reassignment or a proof).
-//! - `small_*`: the allocator next to a brute-force oracle (plain backtracking over every
-//!   desk for every appointment, per group of appointments connected in time) on an office
-//!   small enough for the oracle: 5 desks, 3 services, ~15 appointments.
+//! - `oracle_*`: the allocator next to the brute-force oracle of the property test
+//!   (`tests/support/oracle.rs`: plain backtracking over every desk for every appointment,
+//!   per group of appointments connected in time) on offices small enough for it: 4 desks
+//!   and 3 services with 12 appointments (the property test's size), 5 desks with ~19, and
+//!   7 desks and 4 services with ~30.
 //!
 //! Snapshots are built directly (UTC intervals converted with chrono-tz), without the
 //! calendar module.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::hint::black_box;
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::Europe::Madrid;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use cita::allocator::{Allocator, Booked, DeskDay, DeskSchedule, Snapshot};
 use cita::calendar::Interval;
 use cita::domain::{DeskId, Service, ServiceId};
+
+#[path = "../tests/support/oracle.rs"]
+mod oracle;
+
+use oracle::Oracle;
 
 fn first_day() -> NaiveDate {
     NaiveDate::from_ymd_opt(2027, 3, 1).unwrap()
@@ -228,158 +235,94 @@ fn contested(big: &Big) -> Vec<(ServiceId, DateTime<Utc>)> {
     out
 }
 
-// ---------------------------------------------------------------------------------------
-// Brute-force oracle (same definition as tests/allocator_oracle.rs)
-
-struct Oracle<'a> {
-    snap: &'a Snapshot,
-}
-
-impl Oracle<'_> {
-    fn service(&self, id: &ServiceId) -> &Service {
-        self.snap.services.iter().find(|s| &s.id == id).unwrap()
-    }
-
-    fn candidates(&self, s: &ServiceId, date: NaiveDate) -> Vec<DateTime<Utc>> {
-        let service = self.service(s);
-        let today = self.snap.now.with_timezone(&Madrid).date_naive();
-        let last = today + Days::new(u64::from(service.max_advance_days));
-        let mut out = BTreeSet::new();
-        for desk in self.snap.desks.iter().filter(|d| d.services.contains(s)) {
-            for day in desk.days.iter().filter(|x| x.date == date) {
-                for iv in &day.open {
-                    let mut t = iv.start;
-                    while t + service.occupancy() <= iv.end {
-                        out.insert(t);
-                        t += service.step();
-                    }
-                }
-            }
-        }
-        out.into_iter()
-            .filter(|&t| {
-                t >= self.snap.now + chrono::Duration::minutes(service.min_notice_minutes.into())
-                    && t.with_timezone(&Madrid).date_naive() <= last
-            })
-            .collect()
-    }
-
-    fn eligible(&self, desk: &DeskSchedule, b: &Booked) -> bool {
-        desk.services.contains(&b.service)
-            && desk
-                .days
-                .iter()
-                .flat_map(|d| &d.open)
-                .any(|iv| iv.start <= b.start && b.occupied_until <= iv.end)
-    }
-
-    fn feasible(&self, s: &ServiceId, t: DateTime<Utc>, extra: usize) -> bool {
-        let occupancy = self.service(s).occupancy();
-        let mut all = self.snap.appointments.clone();
-        for i in 0..extra {
-            all.push(Booked {
-                key: format!("new{i}"),
-                service: s.clone(),
-                start: t,
-                occupied_until: t + occupancy,
-                desk: DeskId::new("?"),
-                pinned: false,
-            });
-        }
-        let overlaps =
-            |a: &Booked, b: &Booked| a.start < b.occupied_until && b.start < a.occupied_until;
-        let mut parent: Vec<usize> = (0..all.len()).collect();
-        fn root(p: &mut [usize], x: usize) -> usize {
-            if p[x] == x {
-                x
-            } else {
-                let r = root(p, p[x]);
-                p[x] = r;
-                r
-            }
-        }
-        for i in 0..all.len() {
-            for j in 0..i {
-                if overlaps(&all[i], &all[j]) {
-                    let (a, b) = (root(&mut parent, i), root(&mut parent, j));
-                    parent[a] = b;
-                }
-            }
-        }
-        let mut groups: BTreeMap<usize, Vec<&Booked>> = BTreeMap::new();
-        for (i, b) in all.iter().enumerate() {
-            let r = root(&mut parent, i);
-            groups.entry(r).or_default().push(b);
-        }
-        groups
-            .values()
-            .all(|items| self.backtrack(items, &mut Vec::new()))
-    }
-
-    fn backtrack<'b>(&self, items: &[&'b Booked], placed: &mut Vec<(usize, &'b Booked)>) -> bool {
-        let Some((first, rest)) = items.split_first() else {
-            return true;
-        };
-        for (d, desk) in self.snap.desks.iter().enumerate() {
-            let ok = if first.pinned {
-                desk.id == first.desk
-            } else {
-                self.eligible(desk, first)
-            };
-            let clash = placed.iter().any(|(e, o)| {
-                *e == d && o.start < first.occupied_until && first.start < o.occupied_until
-            });
-            if ok && !clash {
-                placed.push((d, first));
-                if self.backtrack(rest, placed) {
-                    return true;
-                }
-                placed.pop();
-            }
-        }
-        false
-    }
-
-    fn capacity(&self, s: &ServiceId, t: DateTime<Utc>) -> u32 {
-        let mut k = 0;
-        while k < self.snap.desks.len() && self.feasible(s, t, k + 1) {
-            k += 1;
-        }
-        k as u32
-    }
-
-    fn slots(&self, s: &ServiceId, date: NaiveDate) -> Vec<(DateTime<Utc>, u32)> {
-        self.candidates(s, date)
-            .into_iter()
-            .map(|t| (t, self.capacity(s, t)))
-            .filter(|&(_, c)| c > 0)
-            .collect()
-    }
-
-    fn days(&self, s: &ServiceId, dates: &[NaiveDate]) -> Vec<usize> {
-        dates
-            .iter()
-            .map(|&d| {
-                self.candidates(s, d)
-                    .into_iter()
-                    .filter(|&t| self.feasible(s, t, 1))
-                    .count()
-            })
-            .collect()
-    }
-}
-
-/// 5 desks, 3 services; one day busy (~15 appointments) and a second lightly booked.
-fn small_office() -> (Snapshot, Vec<NaiveDate>) {
-    let mut rng = StdRng::seed_from_u64(11);
+/// An office small enough for the brute-force oracle: `ndesks` desks, `nservices`
+/// services, mornings only, `busy` appointments on the first day and `light` on the second.
+fn oracle_office(
+    seed: u64,
+    ndesks: usize,
+    nservices: usize,
+    busy: usize,
+    light: usize,
+) -> (Snapshot, Vec<NaiveDate>) {
+    let mut rng = StdRng::seed_from_u64(seed);
     let days = working_days(2);
-    let mut snap = office(5, 3, &days, &mut rng);
+    let mut snap = office(ndesks, nservices, &days, &mut rng);
     for desk in &mut snap.desks {
         desk.days.iter_mut().for_each(|d| d.open.truncate(1)); // mornings only
     }
-    book_randomly(&mut snap, &days[..1], 15, &mut rng);
-    book_randomly(&mut snap, &days[1..], 19, &mut rng);
+    book_randomly(&mut snap, &days[..1], busy, &mut rng);
+    book_randomly(&mut snap, &days[1..], busy + light, &mut rng);
     (snap, days)
+}
+
+/// The allocator (indexing included, the snapshot clone excluded: it only exists because
+/// the benchmark reuses one snapshot) next to the oracle, for `slots` of every service on
+/// the busy day and `days` over both days. Both must agree first.
+fn against_oracle(c: &mut Criterion, name: &str, snap: &Snapshot, days: &[NaiveDate]) {
+    let alloc = Allocator::new(snap.clone());
+    let oracle = Oracle { snap };
+    for s in &snap.services {
+        let got: Vec<(DateTime<Utc>, u32)> = alloc
+            .slots(&s.id, days[0])
+            .unwrap()
+            .iter()
+            .map(|x| (x.start, x.capacity))
+            .collect();
+        assert_eq!(got, oracle.slots(&s.id, days[0]), "{name}: slots disagree");
+        let got: Vec<usize> = alloc
+            .days(&s.id, days[0], days[1])
+            .unwrap()
+            .iter()
+            .map(|d| d.slots as usize)
+            .collect();
+        assert_eq!(got, oracle.days(&s.id, days), "{name}: days disagree");
+    }
+    eprintln!(
+        "{name}: {} desks, {} services, {} appointments",
+        snap.desks.len(),
+        snap.services.len(),
+        snap.appointments.len()
+    );
+    let mut group = c.benchmark_group(name);
+    group.bench_function("allocator_slots", |b| {
+        b.iter_batched(
+            || snap.clone(),
+            |snap| {
+                let alloc = Allocator::new(snap);
+                for s in &alloc.snapshot().services {
+                    black_box(alloc.slots(&s.id, days[0]).unwrap());
+                }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("oracle_slots", |b| {
+        b.iter(|| {
+            for s in &snap.services {
+                black_box(oracle.slots(&s.id, days[0]));
+            }
+        })
+    });
+    group.bench_function("allocator_days", |b| {
+        b.iter_batched(
+            || snap.clone(),
+            |snap| {
+                let alloc = Allocator::new(snap);
+                for s in &alloc.snapshot().services {
+                    black_box(alloc.days(&s.id, days[0], days[1]).unwrap());
+                }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("oracle_days", |b| {
+        b.iter(|| {
+            for s in &snap.services {
+                black_box(oracle.days(&s.id, days));
+            }
+        })
+    });
+    group.finish();
 }
 
 fn benches(c: &mut Criterion) {
@@ -440,59 +383,24 @@ fn benches(c: &mut Criterion) {
     });
     heavy.finish();
 
-    let (small, days) = small_office();
-    let alloc = Allocator::new(small.clone());
-    let oracle = Oracle { snap: &small };
-    for s in &small.services {
-        let got: Vec<(DateTime<Utc>, u32)> = alloc
-            .slots(&s.id, days[0])
-            .unwrap()
-            .iter()
-            .map(|x| (x.start, x.capacity))
-            .collect();
-        assert_eq!(
-            got,
-            oracle.slots(&s.id, days[0]),
-            "allocator and oracle disagree"
-        );
+    // Every busy-day answer above was decided exactly (no search ran out of budget).
+    for s in &big.snap.services {
+        black_box(big.alloc.slots(&s.id, big.busy_day).unwrap());
     }
-    eprintln!(
-        "small office: {} desks, {} appointments",
-        small.desks.len(),
-        small.appointments.len()
+    assert_eq!(
+        big.alloc.undecided(),
+        0,
+        "undecided answers on the busy day"
     );
-    let mut group = c.benchmark_group("small");
-    group.bench_function("allocator_new_and_slots", |b| {
-        b.iter(|| {
-            let alloc = Allocator::new(small.clone());
-            for s in &small.services {
-                black_box(alloc.slots(&s.id, days[0]).unwrap());
-            }
-        })
-    });
-    group.bench_function("oracle_slots", |b| {
-        b.iter(|| {
-            for s in &small.services {
-                black_box(oracle.slots(&s.id, days[0]));
-            }
-        })
-    });
-    group.bench_function("allocator_new_and_days", |b| {
-        b.iter(|| {
-            let alloc = Allocator::new(small.clone());
-            for s in &small.services {
-                black_box(alloc.days(&s.id, days[0], days[1]).unwrap());
-            }
-        })
-    });
-    group.bench_function("oracle_days", |b| {
-        b.iter(|| {
-            for s in &small.services {
-                black_box(oracle.days(&s.id, &days));
-            }
-        })
-    });
-    group.finish();
+
+    // The property test's size (4 desks, 3 services, 12 appointments), the earlier small
+    // office, and a larger one where exhaustive search still finishes.
+    let (tiny, days) = oracle_office(5, 4, 3, 12, 0);
+    against_oracle(c, "oracle_4_desks", &tiny, &days);
+    let (small, days) = oracle_office(11, 5, 3, 15, 4);
+    against_oracle(c, "oracle_5_desks", &small, &days);
+    let (medium, days) = oracle_office(13, 7, 4, 24, 6);
+    against_oracle(c, "oracle_7_desks", &medium, &days);
 }
 
 criterion_group!(allocator, benches);

@@ -1,13 +1,13 @@
 //! The allocator against a brute-force oracle on random small offices.
 //!
-//! The oracle is written from DESIGN §3 alone: candidate starts by a plain loop, and
-//! feasibility by trying every desk for every appointment with plain backtracking. Its
-//! only shortcut is that appointments whose occupancies are not connected in time cannot
-//! interact, so each connected group is backtracked on its own.
+//! The oracle (`support/oracle.rs`, shared with the benchmarks) is written from DESIGN §3
+//! alone: candidate starts by a plain loop, and feasibility by trying every desk for every
+//! appointment with plain backtracking, each group of appointments connected in time on
+//! its own.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, Days, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -19,6 +19,11 @@ use cita::allocator::{
 use cita::calendar::Interval;
 use cita::domain::{DeskId, Service, ServiceId};
 
+#[path = "support/oracle.rs"]
+mod oracle;
+
+use oracle::{Oracle, overlaps};
+
 const TZ: Tz = chrono_tz::Europe::Madrid;
 
 fn date0() -> NaiveDate {
@@ -27,10 +32,6 @@ fn date0() -> NaiveDate {
 
 fn base() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2027, 1, 11, 8, 0, 0).unwrap()
-}
-
-fn minutes(m: u32) -> Duration {
-    Duration::minutes(i64::from(m))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -271,153 +272,6 @@ fn build(spec: &Spec) -> Snapshot {
         }
     }
     snapshot
-}
-
-fn overlaps(a: &Booked, b: &Booked) -> bool {
-    a.start < b.occupied_until && b.start < a.occupied_until
-}
-
-// ---------------------------------------------------------------------------------------
-// The oracle
-
-struct Oracle<'a> {
-    snap: &'a Snapshot,
-}
-
-impl Oracle<'_> {
-    fn service(&self, id: &ServiceId) -> &Service {
-        self.snap.services.iter().find(|s| &s.id == id).unwrap()
-    }
-
-    /// Candidate starts on `date`, before the booking window is applied.
-    fn raw_candidates(&self, s: &ServiceId, date: NaiveDate) -> Vec<DateTime<Utc>> {
-        let service = self.service(s);
-        let mut out = BTreeSet::new();
-        for desk in &self.snap.desks {
-            if !desk.services.contains(s) {
-                continue;
-            }
-            for day in desk.days.iter().filter(|x| x.date == date) {
-                for iv in &day.open {
-                    let mut t = iv.start;
-                    while t + service.occupancy() <= iv.end {
-                        out.insert(t);
-                        t += service.step();
-                    }
-                }
-            }
-        }
-        out.into_iter().collect()
-    }
-
-    fn in_window(&self, s: &ServiceId, t: DateTime<Utc>) -> bool {
-        let service = self.service(s);
-        let today = self.snap.now.with_timezone(&TZ).date_naive();
-        let last = today + Days::new(u64::from(service.max_advance_days));
-        t >= self.snap.now + minutes(service.min_notice_minutes)
-            && t.with_timezone(&TZ).date_naive() <= last
-    }
-
-    fn candidates(&self, s: &ServiceId, date: NaiveDate) -> Vec<DateTime<Utc>> {
-        let mut c = self.raw_candidates(s, date);
-        c.retain(|&t| self.in_window(s, t));
-        c
-    }
-
-    /// A desk where an appointment of `s` over `[a, b)` may sit.
-    fn eligible(
-        &self,
-        desk: &DeskSchedule,
-        s: &ServiceId,
-        a: DateTime<Utc>,
-        b: DateTime<Utc>,
-    ) -> bool {
-        desk.services.contains(s)
-            && desk
-                .days
-                .iter()
-                .flat_map(|d| &d.open)
-                .any(|iv| iv.start <= a && b <= iv.end)
-    }
-
-    /// Whether the appointments plus `extra` (new ones at `t`) have a valid assignment.
-    fn feasible(&self, s: &ServiceId, t: DateTime<Utc>, extra: usize) -> bool {
-        let service = self.service(s);
-        let mut all: Vec<Booked> = self.snap.appointments.clone();
-        for i in 0..extra {
-            all.push(Booked {
-                key: format!("new{i}"),
-                service: s.clone(),
-                start: t,
-                occupied_until: t + service.occupancy(),
-                desk: DeskId::new("?"),
-                pinned: false,
-            });
-        }
-        // Connected groups by time overlap (union-find on the overlap graph).
-        let mut parent: Vec<usize> = (0..all.len()).collect();
-        fn root(p: &mut Vec<usize>, x: usize) -> usize {
-            if p[x] == x {
-                x
-            } else {
-                let r = root(p, p[x]);
-                p[x] = r;
-                r
-            }
-        }
-        for i in 0..all.len() {
-            for j in 0..i {
-                if overlaps(&all[i], &all[j]) {
-                    let (a, b) = (root(&mut parent, i), root(&mut parent, j));
-                    parent[a] = b;
-                }
-            }
-        }
-        let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for i in 0..all.len() {
-            let r = root(&mut parent, i);
-            groups.entry(r).or_default().push(i);
-        }
-        groups.values().all(|members| {
-            let items: Vec<&Booked> = members.iter().map(|&i| &all[i]).collect();
-            let mut placed: Vec<(usize, &Booked)> = Vec::new();
-            self.backtrack(&items, &mut placed)
-        })
-    }
-
-    fn backtrack<'b>(&self, items: &[&'b Booked], placed: &mut Vec<(usize, &'b Booked)>) -> bool {
-        let Some((first, rest)) = items.split_first() else {
-            return true;
-        };
-        for (d, desk) in self.snap.desks.iter().enumerate() {
-            let ok = if first.pinned {
-                desk.id == first.desk
-            } else {
-                self.eligible(desk, &first.service, first.start, first.occupied_until)
-            };
-            if !ok
-                || placed
-                    .iter()
-                    .any(|(e, other)| *e == d && overlaps(other, first))
-            {
-                continue;
-            }
-            placed.push((d, first));
-            if self.backtrack(rest, placed) {
-                return true;
-            }
-            placed.pop();
-        }
-        false
-    }
-
-    fn capacity(&self, s: &ServiceId, t: DateTime<Utc>) -> u32 {
-        let mut k = 0;
-        while k < self.snap.desks.len() && self.feasible(s, t, k + 1) {
-            k += 1;
-        }
-        k as u32
-    }
 }
 
 /// Checks a placement: moves name movable appointments at their current desk, and after

@@ -6,25 +6,32 @@
 //! - Fast path: a desk that serves the service, is open over the occupancy and is free in
 //!   the baseline takes one new appointment with no moves. With `f` such desks and `u`
 //!   desks that are merely open and not blocked by a fixed occupancy, `f <= capacity <= u`.
-//! - Otherwise: a per-instant matching check proves most "no" answers at once; chains of
-//!   moves from the baseline (fewest moves first) find most "yes" answers; then the exact
-//!   search runs in time windows around `t` with the appointments outside held on their
-//!   baseline desks (budgeted: a found assignment is valid, a failure proves nothing),
-//!   and finally over the whole cluster, where a failure is a proof. That last search
-//!   has a large node budget ([`EXACT_BUDGET`]): the problem is NP-complete, and a
-//!   request must not hang; when the budget runs out the answer is "no" (safe: it can
-//!   only leave a start unoffered, never overbook).
+//! - Otherwise, in stages, cheapest first: a per-instant matching check proves most "no"
+//!   answers at once; chains of moves from the baseline (fewest moves first) find most
+//!   "yes" answers; then windows growing around `t`: the items in a window with the rest
+//!   of the cluster held on its baseline desks (a found assignment is valid: "yes"), and
+//!   the same items clipped to the window with everything outside dropped (a relaxation:
+//!   its infeasibility proves "no"). Finally the whole cluster: the time sweep with
+//!   memoized frontiers (`sweep`), then the constraint search without preferences, where
+//!   exhausting the tree is a proof. Only if both run out of budget is the answer
+//!   undecided: "no", counted in `Index::undecided`.
 //! - Moves found by any search are then undone wherever the baseline desk is free.
 //! - A touched component with no valid assignment at all makes the answer 0.
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::bits::{self, DeskSet};
 use super::ejection::{self, Piece};
 use super::index::{Index, ServiceInfo};
 use super::search::{self, EXACT_BUDGET, Outcome, Task};
+use super::sweep;
 
-/// The first window reaches this far (seconds) on each side of the new occupancy, or the
-/// occupancy's length if longer; each retry is four times wider.
-const FIRST_WINDOW: i64 = 30 * 60;
+/// The second window reaches this far (seconds) on each side of the new occupancy (the
+/// first is the occupancy itself); each next one twice as far.
+const WINDOW_STEP: i64 = 30 * 60;
+
+/// Placements the time sweep over a whole cluster may try.
+const SWEEP_BUDGET: u64 = 50_000;
 
 /// Search nodes per task a window narrower than the whole cluster may use before the
 /// window is widened (its answer would only be a heuristic "no" anyway).
@@ -100,21 +107,42 @@ impl Index {
 
     /// An assignment with `k` copies at the probe, or `None` when there is none.
     pub(crate) fn solve_copies(&self, probe: &Probe, k: u32) -> Option<Solution> {
+        match self.decide(probe, k) {
+            Decision::Yes(solution) => Some(self.settle(probe, solution)),
+            Decision::No => None,
+            Decision::Unknown => {
+                self.undecided.bump();
+                None
+            }
+        }
+    }
+
+    /// Cheap answers first, then searches that prove more and cost more.
+    fn decide(&self, probe: &Probe, k: u32) -> Decision {
         if !probe.feasible || bits::count(probe.allowed) < k {
-            return None;
+            return Decision::No;
         }
         let cluster: Vec<usize> = (probe.lo..probe.hi).collect();
-        let (tasks, origin) = self.tasks(probe, k, &cluster);
-        // Most "no" answers: at some instant the new ones cannot all get a desk.
-        if !search::hall_holds(&tasks, probe.t, probe.end) {
-            return None;
+        let root = Some((probe.t, probe.end));
+        // Most "no" answers: at some instant the new ones cannot all get a desk. Only the
+        // items overlapping the new occupancy cover its instants.
+        let near: Vec<usize> = cluster
+            .iter()
+            .copied()
+            .filter(|&x| self.items[x].start < probe.end && self.items[x].end > probe.t)
+            .collect();
+        let local = self.relaxed_tasks(probe, k, &near, probe.t, probe.end);
+        if !search::hall_holds(&local, probe.t, probe.end) {
+            return Decision::No;
         }
         if let Some(solution) = self.eject(probe, k) {
-            return Some(self.settle(probe, solution));
+            return Decision::Yes(solution);
         }
-        let mut reach = FIRST_WINDOW.max(probe.end - probe.t);
-        let mut last_size = 0;
-        while reach < i64::MAX {
+        // Relaxed windows (everything outside dropped) prove "no"; windows with the rest
+        // held on its baseline desks prove "yes". Both grow until one answers.
+        let mut reach = 0;
+        let mut last_size = usize::MAX;
+        loop {
             let (from, to) = (
                 probe.t.saturating_sub(reach),
                 probe.end.saturating_add(reach),
@@ -127,18 +155,49 @@ impl Index {
             if window.len() == cluster.len() {
                 break;
             }
-            if window.len() > last_size {
+            if window.len() != last_size {
                 last_size = window.len();
-                let (tasks, origin) = self.tasks(probe, k, &window);
-                let budget = WINDOW_BUDGET_PER_TASK * tasks.len() as u64 + 1000;
-                if let Some(solution) = self.run(probe, &tasks, origin, Some(budget)) {
-                    return Some(self.settle(probe, solution));
+                let budget = WINDOW_BUDGET_PER_TASK * window.len() as u64 + 1000;
+                if reach > 0 {
+                    let (tasks, origin) = self.tasks(probe, k, &window);
+                    if let Some(solution) = self.run(&tasks, origin, root, Some(budget)) {
+                        return Decision::Yes(solution);
+                    }
+                }
+                let relaxed = self.relaxed_tasks(probe, k, &window, from, to);
+                if search::solve(&relaxed, root, Some(budget)) == Outcome::Infeasible {
+                    return Decision::No;
                 }
             }
-            reach = reach.saturating_mul(4);
+            reach = if reach == 0 {
+                WINDOW_STEP
+            } else {
+                reach.saturating_mul(2)
+            };
         }
-        self.run(probe, &tasks, origin, Some(EXACT_BUDGET))
-            .map(|solution| self.settle(probe, solution))
+        // The whole cluster: first sweeping time with memoized frontiers, then the
+        // constraint search with no preferences.
+        let (tasks, origin) = self.tasks(probe, k, &cluster);
+        match sweep::solve(&tasks, SWEEP_BUDGET) {
+            Outcome::Found(desks) => return Decision::Yes(solution_of(&origin, desks)),
+            Outcome::Infeasible => return Decision::No,
+            Outcome::GaveUp => {}
+        }
+        // Preferences keep answers close to the baseline but can lead the search into
+        // long dead ends; `settle` moves appointments home afterwards anyway.
+        let plain: Vec<Task> = tasks
+            .iter()
+            .map(|t| Task {
+                pref: None,
+                near: 0,
+                ..t.clone()
+            })
+            .collect();
+        match search::solve(&plain, root, Some(EXACT_BUDGET)) {
+            Outcome::Found(desks) => Decision::Yes(solution_of(&origin, desks)),
+            Outcome::Infeasible => Decision::No,
+            Outcome::GaveUp => Decision::Unknown,
+        }
     }
 
     /// Chains of moves from the baseline, fewest moves first.
@@ -282,30 +341,101 @@ impl Index {
             tasks.push((task, None));
         }
         // Stable: copies stay contiguous after the existing items with the same span.
-        tasks.sort_by_key(|(t, _)| (t.start, t.end, t.copy));
+        tasks.sort_by_key(|(t, _)| (t.start, t.end, t.allowed, t.copy));
         tasks.into_iter().unzip()
+    }
+
+    /// The `window` items clipped to `[from, to)`, free to take any allowed desk, with
+    /// `k` copies: everything outside the window is dropped, so this is a relaxation and
+    /// its infeasibility proves the whole cluster's.
+    fn relaxed_tasks(
+        &self,
+        probe: &Probe,
+        k: u32,
+        window: &[usize],
+        from: i64,
+        to: i64,
+    ) -> Vec<Task> {
+        let mut tasks: Vec<Task> = window
+            .iter()
+            .map(|&x| {
+                let item = &self.items[x];
+                Task {
+                    start: item.start.max(from),
+                    end: item.end.min(to),
+                    allowed: item.allowed,
+                    pref: None,
+                    near: 0,
+                    copy: false,
+                }
+            })
+            .collect();
+        tasks.extend((0..k).map(|_| Task {
+            start: probe.t,
+            end: probe.end,
+            allowed: probe.allowed,
+            pref: None,
+            near: 0,
+            copy: true,
+        }));
+        tasks.sort_by_key(|t| (t.start, t.end, t.allowed, t.copy));
+        tasks
     }
 
     fn run(
         &self,
-        probe: &Probe,
         tasks: &[Task],
         origin: Vec<Option<usize>>,
+        root: Option<(i64, i64)>,
         budget: Option<u64>,
     ) -> Option<Solution> {
-        let Outcome::Found(desks) = search::solve(tasks, Some((probe.t, probe.end)), budget) else {
-            return None;
-        };
-        let mut solution = Solution {
-            copies: Vec::new(),
-            items: Vec::new(),
-        };
-        for (from, desk) in origin.into_iter().zip(desks) {
-            match from {
-                Some(x) => solution.items.push((x, desk)),
-                None => solution.copies.push(desk),
-            }
+        match search::solve(tasks, root, budget) {
+            Outcome::Found(desks) => Some(solution_of(&origin, desks)),
+            Outcome::Infeasible | Outcome::GaveUp => None,
         }
-        Some(solution)
     }
+}
+
+/// Splits a search's desks into the copies' and the items'.
+fn solution_of(origin: &[Option<usize>], desks: Vec<u8>) -> Solution {
+    let mut solution = Solution {
+        copies: Vec::new(),
+        items: Vec::new(),
+    };
+    for (&from, desk) in origin.iter().zip(desks) {
+        match from {
+            Some(x) => solution.items.push((x, desk)),
+            None => solution.copies.push(desk),
+        }
+    }
+    solution
+}
+
+/// How many questions every search left undecided (answered "no"): zero on every
+/// office measured, but observable when some input is too hard.
+#[derive(Debug, Default)]
+pub(crate) struct Counter(AtomicU64);
+
+impl Counter {
+    pub(crate) fn bump(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl Clone for Counter {
+    fn clone(&self) -> Self {
+        Counter(AtomicU64::new(self.get()))
+    }
+}
+
+/// What the staged search concluded.
+enum Decision {
+    Yes(Solution),
+    No,
+    /// Every search ran out of budget.
+    Unknown,
 }

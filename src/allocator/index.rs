@@ -18,6 +18,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use super::bits::{self, DeskSet, MAX_DESKS};
+use super::feasibility::Counter;
 use super::search::{self, Outcome, Task};
 use super::snapshot::Snapshot;
 use crate::domain::{DeskId, ServiceId};
@@ -161,6 +162,8 @@ pub(crate) struct Index {
     pub(crate) busy: Vec<Timeline>,
     /// Movable appointments no desk can serve (snapshot indices, in snapshot order).
     pub(crate) stranded: Vec<usize>,
+    /// Questions answered "no" only because every search ran out of budget.
+    pub(crate) undecided: Counter,
 }
 
 impl Index {
@@ -275,6 +278,7 @@ impl Index {
             baseline: Vec::new(),
             busy: Vec::new(),
             stranded: Vec::new(),
+            undecided: Counter::default(),
         };
         index.index_appointments(snapshot, &desk_ix);
         index
@@ -407,7 +411,11 @@ impl Index {
                 .collect();
             match search::solve(&tasks, None, Some(search::EXACT_BUDGET)) {
                 Outcome::Found(desks) => baseline[comp.lo..comp.hi].copy_from_slice(&desks),
-                Outcome::Infeasible | Outcome::GaveUp => comp.feasible = false,
+                Outcome::Infeasible => comp.feasible = false,
+                Outcome::GaveUp => {
+                    comp.feasible = false;
+                    self.undecided.bump();
+                }
             }
         }
         let mut busy: Vec<Vec<(i64, i64)>> = vec![Vec::new(); self.desk_ids.len()];

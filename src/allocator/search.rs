@@ -109,10 +109,9 @@ pub(crate) fn hall_holds(tasks: &[Task], lo: i64, hi: i64) -> bool {
     true
 }
 
-/// Search nodes for a search that must decide. Every case met so far is decided in a few
-/// hundred nodes; past this bound (a pathological, nearly full day; a quarter second of
-/// work) callers take the answer as "no": never an overbooking, but possibly a start left
-/// unoffered.
+/// Search nodes for the last search over a whole cluster, after the sweep's own budget:
+/// about a quarter second. No start of the benchmark office's busy day gets this far; an
+/// answer it cannot decide is counted as undecided (see `feasibility`).
 pub(crate) const EXACT_BUDGET: u64 = 20_000;
 
 const NONE: u8 = u8::MAX;
@@ -145,6 +144,10 @@ struct Solver<'a> {
     queue: Vec<u32>,
     queued: Vec<bool>,
     placed: Vec<bool>,
+    /// `twin[i]`: tasks `i - 1` and `i` are both copies (placed in order, on increasing
+    /// desks). Only copies: they are placed before anything else, so this ordering and
+    /// the symmetry of unused desks never constrain one another.
+    twin: Vec<bool>,
     /// Placed tasks per desk: desks with none are interchangeable within their class.
     used: [u32; MAX_DESKS],
     class: [u8; MAX_DESKS],
@@ -207,6 +210,9 @@ impl<'a> Solver<'a> {
             queue: Vec::new(),
             queued: vec![false; npoints],
             placed: vec![false; tasks.len()],
+            twin: (0..tasks.len())
+                .map(|i| i > 0 && tasks[i].copy && tasks[i - 1].copy)
+                .collect(),
             used: [0; MAX_DESKS],
             class,
             focus,
@@ -359,16 +365,14 @@ impl<'a> Solver<'a> {
             .filter(|&j| !self.placed[j])
             .min_by_key(|&j| {
                 (
+                    !self.tasks[j].copy,
                     bits::count(self.dom[j]),
                     self.tasks[j].start.abs_diff(self.focus),
                     j,
                 )
             })?;
-        if !self.tasks[best].copy {
-            return Some(best);
-        }
         let mut first = best;
-        while first > 0 && self.tasks[first - 1].copy && !self.placed[first - 1] {
+        while self.twin[first] && !self.placed[first - 1] {
             first -= 1;
         }
         Some(first)
@@ -409,8 +413,8 @@ impl<'a> Solver<'a> {
     fn frame(&self, i: usize) -> Frame {
         let task = &self.tasks[i];
         let mut rest = self.dom[i];
-        if task.copy && i > 0 && self.tasks[i - 1].copy {
-            // The previous copy is placed (copies go in order): keep desks increasing.
+        if self.twin[i] {
+            // The previous twin is placed (twins go in order): keep desks increasing.
             rest &= bits::above(usize::from(self.assign[i - 1]));
         }
         let pref = task.pref.filter(|&d| bits::has(rest, usize::from(d)));
@@ -502,7 +506,7 @@ fn next_candidate(
 /// Whether every row of `adj` (a set of desks) can take a distinct desk (Kuhn's
 /// augmenting paths; at most [`MAX_DESKS`] rows). On success `owner[d]` is the row
 /// holding desk `d` (or `NONE`).
-fn perfect_matching(adj: &[DeskSet], owner: &mut [u8; MAX_DESKS]) -> bool {
+pub(crate) fn perfect_matching(adj: &[DeskSet], owner: &mut [u8; MAX_DESKS]) -> bool {
     owner.fill(NONE);
     let mut taken: DeskSet = 0;
     for x in 0..adj.len() {

@@ -103,7 +103,7 @@ impl Booking {
             // SQLite's write lock, taken by BEGIN IMMEDIATE, already serializes everything.
             store::lock_citizen(conn, &unlocked.document).await?;
         }
-        self.lock_office(conn, &unlocked.office_id).await?;
+        let lock = self.lock_office(conn, &unlocked.office_id).await?;
         let mut appointment = store::find_appointment(conn, id)
             .await?
             .ok_or(BookingError::NotFound)?;
@@ -141,7 +141,8 @@ impl Booking {
             appointment_id: Some(id),
             hold_id: hold.as_ref().map(|h| h.id.as_str()),
         };
-        let desk = place_and_move(conn, office, service, start, now, exclude).await?;
+        let closed = self.closed_office(conn, office, &lock).await?;
+        let desk = place_and_move(conn, &closed, service, start, now, exclude).await?;
         if let Some(hold) = &hold {
             store::delete_hold(conn, &hold.id).await?;
         }

@@ -7,6 +7,8 @@
 
 mod admin;
 mod availability;
+mod batch;
+mod book;
 mod cache;
 mod catalog;
 mod closure;
@@ -21,18 +23,21 @@ pub mod secrets;
 mod snapshot;
 mod staff;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use rand::Rng;
 
 use crate::clock::Clock;
-use crate::store::{self, Store, StoreError};
+use crate::domain::{Office, OfficeId};
+use crate::store::{self, OfficeLock, Store, StoreError};
 
 pub use admin::{ConfigApplied, ConfigChangeError, OnStranded, StrandReason, Stranded};
 pub use availability::{DayAvailability, SlotAvailability};
+pub use batch::BatchStats;
 pub use catalog::Catalog;
 pub use closure::ClosureOutcome;
 pub use error::BookingError;
@@ -60,6 +65,16 @@ pub struct Booking {
     catalog_version: Arc<AtomicI64>,
     /// Availability answers shared by concurrent readers while they stay exact.
     caches: Arc<Caches>,
+    /// Bookings waiting for their office's next transaction.
+    book_queue: Arc<batch::BookQueue>,
+    /// Each office's stored closures as last read, with the mark they were read at.
+    closures: Arc<Mutex<HashMap<OfficeId, SeenClosures>>>,
+}
+
+#[derive(Debug)]
+struct SeenClosures {
+    mark: (i64, i64),
+    records: Arc<Vec<store::ClosureRecord>>,
 }
 
 #[derive(Debug, Default)]
@@ -78,6 +93,8 @@ impl Booking {
             catalog: Arc::new(RwLock::new(Arc::new(catalog))),
             catalog_version: Arc::new(AtomicI64::new(0)),
             caches: Arc::default(),
+            book_queue: Arc::default(),
+            closures: Arc::default(),
         }
     }
 
@@ -87,6 +104,11 @@ impl Booking {
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
+    }
+
+    /// How many bookings shared each transaction so far (see [`BatchStats`]).
+    pub fn batch_stats(&self) -> Arc<BatchStats> {
+        Arc::clone(self.book_queue.stats())
     }
 
     /// The offices as currently configured.
@@ -124,8 +146,8 @@ impl Booking {
     async fn lock_office(
         &self,
         conn: &mut sqlx::AnyConnection,
-        office: &crate::domain::OfficeId,
-    ) -> Result<(), BookingError> {
+        office: &OfficeId,
+    ) -> Result<OfficeLock, BookingError> {
         let asked = std::time::Instant::now();
         let lock = store::lock_office(conn, office).await?;
         // Behind other writes of this office (another instance's too, on PostgreSQL).
@@ -143,8 +165,44 @@ impl Booking {
                     "the configuration changed; retrying with it".into(),
                 )))
             }
-            _ => Ok(()),
+            _ => Ok(lock),
         }
+    }
+
+    /// `office` with its stored closures folded in, under the office's `lock`: read from
+    /// the database only when the lock's closure mark differs from the one last seen.
+    async fn closed_office(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        office: &Office,
+        lock: &OfficeLock,
+    ) -> Result<Office, StoreError> {
+        let mark = (lock.closures_count, lock.closures_newest);
+        let seen = self
+            .closures
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&office.id)
+            .filter(|seen| seen.mark == mark)
+            .map(|seen| Arc::clone(&seen.records));
+        let records = match seen {
+            Some(records) => records,
+            None => {
+                let records = Arc::new(store::office_closures(conn, &office.id).await?);
+                self.closures
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .insert(
+                        office.id.clone(),
+                        SeenClosures {
+                            mark,
+                            records: Arc::clone(&records),
+                        },
+                    );
+                records
+            }
+        };
+        snapshot::fold_closures(office, &records)
     }
 
     /// Runs `attempt` until it succeeds, fails for a reason retrying cannot fix, or has

@@ -1,18 +1,16 @@
 //! Hold and book: the two use cases that take capacity.
 
-use chrono::{DateTime, Duration, Utc};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
+use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
 use crate::allocator::{Allocator, Move, PlaceError};
-use crate::domain::{Appointment, DeskId, Locator, Office, Service, Status};
-use crate::store::{self, AuditEntry, Backend, HoldRecord, IdempotencyRecord, StoreError};
+use crate::domain::{Appointment, DeskId, Office, Service, Status};
+use crate::store::{self, AuditEntry, HoldRecord, StoreError};
 
 use super::request::ValidCitizen;
-use super::secrets::{random_id, random_token, sha256_hex};
+use super::secrets::random_token;
 use super::snapshot::{self, APPOINTMENT_KEY, Exclude, HOLD_KEY};
-use super::{Actor, BookRequest, Booking, BookingError, IDEMPOTENCY_TTL_HOURS};
+use super::{Actor, Booking, BookingError};
 
 /// A slot reserved for a short time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,9 +56,10 @@ impl Booking {
         let now = self.clock.now();
         let mut tx = self.store.begin_write().await?;
         let conn = tx.conn();
-        self.lock_office(conn, &office.id).await?;
+        let lock = self.lock_office(conn, &office.id).await?;
+        let closed = self.closed_office(conn, office, &lock).await?;
         store::delete_expired_holds(conn, &office.id, now).await?;
-        let desk = place_and_move(conn, office, service, start, now, Exclude::default()).await?;
+        let desk = place_and_move(conn, &closed, service, start, now, Exclude::default()).await?;
         let hold = HoldRecord {
             id: random_token(),
             office_id: office.id.to_string(),
@@ -80,181 +79,6 @@ impl Booking {
             expires_at: now + ttl,
         })
     }
-
-    /// Books an appointment. With `idempotency_key`, a repeat of the same request returns
-    /// the first result (with a fresh token) and a different request under the same key
-    /// is refused.
-    pub async fn book(
-        &self,
-        request: &BookRequest,
-        idempotency_key: Option<&str>,
-        actor: &Actor,
-    ) -> Result<BookOutcome, BookingError> {
-        // Unknown office or procedure: refuse before validating the citizen.
-        self.catalog()
-            .service(&request.office_id, &request.service_id)?;
-        let citizen = request.citizen.validate()?;
-        if let Some(hold) = &request.hold_id
-            && hold.trim().is_empty()
-        {
-            return Err(BookingError::Validation("hold_id must not be empty".into()));
-        }
-        let idempotency = idempotency_key.map(|key| (format!("book:{key}"), request.fingerprint()));
-        self.with_retry(|| self.try_book(request, &citizen, idempotency.as_ref(), actor))
-            .await
-    }
-
-    async fn try_book(
-        &self,
-        request: &BookRequest,
-        citizen: &ValidCitizen,
-        idempotency: Option<&(String, String)>,
-        actor: &Actor,
-    ) -> Result<BookOutcome, BookingError> {
-        // Looked up on every attempt: a retry after a configuration change uses the new one.
-        let catalog = self.catalog();
-        let (office, service) = catalog.service(&request.office_id, &request.service_id)?;
-        let now = self.clock.now();
-        let start = request.start;
-        let mut tx = self.store.begin_write().await?;
-        let conn = tx.conn();
-        // The citizen first, then the office: everything that takes both locks takes them
-        // in this order (no deadlock), and the per-citizen checks stay outside the office's
-        // critical section, which is what limits one office's throughput.
-        if self.store.backend() == Backend::Postgres {
-            // SQLite's write lock, taken by BEGIN IMMEDIATE, already serializes everything.
-            store::lock_citizen(conn, citizen.document.number()).await?;
-        }
-        if let Some((key, fingerprint)) = idempotency
-            && let Some(outcome) = replay(conn, key, fingerprint, now).await?
-        {
-            tx.commit().await?;
-            return Ok(outcome);
-        }
-        check_citizen_limits(
-            conn,
-            citizen,
-            service,
-            start,
-            start + service.duration(),
-            now,
-            None,
-        )
-        .await?;
-        self.lock_office(conn, &office.id).await?;
-        let hold_id = consumable_hold(conn, request, office, service, now).await?;
-        let exclude = Exclude {
-            appointment_id: None,
-            hold_id: hold_id.as_deref(),
-        };
-        let desk = place_and_move(conn, office, service, start, now, exclude).await?;
-        if let Some(hold_id) = &hold_id {
-            store::delete_hold(conn, hold_id).await?;
-        }
-
-        let appointment = Appointment {
-            id: random_id(),
-            locator: Locator::generate(&mut StdRng::from_os_rng()),
-            office_id: office.id.clone(),
-            service_id: service.id.clone(),
-            desk_id: desk,
-            start,
-            end: start + service.duration(),
-            occupied_until: start + service.occupancy(),
-            status: Status::Booked,
-            sequence: 0,
-            citizen_name: citizen.name.clone(),
-            document: citizen.document.number().to_owned(),
-            document_type: citizen.document.kind().as_str().to_owned(),
-            email: citizen.email.clone(),
-            phone: citizen.phone.clone(),
-            created_at: now,
-            updated_at: now,
-        };
-        store::insert_appointment(conn, &appointment).await?;
-        let token = random_token();
-        store::insert_token(conn, &sha256_hex(&token), &appointment.id, now).await?;
-        if let Some((key, fingerprint)) = idempotency {
-            let record = IdempotencyRecord {
-                key: key.clone(),
-                fingerprint: fingerprint.clone(),
-                appointment_id: appointment.id.clone(),
-                status_code: 201,
-                created_at: now.timestamp(),
-                expires_at: (now + Duration::hours(IDEMPOTENCY_TTL_HOURS)).timestamp(),
-            };
-            store::insert_idempotency(conn, &record).await?;
-        }
-        audit(
-            conn,
-            &appointment,
-            "booked",
-            actor,
-            now,
-            format!("service {} desk {}", service.id, appointment.desk_id),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(BookOutcome {
-            appointment,
-            token,
-            replayed: false,
-        })
-    }
-}
-
-/// The earlier result under this key, with a newly issued token; or the refusal when the
-/// key was used for another request.
-async fn replay(
-    conn: &mut AnyConnection,
-    key: &str,
-    fingerprint: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<BookOutcome>, BookingError> {
-    let Some(record) = store::find_idempotency(conn, key, now).await? else {
-        return Ok(None);
-    };
-    if record.fingerprint != fingerprint {
-        return Err(BookingError::IdempotencyKeyReused);
-    }
-    let appointment = store::find_appointment(conn, &record.appointment_id)
-        .await?
-        .ok_or_else(|| {
-            StoreError::Corrupt("idempotency record names a missing appointment".into())
-        })?;
-    let token = random_token();
-    store::insert_token(conn, &sha256_hex(&token), &appointment.id, now).await?;
-    Ok(Some(BookOutcome {
-        appointment,
-        token,
-        replayed: true,
-    }))
-}
-
-/// The hold named in the request, if it is still live; an expired or unknown hold is no
-/// reason to refuse (the slot is booked if still free), but a hold for another slot is.
-async fn consumable_hold(
-    conn: &mut AnyConnection,
-    request: &BookRequest,
-    office: &Office,
-    service: &Service,
-    now: DateTime<Utc>,
-) -> Result<Option<String>, BookingError> {
-    let Some(hold_id) = &request.hold_id else {
-        return Ok(None);
-    };
-    let Some(hold) = store::find_hold(conn, hold_id).await? else {
-        return Ok(None);
-    };
-    if hold.office_id != office.id.as_str()
-        || hold.service_id != service.id.as_str()
-        || hold.start_at != request.start.timestamp()
-    {
-        return Err(BookingError::Validation(
-            "hold_id is a hold for another office, procedure or time".into(),
-        ));
-    }
-    Ok((hold.expires_at > now.timestamp()).then_some(hold.id))
 }
 
 /// Anti-hoarding (DESIGN §3): at most `max_active_per_citizen` active appointments for the
@@ -268,20 +92,27 @@ pub(crate) async fn check_citizen_limits(
     now: DateTime<Utc>,
     ignoring: Option<&str>,
 ) -> Result<(), BookingError> {
-    let mine: Vec<Appointment> =
-        store::citizen_active_appointments(conn, citizen.document.number(), now)
-            .await?
-            .into_iter()
-            .filter(|a| Some(a.id.as_str()) != ignoring)
-            .collect();
-    let same = mine.iter().filter(|a| a.service_id == service.id).count();
+    let mine = store::citizen_active_appointments(conn, citizen.document.number(), now).await?;
+    citizen_limits(&mine, service, start, end, ignoring)
+}
+
+/// [`check_citizen_limits`] on the citizen's active appointments, already loaded.
+pub(crate) fn citizen_limits(
+    mine: &[Appointment],
+    service: &Service,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    ignoring: Option<&str>,
+) -> Result<(), BookingError> {
+    let mine = || mine.iter().filter(|a| Some(a.id.as_str()) != ignoring);
+    let same = mine().filter(|a| a.service_id == service.id).count();
     if same >= usize::try_from(service.max_active_per_citizen).unwrap_or(usize::MAX) {
         return Err(BookingError::CitizenLimitReached(format!(
             "this person already has {same} active appointment(s) for this procedure; \
              cancel or attend one before booking another"
         )));
     }
-    if let Some(clash) = mine.iter().find(|a| a.start < end && start < a.end) {
+    if let Some(clash) = mine().find(|a| a.start < end && start < a.end) {
         return Err(BookingError::CitizenLimitReached(format!(
             "this person already has an appointment at that time (locator {})",
             clash.locator
@@ -296,6 +127,7 @@ pub(crate) async fn check_citizen_limits(
 /// a valid placement (the stored assignment is feasible, invariant 1), and "full" on this
 /// subset is full on the whole day too (fewer appointments never fit less). Only when the
 /// answer needs other appointments moved is the whole day loaded and planned exactly.
+/// `office` has its stored closures folded in ([`Booking::closed_office`]).
 pub(crate) async fn place_and_move(
     conn: &mut AnyConnection,
     office: &Office,
@@ -305,12 +137,16 @@ pub(crate) async fn place_and_move(
     exclude: Exclude<'_>,
 ) -> Result<DeskId, BookingError> {
     let window = (start, start + service.occupancy());
-    let narrow = snapshot::load_window(conn, office, window, now, exclude).await?;
+    let date = crate::calendar::local_date(office.timezone, start);
+    let narrow = snapshot::load_closed(conn, office, date, date, now, exclude, Some(window))
+        .await?
+        .snapshot;
     let placement = match Allocator::new(narrow).place(&service.id, start) {
         Ok(placement) if placement.moves.is_empty() => placement,
         Ok(_) => {
-            let date = crate::calendar::local_date(office.timezone, start);
-            let full = snapshot::load(conn, office, date, date, now, exclude).await?;
+            let full = snapshot::load_closed(conn, office, date, date, now, exclude, None)
+                .await?
+                .snapshot;
             Allocator::new(full)
                 .place(&service.id, start)
                 .map_err(refusal)?
@@ -321,7 +157,7 @@ pub(crate) async fn place_and_move(
     Ok(placement.desk)
 }
 
-fn refusal(error: PlaceError) -> BookingError {
+pub(crate) fn refusal(error: PlaceError) -> BookingError {
     match error {
         PlaceError::UnknownService(_) => BookingError::NotFound,
         PlaceError::OutsideBookingWindow => BookingError::OutsideBookingWindow,

@@ -27,9 +27,14 @@ pub(crate) async fn office_with_closures(
     office: &Office,
 ) -> Result<Office, StoreError> {
     let closures = store::office_closures(conn, &office.id).await?;
-    if closures.is_empty() {
-        return Ok(office.clone());
-    }
+    fold_closures(office, &closures)
+}
+
+/// `office` with `closures` (its stored closures) folded into `closed_dates`.
+pub(crate) fn fold_closures(
+    office: &Office,
+    closures: &[store::ClosureRecord],
+) -> Result<Office, StoreError> {
     let mut office = office.clone();
     for closure in closures {
         let (Ok(from), Ok(to)) = (
@@ -58,20 +63,18 @@ pub(crate) async fn load(
     now: DateTime<Utc>,
     exclude: Exclude<'_>,
 ) -> Result<Snapshot, StoreError> {
-    load_with(conn, office, first, last, now, exclude, None).await
+    Ok(load_with(conn, office, first, last, now, exclude, None)
+        .await?
+        .snapshot)
 }
 
-/// Like [`load`], but with only the appointments and holds overlapping `window`: enough to
-/// find a free desk there (and to prove there is none), not enough to plan moves.
-pub(crate) async fn load_window(
-    conn: &mut AnyConnection,
-    office: &Office,
-    window: (DateTime<Utc>, DateTime<Utc>),
-    now: DateTime<Utc>,
-    exclude: Exclude<'_>,
-) -> Result<Snapshot, StoreError> {
-    let date = calendar::local_date(office.timezone, window.0);
-    load_with(conn, office, date, date, now, exclude, Some(window)).await
+/// A snapshot and the span of time whose occupancies it holds: what a batch of bookings
+/// needs to know to add its own new appointments to it.
+#[derive(Debug, Clone)]
+pub(crate) struct Loaded {
+    pub snapshot: Snapshot,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
 }
 
 async fn load_with(
@@ -82,8 +85,24 @@ async fn load_with(
     now: DateTime<Utc>,
     exclude: Exclude<'_>,
     window: Option<(DateTime<Utc>, DateTime<Utc>)>,
-) -> Result<Snapshot, StoreError> {
+) -> Result<Loaded, StoreError> {
     let office = office_with_closures(conn, office).await?;
+    load_closed(conn, &office, first, last, now, exclude, window).await
+}
+
+/// The snapshot of local dates `first..=last`, with only the occupancies overlapping
+/// `window` when one is given: enough to find a free desk there (and to prove there is
+/// none), not enough to plan moves. `office` must already
+/// have its stored closures folded in ([`fold_closures`]).
+pub(crate) async fn load_closed(
+    conn: &mut AnyConnection,
+    office: &Office,
+    first: NaiveDate,
+    last: NaiveDate,
+    now: DateTime<Utc>,
+    exclude: Exclude<'_>,
+    window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+) -> Result<Loaded, StoreError> {
     // A whole-day question also loads the neighbouring days, so appointments near
     // midnight are judged against their own day's hours; a window needs only its own.
     let margin = Days::new(if window.is_some() { 0 } else { 1 });
@@ -110,7 +129,7 @@ async fn load_with(
                 .iter()
                 .map(|&date| DeskDay {
                     date,
-                    open: calendar::desk_open_intervals(&office, desk, date),
+                    open: calendar::desk_open_intervals(office, desk, date),
                 })
                 .filter(|day| !day.open.is_empty())
                 .collect(),
@@ -141,11 +160,15 @@ async fn load_with(
             pinned: row.pinned,
         });
     }
-    Ok(Snapshot {
-        timezone: office.timezone,
-        now,
-        services: office.services.clone(),
-        desks,
-        appointments,
+    Ok(Loaded {
+        snapshot: Snapshot {
+            timezone: office.timezone,
+            now,
+            services: office.services.clone(),
+            desks,
+            appointments,
+        },
+        from,
+        to,
     })
 }

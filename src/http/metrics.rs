@@ -18,7 +18,12 @@
 //!   scrape time: a limit well under `max_writes_in_flight` says writes wait for the
 //!   database longer than `write_wait_target_ms`.
 //!
-//! Everything is counted here, in the HTTP layer, from routes, statuses and problem codes:
+//! - `cita_booking_batches_total` and `cita_booking_batched_total`: transactions that wrote
+//!   bookings and the bookings they carried; their ratio is how many bookings share a
+//!   transaction (and a disk flush) under load. Read at scrape time from the booking
+//!   service's plain counters ([`BatchStats`]).
+//!
+//! Everything else is counted here, in the HTTP layer, from routes, statuses and problem codes:
 //! the booking use cases stay free of metrics. The registry belongs to one router (see
 //! [`super::router`]), so tests that run many apps in one process read each app's own
 //! numbers. The exposition is OpenMetrics text (`prometheus-client`), which Prometheus
@@ -40,7 +45,12 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::ConstCounter;
+
 use super::error::{ApiError, ProblemCode};
+use crate::booking::BatchStats;
 
 /// The `route` label of requests no route matched.
 pub const UNMATCHED: &str = "unmatched";
@@ -175,6 +185,12 @@ impl Metrics {
         }
     }
 
+    /// Exports the booking service's batch counters with this registry.
+    pub fn register_batches(&mut self, stats: Arc<BatchStats>) {
+        self.registry
+            .register_collector(Box::new(BatchCollector(stats)));
+    }
+
     /// Counts one answered request.
     fn observe(&self, route: &str, method: &Method, response: &Response, seconds: f64) {
         let status = response.status();
@@ -212,6 +228,32 @@ impl Metrics {
         let mut out = String::new();
         encode(&mut out, &self.registry)?;
         Ok(out)
+    }
+}
+
+#[derive(Debug)]
+struct BatchCollector(Arc<BatchStats>);
+
+impl Collector for BatchCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let counters = [
+            (
+                "cita_booking_batches",
+                "Transactions that wrote bookings (one per batch of concurrent bookings of an office)",
+                self.0.batches(),
+            ),
+            (
+                "cita_booking_batched",
+                "Bookings carried by those transactions",
+                self.0.bookings(),
+            ),
+        ];
+        for (name, help, value) in counters {
+            let counter = ConstCounter::new(value);
+            let metric = encoder.encode_descriptor(name, help, None, counter.metric_type())?;
+            counter.encode(metric)?;
+        }
+        Ok(())
     }
 }
 

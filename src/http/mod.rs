@@ -207,7 +207,9 @@ pub fn route_table() -> Vec<(Method, &'static str)> {
 
 /// The whole API. Each call has its own metrics registry.
 pub fn router(state: AppState) -> Router {
-    let metrics = Arc::new(metrics::Metrics::new());
+    let mut metrics = metrics::Metrics::new();
+    metrics.register_batches(state.booking.batch_stats());
+    let metrics = Arc::new(metrics);
     let mut routes = routes().router;
     if let Some(surge) = &state.settings.surge {
         // Inside the metrics layer, so refused requests are counted by route and status.

@@ -9,6 +9,7 @@
 //! PostgreSQL, row locks: on the citizen first (when the use case has one), then on the
 //! office.
 
+mod bulk;
 mod error;
 mod queries;
 mod rows;
@@ -22,6 +23,7 @@ use std::time::{Duration, Instant};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor, Transaction};
 
+pub use bulk::*;
 pub use error::StoreError;
 pub use queries::*;
 pub use rows::{AuditEntry, HoldRecord, IdempotencyRecord, instant};

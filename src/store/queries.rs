@@ -28,6 +28,11 @@ pub struct OfficeLock {
     /// The stored configuration's version, so a writer can tell that the offices it
     /// planned with are out of date (another instance changed them).
     pub config_version: Option<i64>,
+    /// How many closures the office has and the newest one's id: closures are only ever
+    /// added, with ids never reused, so an unchanged mark means unchanged closures and a
+    /// writer may use the ones it read before (one round trip less under the lock).
+    pub closures_count: i64,
+    pub closures_newest: i64,
 }
 
 /// Serializes on the office: the first statement of every feasibility-changing write.
@@ -38,7 +43,9 @@ pub async fn lock_office(
 ) -> Result<OfficeLock, StoreError> {
     let lock: Option<OfficeLock> = sqlx::query_as(
         "UPDATE offices SET version = version + 1 WHERE id = $1 \
-         RETURNING version, (SELECT version FROM config WHERE id = 1) AS config_version",
+         RETURNING version, (SELECT version FROM config WHERE id = 1) AS config_version, \
+         (SELECT COUNT(*) FROM office_closures WHERE office_id = $1) AS closures_count, \
+         (SELECT COALESCE(MAX(id), 0) FROM office_closures WHERE office_id = $1) AS closures_newest",
     )
     .bind(office.as_str())
     .fetch_optional(&mut *conn)
@@ -48,14 +55,7 @@ pub async fn lock_office(
 
 /// Serializes on one citizen (always before the office lock, so no deadlock).
 pub async fn lock_citizen(conn: &mut AnyConnection, document: &str) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO citizens (document, version) VALUES ($1, 1) \
-         ON CONFLICT (document) DO UPDATE SET version = citizens.version + 1",
-    )
-    .bind(document)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    super::bulk::lock_citizens(conn, &[document]).await
 }
 
 /// Offices known to the database, and whether each exists; used by import.
@@ -153,14 +153,7 @@ pub async fn citizen_active_appointments(
     document: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<Appointment>, StoreError> {
-    let rows: Vec<AppointmentRow> = sqlx::query_as(select_appointments!(
-        "document = $1 AND occupied_until > $2 AND status IN ('booked', 'checked_in') ORDER BY start_at, id"
-    ))
-    .bind(document)
-    .bind(now.timestamp())
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.into_iter().map(Appointment::try_from).collect()
+    super::bulk::citizens_active_appointments(conn, &[document], now).await
 }
 
 pub async fn find_appointment_by_locator(
@@ -208,31 +201,7 @@ pub async fn insert_appointment(
     conn: &mut AnyConnection,
     a: &Appointment,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO appointments (id, locator, office_id, service_id, desk_id, start_at, end_at, \
-         occupied_until, status, sequence, citizen_name, document, document_type, email, phone, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-    )
-    .bind(&a.id)
-    .bind(a.locator.as_str())
-    .bind(a.office_id.as_str())
-    .bind(a.service_id.as_str())
-    .bind(a.desk_id.as_str())
-    .bind(a.start.timestamp())
-    .bind(a.end.timestamp())
-    .bind(a.occupied_until.timestamp())
-    .bind(a.status.as_str())
-    .bind(a.sequence)
-    .bind(&a.citizen_name)
-    .bind(&a.document)
-    .bind(&a.document_type)
-    .bind(a.email.as_deref())
-    .bind(a.phone.as_deref())
-    .bind(a.created_at.timestamp())
-    .bind(a.updated_at.timestamp())
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    super::bulk::insert_appointments(conn, std::slice::from_ref(a)).await
 }
 
 /// Moves an appointment to another desk (a reassignment the citizen does not see).
@@ -281,13 +250,11 @@ pub async fn insert_token(
     appointment_id: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO appointment_tokens (token_hash, appointment_id, created_at) VALUES ($1, $2, $3)")
-        .bind(token_hash)
-        .bind(appointment_id)
-        .bind(now.timestamp())
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    let token = super::bulk::TokenRecord {
+        token_hash: token_hash.to_owned(),
+        appointment_id: appointment_id.to_owned(),
+    };
+    super::bulk::insert_tokens(conn, &[token], now).await
 }
 
 pub async fn token_belongs_to(
@@ -352,11 +319,7 @@ pub async fn insert_hold(conn: &mut AnyConnection, hold: &HoldRecord) -> Result<
 }
 
 pub async fn delete_hold(conn: &mut AnyConnection, id: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM holds WHERE id = $1")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    super::bulk::delete_holds(conn, &[id]).await
 }
 
 pub async fn update_hold_desk(
@@ -442,20 +405,7 @@ pub async fn purge_expired_idempotency(
 }
 
 pub async fn insert_audit(conn: &mut AnyConnection, entry: &AuditEntry) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, office_id, appointment_id, action, actor_kind, actor_id, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(entry.at.timestamp())
-    .bind(entry.office_id.as_str())
-    .bind(entry.appointment_id.as_deref())
-    .bind(entry.action)
-    .bind(entry.actor_kind)
-    .bind(entry.actor_id.as_deref())
-    .bind(&entry.detail)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    super::bulk::insert_audits(conn, std::slice::from_ref(entry)).await
 }
 
 /// A closure of an office over local dates `[from, to]`.

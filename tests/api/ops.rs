@@ -232,6 +232,10 @@ async fn metrics_count_bookings_holds_and_conflicts(db: Db) {
         1.0,
         "a replay is not a booking:\n{m}"
     );
+    // Four requests reached the booking queue one after another (the booking, its replay
+    // and the two refusals): four transactions of one booking each.
+    assert_eq!(sample(&m, "cita_booking_batched_total"), 4.0, "{m}");
+    assert_eq!(sample(&m, "cita_booking_batches_total"), 4.0, "{m}");
     assert_eq!(
         sample(
             &m,

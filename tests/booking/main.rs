@@ -9,6 +9,7 @@
     clippy::print_stdout
 )]
 
+mod batches;
 mod common;
 mod concurrency;
 #[path = "../shared/db.rs"]

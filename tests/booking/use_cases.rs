@@ -481,6 +481,16 @@ async fn closures_cancel_what_they_strand(db: Db) {
     )
     .await
     .unwrap();
+    // A second instance on the same database has read the office's closures already.
+    let other = connect_booking(&app._db.url, app.clock.clone()).await;
+    other
+        .book(
+            &request("madrid", "renovacion-dni", utc(2027, 3, 5, 9, 0), &dni(63)),
+            None,
+            &CITIZEN,
+        )
+        .await
+        .unwrap();
     let out = b
         .close(
             &"madrid".into(),
@@ -493,6 +503,20 @@ async fn closures_cancel_what_they_strand(db: Db) {
         .await
         .unwrap();
     assert_eq!(out.cancelled, 2);
+    // Both instances book against the new closure at once.
+    for instance in [b, &other] {
+        let refused = instance
+            .book(
+                &request("madrid", "renovacion-dni", tuesday(10, 0), &dni(64)),
+                None,
+                &CITIZEN,
+            )
+            .await;
+        assert!(
+            matches!(refused, Err(BookingError::SlotUnavailable)),
+            "{refused:?}"
+        );
+    }
     let cancelled = b
         .get(a.appointment.locator.as_str(), &a.token)
         .await

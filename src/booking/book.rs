@@ -1,0 +1,605 @@
+//! Book: the bookings of one office that arrive together are written in one transaction.
+//!
+//! Bookings of an office serialize on its lock (DESIGN §5), and the commit that ends each
+//! one (a flush to disk) happens while that lock is held, so one at a time an office books
+//! no faster than the disk flushes and the round trips go. The bookings that arrive while
+//! an office's transaction runs therefore wait ([`super::batch`]) and the next transaction
+//! takes them together: the same locks, checks and allocator, each booking judged in turn
+//! against everything before it (stored, and earlier in the batch), one statement per kind
+//! of write and one flush for all. Every booking gets its own answer and a refusal of one
+//! never touches another; if the transaction as a whole fails for a reason other than a
+//! lost race, the bookings run again one by one, so one bad request cannot sink the rest.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use sqlx::AnyConnection;
+
+use crate::allocator::{Allocator, Booked, Move, Snapshot};
+use crate::calendar::local_date;
+use crate::domain::{Appointment, DeskId, Locator, Office, Service, Status};
+use crate::store::{
+    self, AuditEntry, Backend, HoldRecord, IdempotencyRecord, StoreError, TokenRecord,
+};
+
+use super::place::{citizen_limits, refusal};
+use super::request::ValidCitizen;
+use super::secrets::{random_id, random_token, sha256_hex};
+use super::snapshot::{self, APPOINTMENT_KEY, Exclude, HOLD_KEY, Loaded};
+use super::{Actor, BookOutcome, BookRequest, Booking, BookingError, IDEMPOTENCY_TTL_HOURS};
+
+/// One validated booking request waiting for its office's next transaction.
+#[derive(Debug)]
+pub(crate) struct BookJob {
+    pub request: BookRequest,
+    pub citizen: ValidCitizen,
+    /// `(key, fingerprint)` when the request carried an `Idempotency-Key`.
+    pub idempotency: Option<(String, String)>,
+    pub actor: Actor,
+}
+
+impl Booking {
+    /// Books an appointment. With `idempotency_key`, a repeat of the same request returns
+    /// the first result (with a fresh token) and a different request under the same key
+    /// is refused.
+    pub async fn book(
+        &self,
+        request: &BookRequest,
+        idempotency_key: Option<&str>,
+        actor: &Actor,
+    ) -> Result<BookOutcome, BookingError> {
+        // Unknown office or procedure: refuse before validating the citizen.
+        self.catalog()
+            .service(&request.office_id, &request.service_id)?;
+        let citizen = request.citizen.validate()?;
+        if let Some(hold) = &request.hold_id
+            && hold.trim().is_empty()
+        {
+            return Err(BookingError::Validation("hold_id must not be empty".into()));
+        }
+        let job = BookJob {
+            request: request.clone(),
+            citizen,
+            idempotency: idempotency_key.map(|key| (format!("book:{key}"), request.fingerprint())),
+            actor: actor.clone(),
+        };
+        self.book_queue.submit(self, job).await
+    }
+
+    /// Books a batch of one office, each job with its own answer, in the jobs' order.
+    pub(crate) async fn book_batch(
+        &self,
+        jobs: &[BookJob],
+    ) -> Vec<Result<BookOutcome, BookingError>> {
+        match self.with_retry(|| self.try_book_batch(jobs)).await {
+            Ok(answers) => answers,
+            Err(BookingError::Contention) => {
+                jobs.iter().map(|_| Err(BookingError::Contention)).collect()
+            }
+            Err(error) if jobs.len() == 1 => vec![Err(error)],
+            Err(error) => {
+                tracing::warn!(%error, size = jobs.len(), "a batch of bookings failed; booking them one by one");
+                let mut answers = Vec::with_capacity(jobs.len());
+                for job in jobs {
+                    let alone = self
+                        .with_retry(|| self.try_book_batch(std::slice::from_ref(job)))
+                        .await
+                        .and_then(|answers| {
+                            answers.into_iter().next().unwrap_or_else(|| {
+                                Err(BookingError::Store(StoreError::Corrupt(
+                                    "a batch of one gave no answer".into(),
+                                )))
+                            })
+                        });
+                    answers.push(alone);
+                }
+                answers
+            }
+        }
+    }
+
+    /// One attempt at the whole batch. `Err` means the transaction failed as a whole
+    /// (and was rolled back); refusals of single bookings are inside the `Ok`.
+    async fn try_book_batch(
+        &self,
+        jobs: &[BookJob],
+    ) -> Result<Vec<Result<BookOutcome, BookingError>>, BookingError> {
+        // Looked up on every attempt: a retry after a configuration change uses the new one.
+        let catalog = self.catalog();
+        let now = self.clock.now();
+        let Some(office_id) = jobs.first().map(|job| &job.request.office_id) else {
+            return Ok(Vec::new());
+        };
+        let mut tx = self.store.begin_write().await?;
+        let conn = tx.conn();
+        let documents: Vec<&str> = jobs.iter().map(|j| j.citizen.document.number()).collect();
+        // The citizens first, then the office: everything that takes both locks takes them
+        // in this order (no deadlock), and the per-citizen reads stay outside the office's
+        // critical section. SQLite's write lock, taken by BEGIN IMMEDIATE, already
+        // serializes everything.
+        if self.store.backend() == Backend::Postgres {
+            store::lock_citizens(conn, &documents).await?;
+        }
+        let mut answers: Vec<Option<Answer>> = Vec::with_capacity(jobs.len());
+        let mut batch = Batch::default();
+        for job in jobs {
+            answers.push(replay_stored(conn, job, now, &mut batch).await?);
+        }
+        for appointment in store::citizens_active_appointments(conn, &documents, now).await? {
+            batch
+                .active
+                .entry(appointment.document.clone())
+                .or_default()
+                .push(appointment);
+        }
+        let lock = self.lock_office(conn, office_id).await?;
+        let closed = match catalog.office(office_id) {
+            Ok(office) => Some(self.closed_office(conn, office, &lock).await?),
+            Err(_) => None,
+        };
+        let hold_ids: Vec<&str> = jobs
+            .iter()
+            .filter_map(|j| j.request.hold_id.as_deref())
+            .collect();
+        let holds: HashMap<String, HoldRecord> = store::holds_by_id(conn, &hold_ids)
+            .await?
+            .into_iter()
+            .map(|hold| (hold.id.clone(), hold))
+            .collect();
+        batch.windows = windows(jobs, &catalog);
+
+        for (job, answer) in jobs.iter().zip(answers.iter_mut()) {
+            if answer.is_some() {
+                continue;
+            }
+            let found = catalog.service(&job.request.office_id, &job.request.service_id);
+            let decided = match (found, &closed) {
+                (Ok((_, service)), Some(office)) => {
+                    let hold = holds.get(job.request.hold_id.as_deref().unwrap_or_default());
+                    batch.decide(conn, job, office, service, hold, now).await
+                }
+                (Err(error), _) => Err(error),
+                (Ok(_), None) => Err(BookingError::NotFound),
+            };
+            *answer = Some(match decided {
+                Ok(answer) => answer,
+                Err(error @ (BookingError::Store(_) | BookingError::Contention)) => {
+                    return Err(error);
+                }
+                Err(refused) => Answer::Refused(refused),
+            });
+        }
+
+        batch.write(conn, now).await?;
+        tx.commit().await?;
+        Ok(answers
+            .into_iter()
+            .map(|answer| batch.outcome(answer))
+            .collect())
+    }
+}
+
+/// What the batch decided for one job.
+#[derive(Debug)]
+enum Answer {
+    Refused(BookingError),
+    /// Booked in this batch (or a repeat of a key first used in it): an index into
+    /// [`Batch::appointments`], whose desk may still change before the batch ends.
+    Booked {
+        appointment: usize,
+        token: String,
+        replayed: bool,
+    },
+    /// A repeat of a request stored earlier.
+    Replayed(Box<BookOutcome>),
+}
+
+/// The appointments a batch has decided so far and what it writes at its end.
+#[derive(Debug, Default)]
+struct Batch {
+    appointments: Vec<Appointment>,
+    actors: Vec<Actor>,
+    tokens: Vec<TokenRecord>,
+    idempotency: Vec<IdempotencyRecord>,
+    /// Keys first used in this batch: fingerprint and the appointment booked under it.
+    keys: HashMap<String, (String, usize)>,
+    /// Holds turned into appointments, as snapshot keys (`hold:<id>`).
+    consumed_holds: HashSet<String>,
+    /// Each citizen's active appointments, stored and booked in this batch.
+    active: HashMap<String, Vec<Appointment>>,
+    /// The time span each local date's snapshot is loaded for: the batch's own times.
+    windows: HashMap<NaiveDate, (DateTime<Utc>, DateTime<Utc>)>,
+    /// Snapshots loaded so far by local date, with moves made in this batch applied; the
+    /// batch's new appointments are laid over them at each use.
+    days: HashMap<NaiveDate, Day>,
+}
+
+#[derive(Debug)]
+struct Day {
+    loaded: Loaded,
+    /// The whole day (and its neighbours) rather than a window: fit to plan moves.
+    whole: bool,
+}
+
+impl Batch {
+    /// Decides one job against everything stored and everything decided before it;
+    /// `office` has its closures folded in. Store errors fail the batch; any other error
+    /// is this job's refusal.
+    async fn decide(
+        &mut self,
+        conn: &mut AnyConnection,
+        job: &BookJob,
+        office: &Office,
+        service: &Service,
+        hold: Option<&HoldRecord>,
+        now: DateTime<Utc>,
+    ) -> Result<Answer, BookingError> {
+        let start = job.request.start;
+        let end = start + service.duration();
+        if let Some((key, fingerprint)) = &job.idempotency
+            && let Some((first, index)) = self.keys.get(key)
+        {
+            if first != fingerprint {
+                return Err(BookingError::IdempotencyKeyReused);
+            }
+            let index = *index;
+            let token = self.issue_token(index);
+            return Ok(Answer::Booked {
+                appointment: index,
+                token,
+                replayed: true,
+            });
+        }
+        let document = job.citizen.document.number();
+        let mine = self
+            .active
+            .get(document)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        citizen_limits(mine, service, start, end, None)?;
+        let hold_key = self
+            .consumable_hold(&job.request, hold, service, now)?
+            .map(|id| format!("{HOLD_KEY}{id}"));
+        let desk = self
+            .place(conn, office, service, start, now, hold_key.as_deref())
+            .await?;
+        if let Some(key) = hold_key {
+            self.consumed_holds.insert(key);
+        }
+
+        let appointment = new_appointment(office, service, start, desk, &job.citizen, now);
+        let index = self.appointments.len();
+        self.active
+            .entry(document.to_owned())
+            .or_default()
+            .push(appointment.clone());
+        self.appointments.push(appointment);
+        self.actors.push(job.actor.clone());
+        if let Some((key, fingerprint)) = &job.idempotency {
+            self.keys.insert(key.clone(), (fingerprint.clone(), index));
+            self.idempotency.push(IdempotencyRecord {
+                key: key.clone(),
+                fingerprint: fingerprint.clone(),
+                appointment_id: self.appointments[index].id.clone(),
+                status_code: 201,
+                created_at: now.timestamp(),
+                expires_at: (now + Duration::hours(IDEMPOTENCY_TTL_HOURS)).timestamp(),
+            });
+        }
+        let token = self.issue_token(index);
+        Ok(Answer::Booked {
+            appointment: index,
+            token,
+            replayed: false,
+        })
+    }
+
+    /// The hold named in the request, if it is still live and not already used in this
+    /// batch; an expired or unknown hold is no reason to refuse (the slot is booked if
+    /// still free), but a hold for another slot is.
+    fn consumable_hold(
+        &self,
+        request: &BookRequest,
+        hold: Option<&HoldRecord>,
+        service: &Service,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, BookingError> {
+        let Some(hold) = hold else {
+            return Ok(None);
+        };
+        if hold.office_id != request.office_id.as_str()
+            || hold.service_id != service.id.as_str()
+            || hold.start_at != request.start.timestamp()
+        {
+            return Err(BookingError::Validation(
+                "hold_id is a hold for another office, procedure or time".into(),
+            ));
+        }
+        let live = hold.expires_at > now.timestamp()
+            && !self
+                .consumed_holds
+                .contains(&format!("{HOLD_KEY}{}", hold.id));
+        Ok(live.then(|| hold.id.clone()))
+    }
+
+    /// A desk for `service` at `start`, with the reassignments it needs made.
+    ///
+    /// First against the occupancies of the batch's window on that date: a free desk
+    /// there is a valid placement, and "full" there is full on the whole day too (fewer
+    /// appointments never fit less). Only when the answer needs other appointments moved
+    /// is the whole day loaded and planned exactly.
+    async fn place(
+        &mut self,
+        conn: &mut AnyConnection,
+        office: &Office,
+        service: &Service,
+        start: DateTime<Utc>,
+        now: DateTime<Utc>,
+        consuming: Option<&str>,
+    ) -> Result<DeskId, BookingError> {
+        let date = local_date(office.timezone, start);
+        if !self.days.contains_key(&date) {
+            let window = self
+                .windows
+                .get(&date)
+                .copied()
+                .unwrap_or((start, start + service.occupancy()));
+            let loaded = snapshot::load_closed(
+                conn,
+                office,
+                date,
+                date,
+                now,
+                Exclude::default(),
+                Some(window),
+            )
+            .await?;
+            self.days.insert(
+                date,
+                Day {
+                    loaded,
+                    whole: false,
+                },
+            );
+        }
+        let mut placement = None;
+        if let Some(day) = self.days.get(&date) {
+            let found = Allocator::new(self.overlay(&day.loaded, consuming))
+                .place(&service.id, start)
+                .map_err(refusal)?;
+            if found.moves.is_empty() || day.whole {
+                placement = Some(found);
+            }
+        }
+        let placement = match placement {
+            Some(placement) => placement,
+            None => {
+                let loaded =
+                    snapshot::load_closed(conn, office, date, date, now, Exclude::default(), None)
+                        .await?;
+                let found = Allocator::new(self.overlay(&loaded, consuming))
+                    .place(&service.id, start)
+                    .map_err(refusal)?;
+                self.days.insert(
+                    date,
+                    Day {
+                        loaded,
+                        whole: true,
+                    },
+                );
+                found
+            }
+        };
+        self.apply_moves(conn, &placement.moves).await?;
+        Ok(placement.desk)
+    }
+
+    /// `loaded` as it stands now: without the holds this batch consumed (and the one it
+    /// is consuming), with the appointments it booked.
+    fn overlay(&self, loaded: &Loaded, consuming: Option<&str>) -> Snapshot {
+        let mut snapshot = loaded.snapshot.clone();
+        snapshot
+            .appointments
+            .retain(|b| !self.consumed_holds.contains(&b.key) && Some(b.key.as_str()) != consuming);
+        snapshot.appointments.extend(
+            self.appointments
+                .iter()
+                .filter(|a| a.start < loaded.to && a.occupied_until > loaded.from)
+                .map(|a| Booked {
+                    key: format!("{APPOINTMENT_KEY}{}", a.id),
+                    service: a.service_id.clone(),
+                    start: a.start,
+                    occupied_until: a.occupied_until,
+                    desk: a.desk_id.clone(),
+                    pinned: false,
+                }),
+        );
+        snapshot
+    }
+
+    /// Reassignments: stored ones in the database (and in the loaded snapshots), the
+    /// batch's own in memory.
+    async fn apply_moves(
+        &mut self,
+        conn: &mut AnyConnection,
+        moves: &[Move],
+    ) -> Result<(), StoreError> {
+        for m in moves {
+            if let Some(id) = m.key.strip_prefix(APPOINTMENT_KEY) {
+                if let Some(pending) = self.appointments.iter_mut().find(|a| a.id == id) {
+                    pending.desk_id = m.to.clone();
+                    continue;
+                }
+                store::update_desk(conn, id, &m.to).await?;
+            } else if let Some(id) = m.key.strip_prefix(HOLD_KEY) {
+                store::update_hold_desk(conn, id, &m.to).await?;
+            }
+            for day in self.days.values_mut() {
+                for booked in &mut day.loaded.snapshot.appointments {
+                    if booked.key == m.key {
+                        booked.desk = m.to.clone();
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A new bearer token for the batch's appointment `index`, stored as its hash.
+    fn issue_token(&mut self, index: usize) -> String {
+        let token = random_token();
+        self.tokens.push(TokenRecord {
+            token_hash: sha256_hex(&token),
+            appointment_id: self.appointments[index].id.clone(),
+        });
+        token
+    }
+
+    /// Everything the batch decided, one statement per kind of row.
+    async fn write(&self, conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let consumed: Vec<&str> = self
+            .consumed_holds
+            .iter()
+            .filter_map(|key| key.strip_prefix(HOLD_KEY))
+            .collect();
+        store::delete_holds(conn, &consumed).await?;
+        let audit: Vec<AuditEntry> = self
+            .appointments
+            .iter()
+            .zip(&self.actors)
+            .map(|(appointment, actor)| AuditEntry {
+                at: now,
+                office_id: appointment.office_id.clone(),
+                appointment_id: Some(appointment.id.clone()),
+                action: "booked",
+                actor_kind: actor.kind(),
+                actor_id: actor.id(),
+                detail: format!(
+                    "service {} desk {}",
+                    appointment.service_id, appointment.desk_id
+                ),
+            })
+            .collect();
+        store::insert_bookings(conn, &self.appointments, &self.tokens, &audit, now).await?;
+        for record in &self.idempotency {
+            store::insert_idempotency(conn, record).await?;
+        }
+        Ok(())
+    }
+
+    /// The answer to give, once the batch is committed.
+    fn outcome(&self, answer: Option<Answer>) -> Result<BookOutcome, BookingError> {
+        match answer {
+            Some(Answer::Refused(error)) => Err(error),
+            Some(Answer::Replayed(outcome)) => Ok(*outcome),
+            Some(Answer::Booked {
+                appointment,
+                token,
+                replayed,
+            }) => match self.appointments.get(appointment) {
+                Some(appointment) => Ok(BookOutcome {
+                    appointment: appointment.clone(),
+                    token,
+                    replayed,
+                }),
+                None => Err(BookingError::Store(StoreError::Corrupt(
+                    "a booking of the batch went missing".into(),
+                ))),
+            },
+            None => Err(BookingError::Store(StoreError::Corrupt(
+                "a booking of the batch was not decided".into(),
+            ))),
+        }
+    }
+}
+
+/// The earlier result under the job's key, with a newly issued token; or the refusal
+/// when the key was used for another request; `None` for a key not seen before.
+async fn replay_stored(
+    conn: &mut AnyConnection,
+    job: &BookJob,
+    now: DateTime<Utc>,
+    batch: &mut Batch,
+) -> Result<Option<Answer>, StoreError> {
+    let Some((key, fingerprint)) = &job.idempotency else {
+        return Ok(None);
+    };
+    let Some(record) = store::find_idempotency(conn, key, now).await? else {
+        return Ok(None);
+    };
+    if &record.fingerprint != fingerprint {
+        return Ok(Some(Answer::Refused(BookingError::IdempotencyKeyReused)));
+    }
+    let appointment = store::find_appointment(conn, &record.appointment_id)
+        .await?
+        .ok_or_else(|| {
+            StoreError::Corrupt("idempotency record names a missing appointment".into())
+        })?;
+    let token = random_token();
+    batch.tokens.push(TokenRecord {
+        token_hash: sha256_hex(&token),
+        appointment_id: appointment.id.clone(),
+    });
+    Ok(Some(Answer::Replayed(Box::new(BookOutcome {
+        appointment,
+        token,
+        replayed: true,
+    }))))
+}
+
+/// For each local date the batch books on, the span from its earliest start to its
+/// latest end of occupancy: one snapshot load serves every booking of that date.
+fn windows(
+    jobs: &[BookJob],
+    catalog: &super::Catalog,
+) -> HashMap<NaiveDate, (DateTime<Utc>, DateTime<Utc>)> {
+    let mut windows: HashMap<NaiveDate, (DateTime<Utc>, DateTime<Utc>)> = HashMap::new();
+    for job in jobs {
+        let Ok((office, service)) =
+            catalog.service(&job.request.office_id, &job.request.service_id)
+        else {
+            continue;
+        };
+        let start = job.request.start;
+        let end = start + service.occupancy();
+        windows
+            .entry(local_date(office.timezone, start))
+            .and_modify(|(from, to)| {
+                *from = (*from).min(start);
+                *to = (*to).max(end);
+            })
+            .or_insert((start, end));
+    }
+    windows
+}
+
+fn new_appointment(
+    office: &Office,
+    service: &Service,
+    start: DateTime<Utc>,
+    desk: DeskId,
+    citizen: &ValidCitizen,
+    now: DateTime<Utc>,
+) -> Appointment {
+    Appointment {
+        id: random_id(),
+        locator: Locator::generate(&mut StdRng::from_os_rng()),
+        office_id: office.id.clone(),
+        service_id: service.id.clone(),
+        desk_id: desk,
+        start,
+        end: start + service.duration(),
+        occupied_until: start + service.occupancy(),
+        status: Status::Booked,
+        sequence: 0,
+        citizen_name: citizen.name.clone(),
+        document: citizen.document.number().to_owned(),
+        document_type: citizen.document.kind().as_str().to_owned(),
+        email: citizen.email.clone(),
+        phone: citizen.phone.clone(),
+        created_at: now,
+        updated_at: now,
+    }
+}
