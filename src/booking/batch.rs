@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
@@ -22,7 +23,12 @@ use super::{BookOutcome, Booking, BookingError};
 /// few enough that the office lock is never held for long.
 pub(crate) const MAX_BATCH: usize = 32;
 
-type Reply = oneshot::Sender<Result<BookOutcome, BookingError>>;
+/// A booking's answer, and how long it waited for its turn: in the queue until its batch
+/// started, plus what the batch's transaction waited for the database.
+type Answered = (Result<BookOutcome, BookingError>, Duration);
+
+/// Where a queued booking's answer goes, and when it was queued.
+type Reply = (oneshot::Sender<Answered>, Instant);
 
 /// Bookings waiting for their office's next transaction. An office has an entry exactly
 /// while a worker is running for it.
@@ -75,18 +81,17 @@ impl BookQueue {
         booking: &Booking,
         job: BookJob,
     ) -> Result<BookOutcome, BookingError> {
-        let asked = std::time::Instant::now();
         let (reply, answer) = oneshot::channel();
         let office = job.request.office_id.clone();
         let start_worker = {
             let mut offices = self.offices();
             match offices.get_mut(&office) {
                 Some(waiting) => {
-                    waiting.push((job, reply));
+                    waiting.push((job, (reply, Instant::now())));
                     false
                 }
                 None => {
-                    offices.insert(office.clone(), vec![(job, reply)]);
+                    offices.insert(office.clone(), vec![(job, (reply, Instant::now()))]);
                     true
                 }
             }
@@ -94,15 +99,14 @@ impl BookQueue {
         if start_worker {
             tokio::spawn(drain(Arc::clone(self), booking.clone(), office));
         }
-        let outcome = answer.await.unwrap_or_else(|_| {
-            Err(BookingError::Store(StoreError::Corrupt(
+        let Ok((outcome, waited)) = answer.await else {
+            return Err(BookingError::Store(StoreError::Corrupt(
                 "the booking worker stopped before answering".into(),
-            )))
-        });
-        // The worker's own waits are recorded in its task, not this request's: load
-        // shedding sees this booking's wait as its whole round trip through the queue and
-        // the shared transaction (an overestimate by that transaction's length).
-        crate::store::record_wait(asked.elapsed());
+            )));
+        };
+        // The batch ran in the worker's task: its waits are handed over to this request's
+        // account, which load shedding reads.
+        crate::store::record_wait(waited);
         outcome
     }
 
@@ -131,10 +135,12 @@ async fn drain(queue: Arc<BookQueue>, booking: Booking, office: OfficeId) {
     while let Some(batch) = queue.next_batch(&office) {
         let (jobs, replies): (Vec<BookJob>, Vec<Reply>) = batch.into_iter().unzip();
         queue.stats.record(jobs.len());
-        let answers = booking.book_batch(&jobs).await;
-        for (reply, answer) in replies.into_iter().zip(answers) {
+        let started = Instant::now();
+        let (answers, database) = crate::store::measure_waits(booking.book_batch(&jobs)).await;
+        for ((reply, queued), answer) in replies.into_iter().zip(answers) {
+            let waited = started.saturating_duration_since(queued) + database.unwrap_or_default();
             // The caller may have gone away; its booking stands (it can be looked up).
-            let _ = reply.send(answer);
+            let _ = reply.send((answer, waited));
         }
     }
     guard.armed = false;
