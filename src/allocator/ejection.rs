@@ -57,7 +57,12 @@ struct Chain<'a> {
 
 impl<'a> Chain<'a> {
     fn new(pieces: &'a [Piece]) -> Option<Self> {
-        let mut on: Vec<Vec<usize>> = vec![Vec::new(); bits::MAX_DESKS];
+        // Only desks some piece is on or may take need a list.
+        let used = pieces.iter().fold(0, |set: DeskSet, p| {
+            set | p.allowed | p.desk.map_or(0, |d| bits::bit(usize::from(d)))
+        });
+        let ndesks = bits::MAX_DESKS - used.leading_zeros() as usize;
+        let mut on: Vec<Vec<usize>> = vec![Vec::new(); ndesks];
         for (p, piece) in pieces.iter().enumerate() {
             if let Some(d) = piece.desk {
                 on.get_mut(usize::from(d))?.push(p);

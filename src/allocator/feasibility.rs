@@ -67,14 +67,17 @@ impl Index {
             .filter(|&d| self.busy[d].overlaps(t, end))
             .fold(0, |set, d| set | bits::bit(d));
         let first = self.components.partition_point(|c| c.end <= t);
-        let touched = self.components[first..]
+        let mut touched = self.components[first..]
             .iter()
-            .take_while(|c| c.start < end)
-            .collect::<Vec<_>>();
-        let (lo, hi) = match (touched.first(), touched.last()) {
-            (Some(a), Some(b)) => (a.lo, b.hi),
-            _ => (0, 0),
-        };
+            .take_while(|c| c.start < end);
+        let (mut lo, mut hi, mut feasible) = (0, 0, true);
+        if let Some(c) = touched.next() {
+            (lo, hi, feasible) = (c.lo, c.hi, c.feasible);
+            for c in touched {
+                hi = c.hi;
+                feasible &= c.feasible;
+            }
+        }
         Probe {
             t,
             end,
@@ -82,7 +85,7 @@ impl Index {
             free: allowed & !busy,
             lo,
             hi,
-            feasible: touched.iter().all(|c| c.feasible),
+            feasible,
         }
     }
 
@@ -122,13 +125,12 @@ impl Index {
         if !probe.feasible || bits::count(probe.allowed) < k {
             return Decision::No;
         }
-        let cluster: Vec<usize> = (probe.lo..probe.hi).collect();
+        let cluster = probe.lo..probe.hi;
         let root = Some((probe.t, probe.end));
         // Most "no" answers: at some instant the new ones cannot all get a desk. Only the
         // items overlapping the new occupancy cover its instants.
         let near: Vec<usize> = cluster
-            .iter()
-            .copied()
+            .clone()
             .filter(|&x| self.items[x].start < probe.end && self.items[x].end > probe.t)
             .collect();
         let local = self.relaxed_tasks(probe, k, &near, probe.t, probe.end);
@@ -148,8 +150,7 @@ impl Index {
                 probe.end.saturating_add(reach),
             );
             let window: Vec<usize> = cluster
-                .iter()
-                .copied()
+                .clone()
                 .filter(|&x| self.items[x].start < to && self.items[x].end > from)
                 .collect();
             if window.len() == cluster.len() {
@@ -177,7 +178,7 @@ impl Index {
         }
         // The whole cluster: first sweeping time with memoized frontiers, then the
         // constraint search with no preferences.
-        let (tasks, origin) = self.tasks(probe, k, &cluster);
+        let (tasks, origin) = self.tasks(probe, k, &cluster.collect::<Vec<_>>());
         match sweep::solve(&tasks, SWEEP_BUDGET) {
             Outcome::Found(desks) => return Decision::Yes(solution_of(&origin, desks)),
             Outcome::Infeasible => return Decision::No,
