@@ -12,6 +12,7 @@ use crate::domain::{Office, OfficeId, Service, ServiceId, WallTime};
 use crate::store;
 
 use super::cache::Basis;
+use super::place::warn_undecided;
 use super::snapshot::{self, Exclude};
 use super::{Booking, BookingError, Catalog};
 
@@ -58,7 +59,8 @@ impl Booking {
             .get_or_compute(key, basis, now, || async {
                 let snap =
                     snapshot::load(&mut conn, office, date, date, now, Exclude::default()).await?;
-                let slots: Vec<SlotAvailability> = Allocator::new(snap)
+                let allocator = Allocator::new(snap);
+                let slots: Vec<SlotAvailability> = allocator
                     .slots(&service.id, date)
                     .map_err(|_| BookingError::NotFound)?
                     .into_iter()
@@ -68,6 +70,7 @@ impl Booking {
                         capacity: s.capacity,
                     })
                     .collect();
+                warn_undecided(&office.id, &allocator);
                 let first = slots.first().map(|s| s.start);
                 let until = valid_until(&mut conn, office, service, first, now).await?;
                 Ok((slots, until))
@@ -128,6 +131,7 @@ impl Booking {
                         .map(|s| s.start),
                     None => None,
                 };
+                warn_undecided(&office.id, &allocator);
                 let until = valid_until(&mut conn, office, service, first, now).await?;
                 Ok((days, until))
             })
