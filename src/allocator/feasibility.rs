@@ -94,12 +94,40 @@ impl Index {
         if !probe.feasible {
             return 0;
         }
-        let upper = bits::count(probe.allowed);
+        let upper = self.copies_bound(probe);
         let mut k = bits::count(probe.free);
         while k < upper && self.solve_copies(probe, k + 1).is_some() {
             k += 1;
         }
         k
+    }
+
+    /// At most this many copies fit at the probe: at each instant of the new occupancy,
+    /// the items there that can only use the copies' desks each hold one of them (Hall's
+    /// condition on those items and the copies).
+    fn copies_bound(&self, probe: &Probe) -> u32 {
+        let desks = bits::count(probe.allowed);
+        let items = &self.items[probe.lo..probe.hi];
+        let inside = |i: &&super::index::Item| {
+            i.start < probe.end && i.end > probe.t && i.allowed & !probe.allowed == 0
+        };
+        let mut worst = 0;
+        // Coverage only rises at the new occupancy's start or at an item's start.
+        for p in std::iter::once(probe.t).chain(
+            items
+                .iter()
+                .filter(inside)
+                .map(|i| i.start)
+                .filter(|&s| s > probe.t),
+        ) {
+            let here = items
+                .iter()
+                .filter(inside)
+                .filter(|i| i.start <= p && p < i.end)
+                .count();
+            worst = worst.max(here);
+        }
+        desks.saturating_sub(u32::try_from(worst).unwrap_or(u32::MAX))
     }
 
     /// Whether at least one more can start at the probe.
