@@ -133,7 +133,8 @@ impl Index {
     /// Whether at least one more can start at the probe.
     pub(crate) fn available(&self, probe: &Probe) -> bool {
         probe.feasible
-            && (probe.free != 0 || (probe.allowed != 0 && self.solve_copies(probe, 1).is_some()))
+            && (probe.free != 0
+                || (self.copies_bound(probe) > 0 && self.solve_copies(probe, 1).is_some()))
     }
 
     /// An assignment with `k` copies at the probe, or `None` when there is none.
