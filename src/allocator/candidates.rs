@@ -14,17 +14,31 @@ use chrono::{Days, NaiveDate};
 use super::bits;
 use super::index::{Index, ServiceInfo, instant};
 
+/// Seconds in a day: more than any UTC offset.
+const DAY: i64 = 86_400;
+
 impl Index {
     /// Whether `t` is inside the booking window of `svc`.
     pub(crate) fn in_window(&self, svc: &ServiceInfo, t: i64) -> bool {
         if t < self.now.saturating_add(svc.notice) {
             return false;
         }
+        let Some(limit) = svc.window_end else {
+            return true; // beyond the calendar: no upper limit to enforce
+        };
+        // The local date is the date of `t + offset`, and every offset is less than a day:
+        // far enough from the limit, the time zone cannot change the answer.
+        if t.saturating_add(DAY) < limit {
+            return true;
+        }
+        if t.saturating_sub(DAY) >= limit {
+            return false;
+        }
         let Some(last) = self
             .today
             .checked_add_days(Days::new(u64::from(svc.max_advance_days)))
         else {
-            return true; // beyond the calendar: no upper limit to enforce
+            return true;
         };
         instant(t).is_some_and(|t| t.with_timezone(&self.tz).date_naive() <= last)
     }

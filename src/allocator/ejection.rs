@@ -57,7 +57,12 @@ struct Chain<'a> {
 
 impl<'a> Chain<'a> {
     fn new(pieces: &'a [Piece]) -> Option<Self> {
-        let mut on: Vec<Vec<usize>> = vec![Vec::new(); bits::MAX_DESKS];
+        // Only desks some piece is on or may take need a list.
+        let used = pieces.iter().fold(0, |set: DeskSet, p| {
+            set | p.allowed | p.desk.map_or(0, |d| bits::bit(usize::from(d)))
+        });
+        let ndesks = bits::MAX_DESKS - used.leading_zeros() as usize;
+        let mut on: Vec<Vec<usize>> = vec![Vec::new(); ndesks];
         for (p, piece) in pieces.iter().enumerate() {
             if let Some(d) = piece.desk {
                 on.get_mut(usize::from(d))?.push(p);
@@ -97,39 +102,40 @@ impl<'a> Chain<'a> {
         };
         self.nodes += 1;
         // Desks where x fits after evicting only unlocked pieces, fewest evictions first.
-        let mut options: Vec<(usize, usize)> = bits::iter(self.pieces[x].allowed)
+        let mut options: Vec<(usize, usize, usize)> = bits::iter(self.pieces[x].allowed)
             .filter_map(|d| {
                 let range = self.overlapping(d, x);
                 let evicted = range.len();
-                let free = self.on[d][range].iter().all(|&p| !self.locked[p]);
-                (free && evicted <= moves as usize).then_some((evicted, d))
+                let free = self.on[d][range.clone()].iter().all(|&p| !self.locked[p]);
+                (free && evicted <= moves as usize).then_some((evicted, d, range.start))
             })
             .collect();
         options.sort_unstable();
-        for (evicted, d) in options {
+        for (evicted, d, from) in options {
             if self.nodes > NODE_BUDGET {
                 break;
             }
-            let range = self.overlapping(d, x);
-            let out: Vec<usize> = self.on[d].splice(range.clone(), [x]).collect();
-            for &p in &out {
+            let range = from..from + evicted;
+            let base = pending.len();
+            pending.extend_from_slice(&self.on[d][range.clone()]);
+            for &p in &pending[base..] {
                 self.desk[p] = None;
-                pending.push(p);
             }
+            self.on[d].splice(range, [x]);
             self.desk[x] = u8::try_from(d).ok();
             self.locked[x] = true;
             let left = moves - evicted as u32;
             if self.extend(pending, left) {
                 return true;
             }
-            // Undo.
+            // Undo: a failed extension leaves `pending` as it found it.
             self.locked[x] = false;
             self.desk[x] = None;
-            pending.truncate(pending.len() - out.len());
-            for &p in &out {
+            for &p in &pending[base..] {
                 self.desk[p] = u8::try_from(d).ok();
             }
-            self.on[d].splice(range.start..range.start + 1, out);
+            self.on[d].splice(from..from + 1, pending[base..].iter().copied());
+            pending.truncate(base);
         }
         pending.push(x);
         false

@@ -67,14 +67,17 @@ impl Index {
             .filter(|&d| self.busy[d].overlaps(t, end))
             .fold(0, |set, d| set | bits::bit(d));
         let first = self.components.partition_point(|c| c.end <= t);
-        let touched = self.components[first..]
+        let mut touched = self.components[first..]
             .iter()
-            .take_while(|c| c.start < end)
-            .collect::<Vec<_>>();
-        let (lo, hi) = match (touched.first(), touched.last()) {
-            (Some(a), Some(b)) => (a.lo, b.hi),
-            _ => (0, 0),
-        };
+            .take_while(|c| c.start < end);
+        let (mut lo, mut hi, mut feasible) = (0, 0, true);
+        if let Some(c) = touched.next() {
+            (lo, hi, feasible) = (c.lo, c.hi, c.feasible);
+            for c in touched {
+                hi = c.hi;
+                feasible &= c.feasible;
+            }
+        }
         Probe {
             t,
             end,
@@ -82,7 +85,7 @@ impl Index {
             free: allowed & !busy,
             lo,
             hi,
-            feasible: touched.iter().all(|c| c.feasible),
+            feasible,
         }
     }
 
@@ -91,7 +94,7 @@ impl Index {
         if !probe.feasible {
             return 0;
         }
-        let upper = bits::count(probe.allowed);
+        let upper = self.copies_bound(probe);
         let mut k = bits::count(probe.free);
         while k < upper && self.solve_copies(probe, k + 1).is_some() {
             k += 1;
@@ -99,10 +102,39 @@ impl Index {
         k
     }
 
+    /// At most this many copies fit at the probe: at each instant of the new occupancy,
+    /// the items there that can only use the copies' desks each hold one of them (Hall's
+    /// condition on those items and the copies).
+    fn copies_bound(&self, probe: &Probe) -> u32 {
+        let desks = bits::count(probe.allowed);
+        let items = &self.items[probe.lo..probe.hi];
+        let inside = |i: &&super::index::Item| {
+            i.start < probe.end && i.end > probe.t && i.allowed & !probe.allowed == 0
+        };
+        let mut worst = 0;
+        // Coverage only rises at the new occupancy's start or at an item's start.
+        for p in std::iter::once(probe.t).chain(
+            items
+                .iter()
+                .filter(inside)
+                .map(|i| i.start)
+                .filter(|&s| s > probe.t),
+        ) {
+            let here = items
+                .iter()
+                .filter(inside)
+                .filter(|i| i.start <= p && p < i.end)
+                .count();
+            worst = worst.max(here);
+        }
+        desks.saturating_sub(u32::try_from(worst).unwrap_or(u32::MAX))
+    }
+
     /// Whether at least one more can start at the probe.
     pub(crate) fn available(&self, probe: &Probe) -> bool {
         probe.feasible
-            && (probe.free != 0 || (probe.allowed != 0 && self.solve_copies(probe, 1).is_some()))
+            && (probe.free != 0
+                || (self.copies_bound(probe) > 0 && self.solve_copies(probe, 1).is_some()))
     }
 
     /// An assignment with `k` copies at the probe, or `None` when there is none.
@@ -122,13 +154,12 @@ impl Index {
         if !probe.feasible || bits::count(probe.allowed) < k {
             return Decision::No;
         }
-        let cluster: Vec<usize> = (probe.lo..probe.hi).collect();
+        let cluster = probe.lo..probe.hi;
         let root = Some((probe.t, probe.end));
         // Most "no" answers: at some instant the new ones cannot all get a desk. Only the
         // items overlapping the new occupancy cover its instants.
         let near: Vec<usize> = cluster
-            .iter()
-            .copied()
+            .clone()
             .filter(|&x| self.items[x].start < probe.end && self.items[x].end > probe.t)
             .collect();
         let local = self.relaxed_tasks(probe, k, &near, probe.t, probe.end);
@@ -148,8 +179,7 @@ impl Index {
                 probe.end.saturating_add(reach),
             );
             let window: Vec<usize> = cluster
-                .iter()
-                .copied()
+                .clone()
                 .filter(|&x| self.items[x].start < to && self.items[x].end > from)
                 .collect();
             if window.len() == cluster.len() {
@@ -177,7 +207,7 @@ impl Index {
         }
         // The whole cluster: first sweeping time with memoized frontiers, then the
         // constraint search with no preferences.
-        let (tasks, origin) = self.tasks(probe, k, &cluster);
+        let (tasks, origin) = self.tasks(probe, k, &cluster.collect::<Vec<_>>());
         match sweep::solve(&tasks, SWEEP_BUDGET) {
             Outcome::Found(desks) => return Decision::Yes(solution_of(&origin, desks)),
             Outcome::Infeasible => return Decision::No,

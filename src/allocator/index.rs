@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use super::bits::{self, DeskSet, MAX_DESKS};
@@ -102,6 +102,9 @@ pub(crate) struct ServiceInfo {
     pub(crate) step: Option<i64>,
     pub(crate) notice: i64,
     pub(crate) max_advance_days: u32,
+    /// Midnight (as UTC-naive seconds) of the first local date past the booking window,
+    /// or `None` when that date is beyond the calendar (no upper limit).
+    pub(crate) window_end: Option<i64>,
     pub(crate) serving: DeskSet,
 }
 
@@ -173,7 +176,7 @@ impl Index {
         let today = snapshot.now.with_timezone(&tz).date_naive();
 
         // Desks: the first of duplicate ids wins; at most MAX_DESKS are indexed.
-        let mut desk_ix: BTreeMap<DeskId, u8> = BTreeMap::new();
+        let mut desk_ix: BTreeMap<&DeskId, u8> = BTreeMap::new();
         let mut desk_rows = Vec::new();
         for desk in &snapshot.desks {
             if desk_rows.len() >= MAX_DESKS || desk_ix.contains_key(&desk.id) {
@@ -182,7 +185,7 @@ impl Index {
             let Ok(ix) = u8::try_from(desk_rows.len()) else {
                 continue;
             };
-            desk_ix.insert(desk.id.clone(), ix);
+            desk_ix.insert(&desk.id, ix);
             desk_rows.push(desk);
         }
 
@@ -208,6 +211,11 @@ impl Index {
                 step: (step > 0).then_some(step),
                 notice: i64::from(service.min_notice_minutes) * 60,
                 max_advance_days: service.max_advance_days,
+                window_end: today
+                    .checked_add_days(Days::new(u64::from(service.max_advance_days)))
+                    .and_then(|last| last.succ_opt())
+                    .and_then(|next| next.and_hms_opt(0, 0, 0))
+                    .map(|midnight| midnight.and_utc().timestamp()),
                 serving,
             });
         }
@@ -299,7 +307,7 @@ impl Index {
             .fold(0, |set, d| set | bits::bit(d))
     }
 
-    fn index_appointments(&mut self, snapshot: &Snapshot, desk_ix: &BTreeMap<DeskId, u8>) {
+    fn index_appointments(&mut self, snapshot: &Snapshot, desk_ix: &BTreeMap<&DeskId, u8>) {
         let ndesks = self.desk_ids.len();
         let mut fixed: Vec<Vec<(i64, i64)>> = vec![Vec::new(); ndesks];
         let mut items = Vec::new();

@@ -18,6 +18,7 @@ use crate::store::{self, StoreError};
 
 use super::cache::Basis;
 use super::flight::FlightError;
+use super::place::warn_undecided;
 use super::snapshot::{self, Exclude};
 use super::{Booking, BookingError, Catalog};
 
@@ -64,7 +65,8 @@ impl Booking {
                 let mut conn = self.store.read().await?;
                 let snap =
                     snapshot::load(&mut conn, office, date, date, now, Exclude::default()).await?;
-                let slots: Vec<SlotAvailability> = Allocator::new(snap)
+                let allocator = Allocator::new(snap);
+                let slots: Vec<SlotAvailability> = allocator
                     .slots(&service.id, date)
                     .map_err(|_| BookingError::NotFound)?
                     .into_iter()
@@ -74,6 +76,7 @@ impl Booking {
                         capacity: s.capacity,
                     })
                     .collect();
+                warn_undecided(&office.id, &allocator);
                 let first = slots.first().map(|s| s.start);
                 let until = valid_until(&mut conn, office, service, first, now).await?;
                 Ok((slots, until))
@@ -134,6 +137,7 @@ impl Booking {
                         .map(|s| s.start),
                     None => None,
                 };
+                warn_undecided(&office.id, &allocator);
                 let until = valid_until(&mut conn, office, service, first, now).await?;
                 Ok((days, until))
             })

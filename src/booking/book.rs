@@ -17,14 +17,14 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sqlx::AnyConnection;
 
-use crate::allocator::{Allocator, Booked, Move, Snapshot};
+use crate::allocator::{Booked, Move, Snapshot};
 use crate::calendar::local_date;
 use crate::domain::{Appointment, DeskId, Locator, Office, Service, Status};
 use crate::store::{
     self, AuditEntry, Backend, HoldRecord, IdempotencyRecord, StoreError, TokenRecord,
 };
 
-use super::place::{citizen_limits, refusal};
+use super::place::{citizen_limits, place_in, refusal};
 use super::request::ValidCitizen;
 use super::secrets::{random_id, random_token, sha256_hex};
 use super::snapshot::{self, APPOINTMENT_KEY, Exclude, HOLD_KEY, Loaded};
@@ -366,9 +366,8 @@ impl Batch {
         }
         let mut placement = None;
         if let Some(day) = self.days.get(&date) {
-            let found = Allocator::new(self.overlay(&day.loaded, consuming))
-                .place(&service.id, start)
-                .map_err(refusal)?;
+            let snapshot = self.overlay(&day.loaded, consuming);
+            let found = place_in(&office.id, snapshot, &service.id, start).map_err(refusal)?;
             if found.moves.is_empty() || day.whole {
                 placement = Some(found);
             }
@@ -379,9 +378,8 @@ impl Batch {
                 let loaded =
                     snapshot::load_closed(conn, office, date, date, now, Exclude::default(), None)
                         .await?;
-                let found = Allocator::new(self.overlay(&loaded, consuming))
-                    .place(&service.id, start)
-                    .map_err(refusal)?;
+                let snapshot = self.overlay(&loaded, consuming);
+                let found = place_in(&office.id, snapshot, &service.id, start).map_err(refusal)?;
                 self.days.insert(
                     date,
                     Day {

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
-use crate::allocator::{Allocator, Move, PlaceError};
-use crate::domain::{Appointment, DeskId, Office, Service, Status};
+use crate::allocator::{Allocator, Move, PlaceError, Placement, Snapshot};
+use crate::domain::{Appointment, DeskId, Office, OfficeId, Service, ServiceId, Status};
 use crate::store::{self, AuditEntry, HoldRecord, StoreError};
 
 use super::request::ValidCitizen;
@@ -141,20 +141,40 @@ pub(crate) async fn place_and_move(
     let narrow = snapshot::load_closed(conn, office, date, date, now, exclude, Some(window))
         .await?
         .snapshot;
-    let placement = match Allocator::new(narrow).place(&service.id, start) {
+    let placement = match place_in(&office.id, narrow, &service.id, start) {
         Ok(placement) if placement.moves.is_empty() => placement,
         Ok(_) => {
             let full = snapshot::load_closed(conn, office, date, date, now, exclude, None)
                 .await?
                 .snapshot;
-            Allocator::new(full)
-                .place(&service.id, start)
-                .map_err(refusal)?
+            place_in(&office.id, full, &service.id, start).map_err(refusal)?
         }
         Err(error) => return Err(refusal(error)),
     };
     apply_moves(conn, &placement.moves).await?;
     Ok(placement.desk)
+}
+
+/// [`Allocator::place`] on `snapshot`, warning when a search ran out of budget.
+pub(crate) fn place_in(
+    office: &OfficeId,
+    snapshot: Snapshot,
+    service: &ServiceId,
+    start: DateTime<Utc>,
+) -> Result<Placement, PlaceError> {
+    let allocator = Allocator::new(snapshot);
+    let placement = allocator.place(service, start);
+    warn_undecided(office, &allocator);
+    placement
+}
+
+/// Logs answers that were "no" only because the exact search ran out of its budget: such
+/// an answer may hide a free start.
+pub(crate) fn warn_undecided(office: &OfficeId, allocator: &Allocator) {
+    let undecided = allocator.undecided();
+    if undecided > 0 {
+        tracing::warn!(office = %office, undecided, "allocator searches ran out of budget");
+    }
 }
 
 pub(crate) fn refusal(error: PlaceError) -> BookingError {
