@@ -551,7 +551,7 @@ fn augment(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     fn task(start: i64, end: i64, allowed: DeskSet) -> Task {
@@ -601,8 +601,9 @@ mod tests {
         assert!(matches!(solve(&tasks, None, None), Outcome::Found(_)));
     }
 
-    /// Plain backtracking over every desk for every task.
-    fn brute(tasks: &[Task], desks: &mut Vec<u8>) -> bool {
+    /// Plain backtracking over every desk for every task (the reference the searches
+    /// are checked against, here and in `sweep`).
+    pub(in crate::allocator) fn brute(tasks: &[Task], desks: &mut Vec<u8>) -> bool {
         let i = desks.len();
         if i == tasks.len() {
             return true;

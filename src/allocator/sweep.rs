@@ -316,6 +316,7 @@ fn matchable(rows: &[DeskSet], owner: &mut [u8; MAX_DESKS]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::allocator::search::tests::brute;
 
     fn valid(tasks: &[Task], desks: &[u8]) -> bool {
         tasks.iter().zip(desks).enumerate().all(|(i, (t, &d))| {
@@ -326,28 +327,6 @@ mod tests {
                     .enumerate()
                     .all(|(j, (u, &e))| i == j || d != e || u.end <= t.start || t.end <= u.start)
         })
-    }
-
-    /// Plain backtracking over every desk for every task.
-    fn brute(tasks: &[Task], desks: &mut Vec<u8>) -> bool {
-        let i = desks.len();
-        if i == tasks.len() {
-            return true;
-        }
-        for d in bits::iter(tasks[i].allowed) {
-            let d = d as u8;
-            let clash = (0..i).any(|j| {
-                desks[j] == d && tasks[j].start < tasks[i].end && tasks[i].start < tasks[j].end
-            });
-            if !clash {
-                desks.push(d);
-                if brute(tasks, desks) {
-                    return true;
-                }
-                desks.pop();
-            }
-        }
-        false
     }
 
     #[test]
