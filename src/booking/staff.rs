@@ -385,13 +385,7 @@ impl Booking {
         let now = self.clock().now();
         let (since, cancelled_since) = (now - FEED_PAST, now - CANCELLED_VISIBLE);
         let mut conn = self.store().read().await?;
-        Ok(match desk {
-            None => store::feed_appointments(&mut conn, office_id, since, cancelled_since).await?,
-            Some(desk) => {
-                store::desk_feed_appointments(&mut conn, office_id, desk, since, cancelled_since)
-                    .await?
-            }
-        })
+        Ok(store::feed_appointments(&mut conn, office_id, desk, since, cancelled_since).await?)
     }
 }
 

@@ -90,10 +90,8 @@ pub async fn citizens_active_appointments(
         return Ok(Vec::new());
     }
     let mut statement = sqlx::query_as::<_, AppointmentRow>(sqlx::AssertSqlSafe(format!(
-        "SELECT id, locator, office_id, service_id, desk_id, start_at, end_at, occupied_until, \
-         status, sequence, citizen_name, document, document_type, email, phone, created_at, updated_at \
-         FROM appointments WHERE occupied_until > $1 AND status IN ('booked', 'checked_in') \
-         AND document IN ({}) ORDER BY start_at, id",
+        "{} AND document IN ({}) ORDER BY start_at, id",
+        select_appointments!("occupied_until > $1 AND status IN ('booked', 'checked_in')"),
         in_list(2, documents.len())
     )))
     .bind(now.timestamp());
@@ -104,9 +102,7 @@ pub async fn citizens_active_appointments(
     rows.into_iter().map(Appointment::try_from).collect()
 }
 
-const APPOINTMENT_COLUMNS: &str = "id, locator, office_id, service_id, desk_id, start_at, end_at, \
-     occupied_until, status, sequence, citizen_name, document, document_type, email, phone, \
-     created_at, updated_at";
+const APPOINTMENT_COLUMNS: &str = appointment_columns!();
 const TOKEN_COLUMNS: &str = "token_hash, appointment_id, created_at";
 const AUDIT_COLUMNS: &str = "at, office_id, appointment_id, action, actor_kind, actor_id, detail";
 

@@ -9,6 +9,27 @@
 //! PostgreSQL, row locks: on the citizen first (when the use case has one), then on the
 //! office.
 
+/// The columns of an appointment row, in the order `rows::AppointmentRow` reads them; one
+/// list for every statement that reads or writes whole appointments.
+macro_rules! appointment_columns {
+    () => {
+        "id, locator, office_id, service_id, desk_id, start_at, end_at, occupied_until, \
+         status, sequence, citizen_name, document, document_type, email, phone, created_at, updated_at"
+    };
+}
+
+/// `SELECT` of whole appointments with the given `WHERE` clause (a literal).
+macro_rules! select_appointments {
+    ($where:literal) => {
+        concat!(
+            "SELECT ",
+            appointment_columns!(),
+            " FROM appointments WHERE ",
+            $where
+        )
+    };
+}
+
 mod bulk;
 mod error;
 mod queries;

@@ -9,17 +9,6 @@ use crate::domain::{Appointment, DeskId, OfficeId};
 use super::StoreError;
 use super::rows::{AppointmentRow, AuditEntry, HoldRecord, IdempotencyRecord};
 
-macro_rules! select_appointments {
-    ($where:literal) => {
-        concat!(
-            "SELECT id, locator, office_id, service_id, desk_id, start_at, end_at, occupied_until, \
-             status, sequence, citizen_name, document, document_type, email, phone, created_at, updated_at \
-             FROM appointments WHERE ",
-            $where
-        )
-    };
-}
-
 /// What taking an office's lock tells the writer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct OfficeLock {

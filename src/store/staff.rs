@@ -189,10 +189,9 @@ pub async fn active_appointments_after(
     now: DateTime<Utc>,
 ) -> Result<Vec<Appointment>, StoreError> {
     let rows: Vec<AppointmentRow> = sqlx::query_as(
-        "SELECT id, locator, office_id, service_id, desk_id, start_at, end_at, occupied_until, \
-         status, sequence, citizen_name, document, document_type, email, phone, created_at, updated_at \
-         FROM appointments WHERE occupied_until > $1 AND status IN ('booked', 'checked_in') \
-         ORDER BY office_id, start_at, id",
+        select_appointments!(
+            "occupied_until > $1 AND status IN ('booked', 'checked_in') ORDER BY office_id, start_at, id"
+        ),
     )
     .bind(now.timestamp())
     .fetch_all(&mut *conn)
@@ -200,50 +199,36 @@ pub async fn active_appointments_after(
     rows.into_iter().map(Appointment::try_from).collect()
 }
 
-/// What an office's calendar feed shows: appointments starting at or after `since` that
-/// were served or are still due, plus the ones cancelled after `cancelled_since` (so
-/// subscribed calendars see the cancellation). No-shows are left out.
+/// What an office's calendar feed shows (or one desk's, with `desk`): appointments
+/// starting at or after `since` that were served or are still due, plus the ones cancelled
+/// after `cancelled_since` (so subscribed calendars see the cancellation). No-shows are
+/// left out.
 pub async fn feed_appointments(
     conn: &mut AnyConnection,
     office: &OfficeId,
+    desk: Option<&DeskId>,
     since: DateTime<Utc>,
     cancelled_since: DateTime<Utc>,
 ) -> Result<Vec<Appointment>, StoreError> {
-    let rows: Vec<AppointmentRow> = sqlx::query_as(
-        "SELECT id, locator, office_id, service_id, desk_id, start_at, end_at, occupied_until, \
-         status, sequence, citizen_name, document, document_type, email, phone, created_at, updated_at \
-         FROM appointments WHERE office_id = $1 AND start_at >= $2 \
-         AND (status IN ('booked', 'checked_in', 'completed') OR (status = 'cancelled' AND updated_at > $3)) \
-         ORDER BY start_at, id",
-    )
+    let statement = sqlx::query_as::<_, AppointmentRow>(match desk {
+        None => select_appointments!(
+            "office_id = $1 AND start_at >= $2 \
+             AND (status IN ('booked', 'checked_in', 'completed') OR (status = 'cancelled' AND updated_at > $3)) \
+             ORDER BY start_at, id"
+        ),
+        Some(_) => select_appointments!(
+            "office_id = $1 AND start_at >= $2 \
+             AND (status IN ('booked', 'checked_in', 'completed') OR (status = 'cancelled' AND updated_at > $3)) \
+             AND desk_id = $4 ORDER BY start_at, id"
+        ),
+    })
     .bind(office.as_str())
     .bind(since.timestamp())
-    .bind(cancelled_since.timestamp())
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.into_iter().map(Appointment::try_from).collect()
-}
-
-/// Like [`feed_appointments`], for one desk.
-pub async fn desk_feed_appointments(
-    conn: &mut AnyConnection,
-    office: &OfficeId,
-    desk: &DeskId,
-    since: DateTime<Utc>,
-    cancelled_since: DateTime<Utc>,
-) -> Result<Vec<Appointment>, StoreError> {
-    let rows: Vec<AppointmentRow> = sqlx::query_as(
-        "SELECT id, locator, office_id, service_id, desk_id, start_at, end_at, occupied_until, \
-         status, sequence, citizen_name, document, document_type, email, phone, created_at, updated_at \
-         FROM appointments WHERE office_id = $1 AND desk_id = $2 AND start_at >= $3 \
-         AND (status IN ('booked', 'checked_in', 'completed') OR (status = 'cancelled' AND updated_at > $4)) \
-         ORDER BY start_at, id",
-    )
-    .bind(office.as_str())
-    .bind(desk.as_str())
-    .bind(since.timestamp())
-    .bind(cancelled_since.timestamp())
-    .fetch_all(&mut *conn)
-    .await?;
+    .bind(cancelled_since.timestamp());
+    let statement = match desk {
+        Some(desk) => statement.bind(desk.as_str()),
+        None => statement,
+    };
+    let rows = statement.fetch_all(&mut *conn).await?;
     rows.into_iter().map(Appointment::try_from).collect()
 }
