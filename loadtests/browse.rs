@@ -15,7 +15,7 @@ use rand::Rng;
 use crate::chart::{COLORS, Chart, Series};
 use crate::client::Http;
 use crate::cpu::{Meter, Usage};
-use crate::invariants::{self, Invariants};
+use crate::invariants::{self, Checked, Invariants};
 use crate::people::{self, BookRequest, Citizen, SETUP_CLIENT};
 use crate::progress;
 use crate::report::{self, ms_cells};
@@ -80,19 +80,15 @@ struct Outcome {
 }
 
 pub async fn run(setup: &Setup, args: &Args, reports: &Path) -> anyhow::Result<PathBuf> {
-    let config = cita::app::demo_config()
-        .parse()
-        .map_err(|e| anyhow::anyhow!("demo configuration: {e}"))?;
-    let limits = invariants::citizen_limits(&config);
-    let database = Database::fresh(setup, "browse").await?;
-    let outcome = drive(setup, &database, args).await;
-    let checked = match &outcome {
-        Ok(_) => Some(invariants::check(&database.url, &limits).await),
-        Err(_) => None,
-    };
-    database.remove().await?;
-    let outcome = outcome?;
-    let invariants = checked.context("invariant check")??;
+    let Checked {
+        outcome,
+        invariants,
+        limits,
+        config: _,
+    } = invariants::on_demo_database(setup, "browse", async |database| {
+        drive(setup, database, args).await
+    })
+    .await?;
     let markdown = markdown(setup, args, &outcome, &invariants, &limits);
     let svg = chart(&outcome).svg();
     report::write(

@@ -8,6 +8,44 @@ use cita::config::Config;
 use sqlx::Row;
 use sqlx::any::AnyPoolOptions;
 
+use crate::server::{Database, Setup};
+
+/// A scenario's outcome on the demo offices, and what the database held afterwards.
+pub struct Checked<T> {
+    pub outcome: T,
+    pub invariants: Invariants,
+    pub limits: BTreeMap<String, u32>,
+    pub config: Config,
+}
+
+/// Runs `drive` against a fresh database for the demo offices, checks the invariants when
+/// it succeeded, and removes the database whatever happened.
+pub async fn on_demo_database<T>(
+    setup: &Setup,
+    name: &str,
+    drive: impl AsyncFnOnce(&Database) -> anyhow::Result<T>,
+) -> anyhow::Result<Checked<T>> {
+    let config = cita::app::demo_config()
+        .parse()
+        .map_err(|e| anyhow::anyhow!("demo configuration: {e}"))?;
+    let limits = citizen_limits(&config);
+    let database = Database::fresh(setup, name).await?;
+    let outcome = drive(&database).await;
+    let checked = match &outcome {
+        Ok(_) => Some(check(&database.url, &limits).await),
+        Err(_) => None,
+    };
+    database.remove().await?;
+    let outcome = outcome?;
+    let invariants = checked.context("invariant check")??;
+    Ok(Checked {
+        outcome,
+        invariants,
+        limits,
+        config,
+    })
+}
+
 /// Statuses that occupy a desk.
 const OCCUPYING: &str = "('booked', 'checked_in', 'completed')";
 

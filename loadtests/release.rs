@@ -21,7 +21,7 @@ use rand::Rng;
 use crate::chart::{COLORS, Chart, Series, percentile_points, percentile_ticks};
 use crate::client::{Http, Sent};
 use crate::cpu::{Meter, Usage};
-use crate::invariants::{self, Invariants};
+use crate::invariants::{self, Checked, Invariants};
 use crate::people::{
     self, BookRequest, Citizen, HoldCreated, HoldRequest, SETUP_CLIENT, Slot, SlotsBody,
 };
@@ -155,19 +155,15 @@ struct Outcome {
 }
 
 pub async fn run(setup: &Setup, args: &Args, reports: &Path) -> anyhow::Result<PathBuf> {
-    let config = cita::app::demo_config()
-        .parse()
-        .map_err(|e| anyhow::anyhow!("demo configuration: {e}"))?;
-    let limits = invariants::citizen_limits(&config);
-    let database = Database::fresh(setup, "release").await?;
-    let outcome = drive(setup, &database, args).await;
-    let checked = match &outcome {
-        Ok(_) => Some(invariants::check(&database.url, &limits).await),
-        Err(_) => None,
-    };
-    database.remove().await?;
-    let outcome = outcome?;
-    let invariants = checked.context("invariant check")??;
+    let Checked {
+        outcome,
+        invariants,
+        limits,
+        config,
+    } = invariants::on_demo_database(setup, "release", async |database| {
+        drive(setup, database, args).await
+    })
+    .await?;
     let markdown = markdown(setup, args, &outcome, &invariants, &limits, &config.limits);
     let svg = chart(&outcome).svg();
     report::write(
