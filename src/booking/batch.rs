@@ -1,6 +1,9 @@
-//! The per-office queue that turns concurrent bookings into batches.
+//! The queues that turn concurrent bookings into batches.
 //!
-//! The first booking of an idle office starts a worker at once (no waiting for company:
+//! Bookings wait in lanes: one per office on PostgreSQL, where offices book in parallel
+//! and each serializes on its own lock; one for all offices on SQLite, which serializes
+//! every write anyway, so there a batch shares its flush among every office's bookings.
+//! The first booking of an idle lane starts a worker at once (no waiting for company:
 //! a lone booking is not delayed); bookings that arrive while the worker's transaction
 //! runs wait in the queue, and the worker's next transaction takes them all, up to
 //! [`MAX_BATCH`]. The worker is a task of its own, so a caller that goes away (a client
@@ -30,12 +33,19 @@ type Answered = (Result<BookOutcome, BookingError>, Duration);
 /// Where a queued booking's answer goes, and when it was queued.
 type Reply = (oneshot::Sender<Answered>, Instant);
 
-/// Bookings waiting for their office's next transaction. An office has an entry exactly
-/// while a worker is running for it.
+/// Bookings waiting for their lane's next transaction. A lane has an entry exactly while
+/// a worker is running for it.
 #[derive(Debug, Default)]
 pub(crate) struct BookQueue {
-    offices: Mutex<HashMap<OfficeId, Vec<(BookJob, Reply)>>>,
+    lanes: Mutex<HashMap<Lane, Vec<(BookJob, Reply)>>>,
     stats: Arc<BatchStats>,
+}
+
+/// Which bookings may share a transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Lane {
+    Office(OfficeId),
+    AllOffices,
 }
 
 /// How well bookings share transactions: bookings per batch is the gain under load
@@ -69,35 +79,35 @@ impl BookQueue {
         &self.stats
     }
 
-    fn offices(&self) -> MutexGuard<'_, HashMap<OfficeId, Vec<(BookJob, Reply)>>> {
-        self.offices
+    fn lanes(&self) -> MutexGuard<'_, HashMap<Lane, Vec<(BookJob, Reply)>>> {
+        self.lanes
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Queues `job` for its office and waits for its own answer.
+    /// Queues `job` in `lane` and waits for its own answer.
     pub(crate) async fn submit(
         self: &Arc<Self>,
         booking: &Booking,
+        lane: Lane,
         job: BookJob,
     ) -> Result<BookOutcome, BookingError> {
         let (reply, answer) = oneshot::channel();
-        let office = job.request.office_id.clone();
         let start_worker = {
-            let mut offices = self.offices();
-            match offices.get_mut(&office) {
+            let mut lanes = self.lanes();
+            match lanes.get_mut(&lane) {
                 Some(waiting) => {
                     waiting.push((job, (reply, Instant::now())));
                     false
                 }
                 None => {
-                    offices.insert(office.clone(), vec![(job, (reply, Instant::now()))]);
+                    lanes.insert(lane.clone(), vec![(job, (reply, Instant::now()))]);
                     true
                 }
             }
         };
         if start_worker {
-            tokio::spawn(drain(Arc::clone(self), booking.clone(), office));
+            tokio::spawn(drain(Arc::clone(self), booking.clone(), lane));
         }
         let Ok((outcome, waited)) = answer.await else {
             return Err(BookingError::Store(StoreError::Corrupt(
@@ -110,12 +120,12 @@ impl BookQueue {
         outcome
     }
 
-    /// The next batch of `office`, or `None` (and the entry removed) when nobody waits.
-    fn next_batch(&self, office: &OfficeId) -> Option<Vec<(BookJob, Reply)>> {
-        let mut offices = self.offices();
-        let waiting = offices.get_mut(office)?;
+    /// The next batch of `lane`, or `None` (and the entry removed) when nobody waits.
+    fn next_batch(&self, lane: &Lane) -> Option<Vec<(BookJob, Reply)>> {
+        let mut lanes = self.lanes();
+        let waiting = lanes.get_mut(lane)?;
         if waiting.is_empty() {
-            offices.remove(office);
+            lanes.remove(lane);
             return None;
         }
         let take = waiting.len().min(MAX_BATCH);
@@ -123,16 +133,16 @@ impl BookQueue {
     }
 }
 
-/// Runs `office`'s batches until its queue is empty.
-async fn drain(queue: Arc<BookQueue>, booking: Booking, office: OfficeId) {
+/// Runs `lane`'s batches until its queue is empty.
+async fn drain(queue: Arc<BookQueue>, booking: Booking, lane: Lane) {
     // Should the worker ever stop early, its entry goes with it: the bookings still
     // waiting get an error instead of waiting forever, and the next one starts a worker.
     let mut guard = EntryGuard {
         queue: &queue,
-        office: &office,
+        lane: &lane,
         armed: true,
     };
-    while let Some(batch) = queue.next_batch(&office) {
+    while let Some(batch) = queue.next_batch(&lane) {
         let (jobs, replies): (Vec<BookJob>, Vec<Reply>) = batch.into_iter().unzip();
         queue.stats.record(jobs.len());
         let started = Instant::now();
@@ -148,14 +158,14 @@ async fn drain(queue: Arc<BookQueue>, booking: Booking, office: OfficeId) {
 
 struct EntryGuard<'a> {
     queue: &'a BookQueue,
-    office: &'a OfficeId,
+    lane: &'a Lane,
     armed: bool,
 }
 
 impl Drop for EntryGuard<'_> {
     fn drop(&mut self) {
         if self.armed {
-            self.queue.offices().remove(self.office);
+            self.queue.lanes().remove(self.lane);
         }
     }
 }

@@ -1,16 +1,18 @@
-//! Book: the bookings of one office that arrive together are written in one transaction.
+//! Book: the bookings that arrive together are written in one transaction.
 //!
 //! Bookings of an office serialize on its lock (DESIGN §5), and the commit that ends each
 //! one (a flush to disk) happens while that lock is held, so one at a time an office books
 //! no faster than the disk flushes and the round trips go. The bookings that arrive while
-//! an office's transaction runs therefore wait ([`super::batch`]) and the next transaction
-//! takes them together: the same locks, checks and allocator, each booking judged in turn
-//! against everything before it (stored, and earlier in the batch), one statement per kind
-//! of write and one flush for all. Every booking gets its own answer and a refusal of one
-//! never touches another; if the transaction as a whole fails for a reason other than a
-//! lost race, the bookings run again one by one, so one bad request cannot sink the rest.
+//! a transaction runs therefore wait ([`super::batch`]: per office on PostgreSQL, all
+//! offices together on SQLite, which serializes every write anyway) and the next
+//! transaction takes them together: the same locks, checks and allocator, each booking
+//! judged in turn against everything before it (stored, and earlier in the batch), one
+//! statement per kind of write and one flush for all. Every booking gets its own answer
+//! and a refusal of one never touches another; if the transaction as a whole fails for a
+//! reason other than a lost race, the bookings run again one by one, so one bad request
+//! cannot sink the rest.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rand::SeedableRng;
@@ -19,11 +21,12 @@ use sqlx::AnyConnection;
 
 use crate::allocator::{Booked, Move, Snapshot};
 use crate::calendar::local_date;
-use crate::domain::{Appointment, DeskId, Locator, Office, Service, Status};
+use crate::domain::{Appointment, DeskId, Locator, Office, OfficeId, Service, Status};
 use crate::store::{
     self, AuditEntry, Backend, HoldRecord, IdempotencyRecord, StoreError, TokenRecord,
 };
 
+use super::batch::Lane;
 use super::place::{citizen_limits, place_in, refusal};
 use super::request::ValidCitizen;
 use super::secrets::{random_id, random_token, sha256_hex};
@@ -65,10 +68,14 @@ impl Booking {
             idempotency: idempotency_key.map(|key| (format!("book:{key}"), request.fingerprint())),
             actor: actor.clone(),
         };
-        self.book_queue.submit(self, job).await
+        let lane = match self.store.backend() {
+            Backend::Postgres => Lane::Office(job.request.office_id.clone()),
+            Backend::Sqlite => Lane::AllOffices,
+        };
+        self.book_queue.submit(self, lane, job).await
     }
 
-    /// Books a batch of one office, each job with its own answer, in the jobs' order.
+    /// Books a batch, each job with its own answer, in the jobs' order.
     pub(crate) async fn book_batch(
         &self,
         jobs: &[BookJob],
@@ -109,36 +116,70 @@ impl Booking {
         // Looked up on every attempt: a retry after a configuration change uses the new one.
         let catalog = self.catalog();
         let now = self.clock.now();
-        let Some(office_id) = jobs.first().map(|job| &job.request.office_id) else {
-            return Ok(Vec::new());
-        };
+        // Locked in id order, so two batches never wait on each other in a cycle.
+        let office_ids: BTreeSet<&OfficeId> = jobs.iter().map(|j| &j.request.office_id).collect();
         let mut tx = self.store.begin_write().await?;
         let conn = tx.conn();
         let documents: Vec<&str> = jobs.iter().map(|j| j.citizen.document.number()).collect();
-        // The citizens first, then the office: everything that takes both locks takes them
-        // in this order (no deadlock), and the per-citizen reads stay outside the office's
-        // critical section. SQLite's write lock, taken by BEGIN IMMEDIATE, already
-        // serializes everything.
-        if self.store.backend() == Backend::Postgres {
-            store::lock_citizens(conn, &documents).await?;
-        }
-        let mut answers: Vec<Option<Answer>> = Vec::with_capacity(jobs.len());
-        let mut batch = Batch::default();
-        for job in jobs {
-            answers.push(replay_stored(conn, job, now, &mut batch).await?);
-        }
-        for appointment in store::citizens_active_appointments(conn, &documents, now).await? {
+        let mut batch = Batch {
+            windows: windows(jobs, &catalog),
+            ..Batch::default()
+        };
+        // The citizens first, then the offices: everything that takes both kinds of lock
+        // takes them in this order (no deadlock). On PostgreSQL one server-side call takes
+        // them and reads what they guard when the batch has one office (always, see
+        // `batch::Lane`); SQLite's write lock, taken by BEGIN IMMEDIATE, already serializes
+        // everything.
+        let postgres = self.store.backend() == Backend::Postgres;
+        let mut locks = Vec::with_capacity(office_ids.len());
+        let mut occupancies = None;
+        let active = match office_ids.first() {
+            Some(&office_id) if postgres && office_ids.len() == 1 => {
+                let windows: Vec<_> = batch.windows.values().copied().collect();
+                let asked = std::time::Instant::now();
+                let read =
+                    store::lock_for_booking(conn, &documents, office_id, now, &windows).await?;
+                store::record_wait(asked.elapsed());
+                let lock = read.lock.ok_or(StoreError::NotFound)?;
+                locks.push((office_id, self.check_config(lock).await?));
+                occupancies = Some(read.occupancies);
+                read.active
+            }
+            _ => {
+                if postgres {
+                    store::lock_citizens(conn, &documents).await?;
+                }
+                let active = store::citizens_active_appointments(conn, &documents, now).await?;
+                for &office_id in &office_ids {
+                    locks.push((office_id, self.lock_office(conn, office_id).await?));
+                }
+                active
+            }
+        };
+        for appointment in active {
             batch
                 .active
                 .entry(appointment.document.clone())
                 .or_default()
                 .push(appointment);
         }
-        let lock = self.lock_office(conn, office_id).await?;
-        let closed = match catalog.office(office_id) {
-            Ok(office) => Some(self.closed_office(conn, office, &lock).await?),
-            Err(_) => None,
-        };
+        let mut answers: Vec<Option<Answer>> = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            answers.push(replay_stored(conn, job, now, &mut batch).await?);
+        }
+        // Each office with its closures, as of its lock; offices gone from the
+        // configuration are missing and their bookings refused.
+        let mut closed: HashMap<&OfficeId, Office> = HashMap::new();
+        for (office_id, lock) in &locks {
+            if let Ok(office) = catalog.office(office_id) {
+                closed.insert(*office_id, self.closed_office(conn, office, lock).await?);
+            }
+        }
+        if let Some(rows) = occupancies {
+            for office in closed.values() {
+                batch.preload(office, now, &rows)?;
+            }
+        }
         let hold_ids: Vec<&str> = jobs
             .iter()
             .filter_map(|j| j.request.hold_id.as_deref())
@@ -148,14 +189,13 @@ impl Booking {
             .into_iter()
             .map(|hold| (hold.id.clone(), hold))
             .collect();
-        batch.windows = windows(jobs, &catalog);
 
         for (job, answer) in jobs.iter().zip(answers.iter_mut()) {
             if answer.is_some() {
                 continue;
             }
             let found = catalog.service(&job.request.office_id, &job.request.service_id);
-            let decided = match (found, &closed) {
+            let decided = match (found, closed.get(&job.request.office_id)) {
                 (Ok((_, service)), Some(office)) => {
                     let hold = holds.get(job.request.hold_id.as_deref().unwrap_or_default());
                     batch.decide(conn, job, office, service, hold, now).await
@@ -209,12 +249,16 @@ struct Batch {
     consumed_holds: HashSet<String>,
     /// Each citizen's active appointments, stored and booked in this batch.
     active: HashMap<String, Vec<Appointment>>,
-    /// The time span each local date's snapshot is loaded for: the batch's own times.
-    windows: HashMap<NaiveDate, (DateTime<Utc>, DateTime<Utc>)>,
-    /// Snapshots loaded so far by local date, with moves made in this batch applied; the
-    /// batch's new appointments are laid over them at each use.
-    days: HashMap<NaiveDate, Day>,
+    /// The time span each office's local date's snapshot is loaded for: the batch's own
+    /// times.
+    windows: HashMap<DayKey, (DateTime<Utc>, DateTime<Utc>)>,
+    /// Snapshots loaded so far by office and local date, with moves made in this batch
+    /// applied; the batch's new appointments are laid over them at each use.
+    days: HashMap<DayKey, Day>,
 }
+
+/// An office's local date.
+type DayKey = (OfficeId, NaiveDate);
 
 #[derive(Debug)]
 struct Day {
@@ -340,10 +384,11 @@ impl Batch {
         consuming: Option<&str>,
     ) -> Result<DeskId, BookingError> {
         let date = local_date(office.timezone, start);
-        if !self.days.contains_key(&date) {
+        let key = (office.id.clone(), date);
+        if !self.days.contains_key(&key) {
             let window = self
                 .windows
-                .get(&date)
+                .get(&key)
                 .copied()
                 .unwrap_or((start, start + service.occupancy()));
             let loaded = snapshot::load_closed(
@@ -357,7 +402,7 @@ impl Batch {
             )
             .await?;
             self.days.insert(
-                date,
+                key.clone(),
                 Day {
                     loaded,
                     whole: false,
@@ -365,8 +410,8 @@ impl Batch {
             );
         }
         let mut placement = None;
-        if let Some(day) = self.days.get(&date) {
-            let snapshot = self.overlay(&day.loaded, consuming);
+        if let Some(day) = self.days.get(&key) {
+            let snapshot = self.overlay(&office.id, &day.loaded, consuming);
             let found = place_in(&office.id, snapshot, &service.id, start).map_err(refusal)?;
             if found.moves.is_empty() || day.whole {
                 placement = Some(found);
@@ -378,10 +423,10 @@ impl Batch {
                 let loaded =
                     snapshot::load_closed(conn, office, date, date, now, Exclude::default(), None)
                         .await?;
-                let snapshot = self.overlay(&loaded, consuming);
+                let snapshot = self.overlay(&office.id, &loaded, consuming);
                 let found = place_in(&office.id, snapshot, &service.id, start).map_err(refusal)?;
                 self.days.insert(
-                    date,
+                    key,
                     Day {
                         loaded,
                         whole: true,
@@ -394,9 +439,43 @@ impl Batch {
         Ok(placement.desk)
     }
 
-    /// `loaded` as it stands now: without the holds this batch consumed (and the one it
-    /// is consuming), with the appointments it booked.
-    fn overlay(&self, loaded: &Loaded, consuming: Option<&str>) -> Snapshot {
+    /// The window snapshot of every date the batch books on at `office`, from its
+    /// occupancies read with the locks (PostgreSQL): [`Batch::place`] then needs no query
+    /// unless it plans moves.
+    fn preload(
+        &mut self,
+        office: &Office,
+        now: DateTime<Utc>,
+        rows: &[store::OccupancyRecord],
+    ) -> Result<(), StoreError> {
+        for ((office_id, date), &window) in &self.windows {
+            if *office_id != office.id {
+                continue;
+            }
+            let date = *date;
+            let loaded = snapshot::from_occupancies(
+                office,
+                date,
+                date,
+                now,
+                Exclude::default(),
+                Some(window),
+                rows.iter().cloned(),
+            )?;
+            self.days.insert(
+                (office.id.clone(), date),
+                Day {
+                    loaded,
+                    whole: false,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// `loaded` (a snapshot of `office`) as it stands now: without the holds this batch
+    /// consumed (and the one it is consuming), with the appointments it booked there.
+    fn overlay(&self, office: &OfficeId, loaded: &Loaded, consuming: Option<&str>) -> Snapshot {
         let mut snapshot = loaded.snapshot.clone();
         snapshot
             .appointments
@@ -404,7 +483,9 @@ impl Batch {
         snapshot.appointments.extend(
             self.appointments
                 .iter()
-                .filter(|a| a.start < loaded.to && a.occupied_until > loaded.from)
+                .filter(|a| {
+                    a.office_id == *office && a.start < loaded.to && a.occupied_until > loaded.from
+                })
                 .map(|a| Booked {
                     key: format!("{APPOINTMENT_KEY}{}", a.id),
                     service: a.service_id.clone(),
@@ -547,13 +628,13 @@ async fn replay_stored(
     }))))
 }
 
-/// For each local date the batch books on, the span from its earliest start to its
-/// latest end of occupancy: one snapshot load serves every booking of that date.
+/// For each office and local date the batch books on, the span from its earliest start to
+/// its latest end of occupancy: one snapshot load serves every booking there.
 fn windows(
     jobs: &[BookJob],
     catalog: &super::Catalog,
-) -> HashMap<NaiveDate, (DateTime<Utc>, DateTime<Utc>)> {
-    let mut windows: HashMap<NaiveDate, (DateTime<Utc>, DateTime<Utc>)> = HashMap::new();
+) -> HashMap<DayKey, (DateTime<Utc>, DateTime<Utc>)> {
+    let mut windows: HashMap<DayKey, (DateTime<Utc>, DateTime<Utc>)> = HashMap::new();
     for job in jobs {
         let Ok((office, service)) =
             catalog.service(&job.request.office_id, &job.request.service_id)
@@ -563,7 +644,7 @@ fn windows(
         let start = job.request.start;
         let end = start + service.occupancy();
         windows
-            .entry(local_date(office.timezone, start))
+            .entry((office.id.clone(), local_date(office.timezone, start)))
             .and_modify(|(from, to)| {
                 *from = (*from).min(start);
                 *to = (*to).max(end);

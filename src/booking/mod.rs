@@ -152,6 +152,12 @@ impl Booking {
         let lock = store::lock_office(conn, office).await?;
         // Behind other writes of this office (another instance's too, on PostgreSQL).
         store::record_wait(asked.elapsed());
+        self.check_config(lock).await
+    }
+
+    /// `lock` when this instance plans with the stored configuration it names; otherwise
+    /// the newer one is loaded and the write has to be retried with it.
+    async fn check_config(&self, lock: OfficeLock) -> Result<OfficeLock, BookingError> {
         let ours = self.catalog_version();
         match lock.config_version {
             // A catalog built in code (version 0) is not tied to a stored configuration.

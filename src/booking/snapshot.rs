@@ -103,18 +103,55 @@ pub(crate) async fn load_closed(
     exclude: Exclude<'_>,
     window: Option<(DateTime<Utc>, DateTime<Utc>)>,
 ) -> Result<Loaded, StoreError> {
-    // A whole-day question also loads the neighbouring days, so appointments near
-    // midnight are judged against their own day's hours; a window needs only its own.
-    let margin = Days::new(if window.is_some() { 0 } else { 1 });
-    let from_date = first.checked_sub_days(margin).unwrap_or(first);
-    let to_date = last.checked_add_days(margin).unwrap_or(last);
-    let (from, to) = window.unwrap_or_else(|| {
+    let (from, to) = span(office, first, last, window);
+    let rows = store::office_occupancies(conn, &office.id, now, from, to).await?;
+    from_occupancies(office, first, last, now, exclude, window, rows)
+}
+
+/// The time span [`load_closed`] reads: `window`, or the local dates `first..=last` with a
+/// day each side.
+pub(crate) fn span(
+    office: &Office,
+    first: NaiveDate,
+    last: NaiveDate,
+    window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    let (from_date, to_date) = dates(first, last, window);
+    window.unwrap_or_else(|| {
         (
             local_to_utc(office.timezone, from_date, WallTime::MIDNIGHT),
             local_to_utc(office.timezone, to_date, WallTime::END_OF_DAY),
         )
-    });
+    })
+}
 
+/// A whole-day question also loads the neighbouring days, so appointments near
+/// midnight are judged against their own day's hours; a window needs only its own.
+fn dates(
+    first: NaiveDate,
+    last: NaiveDate,
+    window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+) -> (NaiveDate, NaiveDate) {
+    let margin = Days::new(if window.is_some() { 0 } else { 1 });
+    (
+        first.checked_sub_days(margin).unwrap_or(first),
+        last.checked_add_days(margin).unwrap_or(last),
+    )
+}
+
+/// [`load_closed`] from occupancies already read (all of those overlapping its span and
+/// possibly more: the rest are left out).
+pub(crate) fn from_occupancies(
+    office: &Office,
+    first: NaiveDate,
+    last: NaiveDate,
+    now: DateTime<Utc>,
+    exclude: Exclude<'_>,
+    window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    rows: impl IntoIterator<Item = store::OccupancyRecord>,
+) -> Result<Loaded, StoreError> {
+    let (from_date, to_date) = dates(first, last, window);
+    let (from, to) = span(office, first, last, window);
     let dates: Vec<NaiveDate> = from_date
         .iter_days()
         .take_while(|d| *d <= to_date)
@@ -137,7 +174,10 @@ pub(crate) async fn load_closed(
         .collect();
 
     let mut appointments = Vec::new();
-    for row in store::office_occupancies(conn, &office.id, now, from, to).await? {
+    for row in rows {
+        if row.start_at >= to.timestamp() || row.occupied_until <= from.timestamp() {
+            continue;
+        }
         let excluded = if row.is_hold {
             exclude.hold_id
         } else {

@@ -41,7 +41,7 @@ fn values_list_from(first: usize, rows: usize, columns: usize) -> String {
 }
 
 /// `$first, $first+1, ...` for an `IN (...)` list of `count` values.
-fn in_list(first: usize, count: usize) -> String {
+pub(super) fn in_list(first: usize, count: usize) -> String {
     (first..first + count)
         .map(|n| format!("${n}"))
         .collect::<Vec<_>>()

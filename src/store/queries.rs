@@ -10,7 +10,7 @@ use super::StoreError;
 use super::rows::{AppointmentRow, AuditEntry, HoldRecord, IdempotencyRecord};
 
 /// What taking an office's lock tells the writer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow, serde::Deserialize)]
 pub struct OfficeLock {
     /// The office's version after this write's bump.
     pub version: i64,
@@ -26,20 +26,101 @@ pub struct OfficeLock {
 
 /// Serializes on the office: the first statement of every feasibility-changing write.
 /// `NotFound` when the office is not in the database.
+///
+/// The configuration version and the closure mark must be read after the lock is
+/// granted: a subquery of the locking statement itself would read the snapshot taken
+/// before it waited, and miss a closure or a configuration committed meanwhile. On
+/// PostgreSQL a server-side function (migration 0003) reads them in a statement of their
+/// own; SQLite holds its write lock from `BEGIN IMMEDIATE`, before any read.
 pub async fn lock_office(
     conn: &mut AnyConnection,
     office: &OfficeId,
 ) -> Result<OfficeLock, StoreError> {
-    let lock: Option<OfficeLock> = sqlx::query_as(
+    let sql = if conn.backend_name() == "PostgreSQL" {
+        "SELECT version, config_version, closures_count, closures_newest FROM cita_lock_office($1)"
+    } else {
         "UPDATE offices SET version = version + 1 WHERE id = $1 \
          RETURNING version, (SELECT version FROM config WHERE id = 1) AS config_version, \
          (SELECT COUNT(*) FROM office_closures WHERE office_id = $1) AS closures_count, \
-         (SELECT COALESCE(MAX(id), 0) FROM office_closures WHERE office_id = $1) AS closures_newest",
-    )
-    .bind(office.as_str())
-    .fetch_optional(&mut *conn)
-    .await?;
+         (SELECT COALESCE(MAX(id), 0) FROM office_closures WHERE office_id = $1) AS closures_newest"
+    };
+    let lock: Option<OfficeLock> = sqlx::query_as(sql)
+        .bind(office.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
     lock.ok_or(StoreError::NotFound)
+}
+
+/// What [`lock_for_booking`] read under its locks.
+#[derive(Debug)]
+pub struct BookingLocks {
+    /// `None` when the office is not in the database.
+    pub lock: Option<OfficeLock>,
+    /// The citizens' active appointments that have not ended, in every office.
+    pub active: Vec<Appointment>,
+    /// The office's desk occupancies overlapping any of the windows asked for.
+    pub occupancies: Vec<OccupancyRecord>,
+}
+
+#[derive(serde::Deserialize)]
+struct BookingLocksJson {
+    lock: Option<OfficeLock>,
+    active: Vec<AppointmentRow>,
+    occupancies: Vec<OccupancyRow>,
+}
+
+/// PostgreSQL only: the start of a batch of bookings in one round trip instead of four
+/// ([`super::lock_citizens`], [`super::citizens_active_appointments`], [`lock_office`],
+/// [`office_occupancies`] per window), with the same locks in the same order and every
+/// read taken after the lock before it (the server-side function of migration 0003). Inside
+/// an office's critical section each round trip saved is time the next booking does
+/// not wait.
+pub async fn lock_for_booking(
+    conn: &mut AnyConnection,
+    documents: &[&str],
+    office: &OfficeId,
+    now: DateTime<Utc>,
+    windows: &[(DateTime<Utc>, DateTime<Utc>)],
+) -> Result<BookingLocks, StoreError> {
+    let array = super::bulk::in_list;
+    let (docs, windows_from) = (1, documents.len() + 3);
+    let sql = format!(
+        "SELECT cita_lock_for_booking(ARRAY[{}]::text[], ${}, ${}, ARRAY[{}]::bigint[], ARRAY[{}]::bigint[])",
+        array(docs, documents.len()),
+        documents.len() + 1,
+        documents.len() + 2,
+        array(windows_from, windows.len()),
+        array(windows_from + windows.len(), windows.len()),
+    );
+    let mut statement = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+    for document in documents {
+        statement = statement.bind((*document).to_owned());
+    }
+    statement = statement
+        .bind(office.as_str().to_owned())
+        .bind(now.timestamp());
+    for (from, _) in windows {
+        statement = statement.bind(from.timestamp());
+    }
+    for (_, to) in windows {
+        statement = statement.bind(to.timestamp());
+    }
+    let json = statement.fetch_one(&mut *conn).await?;
+    let read: BookingLocksJson = serde_json::from_str(&json)
+        .map_err(|e| StoreError::Corrupt(format!("cita_lock_for_booking answered {e}")))?;
+    Ok(BookingLocks {
+        lock: read.lock,
+        active: read
+            .active
+            .into_iter()
+            .map(Appointment::try_from)
+            .collect::<Result<_, _>>()?,
+        occupancies: read
+            .occupancies
+            .into_iter()
+            .map(OccupancyRecord::try_from)
+            .collect::<Result<_, _>>()?,
+    })
 }
 
 /// Serializes on one citizen (always before the office lock, so no deadlock).
@@ -82,7 +163,7 @@ pub struct OccupancyRecord {
     pub pinned: bool,
 }
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug, sqlx::FromRow, serde::Deserialize)]
 struct OccupancyRow {
     kind: String,
     id: String,
@@ -91,6 +172,27 @@ struct OccupancyRow {
     start_at: i64,
     occupied_until: i64,
     status: String,
+}
+
+impl TryFrom<OccupancyRow> for OccupancyRecord {
+    type Error = StoreError;
+
+    fn try_from(row: OccupancyRow) -> Result<Self, StoreError> {
+        let pinned = match row.status.as_str() {
+            "held" | "booked" => false,
+            "checked_in" | "completed" => true,
+            other => return Err(StoreError::Corrupt(format!("occupancy status {other:?}"))),
+        };
+        Ok(OccupancyRecord {
+            is_hold: row.kind == "hold",
+            id: row.id,
+            service_id: row.service_id,
+            desk_id: row.desk_id,
+            start_at: row.start_at,
+            occupied_until: row.occupied_until,
+            pinned,
+        })
+    }
 }
 
 /// Desk occupancies of an office overlapping `[from, to)`: appointments that take desk
@@ -102,38 +204,28 @@ pub async fn office_occupancies(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<OccupancyRecord>, StoreError> {
-    let rows: Vec<OccupancyRow> = sqlx::query_as(
+    // On PostgreSQL the range test goes through the exclusion constraint's GiST index on
+    // (office, desk, range); `start_at < $3` alone would scan every earlier appointment.
+    let overlap = if conn.backend_name() == "PostgreSQL" {
+        "int8range(start_at, occupied_until) && int8range($2, $3)"
+    } else {
+        "start_at < $3 AND occupied_until > $2"
+    };
+    let rows: Vec<OccupancyRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT 'appointment' AS kind, id, service_id, desk_id, start_at, occupied_until, status FROM appointments \
-         WHERE office_id = $1 AND start_at < $3 AND occupied_until > $2 AND status IN ('booked', 'checked_in', 'completed') \
+         WHERE office_id = $1 AND {overlap} AND status IN ('booked', 'checked_in', 'completed') \
          UNION ALL \
          SELECT 'hold' AS kind, id, service_id, desk_id, start_at, occupied_until, 'held' AS status FROM holds \
          WHERE office_id = $1 AND start_at < $3 AND occupied_until > $2 AND expires_at > $4 \
-         ORDER BY start_at, id",
-    )
+         ORDER BY start_at, id"
+    )))
     .bind(office.as_str())
     .bind(from.timestamp())
     .bind(to.timestamp())
     .bind(now.timestamp())
     .fetch_all(&mut *conn)
     .await?;
-    rows.into_iter()
-        .map(|row| {
-            let pinned = match row.status.as_str() {
-                "held" | "booked" => false,
-                "checked_in" | "completed" => true,
-                other => return Err(StoreError::Corrupt(format!("occupancy status {other:?}"))),
-            };
-            Ok(OccupancyRecord {
-                is_hold: row.kind == "hold",
-                id: row.id,
-                service_id: row.service_id,
-                desk_id: row.desk_id,
-                start_at: row.start_at,
-                occupied_until: row.occupied_until,
-                pinned,
-            })
-        })
-        .collect()
+    rows.into_iter().map(OccupancyRecord::try_from).collect()
 }
 
 /// A citizen's active appointments that have not ended yet, in every office.

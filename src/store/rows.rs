@@ -12,7 +12,7 @@ pub fn instant(seconds: i64) -> Result<DateTime<Utc>, StoreError> {
         .ok_or_else(|| StoreError::Corrupt(format!("instant {seconds} out of range")))
 }
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug, sqlx::FromRow, serde::Deserialize)]
 pub(crate) struct AppointmentRow {
     pub id: String,
     pub locator: String,

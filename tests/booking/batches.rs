@@ -1,5 +1,6 @@
-//! Bookings of one office that arrive together share one transaction: each is judged
-//! against everything before it, stored or earlier in the batch, and gets its own answer.
+//! Bookings that arrive together share one transaction (those of one office on
+//! PostgreSQL, of every office on SQLite): each is judged against everything before it,
+//! stored or earlier in the batch, and gets its own answer.
 //!
 //! These tests run on a single-threaded runtime: every task queues its booking before the
 //! office's worker gets to run, so the bookings form exactly one batch, in the order the
@@ -189,6 +190,45 @@ async fn a_batch_spanning_several_days_loads_each_day(db: Db) {
     assert!(misplaced_appointments(app.store()).await.is_empty());
 }
 
+async fn offices_booked_in_one_batch_stay_apart(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    let t = tuesday(10, 0);
+    let later = t + Duration::hours(1);
+    let answers = book_together(
+        &app.booking,
+        vec![
+            // Madrid's desk a and Barcelona's desk c both serve huellas-tie: were Madrid's
+            // new appointment laid over Barcelona's snapshot, it would take desk c there.
+            (request("madrid", "huellas-tie", t, &dni(1)), None),
+            (request("barcelona", "renovacion-dni", t, &dni(2)), None),
+            // One person, one time: the rule holds across the offices of a batch.
+            (request("madrid", "renovacion-dni", later, &dni(3)), None),
+            (request("barcelona", "renovacion-dni", later, &dni(3)), None),
+        ],
+    )
+    .await;
+    let stats = app.booking.batch_stats();
+    // SQLite serializes every write, so all offices share a batch; PostgreSQL batches each
+    // office on its own lock.
+    let expected = match db {
+        Db::Sqlite => (1, 4),
+        Db::Postgres => (2, 4),
+    };
+    assert_eq!((stats.batches(), stats.bookings()), expected);
+    let madrid = answers[0].as_ref().expect("madrid");
+    let barcelona = answers[1].as_ref().expect("barcelona");
+    assert_eq!(madrid.appointment.desk_id.as_str(), "a");
+    assert_eq!(barcelona.appointment.desk_id.as_str(), "c");
+    assert!(answers[2].is_ok(), "{:?}", answers[2]);
+    assert!(matches!(
+        answers[3],
+        Err(BookingError::CitizenLimitReached(_))
+    ));
+    assert_eq!(count_status(app.store(), "booked").await, 3);
+    assert_eq!(overlapping_pairs(app.store()).await, 0);
+    assert!(misplaced_appointments(app.store()).await.is_empty());
+}
+
 macro_rules! single_threaded_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -210,4 +250,5 @@ single_threaded_both_backends!(
     each_booking_of_a_batch_is_judged_against_the_ones_before,
     a_hold_named_twice_in_a_batch_is_consumed_once,
     a_batch_spanning_several_days_loads_each_day,
+    offices_booked_in_one_batch_stay_apart,
 );

@@ -688,3 +688,57 @@ async fn postgres_exclusion_constraint_refuses_overlap() {
     );
     assert_eq!(overlapping_pairs(app.store()).await, 0);
 }
+
+/// A writer that waited for an office's lock sees everything the holder committed: here a
+/// closure added by another instance while the booking waited. (Read by the locking
+/// statement itself, the closure mark would come from the snapshot taken before the wait,
+/// and this instance would reuse the closures it read earlier and book a closed day.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_lock_waiters_see_what_the_holder_committed() {
+    let Some(app) = spawn(Db::Postgres).await else {
+        return;
+    };
+    let b = &app.booking;
+    // This instance reads (and keeps) Madrid's closures: none yet.
+    b.book(
+        &request("madrid", "renovacion-dni", tuesday(9, 0), &dni(90)),
+        None,
+        &CITIZEN,
+    )
+    .await
+    .unwrap();
+
+    // Another writer holds the office's lock and closes Wednesday.
+    let mut holder = app.store().begin_write().await.unwrap();
+    cita::store::lock_office(holder.conn(), &"madrid".into())
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO office_closures (office_id, from_date, to_date, reason, created_at) \
+         VALUES ('madrid', '2027-03-03', '2027-03-03', 'obras', 0)",
+    )
+    .execute(holder.conn())
+    .await
+    .unwrap();
+
+    let waiting = {
+        let b = b.clone();
+        tokio::spawn(async move {
+            let wednesday = tuesday(10, 0) + Duration::days(1);
+            b.book(
+                &request("madrid", "renovacion-dni", wednesday, &dni(91)),
+                None,
+                &CITIZEN,
+            )
+            .await
+        })
+    };
+    // The booking is now waiting for the lock (it cannot finish before the commit).
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "the booking waits for the office");
+    holder.commit().await.unwrap();
+
+    let answer = waiting.await.unwrap();
+    assert!(answer.is_err(), "booked a closed day: {answer:?}");
+    assert_eq!(count_status(app.store(), "booked").await, 1);
+}
