@@ -33,6 +33,14 @@ $$;
 -- ended, lock the office, read the desk occupancies (appointments that take desk time and
 -- holds live at `p_now`) overlapping any of the windows `[p_from[i], p_to[i])`.
 -- Returns JSON: {"lock": {...} or null, "active": [appointment...], "occupancies": [...]}.
+--
+-- The transaction then commits asynchronously (synchronous_commit off): its commit does
+-- not wait for the disk, so the office's lock is released at once instead of after a
+-- flush, and the office's next batch can start. The caller acknowledges the bookings
+-- only after a later synchronous commit (`Store::flush`) has flushed the log past this
+-- one. Others may see the bookings a moment before they are durable; should the server
+-- crash in that moment they vanish together with everything that saw them, and nobody
+-- was told they were booked.
 CREATE FUNCTION cita_lock_for_booking(
     p_documents TEXT[], p_office TEXT, p_now BIGINT, p_from BIGINT[], p_to BIGINT[]
 ) RETURNS TEXT
@@ -42,6 +50,8 @@ DECLARE
     v_lock JSON;
     v_occupancies JSON;
 BEGIN
+    PERFORM set_config('synchronous_commit', 'off', true);
+
     INSERT INTO citizens (document, version)
         SELECT d.document, 1 FROM (SELECT DISTINCT unnest(p_documents) AS document) d
         ORDER BY d.document

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use crate::domain::OfficeId;
-use crate::store::StoreError;
+use crate::store::{Backend, StoreError};
 
 use super::book::BookJob;
 use super::{BookOutcome, Booking, BookingError};
@@ -147,11 +147,45 @@ async fn drain(queue: Arc<BookQueue>, booking: Booking, lane: Lane) {
         queue.stats.record(jobs.len());
         let started = Instant::now();
         let (answers, database) = crate::store::measure_waits(booking.book_batch(&jobs)).await;
-        for ((reply, queued), answer) in replies.into_iter().zip(answers) {
-            let waited = started.saturating_duration_since(queued) + database.unwrap_or_default();
-            // The caller may have gone away; its booking stands (it can be looked up).
-            let _ = reply.send((answer, waited));
+        let waited = |queued: Instant| {
+            started.saturating_duration_since(queued) + database.unwrap_or_default()
+        };
+        if booking.store.backend() == Backend::Sqlite {
+            for ((reply, queued), answer) in replies.into_iter().zip(answers) {
+                // The caller may have gone away; its booking stands (it can be looked up).
+                let _ = reply.send((answer, waited(queued)));
+            }
+            continue;
         }
+        // PostgreSQL committed without waiting for the disk (see `store::lock_for_booking`):
+        // the answers wait for the flush, the lane's next batch does not.
+        let replies: Vec<_> = replies
+            .into_iter()
+            .zip(answers)
+            .map(|((reply, queued), answer)| (reply, answer, waited(queued)))
+            .collect();
+        let store = booking.store.clone();
+        tokio::spawn(async move {
+            let (flushed, flushing) = crate::store::measure_waits(store.flush()).await;
+            let flushing = flushing.unwrap_or_default();
+            let flushed = flushed.map_err(Arc::new);
+            if let Err(error) = &flushed {
+                tracing::warn!(%error, "bookings committed but not known to be durable");
+            }
+            for (reply, answer, waited) in replies {
+                let answer = match (&flushed, answer) {
+                    (Ok(()), answer) => answer,
+                    // Committed, but not known to be durable: not acknowledged. The
+                    // booking can be looked up, and a retry with the same
+                    // Idempotency-Key returns it.
+                    (Err(error), Ok(_)) => {
+                        Err(BookingError::Store(StoreError::Shared(Arc::clone(error))))
+                    }
+                    (Err(_), refused) => refused,
+                };
+                let _ = reply.send((answer, waited + flushing));
+            }
+        });
     }
     guard.armed = false;
 }

@@ -75,6 +75,10 @@ struct BookingLocksJson {
 /// read taken after the lock before it (the server-side function of migration 0003). Inside
 /// an office's critical section each round trip saved is time the next booking does
 /// not wait.
+///
+/// The transaction commits asynchronously: its commit releases the locks without waiting
+/// for the disk, so the office's next batch need not wait for the flush either. Nothing it
+/// wrote may be acknowledged before [`super::Store::flush`] has returned.
 pub async fn lock_for_booking(
     conn: &mut AnyConnection,
     documents: &[&str],
