@@ -116,7 +116,7 @@ impl Booking {
         // Looked up on every attempt: a retry after a configuration change uses the new one.
         let catalog = self.catalog();
         let now = self.clock.now();
-        // Locked in id order, so two batches never wait on each other in a cycle.
+        // Locked in id (byte) order, so two batches never wait on each other in a cycle.
         let office_ids: BTreeSet<&OfficeId> = jobs.iter().map(|j| &j.request.office_id).collect();
         let mut tx = self.store.begin_write().await?;
         let conn = tx.conn();
@@ -127,34 +127,35 @@ impl Booking {
         };
         // The citizens first, then the offices: everything that takes both kinds of lock
         // takes them in this order (no deadlock). On PostgreSQL one server-side call takes
-        // them and reads what they guard when the batch has one office (always, see
-        // `batch::Lane`); SQLite's write lock, taken by BEGIN IMMEDIATE, already serializes
-        // everything.
-        let postgres = self.store.backend() == Backend::Postgres;
+        // them all and reads what they guard; SQLite's write lock, taken by BEGIN
+        // IMMEDIATE, already serializes everything.
+        let office_list: Vec<&OfficeId> = office_ids.iter().copied().collect();
         let mut locks = Vec::with_capacity(office_ids.len());
         let mut occupancies = None;
-        let active = match office_ids.first() {
-            Some(&office_id) if postgres && office_ids.len() == 1 => {
-                let windows: Vec<_> = batch.windows.values().copied().collect();
-                let asked = std::time::Instant::now();
-                let read =
-                    store::lock_for_booking(conn, &documents, office_id, now, &windows).await?;
-                store::record_wait(asked.elapsed());
-                let lock = read.lock.ok_or(StoreError::NotFound)?;
+        let active = if self.store.backend() == Backend::Postgres {
+            let windows: Vec<_> = batch
+                .windows
+                .iter()
+                .map(|((office, _), &(from, to))| (office, from, to))
+                .collect();
+            let asked = std::time::Instant::now();
+            let read =
+                store::lock_for_booking(conn, &documents, &office_list, now, &windows).await?;
+            store::record_wait(asked.elapsed());
+            if read.locks.len() != office_list.len() {
+                return Err(StoreError::NotFound.into()); // an office gone from the database
+            }
+            for (office_id, lock) in read.locks {
                 locks.push((office_id, self.check_config(lock).await?));
-                occupancies = Some(read.occupancies);
-                read.active
             }
-            _ => {
-                if postgres {
-                    store::lock_citizens(conn, &documents).await?;
-                }
-                let active = store::citizens_active_appointments(conn, &documents, now).await?;
-                for &office_id in &office_ids {
-                    locks.push((office_id, self.lock_office(conn, office_id).await?));
-                }
-                active
+            occupancies = Some(read.occupancies);
+            read.active
+        } else {
+            let active = store::citizens_active_appointments(conn, &documents, now).await?;
+            for &office_id in &office_list {
+                locks.push((office_id.clone(), self.lock_office(conn, office_id).await?));
             }
+            active
         };
         for appointment in active {
             batch
@@ -169,15 +170,16 @@ impl Booking {
         }
         // Each office with its closures, as of its lock; offices gone from the
         // configuration are missing and their bookings refused.
-        let mut closed: HashMap<&OfficeId, Office> = HashMap::new();
-        for (office_id, lock) in &locks {
-            if let Ok(office) = catalog.office(office_id) {
-                closed.insert(*office_id, self.closed_office(conn, office, lock).await?);
+        let mut closed: HashMap<OfficeId, Office> = HashMap::new();
+        for (office_id, lock) in locks {
+            if let Ok(office) = catalog.office(&office_id) {
+                closed.insert(office_id, self.closed_office(conn, office, &lock).await?);
             }
         }
         if let Some(rows) = occupancies {
             for office in closed.values() {
-                batch.preload(office, now, &rows)?;
+                let own = rows.iter().filter(|(id, _)| *id == office.id);
+                batch.preload(office, now, own.map(|(_, row)| row))?;
             }
         }
         let hold_ids: Vec<&str> = jobs
@@ -442,11 +444,11 @@ impl Batch {
     /// The window snapshot of every date the batch books on at `office`, from its
     /// occupancies read with the locks (PostgreSQL): [`Batch::place`] then needs no query
     /// unless it plans moves.
-    fn preload(
+    fn preload<'r>(
         &mut self,
         office: &Office,
         now: DateTime<Utc>,
-        rows: &[store::OccupancyRecord],
+        rows: impl Iterator<Item = &'r store::OccupancyRecord> + Clone,
     ) -> Result<(), StoreError> {
         for ((office_id, date), &window) in &self.windows {
             if *office_id != office.id {
@@ -460,7 +462,7 @@ impl Batch {
                 now,
                 Exclude::default(),
                 Some(window),
-                rows.iter().cloned(),
+                rows.clone().cloned(),
             )?;
             self.days.insert(
                 (office.id.clone(), date),
