@@ -52,7 +52,21 @@ impl Index {
         let Some(groups) = self.days.get(&date) else {
             return starts;
         };
+        // Reserve once: a day's grid has tens of starts.
+        let room: i64 = groups
+            .iter()
+            .filter(|g| g.desks & svc.serving != 0)
+            .flat_map(|g| &g.open)
+            .map(|&(a, b)| match svc.step {
+                Some(step) => (b - a - svc.occupancy) / step + 1,
+                None => 1,
+            })
+            .filter(|&n| n > 0)
+            .sum();
+        starts.reserve(usize::try_from(room).unwrap_or(0).min(1 << 16));
+        let mut groups_used = 0;
         for group in groups.iter().filter(|g| g.desks & svc.serving != 0) {
+            groups_used += 1;
             for &(a, b) in &group.open {
                 let mut t = a;
                 while t.saturating_add(svc.occupancy) <= b {
@@ -64,8 +78,11 @@ impl Index {
                 }
             }
         }
-        starts.sort_unstable();
-        starts.dedup();
+        // One group's sorted, disjoint intervals give ascending, distinct starts already.
+        if groups_used > 1 || !starts.is_sorted_by(|a, b| a < b) {
+            starts.sort_unstable();
+            starts.dedup();
+        }
         starts.retain(|&t| self.in_window(svc, t));
         starts
     }

@@ -23,8 +23,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::bits::{self, DeskSet};
 use super::ejection::{self, Piece};
 use super::index::{Index, ServiceInfo};
+use super::quick::{self, Jobs, Verdict};
 use super::search::{self, EXACT_BUDGET, Outcome, Task};
 use super::sweep;
+use super::walk::Desks;
 
 /// The second window reaches this far (seconds) on each side of the new occupancy (the
 /// first is the occupancy itself); each next one twice as far.
@@ -63,9 +65,50 @@ impl Index {
     pub(crate) fn probe(&self, svc: &ServiceInfo, t: i64) -> Probe {
         let end = t.saturating_add(svc.occupancy);
         let allowed = self.allowed_for(svc, t);
-        let busy = bits::iter(allowed)
+        self.probe_with(t, end, allowed, self.busy_among(allowed, t, end))
+    }
+
+    /// Desks of `among` holding a baseline placement that overlaps `[t, end)`.
+    fn busy_among(&self, among: DeskSet, t: i64, end: i64) -> DeskSet {
+        bits::iter(among)
             .filter(|&d| self.busy[d].overlaps(t, end))
-            .fold(0, |set, d| set | bits::bit(d));
+            .fold(0, |set, d| set | bits::bit(d))
+    }
+
+    /// Whether `[t, end)` touches a component that has no valid assignment.
+    pub(crate) fn touches_infeasible(&self, t: i64, end: i64) -> bool {
+        self.infeasible.iter().any(|&(s, e)| s < end && t < e)
+    }
+
+    /// Whether one more fits at `t` with these desks: a desk free in the baseline answers
+    /// without looking at the components (most starts of a day).
+    pub(crate) fn available_with(&self, t: i64, desks: Desks) -> bool {
+        let Desks { end, allowed, busy } = desks;
+        if allowed == 0 {
+            return false;
+        }
+        if busy != allowed {
+            return !self.touches_infeasible(t, end);
+        }
+        self.available(&self.probe_with(t, end, allowed, busy))
+    }
+
+    /// The capacity at `t` with these desks: when every desk that could take one is free,
+    /// that count, without looking at the components.
+    pub(crate) fn capacity_with(&self, t: i64, desks: Desks) -> u32 {
+        let Desks { end, allowed, busy } = desks;
+        if busy == 0 {
+            return if self.touches_infeasible(t, end) {
+                0
+            } else {
+                bits::count(allowed)
+            };
+        }
+        self.capacity_of(&self.probe_with(t, end, allowed, busy))
+    }
+
+    /// The probe of `[t, end)` with its desks already known.
+    fn probe_with(&self, t: i64, end: i64, allowed: DeskSet, busy: DeskSet) -> Probe {
         let first = self.components.partition_point(|c| c.end <= t);
         let mut touched = self.components[first..]
             .iter()
@@ -94,12 +137,103 @@ impl Index {
         if !probe.feasible {
             return 0;
         }
-        let upper = self.copies_bound(probe);
         let mut k = bits::count(probe.free);
-        while k < upper && self.solve_copies(probe, k + 1).is_some() {
+        if k == bits::count(probe.allowed) {
+            return k; // every desk that could take one is free: nothing to search
+        }
+        let upper = self.copies_bound(probe);
+        while k < upper && self.fits(probe, k + 1) {
             k += 1;
         }
         k
+    }
+
+    /// Whether `k` more fit at the probe: the small-cluster search when it decides, else
+    /// the staged one.
+    pub(crate) fn fits(&self, probe: &Probe, k: u32) -> bool {
+        let mut assign = [0; quick::MAX_JOBS];
+        match self.quick(probe, k, &mut assign) {
+            Verdict::Yes => true,
+            Verdict::No => false,
+            Verdict::GaveUp => self.solve_copies(probe, k).is_some(),
+        }
+    }
+
+    /// The small-cluster search for `k` copies at the probe; on `Yes`, `assign` holds the
+    /// desks of the cluster's items and the copies in the order of [`Index::quick_jobs`].
+    pub(crate) fn quick(
+        &self,
+        probe: &Probe,
+        k: u32,
+        assign: &mut [u8; quick::MAX_JOBS],
+    ) -> Verdict {
+        if !probe.feasible || bits::count(probe.allowed) < k {
+            return Verdict::No;
+        }
+        match self.quick_jobs(probe, k) {
+            Some(jobs) => quick::solve(
+                &jobs,
+                Some((probe.t, probe.end)),
+                quick::NODE_BUDGET,
+                assign,
+            ),
+            None => Verdict::GaveUp,
+        }
+    }
+
+    /// The cluster's items (preferring their baseline desk) with `k` copies inserted
+    /// before the first item starting at or after the probe; `None` when too many.
+    fn quick_jobs(&self, probe: &Probe, k: u32) -> Option<Jobs> {
+        if (probe.hi - probe.lo).saturating_add(k as usize) > quick::MAX_JOBS {
+            return None;
+        }
+        let mut jobs = Jobs::new();
+        let mut copies = false;
+        for x in probe.lo..probe.hi {
+            let item = &self.items[x];
+            if !copies && item.start >= probe.t {
+                copies = true;
+                for _ in 0..k {
+                    jobs.push(probe.t, probe.end, probe.allowed, None, true);
+                }
+            }
+            jobs.push(
+                item.start,
+                item.end,
+                item.allowed,
+                Some(self.baseline[x]),
+                false,
+            );
+        }
+        if !copies {
+            for _ in 0..k {
+                jobs.push(probe.t, probe.end, probe.allowed, None, true);
+            }
+        }
+        Some(jobs)
+    }
+
+    /// A solution from the small-cluster search's desks (see [`Index::quick`]).
+    pub(crate) fn quick_solution(&self, probe: &Probe, k: u32, assign: &[u8]) -> Solution {
+        let mut solution = Solution {
+            copies: Vec::new(),
+            items: Vec::new(),
+        };
+        let mut x = probe.lo;
+        let mut copies = false;
+        let mut desks = assign.iter().copied();
+        while x < probe.hi || !copies {
+            if !copies && (x == probe.hi || self.items[x].start >= probe.t) {
+                copies = true;
+                solution.copies.extend(desks.by_ref().take(k as usize));
+                continue;
+            }
+            if let Some(d) = desks.next() {
+                solution.items.push((x, d));
+            }
+            x += 1;
+        }
+        self.settle(probe, solution)
     }
 
     /// At most this many copies fit at the probe: at each instant of the new occupancy,
@@ -132,9 +266,7 @@ impl Index {
 
     /// Whether at least one more can start at the probe.
     pub(crate) fn available(&self, probe: &Probe) -> bool {
-        probe.feasible
-            && (probe.free != 0
-                || (self.copies_bound(probe) > 0 && self.solve_copies(probe, 1).is_some()))
+        probe.feasible && (probe.free != 0 || (self.copies_bound(probe) > 0 && self.fits(probe, 1)))
     }
 
     /// An assignment with `k` copies at the probe, or `None` when there is none.

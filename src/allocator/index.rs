@@ -42,54 +42,87 @@ pub(crate) fn instant(secs: i64) -> Option<DateTime<Utc>> {
 
 /// Sorted intervals with a running maximum of their ends: answers "does anything overlap
 /// `[s, e)`" and "does one interval contain `[s, e)`" in `O(log n)`, even when the
-/// intervals themselves overlap.
+/// intervals themselves overlap. The running maximum is stored only when it differs from
+/// the ends (overlapping intervals), so the usual timeline is the sorted input itself.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Timeline {
-    starts: Vec<i64>,
-    ends: Vec<i64>,
+    spans: Vec<(i64, i64)>,
+    /// Empty when the ends never decrease (then the running maximum is the end).
     reach: Vec<i64>,
 }
 
 impl Timeline {
     pub(crate) fn new(mut intervals: Vec<(i64, i64)>) -> Self {
-        intervals.sort_unstable();
-        let mut reach = Vec::with_capacity(intervals.len());
-        let mut max = i64::MIN;
-        for &(_, end) in &intervals {
-            max = max.max(end);
-            reach.push(max);
+        if !intervals.is_sorted() {
+            intervals.sort_unstable();
+        }
+        let mut reach = Vec::new();
+        if !intervals.windows(2).all(|w| w[0].1 <= w[1].1) {
+            let mut max = i64::MIN;
+            reach = intervals
+                .iter()
+                .map(|&(_, end)| {
+                    max = max.max(end);
+                    max
+                })
+                .collect();
         }
         Timeline {
-            starts: intervals.iter().map(|i| i.0).collect(),
-            ends: intervals.iter().map(|i| i.1).collect(),
+            spans: intervals,
             reach,
         }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.starts.is_empty()
+        self.spans.is_empty()
+    }
+
+    /// The latest end among the first `k + 1` intervals.
+    fn reach(&self, k: usize) -> i64 {
+        match self.reach.get(k) {
+            Some(&r) => r,
+            None => self.spans[k].1,
+        }
     }
 
     /// Some interval shares a point with `[s, e)`.
     pub(crate) fn overlaps(&self, s: i64, e: i64) -> bool {
-        let k = self.starts.partition_point(|&x| x < e);
-        k > 0 && self.reach[k - 1] > s
+        let k = self.spans.partition_point(|x| x.0 < e);
+        k > 0 && self.reach(k - 1) > s
+    }
+
+    /// [`Timeline::overlaps`] for queries whose `e` never decreases: `k` is the caller's
+    /// cursor (intervals starting before the previous `e`), moved forward only.
+    pub(crate) fn overlaps_from(&self, k: &mut usize, s: i64, e: i64) -> bool {
+        while *k < self.spans.len() && self.spans[*k].0 < e {
+            *k += 1;
+        }
+        *k > 0 && self.reach(*k - 1) > s
     }
 
     /// Some single interval contains all of `[s, e)`.
     pub(crate) fn contains(&self, s: i64, e: i64) -> bool {
-        let k = self.starts.partition_point(|&x| x <= s);
-        k > 0 && self.reach[k - 1] >= e
+        let k = self.spans.partition_point(|x| x.0 <= s);
+        k > 0 && self.reach(k - 1) >= e
+    }
+
+    /// [`Timeline::contains`] for queries whose `s` never decreases (cursor as in
+    /// [`Timeline::overlaps_from`]).
+    pub(crate) fn contains_from(&self, k: &mut usize, s: i64, e: i64) -> bool {
+        while *k < self.spans.len() && self.spans[*k].0 <= s {
+            *k += 1;
+        }
+        *k > 0 && self.reach(*k - 1) >= e
     }
 
     /// Starts `a` of the intervals `[a, b)` that contain `[s, e)`.
     pub(crate) fn containing_starts(&self, s: i64, e: i64) -> impl Iterator<Item = i64> + '_ {
-        let k = self.starts.partition_point(|&x| x <= s);
+        let k = self.spans.partition_point(|x| x.0 <= s);
         (0..k)
             .rev()
-            .take_while(move |&j| self.reach[j] >= e)
-            .filter(move |&j| self.ends[j] >= e)
-            .map(move |j| self.starts[j])
+            .take_while(move |&j| self.reach(j) >= e)
+            .filter(move |&j| self.spans[j].1 >= e)
+            .map(move |j| self.spans[j].0)
     }
 }
 
@@ -152,7 +185,8 @@ pub(crate) struct Index {
     pub(crate) today: NaiveDate,
     pub(crate) service_ix: BTreeMap<ServiceId, usize>,
     pub(crate) services: Vec<ServiceInfo>,
-    pub(crate) desk_ids: Vec<DeskId>,
+    /// The indexed desks' positions in `Snapshot::desks` (their ids live there).
+    pub(crate) desk_src: Vec<usize>,
     /// How many services each desk serves: the fast path prefers the least versatile desk.
     pub(crate) desk_skills: Vec<usize>,
     pub(crate) schedules: Vec<ScheduleClass>,
@@ -163,6 +197,8 @@ pub(crate) struct Index {
     pub(crate) components: Vec<Component>,
     pub(crate) baseline: Vec<u8>,
     pub(crate) busy: Vec<Timeline>,
+    /// Spans of the components with no valid assignment (usually none).
+    pub(crate) infeasible: Vec<(i64, i64)>,
     /// Movable appointments no desk can serve (snapshot indices, in snapshot order).
     pub(crate) stranded: Vec<usize>,
     /// Questions answered "no" only because every search ran out of budget.
@@ -178,7 +214,8 @@ impl Index {
         // Desks: the first of duplicate ids wins; at most MAX_DESKS are indexed.
         let mut desk_ix: BTreeMap<&DeskId, u8> = BTreeMap::new();
         let mut desk_rows = Vec::new();
-        for desk in &snapshot.desks {
+        let mut desk_src = Vec::new();
+        for (src, desk) in snapshot.desks.iter().enumerate() {
             if desk_rows.len() >= MAX_DESKS || desk_ix.contains_key(&desk.id) {
                 continue;
             }
@@ -187,6 +224,7 @@ impl Index {
             };
             desk_ix.insert(&desk.id, ix);
             desk_rows.push(desk);
+            desk_src.push(src);
         }
 
         // Services: the first of duplicate ids wins.
@@ -232,7 +270,23 @@ impl Index {
         // Open intervals, per desk (all dates) and per date.
         let mut schedules: Vec<Grouped> = Vec::new();
         let mut per_date: BTreeMap<NaiveDate, Vec<Grouped>> = BTreeMap::new();
+        let mut patterns: Vec<usize> = Vec::new();
         for (ix, desk) in desk_rows.iter().enumerate() {
+            // A desk with the same hours as an earlier one (usually every desk) joins its
+            // groups: same intervals, so the same classes, without building them again.
+            if let Some(&r) = patterns.iter().find(|&&r| desk_rows[r].days == desk.days) {
+                let (rep, me) = (bits::bit(r), bits::bit(ix));
+                let groups = schedules
+                    .iter_mut()
+                    .chain(per_date.values_mut().flat_map(|g| g.iter_mut()));
+                for (_, desks) in groups {
+                    if *desks & rep != 0 {
+                        *desks |= me;
+                    }
+                }
+                continue;
+            }
+            patterns.push(ix);
             let mut all = Vec::new();
             let mut by_date: BTreeMap<NaiveDate, Vec<(i64, i64)>> = BTreeMap::new();
             for day in &desk.days {
@@ -275,7 +329,7 @@ impl Index {
             today,
             service_ix,
             services,
-            desk_ids: desk_rows.iter().map(|d| d.id.clone()).collect(),
+            desk_src,
             desk_skills,
             schedules,
             days,
@@ -285,6 +339,7 @@ impl Index {
             components: Vec::new(),
             baseline: Vec::new(),
             busy: Vec::new(),
+            infeasible: Vec::new(),
             stranded: Vec::new(),
             undecided: Counter::default(),
         };
@@ -308,9 +363,9 @@ impl Index {
     }
 
     fn index_appointments(&mut self, snapshot: &Snapshot, desk_ix: &BTreeMap<&DeskId, u8>) {
-        let ndesks = self.desk_ids.len();
+        let ndesks = self.desk_src.len();
         let mut fixed: Vec<Vec<(i64, i64)>> = vec![Vec::new(); ndesks];
-        let mut items = Vec::new();
+        let mut items = Vec::with_capacity(snapshot.appointments.len());
         for (booked, appt) in snapshot.appointments.iter().enumerate() {
             let (start, end) = (floor_secs(appt.start), ceil_secs(appt.occupied_until));
             if end <= start {
@@ -426,7 +481,16 @@ impl Index {
                 }
             }
         }
-        let mut busy: Vec<Vec<(i64, i64)>> = vec![Vec::new(); self.desk_ids.len()];
+        // Sized first: one allocation per desk's timeline.
+        let mut per_desk = vec![0usize; self.desk_src.len()];
+        for comp in self.components.iter().filter(|c| c.feasible) {
+            for &d in &baseline[comp.lo..comp.hi] {
+                if let Some(n) = per_desk.get_mut(usize::from(d)) {
+                    *n += 1;
+                }
+            }
+        }
+        let mut busy: Vec<Vec<(i64, i64)>> = per_desk.into_iter().map(Vec::with_capacity).collect();
         for comp in self.components.iter().filter(|c| c.feasible) {
             for (item, &d) in self.items[comp.lo..comp.hi]
                 .iter()
@@ -437,6 +501,12 @@ impl Index {
                 }
             }
         }
+        self.infeasible = self
+            .components
+            .iter()
+            .filter(|c| !c.feasible)
+            .map(|c| (c.start, c.end))
+            .collect();
         self.baseline = baseline;
         self.busy = busy.into_iter().map(Timeline::new).collect();
     }

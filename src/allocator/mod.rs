@@ -47,14 +47,16 @@ mod candidates;
 mod ejection;
 mod feasibility;
 mod index;
+mod quick;
 mod search;
 pub mod snapshot;
 mod sweep;
+mod walk;
 
 #[cfg(test)]
 mod tests;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use crate::domain::{DeskId, ServiceId};
 use index::{Index, ServiceInfo, floor_secs, instant};
@@ -169,13 +171,16 @@ impl Allocator {
     pub fn slots(&self, service: &ServiceId, date: NaiveDate) -> Result<Vec<Slot>, AllocError> {
         let svc = self.service(service)?;
         let mut slots = Vec::new();
+        let mut walk = walk::Walk::new(&self.index, svc);
         for t in self.index.candidates(svc, date) {
-            let capacity = self.index.capacity_of(&self.index.probe(svc, t));
+            let capacity = self.index.capacity_with(t, walk.at(t));
             if capacity == 0 {
                 continue;
             }
-            if let (Some(start), Some(end)) = (instant(t), instant(t.saturating_add(svc.duration)))
-            {
+            let start = instant(t);
+            let end = TimeDelta::try_seconds(svc.duration)
+                .and_then(|d| start.and_then(|s| s.checked_add_signed(d)));
+            if let (Some(start), Some(end)) = (start, end) {
                 slots.push(Slot {
                     start,
                     end,
@@ -197,12 +202,16 @@ impl Allocator {
         let svc = self.service(service)?;
         let mut days = Vec::new();
         let mut date = from;
+        let mut walk = walk::Walk::new(&self.index, svc);
         while date <= to {
             let slots = self
                 .index
                 .candidates(svc, date)
                 .into_iter()
-                .filter(|&t| self.index.available(&self.index.probe(svc, t)))
+                .filter(|&t| match walk.free_or_desks(t) {
+                    Ok(end) => !self.index.touches_infeasible(t, end),
+                    Err(desks) => self.index.available_with(t, desks),
+                })
                 .count();
             days.push(DayCount {
                 date,
@@ -256,22 +265,33 @@ impl Allocator {
             // The least versatile free desk keeps the versatile ones for later requests.
             bits::iter(probe.free).min_by_key(|&d| (self.index.desk_skills[d], d))
         } else {
-            let solution = self.index.solve_copies(&probe, 1).ok_or(PlaceError::Full)?;
+            // The staged search gives the usual answer; the small-cluster search decides
+            // "no" faster and stands in should the staged one run out of budget.
+            let mut assign = [0; quick::MAX_JOBS];
+            let verdict = self.index.quick(&probe, 1, &mut assign);
+            if verdict == quick::Verdict::No {
+                return Err(PlaceError::Full);
+            }
+            let solution = match self.index.solve_copies(&probe, 1) {
+                Some(solution) => solution,
+                None if verdict == quick::Verdict::Yes => {
+                    self.index.quick_solution(&probe, 1, &assign)
+                }
+                None => return Err(PlaceError::Full),
+            };
             for (x, d) in solution.items {
                 desks[x - probe.lo] = d;
             }
             solution.copies.first().map(|&d| usize::from(d))
         };
-        let desk = desk
-            .and_then(|d| self.index.desk_ids.get(d))
-            .ok_or(PlaceError::Full)?;
+        let desk = desk.and_then(|d| self.desk_id(d)).ok_or(PlaceError::Full)?;
         let mut moves = Vec::new();
         for (item, &d) in self.index.items[probe.lo..probe.hi].iter().zip(&desks) {
             if item.current == Some(d) {
                 continue;
             }
             let booked = &self.snapshot.appointments[item.booked];
-            if let Some(to) = self.index.desk_ids.get(usize::from(d)) {
+            if let Some(to) = self.desk_id(usize::from(d)) {
                 moves.push(Move {
                     key: booked.key.clone(),
                     from: booked.desk.clone(),
@@ -326,6 +346,12 @@ impl Allocator {
                 })
             }
         }
+    }
+
+    /// The id of indexed desk `d`.
+    fn desk_id(&self, d: usize) -> Option<&DeskId> {
+        let src = *self.index.desk_src.get(d)?;
+        self.snapshot.desks.get(src).map(|desk| &desk.id)
     }
 
     fn service(&self, id: &ServiceId) -> Result<&ServiceInfo, AllocError> {
