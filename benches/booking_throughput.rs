@@ -1,6 +1,6 @@
 //! Bookings per second through the full `book` use case versus raw single-row INSERT
 //! transactions per second on the same database, in the same run, with the same
-//! concurrency. Run with:
+//! concurrency: 8 and 32 clients, on one office and on eight. Run with:
 //!
 //! ```sh
 //! cargo bench --bench booking_throughput
@@ -25,7 +25,10 @@ use cita::clock::ManualClock;
 use cita::store::{Store, StoreOptions};
 
 const BOOKINGS: u32 = 2000;
-const CONCURRENCY: u32 = 8;
+/// Concurrent clients: a handful, and a crowd (a day being released).
+const CONCURRENCY: [u32; 2] = [8, 32];
+/// One busy office, and as many offices as the smaller crowd has clients.
+const OFFICES: [u32; 2] = [1, 8];
 
 const DESKS: u32 = 5;
 
@@ -52,7 +55,7 @@ fn dni(n: u32) -> String {
     format!("{n:08}{}", LETTERS[(n % 23) as usize] as char)
 }
 
-async fn measure(label: &str, url: &str, offices: u32) -> (f64, f64) {
+async fn measure(label: &str, url: &str, offices: u32, clients: u32) -> (f64, f64) {
     let store = Store::connect(url, &StoreOptions::default())
         .await
         .expect("connect");
@@ -71,7 +74,7 @@ async fn measure(label: &str, url: &str, offices: u32) -> (f64, f64) {
     let next = Arc::new(AtomicU32::new(0));
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..CONCURRENCY {
+    for _ in 0..clients {
         let (booking, next) = (booking.clone(), next.clone());
         tasks.spawn(async move {
             loop {
@@ -118,7 +121,7 @@ async fn measure(label: &str, url: &str, offices: u32) -> (f64, f64) {
     let next = Arc::new(AtomicU32::new(0));
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..CONCURRENCY {
+    for _ in 0..clients {
         let (store, next) = (store.clone(), next.clone());
         tasks.spawn(async move {
             loop {
@@ -143,7 +146,7 @@ async fn measure(label: &str, url: &str, offices: u32) -> (f64, f64) {
     }
     let insert_rate = f64::from(BOOKINGS) / started.elapsed().as_secs_f64();
     println!(
-        "| {label} | {offices} | {book_rate:.0} | {insert_rate:.0} | {:.2}x | {per_transaction:.1} |",
+        "| {label} | {clients} | {offices} | {book_rate:.0} | {insert_rate:.0} | {:.2}x | {per_transaction:.1} |",
         book_rate / insert_rate
     );
     store.close().await;
@@ -161,33 +164,38 @@ fn main() {
         .expect("runtime");
     runtime.block_on(async {
         println!(
-            "{BOOKINGS} operations, {CONCURRENCY} concurrent clients, offices of {DESKS} desks\n"
+            "{BOOKINGS} operations, offices of {DESKS} desks, a connection pool of {}\n",
+            StoreOptions::default().max_connections
         );
         println!(
-            "| backend | offices | bookings/s via book | single-row INSERT tx/s | ratio | bookings per transaction |"
+            "| backend | clients | offices | bookings/s via book | single-row INSERT tx/s | ratio | bookings per transaction |"
         );
-        println!("|---|---|---|---|---|---|");
-        for offices in [1, CONCURRENCY] {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-            measure("SQLite (synchronous=full)", &url, offices).await;
+        println!("|---|---|---|---|---|---|---|");
+        for clients in CONCURRENCY {
+            for offices in OFFICES {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+                measure("SQLite (synchronous=full)", &url, offices, clients).await;
+            }
         }
         if let Ok(admin) = std::env::var("CITA_BENCH_POSTGRES_URL") {
             let pool = sqlx::PgPool::connect(&admin).await.expect("postgres");
-            for offices in [1, CONCURRENCY] {
-                let name = format!("cita_bench_{}_{offices}", std::process::id());
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            for clients in CONCURRENCY {
+                for offices in OFFICES {
+                    let name = format!("cita_bench_{}_{clients}_{offices}", std::process::id());
+                    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                        .execute(&pool)
+                        .await
+                        .expect("create db");
+                    let (base, _) = admin.rsplit_once('/').expect("database url with a path");
+                    measure("PostgreSQL", &format!("{base}/{name}"), offices, clients).await;
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE {name} WITH (FORCE)"
+                    )))
                     .execute(&pool)
                     .await
-                    .expect("create db");
-                let (base, _) = admin.rsplit_once('/').expect("database url with a path");
-                measure("PostgreSQL", &format!("{base}/{name}"), offices).await;
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE {name} WITH (FORCE)"
-                )))
-                .execute(&pool)
-                .await
-                .expect("drop db");
+                    .expect("drop db");
+                }
             }
         }
     });
