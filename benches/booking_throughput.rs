@@ -7,7 +7,8 @@
 //! CITA_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test cargo bench --bench booking_throughput
 //! ```
 //!
-//! Without the variable only SQLite is measured. The PostgreSQL run creates a scratch
+//! Arguments after `--` pick cases by `backend/clients/offices`, e.g. `-- postgres/8/8` or
+//! `-- sqlite`. Without the variable only SQLite is measured. The PostgreSQL run creates a scratch
 //! database and drops it afterwards.
 
 // A benchmark is a test harness: failing loudly on a broken setup is what it should do.
@@ -24,7 +25,13 @@ use cita::booking::{
 use cita::clock::ManualClock;
 use cita::store::{Store, StoreOptions};
 
-const BOOKINGS: u32 = 2000;
+/// Operations per case; `CITA_BENCH_BOOKINGS` sets another (longer runs, for profiling).
+fn bookings() -> u32 {
+    std::env::var("CITA_BENCH_BOOKINGS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2000)
+}
 /// Concurrent clients: a handful, and a crowd (a day being released).
 const CONCURRENCY: [u32; 2] = [8, 32];
 /// One busy office, and as many offices as the smaller crowd has clients.
@@ -71,6 +78,7 @@ async fn measure(label: &str, url: &str, offices: u32, clients: u32) -> (f64, f6
 
     // Full use case: lock citizens and office, snapshot, allocator, insert, token, audit;
     // concurrent bookings of an office share a transaction (see `booking::book`).
+    let total = bookings();
     let next = Arc::new(AtomicU32::new(0));
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
@@ -79,7 +87,7 @@ async fn measure(label: &str, url: &str, offices: u32, clients: u32) -> (f64, f6
         tasks.spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= BOOKINGS {
+                if i >= total {
                     break;
                 }
                 let office = i % offices;
@@ -109,7 +117,7 @@ async fn measure(label: &str, url: &str, offices: u32, clients: u32) -> (f64, f6
     while let Some(joined) = tasks.join_next().await {
         joined.expect("task");
     }
-    let book_rate = f64::from(BOOKINGS) / started.elapsed().as_secs_f64();
+    let book_rate = f64::from(total) / started.elapsed().as_secs_f64();
     let stats = booking.batch_stats();
     let per_transaction = stats.bookings() as f64 / stats.batches().max(1) as f64;
 
@@ -126,7 +134,7 @@ async fn measure(label: &str, url: &str, offices: u32, clients: u32) -> (f64, f6
         tasks.spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= BOOKINGS {
+                if i >= total {
                     break;
                 }
                 let mut tx = store.begin_write().await.expect("begin");
@@ -144,7 +152,7 @@ async fn measure(label: &str, url: &str, offices: u32, clients: u32) -> (f64, f6
     while let Some(joined) = tasks.join_next().await {
         joined.expect("task");
     }
-    let insert_rate = f64::from(BOOKINGS) / started.elapsed().as_secs_f64();
+    let insert_rate = f64::from(total) / started.elapsed().as_secs_f64();
     println!(
         "| {label} | {clients} | {offices} | {book_rate:.0} | {insert_rate:.0} | {:.2}x | {per_transaction:.1} |",
         book_rate / insert_rate
@@ -153,18 +161,30 @@ async fn measure(label: &str, url: &str, offices: u32, clients: u32) -> (f64, f6
     (book_rate, insert_rate)
 }
 
+/// Whether the case `backend/clients/offices` (e.g. `postgres/8/1`) was asked for: every
+/// case without filters, else those containing one of the arguments after `--`.
+fn wanted(filters: &[String], backend: &str, clients: u32, offices: u32) -> bool {
+    let case = format!("{backend}/{clients}/{offices}");
+    filters.is_empty() || filters.iter().any(|f| case.contains(f.as_str()))
+}
+
 fn main() {
     // `cargo test --benches` runs bench binaries with `--bench` absent; do nothing then.
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
     runtime.block_on(async {
         println!(
-            "{BOOKINGS} operations, offices of {DESKS} desks, a connection pool of {}\n",
+            "{} operations, offices of {DESKS} desks, a connection pool of {}\n",
+            bookings(),
             StoreOptions::default().max_connections
         );
         println!(
@@ -172,7 +192,7 @@ fn main() {
         );
         println!("|---|---|---|---|---|---|---|");
         for clients in CONCURRENCY {
-            for offices in OFFICES {
+            for offices in OFFICES.into_iter().filter(|&o| wanted(&filters, "sqlite", clients, o)) {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("bench.db").display());
                 measure("SQLite (synchronous=full)", &url, offices, clients).await;
@@ -181,7 +201,10 @@ fn main() {
         if let Ok(admin) = std::env::var("CITA_BENCH_POSTGRES_URL") {
             let pool = sqlx::PgPool::connect(&admin).await.expect("postgres");
             for clients in CONCURRENCY {
-                for offices in OFFICES {
+                for offices in OFFICES
+                    .into_iter()
+                    .filter(|&o| wanted(&filters, "postgres", clients, o))
+                {
                     let name = format!("cita_bench_{}_{clients}_{offices}", std::process::id());
                     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                         .execute(&pool)
