@@ -26,7 +26,6 @@ use crate::store::{
     self, AuditEntry, Backend, HoldRecord, IdempotencyRecord, StoreError, TokenRecord,
 };
 
-use super::batch::Lane;
 use super::place::{citizen_limits, place_in, refusal};
 use super::request::ValidCitizen;
 use super::secrets::{random_id, random_token, sha256_hex};
@@ -68,11 +67,7 @@ impl Booking {
             idempotency: idempotency_key.map(|key| (format!("book:{key}"), request.fingerprint())),
             actor: actor.clone(),
         };
-        let lane = match self.store.backend() {
-            Backend::Postgres => Lane::Office(job.request.office_id.clone()),
-            Backend::Sqlite => Lane::AllOffices,
-        };
-        self.book_queue.submit(self, lane, job).await
+        self.book_queue.submit(self, job).await
     }
 
     /// Books a batch, each job with its own answer, in the jobs' order.
@@ -118,56 +113,138 @@ impl Booking {
         let now = self.clock.now();
         // Locked in id (byte) order, so two batches never wait on each other in a cycle.
         let office_ids: BTreeSet<&OfficeId> = jobs.iter().map(|j| &j.request.office_id).collect();
-        let mut tx = self.store.begin_write().await?;
-        let conn = tx.conn();
+        let office_list: Vec<&OfficeId> = office_ids.iter().copied().collect();
         let documents: Vec<&str> = jobs.iter().map(|j| j.citizen.document.number()).collect();
+        let keys: Vec<&str> = jobs
+            .iter()
+            .filter_map(|j| j.idempotency.as_ref().map(|(key, _)| key.as_str()))
+            .collect();
+        let hold_ids: Vec<&str> = jobs
+            .iter()
+            .filter_map(|j| j.request.hold_id.as_deref())
+            .collect();
         let mut batch = Batch {
             windows: windows(jobs, &catalog),
             ..Batch::default()
+        };
+        let windows: Vec<_> = batch
+            .windows
+            .iter()
+            .map(|((office, _), &(from, to))| (office, from, to))
+            .collect();
+        let begin = store::BookingBegin {
+            documents: &documents,
+            offices: &office_list,
+            now,
+            windows: &windows,
+            keys: &keys,
+            holds: &hold_ids,
         };
         // The citizens first, then the offices: everything that takes both kinds of lock
         // takes them in this order (no deadlock). On PostgreSQL one server-side call takes
         // them all and reads what they guard; SQLite's write lock, taken by BEGIN
         // IMMEDIATE, already serializes everything.
-        let office_list: Vec<&OfficeId> = office_ids.iter().copied().collect();
-        let mut locks = Vec::with_capacity(office_ids.len());
-        let mut occupancies = None;
-        let active = if self.store.backend() == Backend::Postgres {
-            let windows: Vec<_> = batch
-                .windows
-                .iter()
-                .map(|((office, _), &(from, to))| (office, from, to))
-                .collect();
-            let asked = std::time::Instant::now();
-            let read =
-                store::lock_for_booking(conn, &documents, &office_list, now, &windows).await?;
-            store::record_wait(asked.elapsed());
-            if read.locks.len() != office_list.len() {
-                return Err(StoreError::NotFound.into()); // an office gone from the database
+        let (mut tx, read) = match self.store.backend() {
+            Backend::Postgres => {
+                let (tx, read) = self.store.begin_booking(&begin).await?;
+                (BatchTx::Pipelined(tx), read)
             }
-            for (office_id, lock) in read.locks {
-                locks.push((office_id, self.check_config(lock).await?));
+            Backend::Sqlite => {
+                let mut tx = self.store.begin_write().await?;
+                let read = self.read_for_booking(tx.conn(), &begin).await?;
+                (BatchTx::Write(tx), read)
             }
-            occupancies = Some(read.occupancies);
-            read.active
-        } else {
-            let active = store::citizens_active_appointments(conn, &documents, now).await?;
-            for &office_id in &office_list {
-                locks.push((office_id.clone(), self.lock_office(conn, office_id).await?));
-            }
-            active
         };
-        for appointment in active {
+        match self
+            .decide_batch(&catalog, &mut tx, jobs, &mut batch, read, now)
+            .await
+        {
+            Ok(answers) => {
+                batch.write(tx, now).await?;
+                Ok(answers
+                    .into_iter()
+                    .map(|answer| batch.outcome(answer))
+                    .collect())
+            }
+            Err(error) => {
+                tx.rollback().await;
+                Err(error)
+            }
+        }
+    }
+
+    /// What a batch reads under its locks, statement by statement (SQLite).
+    async fn read_for_booking(
+        &self,
+        conn: &mut AnyConnection,
+        begin: &store::BookingBegin<'_>,
+    ) -> Result<store::BookingLocks, BookingError> {
+        let active = store::citizens_active_appointments(conn, begin.documents, begin.now).await?;
+        let mut locks = Vec::with_capacity(begin.offices.len());
+        for &office_id in begin.offices {
+            match store::lock_office(conn, office_id).await {
+                Ok(lock) => locks.push((office_id.clone(), lock)),
+                Err(StoreError::NotFound) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        let mut keys = HashMap::new();
+        for &key in begin.keys {
+            if let Some(record) = store::find_idempotency(conn, key, begin.now).await? {
+                let appointment = store::find_appointment(conn, &record.appointment_id).await?;
+                keys.insert(
+                    key.to_owned(),
+                    store::StoredKey {
+                        record,
+                        appointment,
+                    },
+                );
+            }
+        }
+        let holds = store::holds_by_id(conn, begin.holds).await?;
+        Ok(store::BookingLocks {
+            locks,
+            active,
+            occupancies: None,
+            keys,
+            holds,
+        })
+    }
+
+    /// Every job's answer, against what `read` found under the locks and the jobs decided
+    /// before it. `Err` fails the whole batch.
+    async fn decide_batch(
+        &self,
+        catalog: &super::Catalog,
+        tx: &mut BatchTx,
+        jobs: &[BookJob],
+        batch: &mut Batch,
+        read: store::BookingLocks,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Option<Answer>>, BookingError> {
+        let conn = tx.conn();
+        let offices = jobs
+            .iter()
+            .map(|j| &j.request.office_id)
+            .collect::<BTreeSet<_>>();
+        if read.locks.len() != offices.len() {
+            return Err(StoreError::NotFound.into()); // an office gone from the database
+        }
+        let mut locks = Vec::with_capacity(read.locks.len());
+        for (office_id, lock) in read.locks {
+            locks.push((office_id, self.check_config(lock).await?));
+        }
+        for appointment in read.active {
             batch
                 .active
                 .entry(appointment.document.clone())
                 .or_default()
                 .push(appointment);
         }
-        let mut answers: Vec<Option<Answer>> = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            answers.push(replay_stored(conn, job, now, &mut batch).await?);
-        }
+        let mut answers: Vec<Option<Answer>> = jobs
+            .iter()
+            .map(|job| replay_stored(job, &read.keys, batch))
+            .collect::<Result<_, _>>()?;
         // Each office with its closures, as of its lock; offices gone from the
         // configuration are missing and their bookings refused.
         let mut closed: HashMap<OfficeId, Office> = HashMap::new();
@@ -176,18 +253,14 @@ impl Booking {
                 closed.insert(office_id, self.closed_office(conn, office, &lock).await?);
             }
         }
-        if let Some(rows) = occupancies {
+        if let Some(rows) = read.occupancies {
             for office in closed.values() {
                 let own = rows.iter().filter(|(id, _)| *id == office.id);
                 batch.preload(office, now, own.map(|(_, row)| row))?;
             }
         }
-        let hold_ids: Vec<&str> = jobs
-            .iter()
-            .filter_map(|j| j.request.hold_id.as_deref())
-            .collect();
-        let holds: HashMap<String, HoldRecord> = store::holds_by_id(conn, &hold_ids)
-            .await?
+        let holds: HashMap<String, HoldRecord> = read
+            .holds
             .into_iter()
             .map(|hold| (hold.id.clone(), hold))
             .collect();
@@ -213,13 +286,30 @@ impl Booking {
                 Err(refused) => Answer::Refused(refused),
             });
         }
+        Ok(answers)
+    }
+}
 
-        batch.write(conn, now).await?;
-        tx.commit().await?;
-        Ok(answers
-            .into_iter()
-            .map(|answer| batch.outcome(answer))
-            .collect())
+/// A batch's transaction: sqlx's on SQLite, two round trips on PostgreSQL.
+enum BatchTx {
+    Write(store::WriteTx),
+    Pipelined(store::PipelinedTx),
+}
+
+impl BatchTx {
+    fn conn(&mut self) -> &mut AnyConnection {
+        match self {
+            BatchTx::Write(tx) => tx.conn(),
+            BatchTx::Pipelined(tx) => tx.conn(),
+        }
+    }
+
+    async fn rollback(self) {
+        match self {
+            // Dropping sqlx's transaction rolls it back.
+            BatchTx::Write(tx) => drop(tx),
+            BatchTx::Pipelined(tx) => tx.rollback().await,
+        }
     }
 }
 
@@ -249,6 +339,9 @@ struct Batch {
     keys: HashMap<String, (String, usize)>,
     /// Holds turned into appointments, as snapshot keys (`hold:<id>`).
     consumed_holds: HashSet<String>,
+    /// Stored appointments and holds moved to another desk, by snapshot key: written
+    /// with the rest at the end, and laid over every snapshot loaded meanwhile.
+    moved: HashMap<String, DeskId>,
     /// Each citizen's active appointments, stored and booked in this batch.
     active: HashMap<String, Vec<Appointment>>,
     /// The time span each office's local date's snapshot is loaded for: the batch's own
@@ -393,7 +486,7 @@ impl Batch {
                 .get(&key)
                 .copied()
                 .unwrap_or((start, start + service.occupancy()));
-            let loaded = snapshot::load_closed(
+            let mut loaded = snapshot::load_closed(
                 conn,
                 office,
                 date,
@@ -403,6 +496,7 @@ impl Batch {
                 Some(window),
             )
             .await?;
+            self.lay_moves_over(&mut loaded);
             self.days.insert(
                 key.clone(),
                 Day {
@@ -422,9 +516,10 @@ impl Batch {
         let placement = match placement {
             Some(placement) => placement,
             None => {
-                let loaded =
+                let mut loaded =
                     snapshot::load_closed(conn, office, date, date, now, Exclude::default(), None)
                         .await?;
+                self.lay_moves_over(&mut loaded);
                 let snapshot = self.overlay(&office.id, &loaded, consuming);
                 let found = place_in(&office.id, snapshot, &service.id, start).map_err(refusal)?;
                 self.days.insert(
@@ -437,7 +532,7 @@ impl Batch {
                 found
             }
         };
-        self.apply_moves(conn, &placement.moves).await?;
+        self.apply_moves(&placement.moves);
         Ok(placement.desk)
     }
 
@@ -500,23 +595,17 @@ impl Batch {
         snapshot
     }
 
-    /// Reassignments: stored ones in the database (and in the loaded snapshots), the
-    /// batch's own in memory.
-    async fn apply_moves(
-        &mut self,
-        conn: &mut AnyConnection,
-        moves: &[Move],
-    ) -> Result<(), StoreError> {
+    /// Reassignments: the batch's own appointments in place, stored ones and holds
+    /// remembered for the write (and laid over the loaded snapshots).
+    fn apply_moves(&mut self, moves: &[Move]) {
         for m in moves {
-            if let Some(id) = m.key.strip_prefix(APPOINTMENT_KEY) {
-                if let Some(pending) = self.appointments.iter_mut().find(|a| a.id == id) {
-                    pending.desk_id = m.to.clone();
-                    continue;
-                }
-                store::update_desk(conn, id, &m.to).await?;
-            } else if let Some(id) = m.key.strip_prefix(HOLD_KEY) {
-                store::update_hold_desk(conn, id, &m.to).await?;
+            if let Some(id) = m.key.strip_prefix(APPOINTMENT_KEY)
+                && let Some(pending) = self.appointments.iter_mut().find(|a| a.id == id)
+            {
+                pending.desk_id = m.to.clone();
+                continue;
             }
+            self.moved.insert(m.key.clone(), m.to.clone());
             for day in self.days.values_mut() {
                 for booked in &mut day.loaded.snapshot.appointments {
                     if booked.key == m.key {
@@ -525,7 +614,19 @@ impl Batch {
                 }
             }
         }
-        Ok(())
+    }
+
+    /// `loaded` (just read from the database) with the batch's moves of stored
+    /// appointments and holds, which are not written yet.
+    fn lay_moves_over(&self, loaded: &mut Loaded) {
+        if self.moved.is_empty() {
+            return;
+        }
+        for booked in &mut loaded.snapshot.appointments {
+            if let Some(desk) = self.moved.get(&booked.key) {
+                booked.desk = desk.clone();
+            }
+        }
     }
 
     /// A new bearer token for the batch's appointment `index`, stored as its hash.
@@ -538,14 +639,26 @@ impl Batch {
         token
     }
 
-    /// Everything the batch decided, one statement per kind of row.
-    async fn write(&self, conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<(), StoreError> {
+    /// Writes everything the batch decided and commits.
+    async fn write(&self, tx: BatchTx, now: DateTime<Utc>) -> Result<(), StoreError> {
         let consumed: Vec<&str> = self
             .consumed_holds
             .iter()
             .filter_map(|key| key.strip_prefix(HOLD_KEY))
             .collect();
-        store::delete_holds(conn, &consumed).await?;
+        let (mut moves, mut hold_moves) = (Vec::new(), Vec::new());
+        for (key, desk) in &self.moved {
+            if let Some(id) = key.strip_prefix(APPOINTMENT_KEY) {
+                moves.push((id.to_owned(), desk.clone()));
+            } else if let Some(id) = key.strip_prefix(HOLD_KEY)
+                && !self.consumed_holds.contains(key)
+            {
+                hold_moves.push((id.to_owned(), desk.clone()));
+            }
+        }
+        // A fixed order: concurrent writers touch shared rows in the same order.
+        moves.sort();
+        hold_moves.sort();
         let audit: Vec<AuditEntry> = self
             .appointments
             .iter()
@@ -563,11 +676,23 @@ impl Batch {
                 ),
             })
             .collect();
-        store::insert_bookings(conn, &self.appointments, &self.tokens, &audit, now).await?;
-        for record in &self.idempotency {
-            store::insert_idempotency(conn, record).await?;
+        let write = store::BookingWrite {
+            now,
+            moves: &moves,
+            hold_moves: &hold_moves,
+            consumed_holds: &consumed,
+            appointments: &self.appointments,
+            tokens: &self.tokens,
+            audit: &audit,
+            idempotency: &self.idempotency,
+        };
+        match tx {
+            BatchTx::Write(mut tx) => {
+                store::write_booking(tx.conn(), &write).await?;
+                tx.commit().await
+            }
+            BatchTx::Pipelined(tx) => tx.write_and_commit(&write).await,
         }
-        Ok(())
     }
 
     /// The answer to give, once the batch is committed.
@@ -596,28 +721,26 @@ impl Batch {
     }
 }
 
-/// The earlier result under the job's key, with a newly issued token; or the refusal
-/// when the key was used for another request; `None` for a key not seen before.
-async fn replay_stored(
-    conn: &mut AnyConnection,
+/// The earlier result under the job's key (as read under the locks), with a newly issued
+/// token; or the refusal when the key was used for another request; `None` for a key not
+/// seen before.
+fn replay_stored(
     job: &BookJob,
-    now: DateTime<Utc>,
+    stored: &HashMap<String, store::StoredKey>,
     batch: &mut Batch,
 ) -> Result<Option<Answer>, StoreError> {
     let Some((key, fingerprint)) = &job.idempotency else {
         return Ok(None);
     };
-    let Some(record) = store::find_idempotency(conn, key, now).await? else {
+    let Some(found) = stored.get(key) else {
         return Ok(None);
     };
-    if &record.fingerprint != fingerprint {
+    if &found.record.fingerprint != fingerprint {
         return Ok(Some(Answer::Refused(BookingError::IdempotencyKeyReused)));
     }
-    let appointment = store::find_appointment(conn, &record.appointment_id)
-        .await?
-        .ok_or_else(|| {
-            StoreError::Corrupt("idempotency record names a missing appointment".into())
-        })?;
+    let appointment = found.appointment.clone().ok_or_else(|| {
+        StoreError::Corrupt("idempotency record names a missing appointment".into())
+    })?;
     let token = random_token();
     batch.tokens.push(TokenRecord {
         token_hash: sha256_hex(&token),

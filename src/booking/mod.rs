@@ -88,12 +88,12 @@ struct Caches {
 impl Booking {
     pub fn new(store: Store, clock: Arc<dyn Clock>, catalog: Catalog) -> Self {
         Booking {
+            book_queue: Arc::new(batch::BookQueue::new(store.backend())),
             store,
             clock,
             catalog: Arc::new(RwLock::new(Arc::new(catalog))),
             catalog_version: Arc::new(AtomicI64::new(0)),
             caches: Arc::default(),
-            book_queue: Arc::default(),
             closures: Arc::default(),
         }
     }

@@ -174,39 +174,26 @@ pub async fn insert_appointments(
     Ok(())
 }
 
-/// What a batch of bookings writes: its appointments, the tokens it issued and its audit
-/// lines. On PostgreSQL in one statement (data-modifying `WITH`), because inside an
-/// office's critical section every round trip to the server is time the next booking
-/// waits; SQLite runs in the process, where three statements cost about as much as one.
-pub async fn insert_bookings(
+/// Writes a batch of bookings statement by statement inside the caller's transaction
+/// (SQLite, which runs in the process; PostgreSQL batches go through
+/// [`super::PipelinedTx::write_and_commit`]).
+pub async fn write_booking(
     conn: &mut AnyConnection,
-    appointments: &[Appointment],
-    tokens: &[TokenRecord],
-    audit: &[AuditEntry],
-    now: DateTime<Utc>,
+    write: &super::BookingWrite<'_>,
 ) -> Result<(), StoreError> {
-    let one_statement = conn.backend_name() == "PostgreSQL"
-        && !appointments.is_empty()
-        && !tokens.is_empty()
-        && !audit.is_empty();
-    if !one_statement {
-        insert_appointments(conn, appointments).await?;
-        insert_tokens(conn, tokens, now).await?;
-        return insert_audits(conn, audit).await;
+    for (id, desk) in write.moves {
+        super::update_desk(conn, id, desk).await?;
     }
-    let tokens_from = appointments.len() * 17 + 1;
-    let audit_from = tokens_from + tokens.len() * 3;
-    let statement = query(format!(
-        "WITH booked AS (INSERT INTO appointments ({APPOINTMENT_COLUMNS}) VALUES {}), \
-         issued AS (INSERT INTO appointment_tokens ({TOKEN_COLUMNS}) VALUES {}) \
-         INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES {}",
-        values_list(appointments.len(), 17),
-        values_list_from(tokens_from, tokens.len(), 3),
-        values_list_from(audit_from, audit.len(), 7),
-    ));
-    let statement = bind_appointments(statement, appointments);
-    let statement = bind_tokens(statement, tokens, now);
-    bind_audits(statement, audit).execute(&mut *conn).await?;
+    for (id, desk) in write.hold_moves {
+        super::update_hold_desk(conn, id, desk).await?;
+    }
+    delete_holds(conn, write.consumed_holds).await?;
+    insert_appointments(conn, write.appointments).await?;
+    insert_tokens(conn, write.tokens, write.now).await?;
+    insert_audits(conn, write.audit).await?;
+    for record in write.idempotency {
+        super::insert_idempotency(conn, record).await?;
+    }
     Ok(())
 }
 

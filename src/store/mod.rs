@@ -32,6 +32,7 @@ macro_rules! select_appointments {
 
 mod bulk;
 mod error;
+mod pipeline;
 mod queries;
 mod rows;
 mod staff;
@@ -46,6 +47,7 @@ use sqlx::{AnyConnection, AnyPool, Connection, Executor, Transaction};
 
 pub use bulk::*;
 pub use error::StoreError;
+pub use pipeline::*;
 pub use queries::*;
 pub use rows::{AuditEntry, HoldRecord, IdempotencyRecord, instant};
 pub use staff::*;

@@ -51,107 +51,6 @@ pub async fn lock_office(
     lock.ok_or(StoreError::NotFound)
 }
 
-/// What [`lock_for_booking`] read under its locks.
-#[derive(Debug)]
-pub struct BookingLocks {
-    /// Each office's lock, in id order; offices not in the database are missing.
-    pub locks: Vec<(OfficeId, OfficeLock)>,
-    /// The citizens' active appointments that have not ended, in every office.
-    pub active: Vec<Appointment>,
-    /// The offices' desk occupancies overlapping any of their windows.
-    pub occupancies: Vec<(OfficeId, OccupancyRecord)>,
-}
-
-#[derive(serde::Deserialize)]
-struct BookingLocksJson {
-    locks: Vec<OfficeJson<OfficeLock>>,
-    active: Vec<AppointmentRow>,
-    occupancies: Vec<OfficeJson<OccupancyRow>>,
-}
-
-/// A row of one office, as the function tags it.
-#[derive(serde::Deserialize)]
-struct OfficeJson<T> {
-    office_id: String,
-    #[serde(flatten)]
-    row: T,
-}
-
-/// PostgreSQL only: the start of a batch of bookings in one round trip instead of
-/// several ([`super::lock_citizens`], [`super::citizens_active_appointments`], then
-/// [`lock_office`] and [`office_occupancies`] per office and window), with the same locks
-/// in the same order and every read taken after the lock before it (the server-side
-/// function of migration 0003). Inside an office's critical section each round trip saved
-/// is time the next booking does not wait.
-///
-/// The transaction commits asynchronously: its commit releases the locks without waiting
-/// for the disk, so the next batch need not wait for the flush either. Nothing it wrote
-/// may be acknowledged before [`super::Store::flush`] has returned.
-pub async fn lock_for_booking(
-    conn: &mut AnyConnection,
-    documents: &[&str],
-    offices: &[&OfficeId],
-    now: DateTime<Utc>,
-    windows: &[(&OfficeId, DateTime<Utc>, DateTime<Utc>)],
-) -> Result<BookingLocks, StoreError> {
-    let array = super::bulk::in_list;
-    let offices_from = documents.len() + 1;
-    let now_at = offices_from + offices.len();
-    let windows_from = now_at + 1;
-    let w = windows.len();
-    let sql = format!(
-        "SELECT cita_lock_for_booking(ARRAY[{}]::text[], ARRAY[{}]::text[], ${now_at}, \
-         ARRAY[{}]::text[], ARRAY[{}]::bigint[], ARRAY[{}]::bigint[])",
-        array(1, documents.len()),
-        array(offices_from, offices.len()),
-        array(windows_from, w),
-        array(windows_from + w, w),
-        array(windows_from + 2 * w, w),
-    );
-    let mut statement = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
-    for document in documents {
-        statement = statement.bind((*document).to_owned());
-    }
-    for office in offices {
-        statement = statement.bind(office.as_str().to_owned());
-    }
-    statement = statement.bind(now.timestamp());
-    for (office, _, _) in windows {
-        statement = statement.bind(office.as_str().to_owned());
-    }
-    for (_, from, _) in windows {
-        statement = statement.bind(from.timestamp());
-    }
-    for (_, _, to) in windows {
-        statement = statement.bind(to.timestamp());
-    }
-    let json = statement.fetch_one(&mut *conn).await?;
-    let read: BookingLocksJson = serde_json::from_str(&json)
-        .map_err(|e| StoreError::Corrupt(format!("cita_lock_for_booking answered {e}")))?;
-    Ok(BookingLocks {
-        locks: read
-            .locks
-            .into_iter()
-            .map(|l| (OfficeId::new(l.office_id), l.row))
-            .collect(),
-        active: read
-            .active
-            .into_iter()
-            .map(Appointment::try_from)
-            .collect::<Result<_, _>>()?,
-        occupancies: read
-            .occupancies
-            .into_iter()
-            .map(|o| {
-                Ok((
-                    OfficeId::new(o.office_id),
-                    OccupancyRecord::try_from(o.row)?,
-                ))
-            })
-            .collect::<Result<_, StoreError>>()?,
-    })
-}
-
 /// Serializes on one citizen (always before the office lock, so no deadlock).
 pub async fn lock_citizen(conn: &mut AnyConnection, document: &str) -> Result<(), StoreError> {
     super::bulk::lock_citizens(conn, &[document]).await
@@ -193,7 +92,7 @@ pub struct OccupancyRecord {
 }
 
 #[derive(Debug, sqlx::FromRow, serde::Deserialize)]
-struct OccupancyRow {
+pub(crate) struct OccupancyRow {
     kind: String,
     id: String,
     service_id: String,

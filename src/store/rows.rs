@@ -62,7 +62,7 @@ impl TryFrom<AppointmentRow> for Appointment {
 }
 
 /// A hold: a slot reserved for a few minutes while a citizen fills the form.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Deserialize)]
 pub struct HoldRecord {
     pub id: String,
     pub office_id: String,
@@ -75,7 +75,7 @@ pub struct HoldRecord {
 }
 
 /// The remembered outcome of a request sent with an `Idempotency-Key`.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct IdempotencyRecord {
     pub key: String,
     pub fingerprint: String,

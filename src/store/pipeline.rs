@@ -1,0 +1,505 @@
+//! PostgreSQL bookings in two round trips.
+//!
+//! A batch of bookings needs its locks and reads, then the allocator's decision in this
+//! process, then its writes. Through sqlx's `Transaction` that is four round trips
+//! (`BEGIN`, the locking read, the write, `COMMIT`) with the offices' locks held across
+//! three of them. Here `BEGIN` travels with the locking read and `COMMIT` with the write,
+//! each pair as one simple-protocol message: two round trips, the locks held across one.
+//! Every office's next batch waits that much less.
+//!
+//! The simple protocol carries no bound parameters, so the values travel as SQL literals:
+//! numbers as digits, text as `E'...'` escape-string literals with `'` and `\` doubled,
+//! whose reading does not depend on `standard_conforming_strings`. Text with a NUL
+//! character cannot be a PostgreSQL string and is refused before anything is sent.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, Row};
+
+use crate::domain::{Appointment, DeskId, OfficeId};
+
+use super::queries::{OccupancyRecord, OccupancyRow, OfficeLock};
+use super::rows::{AppointmentRow, AuditEntry, HoldRecord, IdempotencyRecord};
+use super::{Store, StoreError, TokenRecord, record_wait};
+
+/// What a batch of bookings locks and asks to read.
+#[derive(Debug, Clone, Copy)]
+pub struct BookingBegin<'a> {
+    pub documents: &'a [&'a str],
+    /// In id (byte) order: the order their locks are taken.
+    pub offices: &'a [&'a OfficeId],
+    pub now: DateTime<Utc>,
+    /// Spans of an office whose desk occupancies the batch needs.
+    pub windows: &'a [(&'a OfficeId, DateTime<Utc>, DateTime<Utc>)],
+    /// Idempotency keys (as stored) whose live records the batch needs.
+    pub keys: &'a [&'a str],
+    /// Holds the batch's bookings name.
+    pub holds: &'a [&'a str],
+}
+
+/// What a batch of bookings read under its locks.
+#[derive(Debug, Default)]
+pub struct BookingLocks {
+    /// Each office's lock, in id order; offices not in the database are missing.
+    pub locks: Vec<(OfficeId, OfficeLock)>,
+    /// The citizens' active appointments that have not ended, in every office.
+    pub active: Vec<Appointment>,
+    /// The offices' desk occupancies overlapping any of their windows, when read with the
+    /// locks (PostgreSQL); `None` leaves them to be read per date.
+    pub occupancies: Option<Vec<(OfficeId, OccupancyRecord)>>,
+    /// The live idempotency records under the keys asked for.
+    pub keys: HashMap<String, StoredKey>,
+    /// The holds asked for that exist (live or expired).
+    pub holds: Vec<HoldRecord>,
+}
+
+/// A live idempotency record and the appointment it names (`None` if that is missing,
+/// which would be corrupt data).
+#[derive(Debug, Clone)]
+pub struct StoredKey {
+    pub record: IdempotencyRecord,
+    pub appointment: Option<Appointment>,
+}
+
+/// Everything a batch of bookings writes.
+#[derive(Debug, Clone, Copy)]
+pub struct BookingWrite<'a> {
+    pub now: DateTime<Utc>,
+    /// Stored appointments moved to another desk: `(id, desk)`.
+    pub moves: &'a [(String, DeskId)],
+    /// Holds moved to another desk: `(id, desk)`.
+    pub hold_moves: &'a [(String, DeskId)],
+    /// Holds turned into appointments.
+    pub consumed_holds: &'a [&'a str],
+    pub appointments: &'a [Appointment],
+    pub tokens: &'a [TokenRecord],
+    pub audit: &'a [AuditEntry],
+    pub idempotency: &'a [IdempotencyRecord],
+}
+
+/// A PostgreSQL transaction begun by [`Store::begin_booking`]: its connection stays out of
+/// the pool until it is committed or rolled back. Dropped while open (a failed rollback,
+/// a cancelled task), the connection is closed, which aborts the transaction.
+#[derive(Debug)]
+pub struct PipelinedTx {
+    conn: PoolConnection<Any>,
+    open: bool,
+}
+
+impl Store {
+    /// Begins a booking transaction on PostgreSQL: `BEGIN` and `cita_book_begin`
+    /// (migration 0003) in one round trip. The transaction commits asynchronously (see
+    /// [`Store::flush`]).
+    pub async fn begin_booking(
+        &self,
+        begin: &BookingBegin<'_>,
+    ) -> Result<(PipelinedTx, BookingLocks), StoreError> {
+        let sql = begin_sql(begin)?;
+        let asked = std::time::Instant::now();
+        let conn = self.pool().acquire().await?;
+        let mut tx = PipelinedTx { conn, open: true };
+        let answer = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut *tx.conn)
+            .await;
+        // Behind other writes of these offices and citizens (another instance's too).
+        record_wait(asked.elapsed());
+        let json = match answer.map_err(StoreError::from).and_then(|rows| {
+            let row = rows
+                .first()
+                .ok_or_else(|| StoreError::Corrupt("cita_book_begin answered nothing".into()))?;
+            Ok(row.try_get::<String, _>(0)?)
+        }) {
+            Ok(json) => json,
+            Err(error) => {
+                tx.rollback().await;
+                return Err(error);
+            }
+        };
+        match parse_begin(&json) {
+            Ok(locks) => Ok((tx, locks)),
+            Err(error) => {
+                tx.rollback().await;
+                Err(error)
+            }
+        }
+    }
+}
+
+impl PipelinedTx {
+    /// The transaction's connection, for the reads a batch may still need.
+    pub fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+
+    /// Writes `write` with `cita_book_write` and commits, in one round trip. On failure
+    /// the transaction is rolled back and nothing was written.
+    pub async fn write_and_commit(mut self, write: &BookingWrite<'_>) -> Result<(), StoreError> {
+        let json = serde_json::to_string(&WriteJson::from(write))
+            .map_err(|e| StoreError::Corrupt(format!("encoding a batch's writes: {e}")))?;
+        let mut sql = String::with_capacity(json.len() + 64);
+        sql.push_str("SELECT cita_book_write(");
+        push_text(&mut sql, &json)?;
+        sql.push_str("::json); COMMIT");
+        match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *self.conn)
+            .await
+        {
+            Ok(_) => {
+                self.open = false;
+                Ok(())
+            }
+            Err(error) => {
+                // If COMMIT itself failed the transaction is already over; a ROLLBACK then
+                // only draws a warning.
+                self.rollback().await;
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Rolls back; if even that fails, the connection is closed when dropped.
+    pub async fn rollback(mut self) {
+        if sqlx::raw_sql("ROLLBACK")
+            .execute(&mut *self.conn)
+            .await
+            .is_ok()
+        {
+            self.open = false;
+        }
+    }
+}
+
+impl Drop for PipelinedTx {
+    fn drop(&mut self) {
+        if self.open {
+            self.conn.close_on_drop();
+        }
+    }
+}
+
+/// `BEGIN; SELECT cita_book_begin(...)` with every value as a literal.
+fn begin_sql(begin: &BookingBegin<'_>) -> Result<String, StoreError> {
+    let mut sql = String::with_capacity(256);
+    sql.push_str("BEGIN; SELECT cita_book_begin(");
+    push_text_array(&mut sql, begin.documents.iter().copied())?;
+    sql.push_str(", ");
+    push_text_array(&mut sql, begin.offices.iter().map(|o| o.as_str()))?;
+    let _ = write!(sql, ", {}, ", begin.now.timestamp());
+    push_text_array(&mut sql, begin.windows.iter().map(|(o, _, _)| o.as_str()))?;
+    sql.push_str(", ");
+    push_bigint_array(&mut sql, begin.windows.iter().map(|(_, from, _)| from.timestamp()));
+    sql.push_str(", ");
+    push_bigint_array(&mut sql, begin.windows.iter().map(|(_, _, to)| to.timestamp()));
+    sql.push_str(", ");
+    push_text_array(&mut sql, begin.keys.iter().copied())?;
+    sql.push_str(", ");
+    push_text_array(&mut sql, begin.holds.iter().copied())?;
+    sql.push(')');
+    Ok(sql)
+}
+
+/// Appends `text` as an escape-string literal: `E'...'` with `'` and `\` doubled.
+fn push_text(sql: &mut String, text: &str) -> Result<(), StoreError> {
+    if text.contains('\0') {
+        return Err(StoreError::Database(sqlx::Error::Encode(
+            "text with a NUL character cannot be stored".into(),
+        )));
+    }
+    sql.reserve(text.len() + 3);
+    sql.push_str("E'");
+    for c in text.chars() {
+        match c {
+            '\'' => sql.push_str("''"),
+            '\\' => sql.push_str("\\\\"),
+            c => sql.push(c),
+        }
+    }
+    sql.push('\'');
+    Ok(())
+}
+
+fn push_text_array<'t>(
+    sql: &mut String,
+    items: impl Iterator<Item = &'t str>,
+) -> Result<(), StoreError> {
+    sql.push_str("ARRAY[");
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            sql.push(',');
+        }
+        push_text(sql, item)?;
+    }
+    sql.push_str("]::text[]");
+    Ok(())
+}
+
+fn push_bigint_array(sql: &mut String, items: impl Iterator<Item = i64>) {
+    sql.push_str("ARRAY[");
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            sql.push(',');
+        }
+        let _ = write!(sql, "{item}");
+    }
+    sql.push_str("]::bigint[]");
+}
+
+#[derive(Deserialize)]
+struct BeginJson {
+    config_version: Option<i64>,
+    offices: Vec<OfficeVersionJson>,
+    active: Vec<AppointmentRow>,
+    occupancies: Vec<OfficeOccupancyJson>,
+    replays: Vec<ReplayJson>,
+    holds: Vec<HoldRecord>,
+}
+
+#[derive(Deserialize)]
+struct OfficeVersionJson {
+    office_id: String,
+    version: i64,
+    closures_count: i64,
+    closures_newest: i64,
+}
+
+#[derive(Deserialize)]
+struct OfficeOccupancyJson {
+    office_id: String,
+    #[serde(flatten)]
+    row: OccupancyRow,
+}
+
+#[derive(Deserialize)]
+struct ReplayJson {
+    #[serde(flatten)]
+    record: IdempotencyRecord,
+    appointment: Option<AppointmentRow>,
+}
+
+fn parse_begin(json: &str) -> Result<BookingLocks, StoreError> {
+    let read: BeginJson = serde_json::from_str(json)
+        .map_err(|e| StoreError::Corrupt(format!("cita_book_begin answered {e}")))?;
+    let mut locks: Vec<(OfficeId, OfficeLock)> = read
+        .offices
+        .into_iter()
+        .map(|o| {
+            let lock = OfficeLock {
+                version: o.version,
+                config_version: read.config_version,
+                closures_count: o.closures_count,
+                closures_newest: o.closures_newest,
+            };
+            (OfficeId::new(o.office_id), lock)
+        })
+        .collect();
+    locks.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+    let mut occupancies = read
+        .occupancies
+        .into_iter()
+        .map(|o| Ok((OfficeId::new(o.office_id), OccupancyRecord::try_from(o.row)?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    // The order every other reader gives them (and the allocator's answers depend on).
+    occupancies.sort_by(|(_, a), (_, b)| (a.start_at, &a.id).cmp(&(b.start_at, &b.id)));
+    occupancies.dedup_by(|(_, a), (_, b)| a.id == b.id && a.is_hold == b.is_hold);
+    let keys = read
+        .replays
+        .into_iter()
+        .map(|r| {
+            let appointment = r.appointment.map(Appointment::try_from).transpose()?;
+            Ok((
+                r.record.key.clone(),
+                StoredKey {
+                    record: r.record,
+                    appointment,
+                },
+            ))
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(BookingLocks {
+        locks,
+        active: read
+            .active
+            .into_iter()
+            .map(Appointment::try_from)
+            .collect::<Result<_, _>>()?,
+        occupancies: Some(occupancies),
+        keys,
+        holds: read.holds,
+    })
+}
+
+#[derive(Serialize)]
+struct WriteJson<'a> {
+    now: i64,
+    moves: Vec<MoveJson<'a>>,
+    hold_moves: Vec<MoveJson<'a>>,
+    consumed_holds: &'a [&'a str],
+    appointments: Vec<AppointmentJson<'a>>,
+    tokens: Vec<TokenJson<'a>>,
+    audit: Vec<AuditJson<'a>>,
+    idempotency: &'a [IdempotencyRecord],
+}
+
+#[derive(Serialize)]
+struct MoveJson<'a> {
+    id: &'a str,
+    desk_id: &'a str,
+}
+
+/// An appointment as its table's columns.
+#[derive(Serialize)]
+struct AppointmentJson<'a> {
+    id: &'a str,
+    locator: &'a str,
+    office_id: &'a str,
+    service_id: &'a str,
+    desk_id: &'a str,
+    start_at: i64,
+    end_at: i64,
+    occupied_until: i64,
+    status: &'a str,
+    sequence: i64,
+    citizen_name: &'a str,
+    document: &'a str,
+    document_type: &'a str,
+    email: Option<&'a str>,
+    phone: Option<&'a str>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+#[derive(Serialize)]
+struct TokenJson<'a> {
+    token_hash: &'a str,
+    appointment_id: &'a str,
+    created_at: i64,
+}
+
+#[derive(Serialize)]
+struct AuditJson<'a> {
+    at: i64,
+    office_id: &'a str,
+    appointment_id: Option<&'a str>,
+    action: &'a str,
+    actor_kind: &'a str,
+    actor_id: Option<&'a str>,
+    detail: &'a str,
+}
+
+impl<'a> From<&'a BookingWrite<'a>> for WriteJson<'a> {
+    fn from(write: &'a BookingWrite<'a>) -> Self {
+        let moves = |moves: &'a [(String, DeskId)]| {
+            moves
+                .iter()
+                .map(|(id, desk)| MoveJson {
+                    id,
+                    desk_id: desk.as_str(),
+                })
+                .collect()
+        };
+        WriteJson {
+            now: write.now.timestamp(),
+            moves: moves(write.moves),
+            hold_moves: moves(write.hold_moves),
+            consumed_holds: write.consumed_holds,
+            appointments: write
+                .appointments
+                .iter()
+                .map(|a| AppointmentJson {
+                    id: &a.id,
+                    locator: a.locator.as_str(),
+                    office_id: a.office_id.as_str(),
+                    service_id: a.service_id.as_str(),
+                    desk_id: a.desk_id.as_str(),
+                    start_at: a.start.timestamp(),
+                    end_at: a.end.timestamp(),
+                    occupied_until: a.occupied_until.timestamp(),
+                    status: a.status.as_str(),
+                    sequence: a.sequence,
+                    citizen_name: &a.citizen_name,
+                    document: &a.document,
+                    document_type: &a.document_type,
+                    email: a.email.as_deref(),
+                    phone: a.phone.as_deref(),
+                    created_at: a.created_at.timestamp(),
+                    updated_at: a.updated_at.timestamp(),
+                })
+                .collect(),
+            tokens: write
+                .tokens
+                .iter()
+                .map(|t| TokenJson {
+                    token_hash: &t.token_hash,
+                    appointment_id: &t.appointment_id,
+                    created_at: write.now.timestamp(),
+                })
+                .collect(),
+            audit: write
+                .audit
+                .iter()
+                .map(|e| AuditJson {
+                    at: e.at.timestamp(),
+                    office_id: e.office_id.as_str(),
+                    appointment_id: e.appointment_id.as_deref(),
+                    action: e.action,
+                    actor_kind: e.actor_kind,
+                    actor_id: e.actor_id.as_deref(),
+                    detail: &e.detail,
+                })
+                .collect(),
+            idempotency: write.idempotency,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> String {
+        let mut sql = String::new();
+        push_text(&mut sql, s).unwrap();
+        sql
+    }
+
+    #[test]
+    fn text_literals_double_quotes_and_backslashes() {
+        assert_eq!(text("madrid"), "E'madrid'");
+        assert_eq!(text("O'Brien"), "E'O''Brien'");
+        assert_eq!(text(r"a\'b"), r"E'a\\''b'");
+        assert_eq!(text("'); DROP TABLE x; --"), "E'''); DROP TABLE x; --'");
+        assert_eq!(text("Peña ü 日本"), "E'Peña ü 日本'");
+        assert_eq!(text(""), "E''");
+    }
+
+    #[test]
+    fn text_with_a_nul_is_refused() {
+        let mut sql = String::new();
+        assert!(push_text(&mut sql, "a\0b").is_err());
+    }
+
+    #[test]
+    fn the_begin_statement_lists_every_value_as_a_literal() {
+        let madrid = OfficeId::new("madrid".to_owned());
+        let at = |s| DateTime::from_timestamp(s, 0).unwrap();
+        let sql = begin_sql(&BookingBegin {
+            documents: &["12345678Z"],
+            offices: &[&madrid],
+            now: at(100),
+            windows: &[(&madrid, at(200), at(300))],
+            keys: &[],
+            holds: &["h'1"],
+        })
+        .unwrap();
+        assert_eq!(
+            sql,
+            "BEGIN; SELECT cita_book_begin(ARRAY[E'12345678Z']::text[], ARRAY[E'madrid']::text[], \
+             100, ARRAY[E'madrid']::text[], ARRAY[200]::bigint[], ARRAY[300]::bigint[], \
+             ARRAY[]::text[], ARRAY[E'h''1']::text[])"
+        );
+    }
+}
