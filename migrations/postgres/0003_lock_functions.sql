@@ -139,11 +139,12 @@ BEGIN
 END;
 $$;
 
--- What a batch of bookings decided, from one JSON document (see `store::pipeline`):
+-- What a batch of bookings decided, from one JSON document (see `store::pipeline`; jsonb,
+-- parsed once rather than at every `->`):
 -- desk moves of stored appointments and holds, the holds consumed, the new appointments,
 -- the tokens issued, the audit lines and the idempotency records. Same plan settings as
 -- above; moves go one statement each, so each reads the primary key.
-CREATE FUNCTION cita_book_write(p JSON) RETURNS VOID
+CREATE FUNCTION cita_book_write(p JSONB) RETURNS VOID
 LANGUAGE plpgsql VOLATILE
 SET plan_cache_mode = force_generic_plan
 SET enable_seqscan = off
@@ -152,15 +153,15 @@ AS $$
 DECLARE
     v_move RECORD;
 BEGIN
-    FOR v_move IN SELECT * FROM json_to_recordset(p->'moves') AS m(id TEXT, desk_id TEXT) LOOP
+    FOR v_move IN SELECT * FROM jsonb_to_recordset(p->'moves') AS m(id TEXT, desk_id TEXT) LOOP
         UPDATE appointments SET desk_id = v_move.desk_id WHERE id = v_move.id;
     END LOOP;
-    FOR v_move IN SELECT * FROM json_to_recordset(p->'hold_moves') AS m(id TEXT, desk_id TEXT) LOOP
+    FOR v_move IN SELECT * FROM jsonb_to_recordset(p->'hold_moves') AS m(id TEXT, desk_id TEXT) LOOP
         UPDATE holds SET desk_id = v_move.desk_id WHERE id = v_move.id;
     END LOOP;
-    IF json_array_length(p->'consumed_holds') > 0 THEN
+    IF jsonb_array_length(p->'consumed_holds') > 0 THEN
         DELETE FROM holds
-            WHERE id = ANY (ARRAY(SELECT json_array_elements_text(p->'consumed_holds')));
+            WHERE id = ANY (ARRAY(SELECT jsonb_array_elements_text(p->'consumed_holds')));
     END IF;
     INSERT INTO appointments (id, locator, office_id, service_id, desk_id, start_at, end_at, occupied_until,
         status, sequence, citizen_name, document, document_type, email, phone, created_at,
@@ -168,23 +169,23 @@ BEGIN
         SELECT id, locator, office_id, service_id, desk_id, start_at, end_at, occupied_until,
         status, sequence, citizen_name, document, document_type, email, phone, created_at,
         updated_at
-        FROM json_populate_recordset(NULL::appointments, p->'appointments');
+        FROM jsonb_populate_recordset(NULL::appointments, p->'appointments');
     INSERT INTO appointment_tokens (token_hash, appointment_id, created_at)
         SELECT token_hash, appointment_id, created_at
-        FROM json_populate_recordset(NULL::appointment_tokens, p->'tokens');
+        FROM jsonb_populate_recordset(NULL::appointment_tokens, p->'tokens');
     INSERT INTO audit_log (at, office_id, appointment_id, action, actor_kind, actor_id, detail)
         SELECT at, office_id, appointment_id, action, actor_kind, actor_id, detail
-        FROM json_to_recordset(p->'audit') AS x(at BIGINT, office_id TEXT, appointment_id TEXT,
+        FROM jsonb_to_recordset(p->'audit') AS x(at BIGINT, office_id TEXT, appointment_id TEXT,
              action TEXT, actor_kind TEXT, actor_id TEXT, detail TEXT);
-    IF json_array_length(p->'idempotency') > 0 THEN
+    IF jsonb_array_length(p->'idempotency') > 0 THEN
         -- An expired record under the same key is replaced.
         DELETE FROM idempotency_keys
-            WHERE key = ANY (ARRAY(SELECT x->>'key' FROM json_array_elements(p->'idempotency') x))
+            WHERE key = ANY (ARRAY(SELECT x->>'key' FROM jsonb_array_elements(p->'idempotency') x))
               AND expires_at <= (p->>'now')::bigint;
         INSERT INTO idempotency_keys
                 (key, fingerprint, appointment_id, status_code, created_at, expires_at)
             SELECT key, fingerprint, appointment_id, status_code, created_at, expires_at
-            FROM json_populate_recordset(NULL::idempotency_keys, p->'idempotency');
+            FROM jsonb_populate_recordset(NULL::idempotency_keys, p->'idempotency');
     END IF;
 END;
 $$;

@@ -1,26 +1,29 @@
 //! The queue that turns concurrent bookings into batches.
 //!
-//! Bookings wait in one queue per instance. A worker takes every waiting booking whose
-//! office no other worker holds (up to [`MAX_BATCH`]) and books them in one transaction;
-//! bookings that arrive meanwhile wait for the next one. So the bookings of a busy office
-//! share a transaction (its lock is taken once, the disk flushed once), bookings of
-//! several offices share one too, and no two workers of an instance ever queue on the same
-//! office's lock. SQLite serializes every write anyway and runs one worker; PostgreSQL
-//! runs a few, so offices also book in parallel.
+//! Every booking of an instance waits in one queue. A worker takes all that wait (up to
+//! [`MAX_BATCH`], oldest first), whatever their offices, and books them in one
+//! transaction; those that arrive meanwhile wait for the next. So a crowd at one office
+//! takes that office's lock once per batch instead of once per booking, and bookings of
+//! several offices share the round trips and the flush to disk.
 //!
-//! A booking never waits for company: with a worker free, a lone booking starts at once.
-//! Workers are tasks of their own, so a caller that goes away (a client that disconnects)
+//! One worker per instance, on both backends. SQLite serializes every write anyway. On
+//! PostgreSQL, parallel workers were measured against one (`benches/booking_throughput.rs`,
+//! 2 cores): they split the crowd into smaller batches and booked fewer per second, at 8
+//! clients on one office and on eight alike. Instances still book in parallel, each
+//! holding only the offices' and citizens' row locks of its current batch.
+//!
+//! A booking never waits for company: with the worker idle, a lone booking starts at once.
+//! The worker is a task of its own, so a caller that goes away (a client that disconnects)
 //! never cuts short a transaction that others are waiting on.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-use crate::domain::OfficeId;
-use crate::store::{Backend, StoreError};
+use crate::store::{Backend, ConnectionSlot, Flusher, Store, StoreError};
 
 use super::book::BookJob;
 use super::{BookOutcome, Booking, BookingError};
@@ -29,11 +32,6 @@ use super::{BookOutcome, Booking, BookingError};
 /// few enough that the offices' locks are never held for long.
 pub(crate) const MAX_BATCH: usize = 32;
 
-/// Workers per instance on PostgreSQL: enough to keep both the database and this process
-/// busy while one batch waits on a round trip, few enough that batches still form. (Its
-/// connections come from the pool like any other request's.)
-const POSTGRES_WORKERS: usize = 4;
-
 /// A booking's answer, and how long it waited for its turn: in the queue until its batch
 /// started, plus what the batch's transaction waited for the database.
 type Answered = (Result<BookOutcome, BookingError>, Duration);
@@ -41,54 +39,20 @@ type Answered = (Result<BookOutcome, BookingError>, Duration);
 /// Where a queued booking's answer goes, and when it was queued.
 type Reply = (oneshot::Sender<Answered>, Instant);
 
-/// Bookings waiting for a worker, and the workers' state.
-#[derive(Debug)]
+/// Bookings waiting for the worker.
+#[derive(Debug, Default)]
 pub(crate) struct BookQueue {
     state: Mutex<QueueState>,
-    /// Most batches running at once.
-    workers: usize,
     stats: Arc<BatchStats>,
+    /// Makes PostgreSQL's asynchronous commits durable before bookings are answered.
+    flusher: Arc<Flusher>,
 }
 
 #[derive(Debug, Default)]
 struct QueueState {
     waiting: VecDeque<(BookJob, Reply)>,
-    /// Offices whose bookings a running batch holds.
-    busy: HashSet<OfficeId>,
-    /// Workers running, including those not yet started.
-    running: usize,
-    /// Workers spawned that have not taken their first batch yet: they will take what
-    /// waits, so nobody needs to start another for it.
-    starting: usize,
-}
-
-impl QueueState {
-    /// Whether some waiting booking's office is free.
-    fn has_ready(&self) -> bool {
-        self.waiting
-            .iter()
-            .any(|(job, _)| !self.busy.contains(&job.request.office_id))
-    }
-
-    /// The waiting bookings whose offices are free, oldest first, up to [`MAX_BATCH`];
-    /// their offices become busy.
-    fn take_batch(&mut self) -> Vec<(BookJob, Reply)> {
-        let mut batch = Vec::new();
-        let mut offices: HashSet<OfficeId> = HashSet::new();
-        let mut left = VecDeque::with_capacity(self.waiting.len());
-        for (job, reply) in self.waiting.drain(..) {
-            let office = &job.request.office_id;
-            if batch.len() < MAX_BATCH && !self.busy.contains(office) {
-                offices.insert(office.clone());
-                batch.push((job, reply));
-            } else {
-                left.push_back((job, reply));
-            }
-        }
-        self.waiting = left;
-        self.busy.extend(offices);
-        batch
-    }
+    /// Whether a worker runs (and will look at the queue again before it stops).
+    working: bool,
 }
 
 /// How well bookings share transactions: bookings per batch is the gain under load
@@ -118,19 +82,6 @@ impl BatchStats {
 }
 
 impl BookQueue {
-    /// A queue for `backend`: one worker on SQLite, which serializes every write anyway;
-    /// a few on PostgreSQL.
-    pub(crate) fn new(backend: Backend) -> Self {
-        BookQueue {
-            state: Mutex::default(),
-            workers: match backend {
-                Backend::Sqlite => 1,
-                Backend::Postgres => std::env::var("CITA_EXP_WORKERS").ok().and_then(|v| v.parse().ok()).unwrap_or(POSTGRES_WORKERS),
-            },
-            stats: Arc::default(),
-        }
-    }
-
     pub(crate) fn stats(&self) -> &Arc<BatchStats> {
         &self.stats
     }
@@ -148,10 +99,13 @@ impl BookQueue {
         job: BookJob,
     ) -> Result<BookOutcome, BookingError> {
         let (reply, answer) = oneshot::channel();
-        {
+        let start_worker = {
             let mut state = self.state();
             state.waiting.push_back((job, (reply, Instant::now())));
-            self.start_worker_if_needed(&mut state, booking);
+            !std::mem::replace(&mut state.working, true)
+        };
+        if start_worker {
+            tokio::spawn(work(Arc::clone(self), booking.clone()));
         }
         let Ok((outcome, waited)) = answer.await else {
             return Err(BookingError::Store(StoreError::Corrupt(
@@ -164,65 +118,35 @@ impl BookQueue {
         outcome
     }
 
-    /// Starts a worker when bookings whose offices are free wait, no worker is about to
-    /// take them, and the limit allows one more.
-    fn start_worker_if_needed(self: &Arc<Self>, state: &mut QueueState, booking: &Booking) {
-        if state.starting == 0 && state.running < self.workers && state.has_ready() {
-            state.running += 1;
-            state.starting += 1;
-            tokio::spawn(work(Arc::clone(self), booking.clone()));
-        }
-    }
-
-    /// The worker's next batch, or `None` (and the worker counted out) when none is ready.
-    fn next_batch(
-        self: &Arc<Self>,
-        booking: &Booking,
-        finished: &[OfficeId],
-        first: bool,
-    ) -> Option<Vec<(BookJob, Reply)>> {
+    /// The next batch, oldest first; `None` (and the worker counted out, in the same
+    /// critical section) when nobody waits.
+    fn next_batch(&self) -> Option<Vec<(BookJob, Reply)>> {
         let mut state = self.state();
-        for office in finished {
-            state.busy.remove(office);
-        }
-        if first {
-            state.starting -= 1;
-        }
-        let batch = state.take_batch();
-        if batch.is_empty() {
-            state.running -= 1;
+        if state.waiting.is_empty() {
+            state.working = false;
             return None;
         }
-        // What this batch left behind (other offices past the batch's size) may go to
-        // another worker at once.
-        self.start_worker_if_needed(&mut state, booking);
-        Some(batch)
+        let take = state.waiting.len().min(MAX_BATCH);
+        Some(state.waiting.drain(..take).collect())
     }
 }
 
-/// Runs batches until none is ready.
+/// Runs batches until the queue is empty.
 async fn work(queue: Arc<BookQueue>, booking: Booking) {
-    // Should the worker stop early (a panic), its offices and its place are given back, so
-    // the bookings still waiting are taken by another worker instead of waiting forever.
+    // Should the worker stop early (a panic), the bookings still waiting are told (their
+    // answers drop) and the next booking starts a new worker.
     let mut guard = WorkerGuard {
         queue: &queue,
-        booking: &booking,
-        holding: Vec::new(),
         armed: true,
     };
-    let mut first = true;
-    loop {
-        let finished = std::mem::take(&mut guard.holding);
-        let Some(batch) = queue.next_batch(&booking, &finished, first) else {
-            break;
-        };
-        first = false;
+    // The worker's connection between its batches (PostgreSQL).
+    let held = ConnectionSlot::default();
+    while let Some(batch) = queue.next_batch() {
         let (jobs, replies): (Vec<BookJob>, Vec<Reply>) = batch.into_iter().unzip();
-        let offices: HashSet<&OfficeId> = jobs.iter().map(|j| &j.request.office_id).collect();
-        guard.holding = offices.into_iter().cloned().collect();
         queue.stats.record(jobs.len());
         let started = Instant::now();
-        let (answers, database) = crate::store::measure_waits(booking.book_batch(&jobs)).await;
+        let (answers, database) =
+            crate::store::measure_waits(booking.book_batch(&jobs, &held)).await;
         let waited = |queued: Instant| {
             started.saturating_duration_since(queued) + database.unwrap_or_default()
         };
@@ -233,24 +157,33 @@ async fn work(queue: Arc<BookQueue>, booking: Booking) {
             }
             continue;
         }
-        // PostgreSQL committed without waiting for the disk (see `store::lock_for_booking`):
-        // the answers wait for the flush, the offices' next batch does not.
+        // PostgreSQL committed without waiting for the disk (see `store::pipeline`): the
+        // answers wait for the flush, the next batch does not.
         let replies: Vec<_> = replies
             .into_iter()
             .zip(answers)
             .map(|((reply, queued), answer)| (reply, answer, waited(queued)))
             .collect();
-        tokio::spawn(acknowledge_when_durable(booking.store.clone(), replies));
+        tokio::spawn(acknowledge_when_durable(
+            Arc::clone(&queue.flusher),
+            booking.store.clone(),
+            replies,
+        ));
     }
     guard.armed = false;
 }
 
 /// Sends the answers of a batch committed asynchronously once the log is flushed past it.
 async fn acknowledge_when_durable(
-    store: crate::store::Store,
-    replies: Vec<(oneshot::Sender<Answered>, Result<BookOutcome, BookingError>, Duration)>,
+    flusher: Arc<Flusher>,
+    store: Store,
+    replies: Vec<(
+        oneshot::Sender<Answered>,
+        Result<BookOutcome, BookingError>,
+        Duration,
+    )>,
 ) {
-    let (flushed, flushing) = crate::store::measure_waits(store.flush()).await;
+    let (flushed, flushing) = crate::store::measure_waits(flusher.flush(&store)).await;
     let flushing = flushing.unwrap_or_default();
     let flushed = flushed.map_err(Arc::new);
     if let Err(error) = &flushed {
@@ -269,9 +202,7 @@ async fn acknowledge_when_durable(
 }
 
 struct WorkerGuard<'a> {
-    queue: &'a Arc<BookQueue>,
-    booking: &'a Booking,
-    holding: Vec<OfficeId>,
+    queue: &'a BookQueue,
     armed: bool,
 }
 
@@ -279,11 +210,8 @@ impl Drop for WorkerGuard<'_> {
     fn drop(&mut self) {
         if self.armed {
             let mut state = self.queue.state();
-            for office in &self.holding {
-                state.busy.remove(office);
-            }
-            state.running -= 1;
-            self.queue.start_worker_if_needed(&mut state, self.booking);
+            state.working = false;
+            state.waiting.clear();
         }
     }
 }

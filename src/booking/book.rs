@@ -71,11 +71,13 @@ impl Booking {
     }
 
     /// Books a batch, each job with its own answer, in the jobs' order.
+    /// `held` keeps the worker's connection between batches (PostgreSQL).
     pub(crate) async fn book_batch(
         &self,
         jobs: &[BookJob],
+        held: &store::ConnectionSlot,
     ) -> Vec<Result<BookOutcome, BookingError>> {
-        match self.with_retry(|| self.try_book_batch(jobs)).await {
+        match self.with_retry(|| self.try_book_batch(jobs, held)).await {
             Ok(answers) => answers,
             Err(BookingError::Contention) => {
                 jobs.iter().map(|_| Err(BookingError::Contention)).collect()
@@ -86,7 +88,7 @@ impl Booking {
                 let mut answers = Vec::with_capacity(jobs.len());
                 for job in jobs {
                     let alone = self
-                        .with_retry(|| self.try_book_batch(std::slice::from_ref(job)))
+                        .with_retry(|| self.try_book_batch(std::slice::from_ref(job), held))
                         .await
                         .and_then(|answers| {
                             answers.into_iter().next().unwrap_or_else(|| {
@@ -107,6 +109,7 @@ impl Booking {
     async fn try_book_batch(
         &self,
         jobs: &[BookJob],
+        held: &store::ConnectionSlot,
     ) -> Result<Vec<Result<BookOutcome, BookingError>>, BookingError> {
         // Looked up on every attempt: a retry after a configuration change uses the new one.
         let catalog = self.catalog();
@@ -146,7 +149,7 @@ impl Booking {
         // IMMEDIATE, already serializes everything.
         let (mut tx, read) = match self.store.backend() {
             Backend::Postgres => {
-                let (tx, read) = self.store.begin_booking(&begin).await?;
+                let (tx, read) = self.store.begin_booking(held.take(), &begin).await?;
                 (BatchTx::Pipelined(tx), read)
             }
             Backend::Sqlite => {
@@ -160,7 +163,7 @@ impl Booking {
             .await
         {
             Ok(answers) => {
-                batch.write(tx, now).await?;
+                batch.write(tx, now, held).await?;
                 Ok(answers
                     .into_iter()
                     .map(|answer| batch.outcome(answer))
@@ -222,7 +225,7 @@ impl Booking {
         read: store::BookingLocks,
         now: DateTime<Utc>,
     ) -> Result<Vec<Option<Answer>>, BookingError> {
-        let conn = tx.conn();
+        let conn = tx.conn()?;
         let offices = jobs
             .iter()
             .map(|j| &j.request.office_id)
@@ -297,9 +300,9 @@ enum BatchTx {
 }
 
 impl BatchTx {
-    fn conn(&mut self) -> &mut AnyConnection {
+    fn conn(&mut self) -> Result<&mut AnyConnection, StoreError> {
         match self {
-            BatchTx::Write(tx) => tx.conn(),
+            BatchTx::Write(tx) => Ok(tx.conn()),
             BatchTx::Pipelined(tx) => tx.conn(),
         }
     }
@@ -640,7 +643,12 @@ impl Batch {
     }
 
     /// Writes everything the batch decided and commits.
-    async fn write(&self, tx: BatchTx, now: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn write(
+        &self,
+        tx: BatchTx,
+        now: DateTime<Utc>,
+        held: &store::ConnectionSlot,
+    ) -> Result<(), StoreError> {
         let consumed: Vec<&str> = self
             .consumed_holds
             .iter()
@@ -691,7 +699,10 @@ impl Batch {
                 store::write_booking(tx.conn(), &write).await?;
                 tx.commit().await
             }
-            BatchTx::Pipelined(tx) => tx.write_and_commit(&write).await,
+            BatchTx::Pipelined(tx) => {
+                held.put(tx.write_and_commit(&write).await?);
+                Ok(())
+            }
         }
     }
 

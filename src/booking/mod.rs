@@ -88,7 +88,7 @@ struct Caches {
 impl Booking {
     pub fn new(store: Store, clock: Arc<dyn Clock>, catalog: Catalog) -> Self {
         Booking {
-            book_queue: Arc::new(batch::BookQueue::new(store.backend())),
+            book_queue: Arc::default(),
             store,
             clock,
             catalog: Arc::new(RwLock::new(Arc::new(catalog))),

@@ -223,22 +223,6 @@ impl Store {
         Ok(())
     }
 
-    /// Makes every transaction committed before this call durable. On PostgreSQL a
-    /// synchronous commit flushes the log up to itself, and with it every asynchronous
-    /// commit before it (see [`lock_for_booking`]): one tiny transaction that writes only a
-    /// log record, and concurrent flushes share the disk write. SQLite's commits are
-    /// already synchronous: nothing to do.
-    pub async fn flush(&self) -> Result<(), StoreError> {
-        if self.backend == Backend::Postgres {
-            let asked = Instant::now();
-            sqlx::query("SELECT pg_logical_emit_message(true, 'cita', 'flush')::text")
-                .execute(&self.pool)
-                .await?;
-            record_wait(asked.elapsed());
-        }
-        Ok(())
-    }
-
     /// A connection for reads outside a write transaction.
     pub async fn read(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
         Ok(self.pool.acquire().await?)

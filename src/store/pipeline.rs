@@ -14,11 +14,13 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, Row};
+use tokio::sync::oneshot;
 
 use crate::domain::{Appointment, DeskId, OfficeId};
 
@@ -81,30 +83,68 @@ pub struct BookingWrite<'a> {
     pub idempotency: &'a [IdempotencyRecord],
 }
 
+/// A connection kept between one transaction and the next (PostgreSQL): no trip through
+/// the pool, whose health check on every checkout costs a round trip of its own.
+#[derive(Debug)]
+pub struct HeldConnection(PoolConnection<Any>);
+
+/// Where a booking worker keeps its [`HeldConnection`] between batches.
+#[derive(Debug, Default)]
+pub struct ConnectionSlot(Mutex<Option<HeldConnection>>);
+
+impl ConnectionSlot {
+    fn slot(&self) -> MutexGuard<'_, Option<HeldConnection>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn take(&self) -> Option<HeldConnection> {
+        self.slot().take()
+    }
+
+    pub fn put(&self, conn: HeldConnection) {
+        *self.slot() = Some(conn);
+    }
+}
+
 /// A PostgreSQL transaction begun by [`Store::begin_booking`]: its connection stays out of
 /// the pool until it is committed or rolled back. Dropped while open (a failed rollback,
 /// a cancelled task), the connection is closed, which aborts the transaction.
 #[derive(Debug)]
 pub struct PipelinedTx {
-    conn: PoolConnection<Any>,
+    /// Always there until the transaction is over and the connection handed back.
+    conn: Option<PoolConnection<Any>>,
     open: bool,
 }
 
 impl Store {
     /// Begins a booking transaction on PostgreSQL: `BEGIN` and `cita_book_begin`
-    /// (migration 0003) in one round trip. The transaction commits asynchronously (see
-    /// [`Store::flush`]).
+    /// (migration 0003) in one round trip, on `held` if given. The transaction commits
+    /// asynchronously (see [`Flusher`]).
     pub async fn begin_booking(
         &self,
+        held: Option<HeldConnection>,
         begin: &BookingBegin<'_>,
     ) -> Result<(PipelinedTx, BookingLocks), StoreError> {
         let sql = begin_sql(begin)?;
         let asked = std::time::Instant::now();
-        let conn = self.pool().acquire().await?;
-        let mut tx = PipelinedTx { conn, open: true };
-        let answer = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&mut *tx.conn)
-            .await;
+        let conn = match held {
+            Some(HeldConnection(conn)) => conn,
+            None => self.pool().acquire().await?,
+        };
+        let mut tx = PipelinedTx {
+            conn: Some(conn),
+            open: true,
+        };
+        let answer = match tx.conn() {
+            Ok(conn) => {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                    .fetch_all(conn)
+                    .await
+            }
+            Err(error) => return Err(error),
+        };
         // Behind other writes of these offices and citizens (another instance's too).
         record_wait(asked.elapsed());
         let json = match answer.map_err(StoreError::from).and_then(|rows| {
@@ -131,26 +171,35 @@ impl Store {
 
 impl PipelinedTx {
     /// The transaction's connection, for the reads a batch may still need.
-    pub fn conn(&mut self) -> &mut AnyConnection {
-        &mut self.conn
+    pub fn conn(&mut self) -> Result<&mut AnyConnection, StoreError> {
+        self.conn
+            .as_deref_mut()
+            .ok_or_else(|| StoreError::Corrupt("a finished transaction was used".into()))
     }
 
-    /// Writes `write` with `cita_book_write` and commits, in one round trip. On failure
-    /// the transaction is rolled back and nothing was written.
-    pub async fn write_and_commit(mut self, write: &BookingWrite<'_>) -> Result<(), StoreError> {
+    /// Writes `write` with `cita_book_write` and commits, in one round trip; gives the
+    /// connection back for the next transaction. On failure the transaction is rolled
+    /// back and nothing was written.
+    pub async fn write_and_commit(
+        mut self,
+        write: &BookingWrite<'_>,
+    ) -> Result<HeldConnection, StoreError> {
         let json = serde_json::to_string(&WriteJson::from(write))
             .map_err(|e| StoreError::Corrupt(format!("encoding a batch's writes: {e}")))?;
         let mut sql = String::with_capacity(json.len() + 64);
         sql.push_str("SELECT cita_book_write(");
         push_text(&mut sql, &json)?;
-        sql.push_str("::json); COMMIT");
+        sql.push_str("::jsonb); COMMIT");
         match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .execute(&mut *self.conn)
+            .execute(self.conn()?)
             .await
         {
             Ok(_) => {
                 self.open = false;
-                Ok(())
+                self.conn
+                    .take()
+                    .map(HeldConnection)
+                    .ok_or_else(|| StoreError::Corrupt("a finished transaction was used".into()))
             }
             Err(error) => {
                 // If COMMIT itself failed the transaction is already over; a ROLLBACK then
@@ -163,10 +212,8 @@ impl PipelinedTx {
 
     /// Rolls back; if even that fails, the connection is closed when dropped.
     pub async fn rollback(mut self) {
-        if sqlx::raw_sql("ROLLBACK")
-            .execute(&mut *self.conn)
-            .await
-            .is_ok()
+        if let Ok(conn) = self.conn()
+            && sqlx::raw_sql("ROLLBACK").execute(conn).await.is_ok()
         {
             self.open = false;
         }
@@ -175,10 +222,114 @@ impl PipelinedTx {
 
 impl Drop for PipelinedTx {
     fn drop(&mut self) {
-        if self.open {
-            self.conn.close_on_drop();
+        if self.open
+            && let Some(conn) = &mut self.conn
+        {
+            conn.close_on_drop();
         }
     }
+}
+
+/// Makes asynchronously committed transactions durable (PostgreSQL): one small
+/// synchronous commit flushes the log up to itself, and with it every commit before it.
+/// Everyone who asks while no flush runs shares the next one; who asks while one runs
+/// waits for the one after (the running one may have started before their commit). The
+/// flushing task keeps its connection while there is work.
+#[derive(Debug, Default)]
+pub struct Flusher {
+    state: Mutex<FlushState>,
+}
+
+type FlushAnswer = Result<(), Arc<StoreError>>;
+
+#[derive(Debug, Default)]
+struct FlushState {
+    waiting: Vec<oneshot::Sender<FlushAnswer>>,
+    running: bool,
+}
+
+impl Flusher {
+    fn state(&self) -> MutexGuard<'_, FlushState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Returns once every transaction committed before the call is on disk.
+    pub async fn flush(self: &Arc<Self>, store: &Store) -> Result<(), StoreError> {
+        let asked = std::time::Instant::now();
+        let (reply, answer) = oneshot::channel();
+        let start = {
+            let mut state = self.state();
+            state.waiting.push(reply);
+            !std::mem::replace(&mut state.running, true)
+        };
+        if start {
+            tokio::spawn(flush_rounds(Arc::clone(self), store.clone()));
+        }
+        let answer = answer.await;
+        record_wait(asked.elapsed());
+        match answer {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(StoreError::shared(error)),
+            Err(_) => Err(StoreError::Corrupt("the flushing task stopped".into())),
+        }
+    }
+}
+
+/// Runs flushes until nobody waits.
+async fn flush_rounds(flusher: Arc<Flusher>, store: Store) {
+    // Should the task stop early (a panic), those waiting are told (their senders drop)
+    // and the next caller starts a new task.
+    struct Running<'a> {
+        flusher: &'a Flusher,
+        armed: bool,
+    }
+    impl Drop for Running<'_> {
+        fn drop(&mut self) {
+            if self.armed {
+                let mut state = self.flusher.state();
+                state.running = false;
+                state.waiting.clear();
+            }
+        }
+    }
+    let mut running = Running {
+        flusher: &flusher,
+        armed: true,
+    };
+    let mut conn: Option<PoolConnection<Any>> = None;
+    loop {
+        let waiting = {
+            let mut state = flusher.state();
+            if state.waiting.is_empty() {
+                // In the same critical section: a caller that comes next starts a new task.
+                state.running = false;
+                running.armed = false;
+                return;
+            }
+            std::mem::take(&mut state.waiting)
+        };
+        let result = flush_once(&store, &mut conn).await.map_err(Arc::new);
+        for reply in waiting {
+            let _ = reply.send(result.clone());
+        }
+    }
+}
+
+async fn flush_once(
+    store: &Store,
+    conn: &mut Option<PoolConnection<Any>>,
+) -> Result<(), StoreError> {
+    let mut held = match conn.take() {
+        Some(held) => held,
+        None => store.pool().acquire().await?,
+    };
+    sqlx::query("SELECT pg_logical_emit_message(true, 'cita', 'flush')::text")
+        .execute(&mut *held)
+        .await?;
+    *conn = Some(held);
+    Ok(())
 }
 
 /// `BEGIN; SELECT cita_book_begin(...)` with every value as a literal.
@@ -191,9 +342,15 @@ fn begin_sql(begin: &BookingBegin<'_>) -> Result<String, StoreError> {
     let _ = write!(sql, ", {}, ", begin.now.timestamp());
     push_text_array(&mut sql, begin.windows.iter().map(|(o, _, _)| o.as_str()))?;
     sql.push_str(", ");
-    push_bigint_array(&mut sql, begin.windows.iter().map(|(_, from, _)| from.timestamp()));
+    push_bigint_array(
+        &mut sql,
+        begin.windows.iter().map(|(_, from, _)| from.timestamp()),
+    );
     sql.push_str(", ");
-    push_bigint_array(&mut sql, begin.windows.iter().map(|(_, _, to)| to.timestamp()));
+    push_bigint_array(
+        &mut sql,
+        begin.windows.iter().map(|(_, _, to)| to.timestamp()),
+    );
     sql.push_str(", ");
     push_text_array(&mut sql, begin.keys.iter().copied())?;
     sql.push_str(", ");
@@ -300,7 +457,12 @@ fn parse_begin(json: &str) -> Result<BookingLocks, StoreError> {
     let mut occupancies = read
         .occupancies
         .into_iter()
-        .map(|o| Ok((OfficeId::new(o.office_id), OccupancyRecord::try_from(o.row)?)))
+        .map(|o| {
+            Ok((
+                OfficeId::new(o.office_id),
+                OccupancyRecord::try_from(o.row)?,
+            ))
+        })
         .collect::<Result<Vec<_>, StoreError>>()?;
     // The order every other reader gives them (and the allocator's answers depend on).
     occupancies.sort_by(|(_, a), (_, b)| (a.start_at, &a.id).cmp(&(b.start_at, &b.id)));
