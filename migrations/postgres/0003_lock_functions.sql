@@ -41,11 +41,13 @@ $$;
 -- appointments, and the holds named in `p_holds`. Orders are byte orders (COLLATE "C"),
 -- as the application sorts. Offices not in the database are missing from the answer.
 --
--- Plans: every statement has a generic plan, made once per connection and kept. The
--- settings make sure that plan reads through an index even when it was made while the
--- tables were nearly empty; a plan made then that scans a whole table (or a whole
--- partial index) would stay with the connection while the table grows. Custom plans
--- would also be safe but cost more to make than the statements cost to run.
+-- Plans: every statement has a generic plan, made once per connection and kept (custom
+-- plans, made at every call, cost more than the statements cost to run). A plan made
+-- while the tables were nearly empty stays with the connection while they grow, so each
+-- statement is written to leave the planner nothing but index reads: scalar bounds per
+-- window (a join of the windows with the appointments was planned as a scan of every
+-- active appointment), `= ANY (array)` for lists, and sequential and bitmap scans off.
+-- A test checks the blocks a call touches after the tables grew.
 --
 -- The transaction then commits asynchronously (synchronous_commit off): its commit does
 -- not wait for the disk, so the offices' locks are released at once instead of after a

@@ -6,6 +6,7 @@ use cita::domain::{Status, Transition};
 
 use crate::both_backends;
 use crate::common::*;
+use sqlx::Row;
 
 /// 2027-03-02 (Tuesday) 09:00 Madrid = 08:00 UTC.
 fn tuesday(h: u32, m: u32) -> chrono::DateTime<chrono::Utc> {
@@ -741,4 +742,73 @@ async fn postgres_lock_waiters_see_what_the_holder_committed() {
     let answer = waiting.await.unwrap();
     assert!(answer.is_err(), "booked a closed day: {answer:?}");
     assert_eq!(count_status(app.store(), "booked").await, 1);
+}
+
+/// The shared buffers one statement touched, from `EXPLAIN (ANALYZE, BUFFERS)` of it run
+/// on `conn` in a transaction that is rolled back; a function's own statements count in
+/// the node that calls it.
+async fn buffers_touched(conn: &mut sqlx::AnyConnection, statement: &str) -> u64 {
+    let explain = format!("BEGIN; EXPLAIN (ANALYZE, BUFFERS, FORMAT TEXT) {statement}");
+    let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(explain))
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await.unwrap();
+    let line = rows
+        .iter()
+        .map(|row| row.get::<String, _>(0))
+        .find(|line| line.trim_start().starts_with("Buffers: shared"))
+        .expect("a buffers line");
+    line.split_whitespace()
+        .filter_map(|part| part.split_once('='))
+        .filter(|(kind, _)| matches!(*kind, "hit" | "read"))
+        .map(|(_, n)| n.parse::<u64>().unwrap())
+        .sum()
+}
+
+/// A booking's locking read stays on the indexes however the tables grow: its statements'
+/// plans are made once per connection, and one made while the tables were nearly empty
+/// must not turn into a scan of every appointment later. (A join of the windows with the
+/// appointments, which this function once had, read about 1,000 blocks here.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_booking_reads_stay_on_the_indexes_as_tables_grow() {
+    let Some(app) = spawn(Db::Postgres).await else {
+        return;
+    };
+    let mut conn = app.store().read().await.unwrap();
+    let at = |hours: i64| (test_now() + Duration::hours(hours)).timestamp();
+    let begin = |document: &str, hours: i64| {
+        format!(
+            "SELECT cita_book_begin(ARRAY['{document}'], ARRAY['madrid'], {now}, ARRAY['madrid'], \
+             ARRAY[{from}]::bigint[], ARRAY[{to}]::bigint[], ARRAY[]::text[], ARRAY[]::text[])",
+            now = test_now().timestamp(),
+            from = at(hours),
+            to = at(hours) + 900,
+        )
+    };
+    // Plans made on near-empty tables, as on a fresh deployment.
+    for n in 0..8 {
+        buffers_touched(&mut conn, &begin(&dni(n), 24)).await;
+    }
+    // 20,000 appointments, one an hour on desk a.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO appointments (id, locator, office_id, service_id, desk_id, start_at, end_at, \
+         occupied_until, status, sequence, citizen_name, document, document_type, created_at, \
+         updated_at) \
+         SELECT 'grown' || i, 'G' || lpad(i::text, 7, '0'), 'madrid', 'renovacion-dni', 'a', \
+         {base} + i * 3600, {base} + i * 3600 + 900, {base} + i * 3600 + 900, 'booked', 0, \
+         'Ciudadana', 'G' || i, 'passport', 0, 0 FROM generate_series(1, 20000) AS i",
+        base = test_now().timestamp()
+    )))
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    let whole_table = buffers_touched(&mut conn, "SELECT count(*) FROM appointments").await;
+    assert!(whole_table > 200, "the table spans {whole_table} blocks");
+    // A citizen with an appointment, and a window in the middle of the grown history.
+    let touched = buffers_touched(&mut conn, &begin("G10000", 10_000)).await;
+    assert!(
+        touched < 100,
+        "the locking read touched {touched} blocks (the whole table is {whole_table})"
+    );
 }
