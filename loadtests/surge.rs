@@ -385,8 +385,9 @@ fn markdown(
         Some(n) => format!("`max_writes_in_flight = {n}` (set in the file)"),
         None => format!(
             "`max_writes_in_flight` unset, so the default: {} per connection of the \
-             database pool of {pool}, {writes} writes",
-            cita::limits::WRITES_PER_CONNECTION
+             database pool of {pool} plus {} for bookings sharing transactions, {writes} writes",
+            cita::limits::WRITES_PER_CONNECTION,
+            cita::limits::SHARED_BOOKINGS
         ),
     };
     let mut md = report::header("Load test `surge`", setup);

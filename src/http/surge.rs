@@ -8,7 +8,7 @@
 //!   shared availability, so this bound is large);
 //! - a write (any method but `GET`/`HEAD`) also takes a place of the writes bound, sized
 //!   to what the database serves: at most `max_writes_in_flight` (by default two per pool
-//!   connection), and fewer while writes wait longer than `write_wait_target_ms` for
+//!   connection, plus two batches of bookings), and fewer while writes wait longer than `write_wait_target_ms` for
 //!   their turn there ([`WriteBound`]). Writes all wait for the same database: admitting
 //!   more only lengthens the queue every admitted write sits in, so past the bound a
 //!   write is answered 503 at once instead of seconds later.

@@ -201,10 +201,14 @@ fn settings_from_the_limits_section() {
 fn the_writes_bound_is_derived_from_the_pool_unless_set() {
     let defaults = LimitSettings::from_table(None).unwrap();
     assert_eq!(defaults.max_writes_in_flight, None);
-    // Two writes per database connection: one running, one waiting.
-    assert_eq!(defaults.writes_in_flight(16), 32);
-    assert_eq!(defaults.writes_in_flight(5), 10);
-    assert_eq!(defaults.writes_in_flight(0), WRITES_PER_CONNECTION);
+    // Two writes per database connection (one running, one waiting), and two batches of
+    // bookings.
+    assert_eq!(defaults.writes_in_flight(16), 32 + SHARED_BOOKINGS);
+    assert_eq!(defaults.writes_in_flight(5), 10 + SHARED_BOOKINGS);
+    assert_eq!(
+        defaults.writes_in_flight(0),
+        WRITES_PER_CONNECTION + SHARED_BOOKINGS
+    );
     // Never more than every request in flight.
     let small = LimitSettings {
         max_in_flight: 20,

@@ -242,11 +242,14 @@ async fn past_the_in_flight_bound_requests_are_shed_but_health_answers() {
 }
 
 #[tokio::test]
-async fn the_writes_bound_defaults_to_two_per_database_connection() {
+async fn the_writes_bound_defaults_to_two_per_database_connection_and_two_batches() {
     let app = protected(limits(), false).await;
     let connections = app.state.booking.store().max_connections() as usize;
     assert!(connections >= 1);
-    assert_eq!(surge_of(&app).max_writes_in_flight(), 2 * connections);
+    assert_eq!(
+        surge_of(&app).max_writes_in_flight(),
+        2 * connections + cita::limits::SHARED_BOOKINGS
+    );
     let set = protected(
         LimitSettings {
             max_writes_in_flight: Some(5),
