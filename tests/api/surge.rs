@@ -243,7 +243,11 @@ async fn past_the_in_flight_bound_requests_are_shed_but_health_answers() {
 
 #[tokio::test]
 async fn the_writes_bound_defaults_to_two_per_database_connection_and_two_batches() {
-    let app = protected(limits(), false).await;
+    let roomy = LimitSettings {
+        max_in_flight: 1024,
+        ..limits()
+    };
+    let app = protected(roomy, false).await;
     let connections = app.state.booking.store().max_connections() as usize;
     assert!(connections >= 1);
     assert_eq!(
