@@ -56,10 +56,10 @@ mod walk;
 #[cfg(test)]
 mod tests;
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::{DeskId, ServiceId};
-use index::{Index, ServiceInfo, floor_secs, instant};
+use index::{Index, Instants, ServiceInfo, floor_secs, instant};
 
 pub use snapshot::{Booked, DeskDay, DeskSchedule, Snapshot};
 
@@ -172,14 +172,14 @@ impl Allocator {
         let svc = self.service(service)?;
         let mut slots = Vec::new();
         let mut walk = walk::Walk::new(&self.index, svc);
+        let mut instants = Instants::default();
         for t in self.index.candidates(svc, date) {
             let capacity = self.index.capacity_with(t, walk.at(t));
             if capacity == 0 {
                 continue;
             }
-            let start = instant(t);
-            let end = TimeDelta::try_seconds(svc.duration)
-                .and_then(|d| start.and_then(|s| s.checked_add_signed(d)));
+            let start = instants.at(t);
+            let end = t.checked_add(svc.duration).and_then(|e| instants.at(e));
             if let (Some(start), Some(end)) = (start, end) {
                 slots.push(Slot {
                     start,
