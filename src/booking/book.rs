@@ -1,16 +1,15 @@
 //! Book: the bookings that arrive together are written in one transaction.
 //!
-//! Bookings of an office serialize on its lock (DESIGN §5), and the commit that ends each
-//! one (a flush to disk) happens while that lock is held, so one at a time an office books
-//! no faster than the disk flushes and the round trips go. The bookings that arrive while
-//! a transaction runs therefore wait ([`super::batch`]: per office on PostgreSQL, all
-//! offices together on SQLite, which serializes every write anyway) and the next
+//! Bookings of an office serialize on its lock (DESIGN §5), and each transaction costs
+//! round trips and a flush to disk, so one at a time an office books no faster than those
+//! go. The bookings that arrive while a transaction runs therefore wait
+//! ([`super::batch`]: one queue per instance, whatever their offices) and the next
 //! transaction takes them together: the same locks, checks and allocator, each booking
 //! judged in turn against everything before it (stored, and earlier in the batch), one
-//! statement per kind of write and one flush for all. Every booking gets its own answer
-//! and a refusal of one never touches another; if the transaction as a whole fails for a
-//! reason other than a lost race, the bookings run again one by one, so one bad request
-//! cannot sink the rest.
+//! write and one flush for all. On PostgreSQL the transaction takes two round trips
+//! (`store::pipeline`). Every booking gets its own answer and a refusal of one never
+//! touches another; if the transaction as a whole fails for a reason other than a lost
+//! race, the bookings run again one by one, so one bad request cannot sink the rest.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -32,7 +31,7 @@ use super::secrets::{random_id, random_token, sha256_hex};
 use super::snapshot::{self, APPOINTMENT_KEY, Exclude, HOLD_KEY, Loaded};
 use super::{Actor, BookOutcome, BookRequest, Booking, BookingError, IDEMPOTENCY_TTL_HOURS};
 
-/// One validated booking request waiting for its office's next transaction.
+/// One validated booking request waiting for the next booking transaction.
 #[derive(Debug)]
 pub(crate) struct BookJob {
     pub request: BookRequest,

@@ -65,7 +65,7 @@ pub struct Booking {
     catalog_version: Arc<AtomicI64>,
     /// Availability answers shared by concurrent readers while they stay exact.
     caches: Arc<Caches>,
-    /// Bookings waiting for their office's next transaction.
+    /// Bookings waiting for the next booking transaction (one queue per instance).
     book_queue: Arc<batch::BookQueue>,
     /// Each office's stored closures as last read, with the mark they were read at.
     closures: Arc<Mutex<HashMap<OfficeId, SeenClosures>>>,
