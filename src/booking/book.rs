@@ -55,11 +55,7 @@ impl Booking {
         self.catalog()
             .service(&request.office_id, &request.service_id)?;
         let citizen = request.citizen.validate()?;
-        if let Some(hold) = &request.hold_id
-            && hold.trim().is_empty()
-        {
-            return Err(BookingError::Validation("hold_id must not be empty".into()));
-        }
+        super::request::check_hold_id(request.hold_id.as_deref())?;
         let job = BookJob {
             request: request.clone(),
             citizen,

@@ -79,6 +79,7 @@ impl Booking {
         hold_id: Option<&str>,
         actor: &Actor,
     ) -> Result<Appointment, BookingError> {
+        super::request::check_hold_id(hold_id)?;
         let current = self.get(locator, token).await?;
         self.with_retry(|| self.try_reschedule(&current.id, start, hold_id, actor))
             .await

@@ -52,6 +52,20 @@ pub struct BookRequest {
     pub citizen: CitizenInput,
 }
 
+/// Refuses a `hold_id` that no hold can have: holds get 32 hex digits, and the check
+/// keeps control characters (a NUL cannot even be stored) away from the database.
+pub(crate) fn check_hold_id(hold_id: Option<&str>) -> Result<(), BookingError> {
+    match hold_id {
+        Some(id) if id.trim().is_empty() => {
+            Err(BookingError::Validation("hold_id must not be empty".into()))
+        }
+        Some(id) if id.len() > 64 || !id.chars().all(|c| c.is_ascii_graphic()) => Err(
+            BookingError::Validation("hold_id must be at most 64 visible characters".into()),
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// Citizen details after validation.
 #[derive(Debug, Clone)]
 pub(crate) struct ValidCitizen {

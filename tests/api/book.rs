@@ -463,5 +463,29 @@ async fn hostile_inputs_get_clear_problems(db: Db) {
     app.post_json("/api/v1/appointments", &body)
         .await
         .problem(422, "validation_failed");
-    assert_eq!(app.capacity_at(MADRID, HUELLAS, SLOT).await, 2);
+    // Hold ids no hold can have: a NUL (which the database cannot even store), a
+    // control character, quotes and backslashes, a novel.
+    body["citizen"]["email"] = json!(null);
+    for hold_id in ["h\u{0}", "h\u{7}", "a b", &"h".repeat(65)] {
+        body["hold_id"] = json!(hold_id);
+        app.post_json("/api/v1/appointments", &body)
+            .await
+            .problem(422, "validation_failed");
+    }
+    // Quotes and backslashes are just an unknown hold: booked without one.
+    body["hold_id"] = json!("h');DROP/**/TABLE/**/holds;--\\");
+    let booked = app.post_json("/api/v1/appointments", &body).await.ok(201);
+    let reschedule = format!(
+        "/api/v1/appointments/{}/reschedule",
+        booked["locator"].as_str().unwrap()
+    );
+    let token = booked["token"].as_str().unwrap();
+    app.post_with_token(
+        &reschedule,
+        token,
+        &json!({"start": SLOT, "hold_id": "h\u{0}"}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    assert_eq!(app.capacity_at(MADRID, HUELLAS, SLOT).await, 1);
 }
