@@ -52,7 +52,7 @@ $$;
 -- The transaction then commits asynchronously (synchronous_commit off): its commit does
 -- not wait for the disk, so the offices' locks are released at once instead of after a
 -- flush, and the next batch can start. The caller acknowledges the bookings only after a
--- later synchronous commit (`Store::flush`) has flushed the log past this one. Others may
+-- later synchronous commit (`store::pipeline::Flusher`) has flushed the log past this one. Others may
 -- see the bookings a moment before they are durable; should the server crash in that
 -- moment they vanish together with everything that saw them, and nobody was told they
 -- were booked.

@@ -30,7 +30,7 @@ use super::{BookOutcome, Booking, BookingError};
 
 /// The most bookings one transaction takes: enough to share a flush among a crowd,
 /// few enough that the offices' locks are never held for long.
-pub(crate) const MAX_BATCH: usize = 32;
+pub const MAX_BATCH: usize = 32;
 
 /// A booking's answer, and how long it waited for its turn: in the queue until its batch
 /// started, plus what the batch's transaction waited for the database.

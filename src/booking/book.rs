@@ -153,10 +153,13 @@ impl Booking {
                 (BatchTx::Write(tx), read)
             }
         };
-        match self
-            .decide_batch(&catalog, &mut tx, jobs, &mut batch, read, now)
-            .await
-        {
+        let decided = if read.locks.len() == office_list.len() {
+            self.decide_batch(&catalog, &mut tx, jobs, &mut batch, read, now)
+                .await
+        } else {
+            Err(StoreError::NotFound.into()) // an office gone from the database
+        };
+        match decided {
             Ok(answers) => {
                 batch.write(tx, now, held).await?;
                 Ok(answers
@@ -221,13 +224,6 @@ impl Booking {
         now: DateTime<Utc>,
     ) -> Result<Vec<Option<Answer>>, BookingError> {
         let conn = tx.conn()?;
-        let offices = jobs
-            .iter()
-            .map(|j| &j.request.office_id)
-            .collect::<BTreeSet<_>>();
-        if read.locks.len() != offices.len() {
-            return Err(StoreError::NotFound.into()); // an office gone from the database
-        }
         let mut locks = Vec::with_capacity(read.locks.len());
         for (office_id, lock) in read.locks {
             locks.push((office_id, self.check_config(lock).await?));

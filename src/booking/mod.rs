@@ -37,7 +37,7 @@ use crate::store::{self, OfficeLock, Store, StoreError};
 
 pub use admin::{ConfigApplied, ConfigChangeError, OnStranded, StrandReason, Stranded};
 pub use availability::{DayAvailability, SlotAvailability};
-pub use batch::BatchStats;
+pub use batch::{BatchStats, MAX_BATCH};
 pub use catalog::Catalog;
 pub use closure::ClosureOutcome;
 pub use error::BookingError;

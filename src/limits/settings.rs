@@ -2,16 +2,18 @@
 
 use serde::Deserialize;
 
+use crate::booking::MAX_BATCH;
+
 /// Writes admitted per database connection when `max_writes_in_flight` is unset: one
 /// running and one waiting, so an admitted write waits for at most about one other.
 pub const WRITES_PER_CONNECTION: usize = 2;
 
 /// Bookings admitted on top of that: they do not take a connection each but share
-/// transactions of up to 32 (`booking::batch`), so a crowd needs two batches' worth in
-/// flight (one being written while the next forms) to keep the database busy. With the
-/// writes bound at the pool's size alone, a crowd at exactly the booking capacity was
-/// refused 28% of the time on PostgreSQL.
-pub const SHARED_BOOKINGS: usize = 64;
+/// transactions of up to [`MAX_BATCH`], so a crowd needs two batches' worth in flight (one
+/// being written while the next forms) to keep the database busy. With the writes bound
+/// at the pool's size alone, a crowd at exactly the booking capacity was refused 28% of
+/// the time on PostgreSQL.
+pub const SHARED_BOOKINGS: usize = 2 * MAX_BATCH;
 
 /// Requests per minute with a burst allowance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -113,9 +113,8 @@ impl ConnectionSlot {
 /// a cancelled task), the connection is closed, which aborts the transaction.
 #[derive(Debug)]
 pub struct PipelinedTx {
-    /// Always there until the transaction is over and the connection handed back.
+    /// `Some` while the transaction is open; taken when it ends.
     conn: Option<PoolConnection<Any>>,
-    open: bool,
 }
 
 impl Store {
@@ -133,33 +132,11 @@ impl Store {
             Some(HeldConnection(conn)) => conn,
             None => self.pool().acquire().await?,
         };
-        let mut tx = PipelinedTx {
-            conn: Some(conn),
-            open: true,
-        };
-        let answer = match tx.conn() {
-            Ok(conn) => {
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                    .fetch_all(conn)
-                    .await
-            }
-            Err(error) => return Err(error),
-        };
+        let mut tx = PipelinedTx { conn: Some(conn) };
+        let read = tx.read_begin(sql).await;
         // Behind other writes of these offices and citizens (another instance's too).
         record_wait(asked.elapsed());
-        let json = match answer.map_err(StoreError::from).and_then(|rows| {
-            let row = rows
-                .first()
-                .ok_or_else(|| StoreError::Corrupt("cita_book_begin answered nothing".into()))?;
-            Ok(row.try_get::<String, _>(0)?)
-        }) {
-            Ok(json) => json,
-            Err(error) => {
-                tx.rollback().await;
-                return Err(error);
-            }
-        };
-        match parse_begin(&json) {
+        match read {
             Ok(locks) => Ok((tx, locks)),
             Err(error) => {
                 tx.rollback().await;
@@ -175,6 +152,17 @@ impl PipelinedTx {
         self.conn
             .as_deref_mut()
             .ok_or_else(|| StoreError::Corrupt("a finished transaction was used".into()))
+    }
+
+    /// Sends `BEGIN; SELECT cita_book_begin(...)` and reads its answer.
+    async fn read_begin(&mut self, sql: String) -> Result<BookingLocks, StoreError> {
+        let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .fetch_all(self.conn()?)
+            .await?;
+        let row = rows
+            .first()
+            .ok_or_else(|| StoreError::Corrupt("cita_book_begin answered nothing".into()))?;
+        parse_begin(&row.try_get::<String, _>(0)?)
     }
 
     /// Writes `write` with `cita_book_write` and commits, in one round trip; gives the
@@ -194,13 +182,11 @@ impl PipelinedTx {
             .execute(self.conn()?)
             .await
         {
-            Ok(_) => {
-                self.open = false;
-                self.conn
-                    .take()
-                    .map(HeldConnection)
-                    .ok_or_else(|| StoreError::Corrupt("a finished transaction was used".into()))
-            }
+            Ok(_) => self
+                .conn
+                .take()
+                .map(HeldConnection)
+                .ok_or_else(|| StoreError::Corrupt("a finished transaction was used".into())),
             Err(error) => {
                 // If COMMIT itself failed the transaction is already over; a ROLLBACK then
                 // only draws a warning.
@@ -210,21 +196,20 @@ impl PipelinedTx {
         }
     }
 
-    /// Rolls back; if even that fails, the connection is closed when dropped.
+    /// Rolls back and gives the connection back to the pool; if even that fails, the
+    /// connection is closed when dropped.
     pub async fn rollback(mut self) {
         if let Ok(conn) = self.conn()
             && sqlx::raw_sql("ROLLBACK").execute(conn).await.is_ok()
         {
-            self.open = false;
+            self.conn = None;
         }
     }
 }
 
 impl Drop for PipelinedTx {
     fn drop(&mut self) {
-        if self.open
-            && let Some(conn) = &mut self.conn
-        {
+        if let Some(conn) = &mut self.conn {
             conn.close_on_drop();
         }
     }
