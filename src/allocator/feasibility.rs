@@ -20,6 +20,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use chrono::NaiveDate;
+
 use super::bits::{self, DeskSet};
 use super::ejection::{self, Piece};
 use super::index::{Index, ServiceInfo};
@@ -54,6 +56,69 @@ pub(crate) struct Probe {
     pub(crate) feasible: bool,
 }
 
+/// The desks a "yes" of the small-cluster search gave a cluster's items, kept for the
+/// next starts of a `slots` walk. Consecutive starts usually touch the same cluster, and
+/// that assignment is valid whatever the new start (the items' desks, hours and fixed
+/// occupancies do not depend on it), so every allowed desk it leaves free over the next
+/// occupancy takes one more appointment there: a lower bound on that capacity, proven
+/// without searching again.
+#[derive(Debug)]
+pub(crate) struct Hint {
+    lo: usize,
+    hi: usize,
+    /// Desks of the items `lo..hi`; unused when `lo == hi`.
+    desks: [u8; quick::MAX_JOBS],
+}
+
+impl Default for Hint {
+    fn default() -> Self {
+        Hint {
+            lo: 0,
+            hi: 0,
+            desks: [0; quick::MAX_JOBS],
+        }
+    }
+}
+
+impl Hint {
+    /// Remembers the items' desks of a "yes" for `k` copies at the probe (`assign` in the
+    /// order of [`Index::quick_jobs`]: the copies sit before the first item starting at or
+    /// after the probe).
+    fn keep(&mut self, index: &Index, probe: &Probe, k: u32, assign: &[u8; quick::MAX_JOBS]) {
+        let items = &index.items[probe.lo..probe.hi];
+        for (i, (item, slot)) in items.iter().zip(&mut self.desks).enumerate() {
+            let job = if item.start >= probe.t {
+                i + k as usize
+            } else {
+                i
+            };
+            match assign.get(job) {
+                Some(&d) => *slot = d,
+                None => {
+                    (self.lo, self.hi) = (0, 0);
+                    return;
+                }
+            }
+        }
+        (self.lo, self.hi) = (probe.lo, probe.hi);
+    }
+
+    /// How many allowed desks the kept assignment leaves free over the probe's
+    /// occupancy; 0 when it was kept for another cluster.
+    fn copies_at(&self, index: &Index, probe: &Probe) -> u32 {
+        if self.lo == self.hi || (self.lo, self.hi) != (probe.lo, probe.hi) {
+            return 0;
+        }
+        let mut taken: DeskSet = 0;
+        for (item, &d) in index.items[self.lo..self.hi].iter().zip(&self.desks) {
+            if item.start < probe.end && probe.t < item.end {
+                taken |= bits::bit(usize::from(d));
+            }
+        }
+        bits::count(probe.allowed & !taken)
+    }
+}
+
 /// Desks for the new copies, and new desks for the items the search placed.
 #[derive(Debug, Clone)]
 pub(crate) struct Solution {
@@ -80,6 +145,40 @@ impl Index {
         self.infeasible.iter().any(|&(s, e)| s < end && t < e)
     }
 
+    /// Whether every one of `candidates` (the service's starts on `date`, ascending) is
+    /// available without looking at them one by one: each group of desks sharing the
+    /// date's hours that serves the service has a serving desk with nothing on it (fixed
+    /// or baseline) over the whole span of the candidates, and no infeasible component
+    /// touches that span. Every candidate comes from the hours of such a group, so that
+    /// desk is open, unblocked and free over its occupancy. Quiet days (most days a
+    /// calendar shows) are counted in one step.
+    pub(crate) fn free_all_day(
+        &self,
+        svc: &ServiceInfo,
+        date: NaiveDate,
+        candidates: &[i64],
+    ) -> bool {
+        let (Some(&first), Some(&last)) = (candidates.first(), candidates.last()) else {
+            return true;
+        };
+        let (from, to) = (first, last.saturating_add(svc.occupancy));
+        if self.touches_infeasible(from, to) {
+            return false;
+        }
+        let Some(groups) = self.days.get(&date) else {
+            return false;
+        };
+        let taken = |d: usize| {
+            self.busy[d].overlaps(from, to)
+                || (bits::has(self.fixed_desks, d) && self.fixed[d].overlaps(from, to))
+        };
+        groups
+            .iter()
+            .map(|g| g.desks & svc.serving)
+            .filter(|&serving| serving != 0)
+            .all(|serving| bits::iter(serving).any(|d| !taken(d)))
+    }
+
     /// Whether one more fits at `t` with these desks: a desk free in the baseline answers
     /// without looking at the components (most starts of a day).
     pub(crate) fn available_with(&self, t: i64, desks: Desks) -> bool {
@@ -95,7 +194,7 @@ impl Index {
 
     /// The capacity at `t` with these desks: when every desk that could take one is free,
     /// that count, without looking at the components.
-    pub(crate) fn capacity_with(&self, t: i64, desks: Desks) -> u32 {
+    pub(crate) fn capacity_with(&self, t: i64, desks: Desks, hint: &mut Hint) -> u32 {
         let Desks { end, allowed, busy } = desks;
         if busy == 0 {
             return if self.touches_infeasible(t, end) {
@@ -104,7 +203,7 @@ impl Index {
                 bits::count(allowed)
             };
         }
-        self.capacity_of(&self.probe_with(t, end, allowed, busy))
+        self.capacity_of(&self.probe_with(t, end, allowed, busy), hint)
     }
 
     /// The probe of `[t, end)` with its desks already known.
@@ -133,7 +232,8 @@ impl Index {
     }
 
     /// The exact number of additional appointments that can start at the probe.
-    pub(crate) fn capacity_of(&self, probe: &Probe) -> u32 {
+    /// `hint` carries an assignment found for an earlier start (see [`Hint`]).
+    pub(crate) fn capacity_of(&self, probe: &Probe, hint: &mut Hint) -> u32 {
         if !probe.feasible {
             return 0;
         }
@@ -142,7 +242,10 @@ impl Index {
             return k; // every desk that could take one is free: nothing to search
         }
         let upper = self.copies_bound(probe);
-        while k < upper && self.fits(probe, k + 1) {
+        if k < upper {
+            k = k.max(hint.copies_at(self, probe).min(upper));
+        }
+        while k < upper && self.fits_hinted(probe, k + 1, hint) {
             k += 1;
         }
         k
@@ -151,9 +254,17 @@ impl Index {
     /// Whether `k` more fit at the probe: the small-cluster search when it decides, else
     /// the staged one.
     pub(crate) fn fits(&self, probe: &Probe, k: u32) -> bool {
+        self.fits_hinted(probe, k, &mut Hint::default())
+    }
+
+    /// [`Index::fits`], keeping the small-cluster search's assignment in `hint` on "yes".
+    fn fits_hinted(&self, probe: &Probe, k: u32, hint: &mut Hint) -> bool {
         let mut assign = [0; quick::MAX_JOBS];
         match self.quick(probe, k, &mut assign) {
-            Verdict::Yes => true,
+            Verdict::Yes => {
+                hint.keep(self, probe, k, &assign);
+                true
+            }
             Verdict::No => false,
             Verdict::GaveUp => self.solve_copies(probe, k).is_some(),
         }

@@ -59,6 +59,7 @@ mod tests;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::{DeskId, ServiceId};
+use feasibility::Hint;
 use index::{Index, Instants, ServiceInfo, floor_secs, instant};
 
 pub use snapshot::{Booked, DeskDay, DeskSchedule, Snapshot};
@@ -173,8 +174,9 @@ impl Allocator {
         let mut slots = Vec::new();
         let mut walk = walk::Walk::new(&self.index, svc);
         let mut instants = Instants::default();
+        let mut hint = Hint::default();
         for t in self.index.candidates(svc, date) {
-            let capacity = self.index.capacity_with(t, walk.at(t));
+            let capacity = self.index.capacity_with(t, walk.at(t), &mut hint);
             if capacity == 0 {
                 continue;
             }
@@ -204,15 +206,18 @@ impl Allocator {
         let mut date = from;
         let mut walk = walk::Walk::new(&self.index, svc);
         while date <= to {
-            let slots = self
-                .index
-                .candidates(svc, date)
-                .into_iter()
-                .filter(|&t| match walk.free_or_desks(t) {
-                    Ok(end) => !self.index.touches_infeasible(t, end),
-                    Err(desks) => self.index.available_with(t, desks),
-                })
-                .count();
+            let candidates = self.index.candidates(svc, date);
+            let slots = if self.index.free_all_day(svc, date, &candidates) {
+                candidates.len()
+            } else {
+                candidates
+                    .into_iter()
+                    .filter(|&t| match walk.free_or_desks(t) {
+                        Ok(end) => !self.index.touches_infeasible(t, end),
+                        Err(desks) => self.index.available_with(t, desks),
+                    })
+                    .count()
+            };
             days.push(DayCount {
                 date,
                 slots: u32::try_from(slots).unwrap_or(u32::MAX),
@@ -235,7 +240,8 @@ impl Allocator {
         if !self.index.in_window(svc, t) || !self.index.is_candidate(svc, t) {
             return Ok(0);
         }
-        Ok(self.index.capacity_of(&self.index.probe(svc, t)))
+        let probe = self.index.probe(svc, t);
+        Ok(self.index.capacity_of(&probe, &mut Hint::default()))
     }
 
     /// A feasible assignment including one more `service` at `start`: the new

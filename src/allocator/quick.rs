@@ -276,14 +276,20 @@ fn search<const N: usize>(
 }
 
 /// States (a job about to be placed and the desks still taken at its start) that are
-/// known to fail. Kept only while the jobs' desks fit in one `u128` key; the set is
-/// allocated on the first failure, so answers found without backtracking cost nothing.
+/// known to fail. Kept only while the jobs' desks fit in one `u128` key. The first few
+/// live in an array scanned in place (most decisions fail a handful of states, and a hash
+/// set's allocation and hashing cost more than the scan); the rest go to a set.
 struct Memo {
     /// The desks of the key, ascending; empty when there are too many.
     desks: [u8; MEMO_DESKS],
     len: usize,
-    failed: Option<HashSet<u128>>,
+    recent: [u128; MEMO_INLINE],
+    recent_len: usize,
+    spilled: Option<HashSet<u128>>,
 }
+
+/// Failed states kept in the array before the set is allocated.
+const MEMO_INLINE: usize = 16;
 
 /// A key holds the job's index and, per desk, the job holding it (one byte each).
 const MEMO_DESKS: usize = 15;
@@ -293,7 +299,9 @@ impl Memo {
         let mut memo = Memo {
             desks: [0; MEMO_DESKS],
             len: 0,
-            failed: None,
+            recent: [0; MEMO_INLINE],
+            recent_len: 0,
+            spilled: None,
         };
         if bits::count(union) as usize <= MEMO_DESKS {
             for d in bits::iter(union) {
@@ -323,11 +331,17 @@ impl Memo {
     }
 
     fn failed(&self, key: u128) -> bool {
-        self.failed.as_ref().is_some_and(|set| set.contains(&key))
+        self.recent[..self.recent_len].contains(&key)
+            || self.spilled.as_ref().is_some_and(|set| set.contains(&key))
     }
 
     fn record(&mut self, key: u128) {
-        self.failed.get_or_insert_with(HashSet::new).insert(key);
+        if let Some(slot) = self.recent.get_mut(self.recent_len) {
+            *slot = key;
+            self.recent_len += 1;
+        } else {
+            self.spilled.get_or_insert_with(HashSet::new).insert(key);
+        }
     }
 }
 
