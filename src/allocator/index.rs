@@ -176,7 +176,8 @@ pub(crate) struct ScheduleClass {
     pub(crate) open: Timeline,
 }
 
-/// Open intervals of a group of desks on one local date.
+/// Desks with exactly these open intervals on one local date (while indexing, also the
+/// desks sharing all their intervals, before those become [`ScheduleClass`]es).
 #[derive(Debug, Clone)]
 pub(crate) struct DayGroup {
     pub(crate) desks: DeskSet,
@@ -211,7 +212,8 @@ pub(crate) struct Index {
     pub(crate) tz: Tz,
     pub(crate) now: i64,
     pub(crate) today: NaiveDate,
-    pub(crate) service_ix: BTreeMap<ServiceId, usize>,
+    /// One per `Snapshot::services` entry, in that order (a duplicate id's entry is never
+    /// looked up: the first wins).
     pub(crate) services: Vec<ServiceInfo>,
     /// The indexed desks' positions in `Snapshot::desks` (their ids live there).
     pub(crate) desk_src: Vec<usize>,
@@ -256,19 +258,16 @@ impl Index {
         }
 
         // Services: the first of duplicate ids wins.
-        let mut service_ix = BTreeMap::new();
-        let mut services = Vec::new();
+        let mut service_ix: BTreeMap<&ServiceId, usize> = BTreeMap::new();
+        let mut services = Vec::with_capacity(snapshot.services.len());
         for service in &snapshot.services {
-            if service_ix.contains_key(&service.id) {
-                continue;
-            }
+            service_ix.entry(&service.id).or_insert(services.len());
             let serving = desk_rows
                 .iter()
                 .enumerate()
                 .filter(|(_, d)| d.services.contains(&service.id))
                 .fold(0, |set, (ix, _)| set | bits::bit(ix));
             let step = i64::from(service.step_minutes) * 60;
-            service_ix.insert(service.id.clone(), services.len());
             services.push(ServiceInfo {
                 duration: i64::from(service.duration_minutes) * 60,
                 occupancy: (i64::from(service.duration_minutes)
@@ -296,8 +295,8 @@ impl Index {
             .collect();
 
         // Open intervals, per desk (all dates) and per date.
-        let mut schedules: Vec<Grouped> = Vec::new();
-        let mut per_date: BTreeMap<NaiveDate, Vec<Grouped>> = BTreeMap::new();
+        let mut schedules: Vec<DayGroup> = Vec::new();
+        let mut days: BTreeMap<NaiveDate, Vec<DayGroup>> = BTreeMap::new();
         let mut patterns: Vec<usize> = Vec::new();
         for (ix, desk) in desk_rows.iter().enumerate() {
             // A desk with the same hours as an earlier one (usually every desk) joins its
@@ -306,16 +305,16 @@ impl Index {
                 let (rep, me) = (bits::bit(r), bits::bit(ix));
                 let groups = schedules
                     .iter_mut()
-                    .chain(per_date.values_mut().flat_map(|g| g.iter_mut()));
-                for (_, desks) in groups {
-                    if *desks & rep != 0 {
-                        *desks |= me;
+                    .chain(days.values_mut().flat_map(|g| g.iter_mut()));
+                for group in groups {
+                    if group.desks & rep != 0 {
+                        group.desks |= me;
                     }
                 }
                 continue;
             }
             patterns.push(ix);
-            let mut all = Vec::new();
+            let mut all = Vec::with_capacity(desk.days.iter().map(|d| d.open.len()).sum());
             let mut by_date: BTreeMap<NaiveDate, Vec<(i64, i64)>> = BTreeMap::new();
             for day in &desk.days {
                 for iv in &day.open {
@@ -330,24 +329,14 @@ impl Index {
             add_to_group(&mut schedules, all, ix);
             for (date, mut open) in by_date {
                 open.sort_unstable();
-                add_to_group(per_date.entry(date).or_default(), open, ix);
+                add_to_group(days.entry(date).or_default(), open, ix);
             }
         }
         let schedules = schedules
             .into_iter()
-            .map(|(open, desks)| ScheduleClass {
+            .map(|DayGroup { desks, open }| ScheduleClass {
                 desks,
                 open: Timeline::new(open),
-            })
-            .collect();
-        let days = per_date
-            .into_iter()
-            .map(|(date, groups)| {
-                let groups = groups
-                    .into_iter()
-                    .map(|(open, desks)| DayGroup { desks, open })
-                    .collect();
-                (date, groups)
             })
             .collect();
 
@@ -355,7 +344,6 @@ impl Index {
             tz,
             now,
             today,
-            service_ix,
             services,
             desk_src,
             desk_skills,
@@ -371,7 +359,7 @@ impl Index {
             stranded: Vec::new(),
             undecided: Counter::default(),
         };
-        index.index_appointments(snapshot, &desk_ix);
+        index.index_appointments(snapshot, &desk_ix, &service_ix);
         index
     }
 
@@ -390,7 +378,12 @@ impl Index {
             .fold(0, |set, d| set | bits::bit(d))
     }
 
-    fn index_appointments(&mut self, snapshot: &Snapshot, desk_ix: &BTreeMap<&DeskId, u8>) {
+    fn index_appointments(
+        &mut self,
+        snapshot: &Snapshot,
+        desk_ix: &BTreeMap<&DeskId, u8>,
+        service_ix: &BTreeMap<&ServiceId, usize>,
+    ) {
         let ndesks = self.desk_src.len();
         let mut fixed: Vec<Vec<(i64, i64)>> = vec![Vec::new(); ndesks];
         let mut items = Vec::with_capacity(snapshot.appointments.len());
@@ -406,10 +399,10 @@ impl Index {
                 }
                 continue;
             }
-            let serving = self
-                .service_ix
+            let serving = service_ix
                 .get(&appt.service)
-                .map_or(0, |&s| self.services[s].serving);
+                .and_then(|&s| self.services.get(s))
+                .map_or(0, |s| s.serving);
             let eligible = serving & self.open_over(start, end);
             if eligible == 0 {
                 self.stranded.push(booked);
@@ -446,6 +439,7 @@ impl Index {
     }
 
     fn build_components(&mut self) {
+        self.components.reserve(self.items.len());
         let mut lo = 0;
         while lo < self.items.len() {
             let start = self.items[lo].start;
@@ -540,14 +534,14 @@ impl Index {
     }
 }
 
-/// Open intervals and the desks that have exactly those.
-type Grouped = (Vec<(i64, i64)>, DeskSet);
-
 /// Adds desk `ix` to the group with exactly these intervals, or opens a new group.
-fn add_to_group(groups: &mut Vec<Grouped>, open: Vec<(i64, i64)>, ix: usize) {
-    match groups.iter_mut().find(|(o, _)| *o == open) {
-        Some((_, desks)) => *desks |= bits::bit(ix),
-        None => groups.push((open, bits::bit(ix))),
+fn add_to_group(groups: &mut Vec<DayGroup>, open: Vec<(i64, i64)>, ix: usize) {
+    match groups.iter_mut().find(|g| g.open == open) {
+        Some(group) => group.desks |= bits::bit(ix),
+        None => groups.push(DayGroup {
+            desks: bits::bit(ix),
+            open,
+        }),
     }
 }
 

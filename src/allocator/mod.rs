@@ -144,6 +144,12 @@ impl Allocator {
         &self.snapshot
     }
 
+    /// Gives the snapshot back once the questions are answered (the index is dropped),
+    /// for a caller that keeps it, or drops it elsewhere.
+    pub fn into_snapshot(self) -> Snapshot {
+        self.snapshot
+    }
+
     /// How many answers so far were "no" only because the exact search ran out of its
     /// node budget (see the module docs). Zero on every office measured; a caller can log or count
     /// it when it is not, because such an answer may hide a free start.
@@ -171,11 +177,12 @@ impl Allocator {
     /// Available starts (capacity >= 1) with their exact capacity, ascending.
     pub fn slots(&self, service: &ServiceId, date: NaiveDate) -> Result<Vec<Slot>, AllocError> {
         let svc = self.service(service)?;
-        let mut slots = Vec::new();
+        let candidates = self.index.candidates(svc, date);
+        let mut slots = Vec::with_capacity(candidates.len());
         let mut walk = walk::Walk::new(&self.index, svc);
         let mut instants = Instants::default();
         let mut hint = Hint::default();
-        for t in self.index.candidates(svc, date) {
+        for t in candidates {
             let capacity = self.index.capacity_with(t, walk.at(t), &mut hint);
             if capacity == 0 {
                 continue;
@@ -361,10 +368,12 @@ impl Allocator {
     }
 
     fn service(&self, id: &ServiceId) -> Result<&ServiceInfo, AllocError> {
-        self.index
-            .service_ix
-            .get(id)
-            .and_then(|&s| self.index.services.get(s))
+        // The first service with this id wins, as when indexing.
+        self.snapshot
+            .services
+            .iter()
+            .position(|s| &s.id == id)
+            .and_then(|s| self.index.services.get(s))
             .ok_or_else(|| AllocError::UnknownService(id.clone()))
     }
 }
