@@ -128,6 +128,36 @@ impl Timeline {
         *k > 0 && self.reach(*k - 1) > s
     }
 
+    /// [`Timeline::overlaps_from`], with the first start (for the same length `e - s`)
+    /// at which the answer may differ: it holds for every start in `[s, until)`.
+    pub(crate) fn overlaps_lasting(&self, k: &mut usize, s: i64, e: i64) -> (bool, i64) {
+        let over = self.overlaps_from(k, s, e);
+        let until = if over {
+            // Intervals already reached stay reached; the latest end is passed last.
+            self.reach(*k - 1)
+        } else {
+            // Free until the next interval starts within the occupancy.
+            self.spans.get(*k).map_or(i64::MAX, |&(a, _)| {
+                a.saturating_sub(e - s).saturating_add(1)
+            })
+        };
+        (over, until)
+    }
+
+    /// [`Timeline::contains_from`], with the first start (for the same length `e - s`)
+    /// at which the answer may differ, as in [`Timeline::overlaps_lasting`].
+    pub(crate) fn contains_lasting(&self, k: &mut usize, s: i64, e: i64) -> (bool, i64) {
+        let inside = self.contains_from(k, s, e);
+        let until = if inside {
+            // Contained while the occupancy still ends by the latest end so far.
+            self.reach(*k - 1).saturating_sub(e - s).saturating_add(1)
+        } else {
+            // Nothing new can contain it before the next interval starts.
+            self.spans.get(*k).map_or(i64::MAX, |&(a, _)| a)
+        };
+        (inside, until)
+    }
+
     /// Some single interval contains all of `[s, e)`.
     pub(crate) fn contains(&self, s: i64, e: i64) -> bool {
         let k = self.spans.partition_point(|x| x.0 <= s);

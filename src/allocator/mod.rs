@@ -219,10 +219,7 @@ impl Allocator {
             } else {
                 candidates
                     .into_iter()
-                    .filter(|&t| match walk.free_or_desks(t) {
-                        Ok(end) => !self.index.touches_infeasible(t, end),
-                        Err(desks) => self.index.available_with(t, desks),
-                    })
+                    .filter(|&t| self.index.available_with(t, walk.at(t)))
                     .count()
             };
             days.push(DayCount {

@@ -3,8 +3,11 @@
 //! A probe asks each desk's timelines "open over `[t, end)`?", "fixed occupancy there?",
 //! "baseline placement there?". For starts in ascending order (with one occupancy, so
 //! ascending ends too) the answers only ever need intervals further right, so a cursor
-//! per timeline replaces a binary search per question. Should a start come earlier than
-//! the previous one, the cursors restart: the answers never depend on the order asked.
+//! per timeline replaces a binary search per question. Each answer also says how long it
+//! lasts (the next start where an interval comes within reach or is passed), so starts
+//! before the earliest such change reuse the previous desks without asking again. Should
+//! a start come earlier than the previous one, the cursors restart: the answers never
+//! depend on the order asked.
 
 use super::bits::{self, DeskSet, MAX_DESKS};
 use super::index::{Index, ServiceInfo};
@@ -17,6 +20,10 @@ pub(crate) struct Walk<'a> {
     open: [usize; MAX_DESKS],
     fixed: [usize; MAX_DESKS],
     busy: [usize; MAX_DESKS],
+    /// The desks found at `last`, and the first start where any of the answers behind
+    /// them may change: every start in `[last, until)` has the same desks.
+    desks: (DeskSet, DeskSet),
+    until: i64,
 }
 
 /// What a start's desks look like before any search.
@@ -38,64 +45,67 @@ impl<'a> Walk<'a> {
             open: [0; MAX_DESKS],
             fixed: [0; MAX_DESKS],
             busy: [0; MAX_DESKS],
+            desks: (0, 0),
+            until: i64::MIN,
         }
     }
 
     /// The desks at start `t` (same answer as `Index::allowed_for` and the baseline).
+    /// Between two changes of any desk's answer (an opening or closing, a fixed or
+    /// baseline occupancy coming within reach or passing) the previous start's desks are
+    /// given back without looking at the timelines: on a grid of starts most of them.
     pub(crate) fn at(&mut self, t: i64) -> Desks {
-        let (end, allowed) = self.allowed(t);
-        let mut busy: DeskSet = 0;
-        for d in bits::iter(allowed) {
-            if self.index.busy[d].overlaps_from(&mut self.busy[d], t, end) {
-                busy |= bits::bit(d);
-            }
-        }
-        Desks { end, allowed, busy }
-    }
-
-    /// `Ok(end)` as soon as one allowed desk is free in the baseline at `t` (the others
-    /// are not looked at: enough to know one more fits), else all the desks at `t`.
-    pub(crate) fn free_or_desks(&mut self, t: i64) -> Result<i64, Desks> {
-        let (end, allowed) = self.allowed(t);
-        for d in bits::iter(allowed) {
-            if !self.index.busy[d].overlaps_from(&mut self.busy[d], t, end) {
-                return Ok(end);
-            }
-        }
-        Err(Desks {
-            end,
-            allowed,
-            busy: allowed,
-        })
-    }
-
-    /// The occupancy's end and the desks that serve, are open and hold no fixed occupancy.
-    fn allowed(&mut self, t: i64) -> (i64, DeskSet) {
+        let end = t.saturating_add(self.svc.occupancy);
         if t < self.last {
             self.open = [0; MAX_DESKS];
             self.fixed = [0; MAX_DESKS];
             self.busy = [0; MAX_DESKS];
+            self.until = i64::MIN;
         }
         self.last = t;
+        if t >= self.until {
+            self.desks = self.look(t, end);
+        }
+        let (allowed, busy) = self.desks;
+        Desks { end, allowed, busy }
+    }
+
+    /// The desks at `t`, from the timelines; sets `until`.
+    fn look(&mut self, t: i64, end: i64) -> (DeskSet, DeskSet) {
         let index = self.index;
         let serving = self.svc.serving;
-        let end = t.saturating_add(self.svc.occupancy);
+        let mut until = i64::MAX;
         let mut open: DeskSet = 0;
         for (c, class) in index.schedules.iter().enumerate() {
-            if class.desks & serving != 0
-                && let Some(k) = self.open.get_mut(c)
-                && class.open.contains_from(k, t, end)
-            {
-                open |= class.desks;
+            if class.desks & serving == 0 {
+                continue;
+            }
+            if let Some(k) = self.open.get_mut(c) {
+                let (inside, lasts) = class.open.contains_lasting(k, t, end);
+                until = until.min(lasts);
+                if inside {
+                    open |= class.desks;
+                }
             }
         }
         let mut allowed = serving & open;
         for d in bits::iter(allowed & index.fixed_desks) {
-            if index.fixed[d].overlaps_from(&mut self.fixed[d], t, end) {
+            let (over, lasts) = index.fixed[d].overlaps_lasting(&mut self.fixed[d], t, end);
+            until = until.min(lasts);
+            if over {
                 allowed &= !bits::bit(d);
             }
         }
-        (end, allowed)
+        let mut busy: DeskSet = 0;
+        for d in bits::iter(allowed) {
+            let (over, lasts) = index.busy[d].overlaps_lasting(&mut self.busy[d], t, end);
+            until = until.min(lasts);
+            if over {
+                busy |= bits::bit(d);
+            }
+        }
+        self.until = until;
+        (allowed, busy)
     }
 }
 
@@ -107,7 +117,8 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
 
         /// The cursors give the binary searches' answers for ascending queries, on
-        /// timelines with overlapping intervals (a stored running maximum) or not.
+        /// timelines with overlapping intervals (a stored running maximum) or not, and
+        /// those answers last as long as the horizons say.
         #[test]
         fn cursors_agree_with_binary_search(
             raw in proptest::collection::vec((0..60i64, 1..15i64), 0..12),
@@ -126,6 +137,17 @@ mod tests {
                 last_end = e;
                 proptest::prop_assert_eq!(timeline.overlaps_from(&mut over, s, e), timeline.overlaps(s, e));
                 proptest::prop_assert_eq!(timeline.contains_from(&mut within, s, e), timeline.contains(s, e));
+                // The answers hold, for the same length, up to the horizon given.
+                let (mut k1, mut k2) = (0, 0);
+                let (over, over_until) = timeline.overlaps_lasting(&mut k1, s, e);
+                let (inside, inside_until) = timeline.contains_lasting(&mut k2, s, e);
+                proptest::prop_assert!(over_until > s && inside_until > s);
+                for later in s..(s + 100).min(over_until) {
+                    proptest::prop_assert_eq!(timeline.overlaps(later, later + l), over, "overlap at {}", later);
+                }
+                for later in s..(s + 100).min(inside_until) {
+                    proptest::prop_assert_eq!(timeline.contains(later, later + l), inside, "containment at {}", later);
+                }
                 // And the binary searches against the definition.
                 let brute_over = raw.iter().any(|&(a, la)| a < e && s < a + la);
                 let brute_in = raw.iter().any(|&(a, la)| a <= s && e <= a + la);
