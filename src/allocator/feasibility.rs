@@ -62,12 +62,16 @@ pub(crate) struct Probe {
 /// occupancies do not depend on it), so every allowed desk it leaves free over the next
 /// occupancy takes one more appointment there: a lower bound on that capacity, proven
 /// without searching again.
+///
+/// It also keeps the last capacity searched with what it depended on ([`Instance`]):
+/// consecutive starts often pose the very same question, answered then without searching.
 #[derive(Debug)]
 pub(crate) struct Hint {
     lo: usize,
     hi: usize,
     /// Desks of the items `lo..hi`; unused when `lo == hi`.
     desks: [u8; quick::MAX_JOBS],
+    last: Option<(Instance, u32)>,
 }
 
 impl Default for Hint {
@@ -76,8 +80,21 @@ impl Default for Hint {
             lo: 0,
             hi: 0,
             desks: [0; quick::MAX_JOBS],
+            last: None,
         }
     }
+}
+
+/// Everything a capacity depends on besides the index itself: two starts with equal
+/// instances have equal capacities (the same items, conflicting with the new ones in the
+/// same way, and the same desks for the new ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Instance {
+    allowed: DeskSet,
+    lo: usize,
+    hi: usize,
+    /// Bit `x - lo` set when item `x` overlaps the new occupancy.
+    overlapping: u64,
 }
 
 impl Hint {
@@ -241,6 +258,13 @@ impl Index {
         if k == bits::count(probe.allowed) {
             return k; // every desk that could take one is free: nothing to search
         }
+        let instance = self.instance(probe);
+        if let Some((key, capacity)) = hint.last
+            && Some(key) == instance
+        {
+            return capacity;
+        }
+        let undecided = self.undecided.get();
         let upper = self.copies_bound(probe);
         if k < upper {
             k = k.max(hint.copies_at(self, probe).min(upper));
@@ -248,7 +272,33 @@ impl Index {
         while k < upper && self.fits_hinted(probe, k + 1, hint) {
             k += 1;
         }
+        // An answer cut short by a search budget is not proven: ask again next time.
+        hint.last = instance
+            .filter(|_| self.undecided.get() == undecided)
+            .map(|key| (key, k));
         k
+    }
+
+    /// What the capacity at the probe depends on: the desks that could take one, the
+    /// touched cluster, and which of its items overlap the new occupancy (the items and
+    /// their allowed desks are the same for every start). `None` for clusters too large
+    /// to describe in one key.
+    fn instance(&self, probe: &Probe) -> Option<Instance> {
+        let items = self.items.get(probe.lo..probe.hi)?;
+        if items.len() > 64 {
+            return None;
+        }
+        let overlapping = items
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| i.start < probe.end && probe.t < i.end)
+            .fold(0u64, |mask, (x, _)| mask | 1 << x);
+        Some(Instance {
+            allowed: probe.allowed,
+            lo: probe.lo,
+            hi: probe.hi,
+            overlapping,
+        })
     }
 
     /// Whether `k` more fit at the probe: the small-cluster search when it decides, else
