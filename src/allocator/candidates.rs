@@ -83,7 +83,17 @@ impl Index {
             starts.sort_unstable();
             starts.dedup();
         }
-        starts.retain(|&t| self.in_window(svc, t));
+        // Most days lie wholly inside the window, far from its end (see `in_window`):
+        // then nothing needs checking one by one.
+        let (Some(&first), Some(&last)) = (starts.first(), starts.last()) else {
+            return starts;
+        };
+        let clear_of_end = svc
+            .window_end
+            .is_none_or(|limit| last.saturating_add(DAY) < limit);
+        if !(first >= self.now.saturating_add(svc.notice) && clear_of_end) {
+            starts.retain(|&t| self.in_window(svc, t));
+        }
         starts
     }
 

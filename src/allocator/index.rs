@@ -247,8 +247,6 @@ pub(crate) struct Index {
     pub(crate) services: Vec<ServiceInfo>,
     /// The indexed desks' positions in `Snapshot::desks` (their ids live there).
     pub(crate) desk_src: Vec<usize>,
-    /// How many services each desk serves: the fast path prefers the least versatile desk.
-    pub(crate) desk_skills: Vec<usize>,
     pub(crate) schedules: Vec<ScheduleClass>,
     pub(crate) days: BTreeMap<NaiveDate, Vec<DayGroup>>,
     pub(crate) fixed: Vec<Timeline>,
@@ -314,15 +312,6 @@ impl Index {
                 serving,
             });
         }
-        let desk_skills = desk_rows
-            .iter()
-            .map(|d| {
-                d.services
-                    .iter()
-                    .filter(|s| service_ix.contains_key(*s))
-                    .count()
-            })
-            .collect();
 
         // Open intervals, per desk (all dates) and per date.
         let mut schedules: Vec<DayGroup> = Vec::new();
@@ -376,7 +365,6 @@ impl Index {
             today,
             services,
             desk_src,
-            desk_skills,
             schedules,
             days,
             fixed: Vec::new(),

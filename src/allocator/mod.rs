@@ -273,7 +273,7 @@ impl Allocator {
         let mut desks: Vec<u8> = self.index.baseline[probe.lo..probe.hi].to_vec();
         let desk = if probe.free != 0 {
             // The least versatile free desk keeps the versatile ones for later requests.
-            bits::iter(probe.free).min_by_key(|&d| (self.index.desk_skills[d], d))
+            bits::iter(probe.free).min_by_key(|&d| (self.skills(d), d))
         } else {
             // The staged search gives the usual answer; the small-cluster search decides
             // "no" faster and stands in should the staged one run out of budget.
@@ -356,6 +356,21 @@ impl Allocator {
                 })
             }
         }
+    }
+
+    /// How many of the snapshot's services indexed desk `d` serves.
+    fn skills(&self, d: usize) -> usize {
+        let desk = self
+            .index
+            .desk_src
+            .get(d)
+            .and_then(|&src| self.snapshot.desks.get(src));
+        desk.map_or(0, |desk| {
+            desk.services
+                .iter()
+                .filter(|s| self.service(s).is_ok())
+                .count()
+        })
     }
 
     /// The id of indexed desk `d`.
