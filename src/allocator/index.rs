@@ -80,24 +80,36 @@ pub(crate) struct Timeline {
 }
 
 impl Timeline {
-    pub(crate) fn new(mut intervals: Vec<(i64, i64)>) -> Self {
-        if !intervals.is_sorted() {
-            intervals.sort_unstable();
+    pub(crate) fn new(intervals: Vec<(i64, i64)>) -> Self {
+        let mut timeline = Timeline {
+            spans: intervals,
+            reach: Vec::new(),
+        };
+        timeline.settle();
+        timeline
+    }
+
+    /// Adds an interval; [`Timeline::settle`] must run before any question.
+    fn push(&mut self, interval: (i64, i64)) {
+        self.spans.push(interval);
+    }
+
+    /// Sorts the intervals pushed and works out the running maximum where needed.
+    fn settle(&mut self) {
+        if !self.spans.is_sorted() {
+            self.spans.sort_unstable();
         }
-        let mut reach = Vec::new();
-        if !intervals.windows(2).all(|w| w[0].1 <= w[1].1) {
+        self.reach.clear();
+        if !self.spans.windows(2).all(|w| w[0].1 <= w[1].1) {
             let mut max = i64::MIN;
-            reach = intervals
+            self.reach = self
+                .spans
                 .iter()
                 .map(|&(_, end)| {
                     max = max.max(end);
                     max
                 })
                 .collect();
-        }
-        Timeline {
-            spans: intervals,
-            reach,
         }
     }
 
@@ -316,11 +328,11 @@ impl Index {
         // Open intervals, per desk (all dates) and per date.
         let mut schedules: Vec<DayGroup> = Vec::new();
         let mut days: BTreeMap<NaiveDate, Vec<DayGroup>> = BTreeMap::new();
-        let mut patterns: Vec<usize> = Vec::new();
+        let mut patterns: DeskSet = 0;
         for (ix, desk) in desk_rows.iter().enumerate() {
             // A desk with the same hours as an earlier one (usually every desk) joins its
             // groups: same intervals, so the same classes, without building them again.
-            if let Some(&r) = patterns.iter().find(|&&r| desk_rows[r].days == desk.days) {
+            if let Some(r) = bits::iter(patterns).find(|&r| desk_rows[r].days == desk.days) {
                 let (rep, me) = (bits::bit(r), bits::bit(ix));
                 let groups = schedules
                     .iter_mut()
@@ -332,7 +344,7 @@ impl Index {
                 }
                 continue;
             }
-            patterns.push(ix);
+            patterns |= bits::bit(ix);
             let mut all = Vec::with_capacity(desk.days.iter().map(|d| d.open.len()).sum());
             let mut by_date: BTreeMap<NaiveDate, Vec<(i64, i64)>> = BTreeMap::new();
             for day in &desk.days {
@@ -403,7 +415,7 @@ impl Index {
         service_ix: &BTreeMap<&ServiceId, usize>,
     ) {
         let ndesks = self.desk_src.len();
-        let mut fixed: Vec<Vec<(i64, i64)>> = vec![Vec::new(); ndesks];
+        let mut fixed: Vec<Timeline> = vec![Timeline::default(); ndesks];
         let mut items = Vec::with_capacity(snapshot.appointments.len());
         for (booked, appt) in snapshot.appointments.iter().enumerate() {
             let (start, end) = (floor_secs(appt.start), ceil_secs(appt.occupied_until));
@@ -437,7 +449,8 @@ impl Index {
                 current,
             });
         }
-        self.fixed = fixed.into_iter().map(Timeline::new).collect();
+        fixed.iter_mut().for_each(Timeline::settle);
+        self.fixed = fixed;
         self.fixed_desks = self
             .fixed
             .iter()
@@ -530,14 +543,20 @@ impl Index {
                 }
             }
         }
-        let mut busy: Vec<Vec<(i64, i64)>> = per_desk.into_iter().map(Vec::with_capacity).collect();
+        let mut busy: Vec<Timeline> = per_desk
+            .into_iter()
+            .map(|n| Timeline {
+                spans: Vec::with_capacity(n),
+                reach: Vec::new(),
+            })
+            .collect();
         for comp in self.components.iter().filter(|c| c.feasible) {
             for (item, &d) in self.items[comp.lo..comp.hi]
                 .iter()
                 .zip(&baseline[comp.lo..comp.hi])
             {
-                if let Some(list) = busy.get_mut(usize::from(d)) {
-                    list.push((item.start, item.end));
+                if let Some(timeline) = busy.get_mut(usize::from(d)) {
+                    timeline.push((item.start, item.end));
                 }
             }
         }
@@ -548,7 +567,8 @@ impl Index {
             .map(|c| (c.start, c.end))
             .collect();
         self.baseline = baseline;
-        self.busy = busy.into_iter().map(Timeline::new).collect();
+        busy.iter_mut().for_each(Timeline::settle);
+        self.busy = busy;
     }
 }
 
