@@ -71,7 +71,17 @@ pub(crate) struct Hint {
     hi: usize,
     /// Desks of the items `lo..hi`; unused when `lo == hi`.
     desks: [u8; quick::MAX_JOBS],
-    last: Option<(Instance, u32)>,
+    last: Option<Asked>,
+}
+
+/// A capacity worked out, what it depended on, and the starts `[from, until)` that pose
+/// the same question (with the same desks allowed).
+#[derive(Debug, Clone, Copy)]
+struct Asked {
+    instance: Instance,
+    capacity: u32,
+    from: i64,
+    until: i64,
 }
 
 impl Default for Hint {
@@ -98,6 +108,13 @@ pub(crate) struct Instance {
 }
 
 impl Hint {
+    /// The capacity at `t` when it poses the question last answered.
+    fn repeat(&self, t: i64, allowed: DeskSet) -> Option<u32> {
+        self.last
+            .filter(|last| last.instance.allowed == allowed && (last.from..last.until).contains(&t))
+            .map(|last| last.capacity)
+    }
+
     /// Remembers the items' desks of a "yes" for `k` copies at the probe (`assign` in the
     /// order of [`Index::quick_jobs`]: the copies sit before the first item starting at or
     /// after the probe).
@@ -220,6 +237,9 @@ impl Index {
                 bits::count(allowed)
             };
         }
+        if let Some(capacity) = hint.repeat(t, allowed) {
+            return capacity;
+        }
         self.capacity_of(&self.probe_with(t, end, allowed, busy), hint)
     }
 
@@ -259,10 +279,11 @@ impl Index {
             return k; // every desk that could take one is free: nothing to search
         }
         let instance = self.instance(probe);
-        if let Some((key, capacity)) = hint.last
-            && Some(key) == instance
+        if let (Some(last), Some((key, until))) = (&mut hint.last, instance)
+            && last.instance == key
         {
-            return capacity;
+            (last.from, last.until) = (probe.t, until);
+            return last.capacity;
         }
         let undecided = self.undecided.get();
         let upper = self.copies_bound(probe);
@@ -273,32 +294,53 @@ impl Index {
             k += 1;
         }
         // An answer cut short by a search budget is not proven: ask again next time.
-        hint.last = instance
-            .filter(|_| self.undecided.get() == undecided)
-            .map(|key| (key, k));
+        hint.last =
+            instance
+                .filter(|_| self.undecided.get() == undecided)
+                .map(|(instance, until)| Asked {
+                    instance,
+                    capacity: k,
+                    from: probe.t,
+                    until,
+                });
         k
     }
 
     /// What the capacity at the probe depends on: the desks that could take one, the
     /// touched cluster, and which of its items overlap the new occupancy (the items and
-    /// their allowed desks are the same for every start). `None` for clusters too large
-    /// to describe in one key.
-    fn instance(&self, probe: &Probe) -> Option<Instance> {
+    /// their allowed desks are the same for every start). With it, the first later start
+    /// (same occupancy) where that may change: an overlapping item is passed, or the next
+    /// item comes within reach. `None` for clusters too large to describe in one key.
+    fn instance(&self, probe: &Probe) -> Option<(Instance, i64)> {
         let items = self.items.get(probe.lo..probe.hi)?;
         if items.len() > 64 {
             return None;
         }
-        let overlapping = items
-            .iter()
-            .enumerate()
-            .filter(|(_, i)| i.start < probe.end && probe.t < i.end)
-            .fold(0u64, |mask, (x, _)| mask | 1 << x);
-        Some(Instance {
+        let occupancy = probe.end - probe.t;
+        let mut overlapping = 0u64;
+        let mut until = i64::MAX;
+        let mut next = self.items.get(probe.hi).map(|i| i.start);
+        for (x, item) in items.iter().enumerate() {
+            if item.start >= probe.end {
+                // Items are sorted by start: this is the next one to come within reach.
+                next = Some(item.start);
+                break;
+            }
+            if probe.t < item.end {
+                overlapping |= 1 << x;
+                until = until.min(item.end);
+            }
+        }
+        if let Some(start) = next {
+            until = until.min(start.saturating_sub(occupancy).saturating_add(1));
+        }
+        let instance = Instance {
             allowed: probe.allowed,
             lo: probe.lo,
             hi: probe.hi,
             overlapping,
-        })
+        };
+        Some((instance, until))
     }
 
     /// Whether `k` more fit at the probe: the small-cluster search when it decides, else
