@@ -46,11 +46,24 @@ impl Index {
     /// Candidate starts of `svc` on local `date` inside the window, ascending, unique.
     pub(crate) fn candidates(&self, svc: &ServiceInfo, date: NaiveDate) -> Vec<i64> {
         let mut starts = Vec::new();
+        self.candidates_into(svc, date, &mut starts);
+        starts
+    }
+
+    /// [`Index::candidates`] into `starts` (cleared first), reusing its allocation across
+    /// the dates of a range.
+    pub(crate) fn candidates_into(
+        &self,
+        svc: &ServiceInfo,
+        date: NaiveDate,
+        starts: &mut Vec<i64>,
+    ) {
+        starts.clear();
         if svc.occupancy <= 0 {
-            return starts;
+            return;
         }
         let Some(groups) = self.days.get(&date) else {
-            return starts;
+            return;
         };
         // Reserve once: a day's grid has tens of starts.
         let room: i64 = groups
@@ -86,7 +99,7 @@ impl Index {
         // Most days lie wholly inside the window, far from its end (see `in_window`):
         // then nothing needs checking one by one.
         let (Some(&first), Some(&last)) = (starts.first(), starts.last()) else {
-            return starts;
+            return;
         };
         let clear_of_end = svc
             .window_end
@@ -94,7 +107,6 @@ impl Index {
         if !(first >= self.now.saturating_add(svc.notice) && clear_of_end) {
             starts.retain(|&t| self.in_window(svc, t));
         }
-        starts
     }
 
     /// Whether `t` is a candidate start of `svc` on some desk that serves it (on any date).

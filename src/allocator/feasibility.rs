@@ -74,12 +74,12 @@ pub(crate) struct Hint {
     last: Option<Asked>,
 }
 
-/// A capacity worked out, what it depended on, and the starts `[from, until)` that pose
+/// An answer worked out, what it depended on, and the starts `[from, until)` that pose
 /// the same question (with the same desks allowed).
 #[derive(Debug, Clone, Copy)]
 struct Asked {
     instance: Instance,
-    capacity: u32,
+    answer: u32,
     from: i64,
     until: i64,
 }
@@ -108,11 +108,42 @@ pub(crate) struct Instance {
 }
 
 impl Hint {
-    /// The capacity at `t` when it poses the question last answered.
+    /// The answer at `t` when it poses the question last answered, known without
+    /// probing: `t` is inside the stretch where that question stays the same.
     fn repeat(&self, t: i64, allowed: DeskSet) -> Option<u32> {
         self.last
             .filter(|last| last.instance.allowed == allowed && (last.from..last.until).contains(&t))
-            .map(|last| last.capacity)
+            .map(|last| last.answer)
+    }
+
+    /// The answer at `t` when its question, worked out, is the one last answered; the
+    /// stretch where it stays the same then starts at `t`.
+    fn same(&mut self, t: i64, instance: Option<(Instance, i64)>) -> Option<u32> {
+        let (key, until) = instance?;
+        let last = self.last.as_mut().filter(|last| last.instance == key)?;
+        (last.from, last.until) = (t, until);
+        Some(last.answer)
+    }
+
+    /// Keeps `answer` for the question at `t`, unless a search ran out of budget since
+    /// `undecided` was read (such an answer is not proven: it is asked again next time).
+    fn remember(
+        &mut self,
+        index: &Index,
+        t: i64,
+        instance: Option<(Instance, i64)>,
+        answer: u32,
+        undecided: u64,
+    ) {
+        self.last =
+            instance
+                .filter(|_| index.undecided.get() == undecided)
+                .map(|(instance, until)| Asked {
+                    instance,
+                    answer,
+                    from: t,
+                    until,
+                });
     }
 
     /// Remembers the items' desks of a "yes" for `k` copies at the probe (`assign` in the
@@ -214,8 +245,10 @@ impl Index {
     }
 
     /// Whether one more fits at `t` with these desks: a desk free in the baseline answers
-    /// without looking at the components (most starts of a day).
-    pub(crate) fn available_with(&self, t: i64, desks: Desks) -> bool {
+    /// without looking at the components (most starts of a day). `hint` remembers the
+    /// last question searched, as for capacities (its answers are then 1 or 0: `days`
+    /// keeps its own).
+    pub(crate) fn available_with(&self, t: i64, desks: Desks, hint: &mut Hint) -> bool {
         let Desks { end, allowed, busy } = desks;
         if allowed == 0 {
             return false;
@@ -223,7 +256,21 @@ impl Index {
         if busy != allowed {
             return !self.touches_infeasible(t, end);
         }
-        self.available(&self.probe_with(t, end, allowed, busy))
+        if let Some(answer) = hint.repeat(t, allowed) {
+            return answer > 0;
+        }
+        let probe = self.probe_with(t, end, allowed, busy);
+        if !probe.feasible {
+            return false;
+        }
+        let instance = self.instance(&probe);
+        if let Some(answer) = hint.same(t, instance) {
+            return answer > 0;
+        }
+        let undecided = self.undecided.get();
+        let available = self.available(&probe);
+        hint.remember(self, t, instance, u32::from(available), undecided);
+        available
     }
 
     /// The capacity at `t` with these desks: when every desk that could take one is free,
@@ -279,11 +326,8 @@ impl Index {
             return k; // every desk that could take one is free: nothing to search
         }
         let instance = self.instance(probe);
-        if let (Some(last), Some((key, until))) = (&mut hint.last, instance)
-            && last.instance == key
-        {
-            (last.from, last.until) = (probe.t, until);
-            return last.capacity;
+        if let Some(answer) = hint.same(probe.t, instance) {
+            return answer;
         }
         let undecided = self.undecided.get();
         let upper = self.copies_bound(probe);
@@ -293,16 +337,7 @@ impl Index {
         while k < upper && self.fits_hinted(probe, k + 1, hint) {
             k += 1;
         }
-        // An answer cut short by a search budget is not proven: ask again next time.
-        hint.last =
-            instance
-                .filter(|_| self.undecided.get() == undecided)
-                .map(|(instance, until)| Asked {
-                    instance,
-                    capacity: k,
-                    from: probe.t,
-                    until,
-                });
+        hint.remember(self, probe.t, instance, k, undecided);
         k
     }
 

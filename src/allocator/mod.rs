@@ -212,14 +212,16 @@ impl Allocator {
         let mut days = Vec::new();
         let mut date = from;
         let mut walk = walk::Walk::new(&self.index, svc);
+        let mut hint = Hint::default();
+        let mut candidates = Vec::new();
         while date <= to {
-            let candidates = self.index.candidates(svc, date);
+            self.index.candidates_into(svc, date, &mut candidates);
             let slots = if self.index.free_all_day(svc, date, &candidates) {
                 candidates.len()
             } else {
                 candidates
-                    .into_iter()
-                    .filter(|&t| self.index.available_with(t, walk.at(t)))
+                    .iter()
+                    .filter(|&&t| self.index.available_with(t, walk.at(t), &mut hint))
                     .count()
             };
             days.push(DayCount {
