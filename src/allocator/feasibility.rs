@@ -63,8 +63,9 @@ pub(crate) struct Probe {
 /// occupancy takes one more appointment there: a lower bound on that capacity, proven
 /// without searching again.
 ///
-/// It also keeps the last capacity searched with what it depended on ([`Instance`]):
-/// consecutive starts often pose the very same question, answered then without searching.
+/// It also keeps the last answer searched (a capacity, or for `days` 1 or 0) with what it
+/// depended on ([`Instance`]): consecutive starts often pose the very same question,
+/// answered then without searching.
 #[derive(Debug)]
 pub(crate) struct Hint {
     lo: usize,
@@ -123,27 +124,6 @@ impl Hint {
         let last = self.last.as_mut().filter(|last| last.instance == key)?;
         (last.from, last.until) = (t, until);
         Some(last.answer)
-    }
-
-    /// Keeps `answer` for the question at `t`, unless a search ran out of budget since
-    /// `undecided` was read (such an answer is not proven: it is asked again next time).
-    fn remember(
-        &mut self,
-        index: &Index,
-        t: i64,
-        instance: Option<(Instance, i64)>,
-        answer: u32,
-        undecided: u64,
-    ) {
-        self.last =
-            instance
-                .filter(|_| index.undecided.get() == undecided)
-                .map(|(instance, until)| Asked {
-                    instance,
-                    answer,
-                    from: t,
-                    until,
-                });
     }
 
     /// Remembers the items' desks of a "yes" for `k` copies at the probe (`assign` in the
@@ -263,14 +243,7 @@ impl Index {
         if !probe.feasible {
             return false;
         }
-        let instance = self.instance(&probe);
-        if let Some(answer) = hint.same(t, instance) {
-            return answer > 0;
-        }
-        let undecided = self.undecided.get();
-        let available = self.available(&probe);
-        hint.remember(self, t, instance, u32::from(available), undecided);
-        available
+        self.remembered(&probe, hint, |_| u32::from(self.available(&probe))) > 0
     }
 
     /// The capacity at `t` with these desks: when every desk that could take one is free,
@@ -321,24 +294,48 @@ impl Index {
         if !probe.feasible {
             return 0;
         }
-        let mut k = bits::count(probe.free);
-        if k == bits::count(probe.allowed) {
-            return k; // every desk that could take one is free: nothing to search
+        let free = bits::count(probe.free);
+        if free == bits::count(probe.allowed) {
+            return free; // every desk that could take one is free: nothing to search
         }
+        self.remembered(probe, hint, |hint| {
+            let mut k = free;
+            let upper = self.copies_bound(probe);
+            if k < upper {
+                k = k.max(hint.copies_at(self, probe).min(upper));
+            }
+            while k < upper && self.fits_hinted(probe, k + 1, hint) {
+                k += 1;
+            }
+            k
+        })
+    }
+
+    /// The answer to the probe's question: the hint's when it last answered the same
+    /// question, else `work`'s, then kept in the hint for the next starts. An answer cut
+    /// short by a search budget is not proven and is not kept.
+    fn remembered(
+        &self,
+        probe: &Probe,
+        hint: &mut Hint,
+        work: impl FnOnce(&mut Hint) -> u32,
+    ) -> u32 {
         let instance = self.instance(probe);
         if let Some(answer) = hint.same(probe.t, instance) {
             return answer;
         }
         let undecided = self.undecided.get();
-        let upper = self.copies_bound(probe);
-        if k < upper {
-            k = k.max(hint.copies_at(self, probe).min(upper));
-        }
-        while k < upper && self.fits_hinted(probe, k + 1, hint) {
-            k += 1;
-        }
-        hint.remember(self, probe.t, instance, k, undecided);
-        k
+        let answer = work(hint);
+        hint.last =
+            instance
+                .filter(|_| self.undecided.get() == undecided)
+                .map(|(instance, until)| Asked {
+                    instance,
+                    answer,
+                    from: probe.t,
+                    until,
+                });
+        answer
     }
 
     /// What the capacity at the probe depends on: the desks that could take one, the
