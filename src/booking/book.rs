@@ -18,7 +18,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sqlx::AnyConnection;
 
-use crate::allocator::{Booked, Move, Snapshot};
+use crate::allocator::{Booked, Move, Placement, Snapshot};
 use crate::calendar::local_date;
 use crate::domain::{Appointment, DeskId, Locator, Office, OfficeId, Service, Status};
 use crate::store::{
@@ -385,6 +385,14 @@ impl Batch {
                 replayed: true,
             });
         }
+        let hold_key = self
+            .consumable_hold(&job.request, hold, service, now)?
+            .map(|id| format!("{HOLD_KEY}{id}"));
+        // The window and the slot first, the citizen's rules after: a probe at a closed
+        // or full time learns nothing about the document it names.
+        let placement = self
+            .placement(conn, office, service, start, now, hold_key.as_deref())
+            .await?;
         let document = job.citizen.document.number();
         let mine = self
             .active
@@ -392,12 +400,8 @@ impl Batch {
             .map(Vec::as_slice)
             .unwrap_or_default();
         citizen_limits(mine, service, start, end, None)?;
-        let hold_key = self
-            .consumable_hold(&job.request, hold, service, now)?
-            .map(|id| format!("{HOLD_KEY}{id}"));
-        let desk = self
-            .place(conn, office, service, start, now, hold_key.as_deref())
-            .await?;
+        self.apply_moves(&placement.moves);
+        let desk = placement.desk;
         if let Some(key) = hold_key {
             self.consumed_holds.insert(key);
         }
@@ -457,13 +461,14 @@ impl Batch {
         Ok(live.then(|| hold.id.clone()))
     }
 
-    /// A desk for `service` at `start`, with the reassignments it needs made.
+    /// A desk for `service` at `start` and the reassignments it needs (not made yet:
+    /// [`Batch::apply_moves`] makes them once the booking is accepted).
     ///
     /// First against the occupancies of the batch's window on that date: a free desk
     /// there is a valid placement, and "full" there is full on the whole day too (fewer
     /// appointments never fit less). Only when the answer needs other appointments moved
     /// is the whole day loaded and planned exactly.
-    async fn place(
+    async fn placement(
         &mut self,
         conn: &mut AnyConnection,
         office: &Office,
@@ -471,7 +476,7 @@ impl Batch {
         start: DateTime<Utc>,
         now: DateTime<Utc>,
         consuming: Option<&str>,
-    ) -> Result<DeskId, BookingError> {
+    ) -> Result<Placement, BookingError> {
         let date = local_date(office.timezone, start);
         let key = (office.id.clone(), date);
         if !self.days.contains_key(&key) {
@@ -526,8 +531,7 @@ impl Batch {
                 found
             }
         };
-        self.apply_moves(&placement.moves);
-        Ok(placement.desk)
+        Ok(placement)
     }
 
     /// The window snapshot of every date the batch books on at `office`, from its

@@ -19,8 +19,10 @@ pub enum BookingError {
     SlotUnavailable,
     #[error("that time is outside the booking window of this procedure")]
     OutsideBookingWindow,
+    /// A per-citizen rule refused the booking. It says only which rule, never anything
+    /// about the appointment it collided with: whoever typed the document may not own it.
     #[error("{0}")]
-    CitizenLimitReached(String),
+    CitizenLimitReached(CitizenLimit),
     #[error("this Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
     #[error(transparent)]
@@ -30,6 +32,32 @@ pub enum BookingError {
     Contention,
     #[error(transparent)]
     Store(StoreError),
+}
+
+/// Which per-citizen rule (DESIGN §3) refused a booking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CitizenLimit {
+    /// `max_active_per_citizen` appointments for this procedure already.
+    Procedure,
+    /// Another appointment of this document overlaps the time asked for.
+    Overlap,
+}
+
+impl std::fmt::Display for CitizenLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // What the citizen can do, and nothing about the other appointment (its locator,
+        // time, office or how many there are): the document may be someone else's.
+        f.write_str(match self {
+            CitizenLimit::Procedure => {
+                "you already have an appointment for this procedure; look it up with your \
+                 locator to change or cancel it"
+            }
+            CitizenLimit::Overlap => {
+                "you already have another appointment at that time; choose another time, or \
+                 look that appointment up with your locator to change or cancel it"
+            }
+        })
+    }
 }
 
 impl From<StoreError> for BookingError {

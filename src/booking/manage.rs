@@ -134,16 +134,18 @@ impl Booking {
             email: None,
             phone: None,
         };
-        // The appointment itself is ignored: rescheduling does not count twice against
-        // the per-procedure limit, and may move into its own old time.
-        let end = start + service.duration();
-        check_citizen_limits(conn, &citizen, service, start, end, now, Some(id)).await?;
         let exclude = Exclude {
             appointment_id: Some(id),
             hold_id: hold.as_ref().map(|h| h.id.as_str()),
         };
         let closed = self.closed_office(conn, office, &lock).await?;
+        // The window and the slot first, the citizen's rules after (a refusal rolls the
+        // moves back): a probe at a closed or full time learns nothing about the document.
         let desk = place_and_move(conn, &closed, service, start, now, exclude).await?;
+        // The appointment itself is ignored: rescheduling does not count twice against
+        // the per-procedure limit, and may move into its own old time.
+        let end = start + service.duration();
+        check_citizen_limits(conn, &citizen, service, start, end, now, Some(id)).await?;
         if let Some(hold) = &hold {
             store::delete_hold(conn, &hold.id).await?;
         }

@@ -40,7 +40,7 @@ pub use availability::{DayAvailability, SlotAvailability};
 pub use batch::{BatchStats, MAX_BATCH};
 pub use catalog::Catalog;
 pub use closure::ClosureOutcome;
-pub use error::BookingError;
+pub use error::{BookingError, CitizenLimit};
 pub use import::{ConfigSource, ImportError, ImportOutcome, import_config, load_stored_config};
 pub use place::{BookOutcome, HoldOutcome};
 pub use request::{Actor, BookRequest, CitizenInput};

@@ -7,6 +7,7 @@ use crate::allocator::{Allocator, Move, PlaceError, Placement, Snapshot};
 use crate::domain::{Appointment, DeskId, Office, OfficeId, Service, ServiceId, Status};
 use crate::store::{self, AuditEntry, HoldRecord, StoreError};
 
+use super::error::CitizenLimit;
 use super::request::ValidCitizen;
 use super::secrets::random_token;
 use super::snapshot::{self, APPOINTMENT_KEY, Exclude, HOLD_KEY};
@@ -97,6 +98,9 @@ pub(crate) async fn check_citizen_limits(
 }
 
 /// [`check_citizen_limits`] on the citizen's active appointments, already loaded.
+///
+/// Callers check it only after the booking window and the slot's availability: a probe
+/// at a closed or full time must learn nothing about the document it names.
 pub(crate) fn citizen_limits(
     mine: &[Appointment],
     service: &Service,
@@ -107,16 +111,10 @@ pub(crate) fn citizen_limits(
     let mine = || mine.iter().filter(|a| Some(a.id.as_str()) != ignoring);
     let same = mine().filter(|a| a.service_id == service.id).count();
     if same >= usize::try_from(service.max_active_per_citizen).unwrap_or(usize::MAX) {
-        return Err(BookingError::CitizenLimitReached(format!(
-            "this person already has {same} active appointment(s) for this procedure; \
-             cancel or attend one before booking another"
-        )));
+        return Err(BookingError::CitizenLimitReached(CitizenLimit::Procedure));
     }
-    if let Some(clash) = mine().find(|a| a.start < end && start < a.end) {
-        return Err(BookingError::CitizenLimitReached(format!(
-            "this person already has an appointment at that time (locator {})",
-            clash.locator
-        )));
+    if mine().any(|a| a.start < end && start < a.end) {
+        return Err(BookingError::CitizenLimitReached(CitizenLimit::Overlap));
     }
     Ok(())
 }

@@ -170,8 +170,8 @@ impl From<BookingError> for ApiError {
                 "outside_booking_window",
                 "that time is too soon or too far ahead for this procedure",
             ),
-            BookingError::CitizenLimitReached(detail) => {
-                ApiError::new(S::CONFLICT, "citizen_limit_reached", detail)
+            BookingError::CitizenLimitReached(limit) => {
+                ApiError::new(S::CONFLICT, "citizen_limit_reached", limit.to_string())
             }
             BookingError::IdempotencyKeyReused => ApiError::new(
                 S::UNPROCESSABLE_ENTITY,

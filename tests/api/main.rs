@@ -15,4 +15,5 @@ mod ics_clients;
 mod manage;
 mod never_lies;
 mod ops;
+mod privacy;
 mod surge;
