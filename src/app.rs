@@ -12,6 +12,7 @@ use crate::booking::{
     Booking, Catalog, ConfigSource, ImportOutcome, import_config, load_stored_config,
 };
 use crate::clock::{Clock, SystemClock};
+use crate::http::client::ClientKeys;
 use crate::http::surge::Surge;
 use crate::http::{AppState, HttpSettings, router};
 use crate::store::{SqliteSync, Store, StoreOptions};
@@ -90,7 +91,8 @@ impl Application {
             .parse()
             .map_err(|e| anyhow::anyhow!("the stored configuration is invalid:\n{e}"))?;
         let catalog = Catalog::from_config(&config);
-        let booking = Booking::new(store, clock, catalog.clone());
+        let pepper = Booking::load_pepper(&store).await?;
+        let booking = Booking::new(store, clock, catalog.clone()).with_pepper(pepper);
         booking.install_catalog(catalog, version);
         let public_url = settings
             .public_url
@@ -101,8 +103,13 @@ impl Application {
             &config.limits,
             booking.store().max_connections(),
             settings.rate_limit,
-            settings.trust_proxy,
         );
+        let clients = ClientKeys {
+            trust_proxy: settings.trust_proxy,
+            proxy_hops: config.limits.trusted_proxy_hops,
+            ipv4_prefix: config.limits.ipv4_prefix,
+            ipv6_prefix: config.limits.ipv6_prefix,
+        };
         tracing::info!(
             max_in_flight = config.limits.max_in_flight,
             max_writes_in_flight = surge.max_writes_in_flight(),
@@ -112,7 +119,12 @@ impl Application {
         Ok(Application {
             state: AppState {
                 booking,
-                settings: Arc::new(HttpSettings::new(public_url).with_surge(surge)),
+                settings: Arc::new(HttpSettings {
+                    holds_per_client: config.limits.holds_per_client,
+                    ..HttpSettings::new(public_url)
+                        .with_surge(surge)
+                        .with_clients(clients)
+                }),
             },
         })
     }
@@ -173,6 +185,7 @@ pub async fn connect_booking(
         .context("connecting to the database")?;
     store.migrate().await.context("migrating the database")?;
     let stored = load_stored_config(&store).await?;
+    let pepper = Booking::load_pepper(&store).await?;
     let booking = match stored {
         Some((source, version)) => {
             let config = source
@@ -189,7 +202,7 @@ pub async fn connect_booking(
             Catalog::new(vec![], chrono::Duration::seconds(300)),
         ),
     };
-    Ok(booking)
+    Ok(booking.with_pepper(pepper))
 }
 
 /// How often a serving instance checks whether another one changed the configuration.

@@ -22,10 +22,10 @@ use crate::allocator::{Booked, Move, Placement, Snapshot};
 use crate::calendar::local_date;
 use crate::domain::{Appointment, DeskId, Locator, Office, OfficeId, Service, Status};
 use crate::store::{
-    self, AuditEntry, Backend, HoldRecord, IdempotencyRecord, StoreError, TokenRecord,
+    self, AuditEntry, Backend, HoldRecord, IdempotencyRecord, StoreError, TokenRecord, TokenScope,
 };
 
-use super::place::{citizen_limits, place_in, refusal};
+use super::place::{citizen_limits, hold_serves, place_in, refusal};
 use super::request::ValidCitizen;
 use super::secrets::{random_id, random_token, sha256_hex};
 use super::snapshot::{self, APPOINTMENT_KEY, Exclude, HOLD_KEY, Loaded};
@@ -36,6 +36,9 @@ use super::{Actor, BookOutcome, BookRequest, Booking, BookingError, IDEMPOTENCY_
 pub(crate) struct BookJob {
     pub request: BookRequest,
     pub citizen: ValidCitizen,
+    /// The keyed digest of the citizen's document, which a hold taken for a document
+    /// must match.
+    pub document_key: String,
     /// `(key, fingerprint)` when the request carried an `Idempotency-Key`.
     pub idempotency: Option<(String, String)>,
     pub actor: Actor,
@@ -58,6 +61,7 @@ impl Booking {
         super::request::check_hold_id(request.hold_id.as_deref())?;
         let job = BookJob {
             request: request.clone(),
+            document_key: self.document_key(&citizen.document),
             citizen,
             idempotency: idempotency_key.map(|key| (format!("book:{key}"), request.fingerprint())),
             actor: actor.clone(),
@@ -315,7 +319,7 @@ enum Answer {
     /// [`Batch::appointments`], whose desk may still change before the batch ends.
     Booked {
         appointment: usize,
-        token: String,
+        tokens: Tokens,
         replayed: bool,
     },
     /// A repeat of a request stored earlier.
@@ -378,15 +382,15 @@ impl Batch {
                 return Err(BookingError::IdempotencyKeyReused);
             }
             let index = *index;
-            let token = self.issue_token(index);
+            let tokens = self.issue_token(index);
             return Ok(Answer::Booked {
                 appointment: index,
-                token,
+                tokens,
                 replayed: true,
             });
         }
         let hold_key = self
-            .consumable_hold(&job.request, hold, service, now)?
+            .consumable_hold(job, hold, service, now)?
             .map(|id| format!("{HOLD_KEY}{id}"));
         // The window and the slot first, the citizen's rules after: a probe at a closed
         // or full time learns nothing about the document it names.
@@ -425,10 +429,10 @@ impl Batch {
                 expires_at: (now + Duration::hours(IDEMPOTENCY_TTL_HOURS)).timestamp(),
             });
         }
-        let token = self.issue_token(index);
+        let tokens = self.issue_token(index);
         Ok(Answer::Booked {
             appointment: index,
-            token,
+            tokens,
             replayed: false,
         })
     }
@@ -438,7 +442,7 @@ impl Batch {
     /// still free), but a hold for another slot is.
     fn consumable_hold(
         &self,
-        request: &BookRequest,
+        job: &BookJob,
         hold: Option<&HoldRecord>,
         service: &Service,
         now: DateTime<Utc>,
@@ -446,12 +450,18 @@ impl Batch {
         let Some(hold) = hold else {
             return Ok(None);
         };
+        let request = &job.request;
         if hold.office_id != request.office_id.as_str()
             || hold.service_id != service.id.as_str()
             || hold.start_at != request.start.timestamp()
         {
             return Err(BookingError::Validation(
                 "hold_id is a hold for another office, procedure or time".into(),
+            ));
+        }
+        if !hold_serves(hold, &job.document_key) {
+            return Err(BookingError::Validation(
+                "hold_id was taken for another person's document".into(),
             ));
         }
         let live = hold.expires_at > now.timestamp()
@@ -627,14 +637,10 @@ impl Batch {
         }
     }
 
-    /// A new bearer token for the batch's appointment `index`, stored as its hash.
-    fn issue_token(&mut self, index: usize) -> String {
-        let token = random_token();
-        self.tokens.push(TokenRecord {
-            token_hash: sha256_hex(&token),
-            appointment_id: self.appointments[index].id.clone(),
-        });
-        token
+    /// New tokens for the batch's appointment `index`, stored as their hashes.
+    fn issue_token(&mut self, index: usize) -> Tokens {
+        let id = self.appointments[index].id.clone();
+        Tokens::issue(&mut self.tokens, &id)
     }
 
     /// Writes everything the batch decided and commits.
@@ -708,12 +714,13 @@ impl Batch {
             Some(Answer::Replayed(outcome)) => Ok(*outcome),
             Some(Answer::Booked {
                 appointment,
-                token,
+                tokens,
                 replayed,
             }) => match self.appointments.get(appointment) {
                 Some(appointment) => Ok(BookOutcome {
                     appointment: appointment.clone(),
-                    token,
+                    token: tokens.manage,
+                    calendar_token: tokens.calendar,
                     replayed,
                 }),
                 None => Err(BookingError::Store(StoreError::Corrupt(
@@ -747,16 +754,41 @@ fn replay_stored(
     let appointment = found.appointment.clone().ok_or_else(|| {
         StoreError::Corrupt("idempotency record names a missing appointment".into())
     })?;
-    let token = random_token();
-    batch.tokens.push(TokenRecord {
-        token_hash: sha256_hex(&token),
-        appointment_id: appointment.id.clone(),
-    });
+    let tokens = Tokens::issue(&mut batch.tokens, &appointment.id);
     Ok(Some(Answer::Replayed(Box::new(BookOutcome {
         appointment,
-        token,
+        token: tokens.manage,
+        calendar_token: tokens.calendar,
         replayed: true,
     }))))
+}
+
+/// The two tokens a booking answer carries, freshly issued.
+#[derive(Debug)]
+struct Tokens {
+    manage: String,
+    calendar: String,
+}
+
+impl Tokens {
+    /// New tokens for `appointment_id`, their hashes added to `records` for the write.
+    fn issue(records: &mut Vec<TokenRecord>, appointment_id: &str) -> Tokens {
+        let tokens = Tokens {
+            manage: random_token(),
+            calendar: random_token(),
+        };
+        for (token, scope) in [
+            (&tokens.manage, TokenScope::Manage),
+            (&tokens.calendar, TokenScope::Calendar),
+        ] {
+            records.push(TokenRecord {
+                token_hash: sha256_hex(token),
+                appointment_id: appointment_id.to_owned(),
+                scope,
+            });
+        }
+        tokens
+    }
 }
 
 /// For each office and local date the batch books on, the span from its earliest start to

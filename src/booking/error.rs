@@ -23,6 +23,13 @@ pub enum BookingError {
     /// about the appointment it collided with: whoever typed the document may not own it.
     #[error("{0}")]
     CitizenLimitReached(CitizenLimit),
+    /// The client already has as many live holds as it may.
+    #[error("too many holds at once")]
+    HoldLimitReached,
+    /// The database cannot be reached (or cannot write: a full disk). Nothing was
+    /// changed; the request may be retried when it is back.
+    #[error("the database is unavailable")]
+    Unavailable,
     #[error("this Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
     #[error(transparent)]
@@ -64,6 +71,7 @@ impl From<StoreError> for BookingError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => BookingError::NotFound,
+            error if error.is_unavailable() => BookingError::Unavailable,
             other => BookingError::Store(other),
         }
     }

@@ -4,65 +4,107 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::AnyConnection;
 
 use crate::domain::{Appointment, Document, Locator, Transition};
-use crate::store::{self, Backend};
+use crate::store::{self, Backend, TokenScope};
 
-use super::place::{audit, check_citizen_limits, place_and_move};
+use super::place::{audit, check_citizen_limits, hold_serves, place_and_move};
 use super::request::ValidCitizen;
 use super::secrets::{random_token, sha256_hex};
 use super::snapshot::Exclude;
 use super::{Actor, BookOutcome, Booking, BookingError};
+
+/// Compares two secrets in time that depends only on their lengths, not on where they
+/// first differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |differ, (x, y)| differ | (x ^ y))
+            == 0
+}
 
 /// Tokens keep working this long after the appointment ends, so a citizen can still open
 /// it (and its calendar file) afterwards.
 const TOKEN_GRACE: Duration = Duration::days(7);
 
 impl Booking {
-    /// Finds an appointment by locator and document together and issues a fresh token.
-    /// Any mismatch is `NotFound`, so the answer reveals nothing about which part was wrong.
+    /// Finds an appointment by locator and document together and issues fresh tokens: a
+    /// manage token, and a calendar token that replaces every earlier one (so a calendar
+    /// link that leaked stops working once its owner looks the appointment up again).
+    /// Any mismatch is `NotFound`, so the answer reveals nothing about which part was
+    /// wrong, and an unknown locator costs the same work as a known one with the wrong
+    /// document (one indexed read and one comparison): the answer's timing tells nothing
+    /// either.
     pub async fn lookup(&self, locator: &str, document: &str) -> Result<BookOutcome, BookingError> {
         let locator = Locator::parse(locator).map_err(|_| BookingError::NotFound)?;
-        let appointment = {
+        let found = {
             let mut conn = self.store.read().await?;
             store::find_appointment_by_locator(&mut conn, locator.as_str()).await?
-        }
-        .ok_or(BookingError::NotFound)?;
-        let Ok(document) = Document::parse(document, Some(&appointment.document_type)) else {
-            return Err(BookingError::NotFound);
         };
-        if document.number() != appointment.document {
-            return Err(BookingError::NotFound);
-        }
-        let token = random_token();
+        let (declared, stored) = found.as_ref().map_or(("dni", ""), |a| {
+            (a.document_type.as_str(), a.document.as_str())
+        });
+        let same = Document::parse(document, Some(declared))
+            .is_ok_and(|typed| same_secret(typed.number(), stored));
+        let appointment = match found {
+            Some(appointment) if same => appointment,
+            _ => return Err(BookingError::NotFound),
+        };
         let now = self.clock.now();
-        let mut conn = self.store.read().await?;
-        store::insert_token(&mut conn, &sha256_hex(&token), &appointment.id, now).await?;
+        let mut tx = self.store.begin_write().await?;
+        store::delete_tokens(tx.conn(), &appointment.id, Some(TokenScope::Calendar)).await?;
+        let token = random_token();
+        let calendar_token = random_token();
+        for (token, scope) in [
+            (&token, TokenScope::Manage),
+            (&calendar_token, TokenScope::Calendar),
+        ] {
+            store::insert_token(tx.conn(), &sha256_hex(token), &appointment.id, scope, now).await?;
+        }
+        tx.commit().await?;
         Ok(BookOutcome {
             appointment,
             token,
+            calendar_token,
             replayed: false,
         })
     }
 
-    /// The appointment behind `locator` if `token` was issued for it and is still valid.
+    /// The appointment behind `locator` if `token` is a manage token issued for it and
+    /// still valid.
     pub async fn get(&self, locator: &str, token: &str) -> Result<Appointment, BookingError> {
         let mut conn = self.store.read().await?;
-        self.authorize(&mut conn, locator, token).await
+        self.authorize(&mut conn, locator, token, TokenScope::Manage)
+            .await
     }
 
+    /// The appointment behind `locator` if `token` is its calendar token: what its `.ics`
+    /// file shows. A manage token does not open it (it would then travel in a URL), and a
+    /// calendar token opens nothing else.
+    pub async fn get_for_calendar(
+        &self,
+        locator: &str,
+        token: &str,
+    ) -> Result<Appointment, BookingError> {
+        let mut conn = self.store.read().await?;
+        self.authorize(&mut conn, locator, token, TokenScope::Calendar)
+            .await
+    }
+
+    /// One indexed read, whether the locator exists or not (see
+    /// [`store::find_appointment_by_token`]).
     async fn authorize(
         &self,
         conn: &mut AnyConnection,
         locator: &str,
         token: &str,
+        scope: TokenScope,
     ) -> Result<Appointment, BookingError> {
         let locator = Locator::parse(locator).map_err(|_| BookingError::NotFound)?;
-        let appointment = store::find_appointment_by_locator(conn, locator.as_str())
-            .await?
-            .ok_or(BookingError::NotFound)?;
-        let valid = !token.is_empty()
-            && self.clock.now() < appointment.end + TOKEN_GRACE
-            && store::token_belongs_to(conn, &sha256_hex(token), &appointment.id).await?;
-        if valid {
+        let appointment =
+            store::find_appointment_by_token(conn, locator.as_str(), &sha256_hex(token), scope)
+                .await?
+                .ok_or(BookingError::NotFound)?;
+        if self.clock.now() < appointment.end + TOKEN_GRACE {
             Ok(appointment)
         } else {
             Err(BookingError::NotFound)
@@ -119,20 +161,22 @@ impl Booking {
             return Ok(appointment);
         }
         let (office, service) = catalog.service(&appointment.office_id, &appointment.service_id)?;
+        let citizen = ValidCitizen {
+            name: appointment.citizen_name.clone(),
+            document: Document::parse(&appointment.document, Some(&appointment.document_type))?,
+            email: None,
+            phone: None,
+        };
+        let document_key = self.document_key(&citizen.document);
         let hold = match hold_id {
             Some(hold_id) => store::find_hold(conn, hold_id).await?.filter(|h| {
                 h.office_id == office.id.as_str()
                     && h.service_id == service.id.as_str()
                     && h.start_at == start.timestamp()
                     && h.expires_at > now.timestamp()
+                    && hold_serves(h, &document_key)
             }),
             None => None,
-        };
-        let citizen = ValidCitizen {
-            name: appointment.citizen_name.clone(),
-            document: Document::parse(&appointment.document, Some(&appointment.document_type))?,
-            email: None,
-            phone: None,
         };
         let exclude = Exclude {
             appointment_id: Some(id),
@@ -170,11 +214,26 @@ impl Booking {
         Ok(appointment)
     }
 
-    /// The citizen cancels with their token.
-    pub async fn cancel(&self, locator: &str, token: &str) -> Result<Appointment, BookingError> {
+    /// The citizen cancels with their token. The calendar token is replaced too (the
+    /// answer carries the new one, whose `.ics` shows the cancellation): whoever holds an
+    /// old calendar link learns nothing more.
+    pub async fn cancel(
+        &self,
+        locator: &str,
+        token: &str,
+    ) -> Result<(Appointment, String), BookingError> {
         let appointment = self.get(locator, token).await?;
-        self.transition(&appointment.id, Transition::Cancel, &Actor::Citizen, None)
-            .await
+        let cancelled = self
+            .transition(&appointment.id, Transition::Cancel, &Actor::Citizen, None)
+            .await?;
+        let calendar_token = random_token();
+        let mut tx = self.store.begin_write().await?;
+        store::delete_tokens(tx.conn(), &cancelled.id, Some(TokenScope::Calendar)).await?;
+        let hash = sha256_hex(&calendar_token);
+        let now = self.clock.now();
+        store::insert_token(tx.conn(), &hash, &cancelled.id, TokenScope::Calendar, now).await?;
+        tx.commit().await?;
+        Ok((cancelled, calendar_token))
     }
 
     /// A status change by staff (check-in, complete, no-show, cancel), by locator.

@@ -42,7 +42,7 @@ pub use catalog::Catalog;
 pub use closure::ClosureOutcome;
 pub use error::{BookingError, CitizenLimit};
 pub use import::{ConfigSource, ImportError, ImportOutcome, import_config, load_stored_config};
-pub use place::{BookOutcome, HoldOutcome};
+pub use place::{BookOutcome, HoldOutcome, HoldOwner};
 pub use request::{Actor, BookRequest, CitizenInput};
 pub use staff::{
     Agenda, CANCELLED_VISIBLE, DEMO_ADMIN, DeskAgenda, FEED_PAST, IssuedStaffToken, Role,
@@ -69,6 +69,8 @@ pub struct Booking {
     book_queue: Arc<batch::BookQueue>,
     /// Each office's stored closures as last read, with the mark they were read at.
     closures: Arc<Mutex<HashMap<OfficeId, SeenClosures>>>,
+    /// Keys the digests of clients and documents stored with holds and idempotency keys.
+    pepper: secrets::Pepper,
 }
 
 #[derive(Debug)]
@@ -95,7 +97,28 @@ impl Booking {
             catalog_version: Arc::new(AtomicI64::new(0)),
             caches: Arc::default(),
             closures: Arc::default(),
+            pepper: secrets::Pepper::random(),
         }
+    }
+
+    /// The same service with the digest key shared by every instance on this database
+    /// ([`Booking::load_pepper`]); a new service has a random one of its own.
+    pub fn with_pepper(mut self, pepper: secrets::Pepper) -> Self {
+        self.pepper = pepper;
+        self
+    }
+
+    /// The database's digest key, made and stored now if it has none yet.
+    pub async fn load_pepper(store: &Store) -> Result<secrets::Pepper, StoreError> {
+        let mut conn = store.read().await?;
+        let stored = store::server_pepper(&mut conn, &secrets::Pepper::random().to_hex()).await?;
+        secrets::Pepper::from_hex(&stored)
+            .ok_or_else(|| StoreError::Corrupt("the stored digest key is not 64 hex digits".into()))
+    }
+
+    /// Keys digests of clients and documents (for logs and stored owners).
+    pub fn pepper(&self) -> &secrets::Pepper {
+        &self.pepper
     }
 
     pub fn store(&self) -> &Store {

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
 use crate::allocator::{Allocator, Move, PlaceError, Placement, Snapshot};
-use crate::domain::{Appointment, DeskId, Office, OfficeId, Service, ServiceId, Status};
+use crate::domain::{Appointment, DeskId, Document, Office, OfficeId, Service, ServiceId, Status};
 use crate::store::{self, AuditEntry, HoldRecord, StoreError};
 
 use super::error::CitizenLimit;
@@ -22,25 +22,55 @@ pub struct HoldOutcome {
     pub expires_at: DateTime<Utc>,
 }
 
-/// A booked appointment with a bearer token for it (freshly issued, also on replay).
+/// A booked appointment with a bearer token for it (freshly issued, also on replay) and
+/// a calendar token that opens only its `.ics` file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BookOutcome {
     pub appointment: Appointment,
     pub token: String,
+    pub calendar_token: String,
     /// The request repeated an `Idempotency-Key` and this is the first request's result.
     pub replayed: bool,
 }
 
+/// Who takes a hold, and how many live holds they may have.
+#[derive(Debug, Clone)]
+pub struct HoldOwner {
+    /// The client's key as text ([`crate::http::client::ClientKey`]); stored only as a
+    /// keyed digest.
+    pub client: String,
+    /// The document the hold is for, if the citizen named it: one live hold per document
+    /// (a new one replaces the last), and only a booking for it may use the hold.
+    pub document: Option<String>,
+    /// Live holds the client may have at once (`[limits] holds_per_client`).
+    pub max_per_client: u32,
+}
+
 impl Booking {
     /// Reserves `service` at `start` for the configured hold time.
+    ///
+    /// In this order, so that nothing about the owner is judged at a time that is not
+    /// free anyway: the booking window and the slot, then the document's previous hold
+    /// (replaced), then the client's cap (409 `hold_limit_reached`).
     pub async fn hold(
         &self,
         office_id: &crate::domain::OfficeId,
         service_id: &crate::domain::ServiceId,
         start: DateTime<Utc>,
+        owner: &HoldOwner,
     ) -> Result<HoldOutcome, BookingError> {
         self.catalog().service(office_id, service_id)?;
-        self.with_retry(|| self.try_hold(office_id, service_id, start))
+        let document_key = match &owner.document {
+            Some(raw) => Some(self.document_key(&Document::parse(raw, None)?)),
+            None => None,
+        };
+        let client_key = self.pepper.digest("client", &owner.client);
+        let keys = HoldKeys {
+            client: &client_key,
+            document: document_key.as_deref(),
+            max_per_client: owner.max_per_client,
+        };
+        self.with_retry(|| self.try_hold(office_id, service_id, start, &keys))
             .await
     }
 
@@ -49,6 +79,7 @@ impl Booking {
         office_id: &crate::domain::OfficeId,
         service_id: &crate::domain::ServiceId,
         start: DateTime<Utc>,
+        keys: &HoldKeys<'_>,
     ) -> Result<HoldOutcome, BookingError> {
         // Looked up on every attempt: a retry after a configuration change uses the new one.
         let catalog = self.catalog();
@@ -57,10 +88,38 @@ impl Booking {
         let now = self.clock.now();
         let mut tx = self.store.begin_write().await?;
         let conn = tx.conn();
+        // The owner's keys, then the office: holds of one client or one document at
+        // different offices are counted one at a time (SQLite's write lock already
+        // serializes everything).
+        if self.store.backend() == store::Backend::Postgres {
+            let mut owner_keys: Vec<&str> = [Some(keys.client), keys.document]
+                .into_iter()
+                .flatten()
+                .collect();
+            owner_keys.sort_unstable();
+            for key in owner_keys {
+                store::lock_key(conn, key).await?;
+            }
+        }
         let lock = self.lock_office(conn, &office.id).await?;
         let closed = self.closed_office(conn, office, &lock).await?;
         store::delete_expired_holds(conn, &office.id, now).await?;
-        let desk = place_and_move(conn, &closed, service, start, now, Exclude::default()).await?;
+        let replaced = match keys.document {
+            Some(document) => store::live_hold_of_document(conn, document, now).await?,
+            None => None,
+        };
+        let exclude = Exclude {
+            appointment_id: None,
+            hold_id: replaced.as_deref(),
+        };
+        let desk = place_and_move(conn, &closed, service, start, now, exclude).await?;
+        if let Some(replaced) = &replaced {
+            store::delete_hold(conn, replaced).await?;
+        }
+        let live = store::count_live_holds_of_client(conn, keys.client, now).await?;
+        if live >= i64::from(keys.max_per_client) {
+            return Err(BookingError::HoldLimitReached);
+        }
         let hold = HoldRecord {
             id: random_token(),
             office_id: office.id.to_string(),
@@ -70,6 +129,8 @@ impl Booking {
             occupied_until: (start + service.occupancy()).timestamp(),
             expires_at: (now + ttl).timestamp(),
             created_at: now.timestamp(),
+            client_key: Some(keys.client.to_owned()),
+            document_key: keys.document.map(str::to_owned),
         };
         store::insert_hold(conn, &hold).await?;
         tx.commit().await?;
@@ -80,6 +141,27 @@ impl Booking {
             expires_at: now + ttl,
         })
     }
+
+    /// The keyed digest a hold stores for the document it is for.
+    pub(crate) fn document_key(&self, document: &Document) -> String {
+        self.pepper.digest("document", document.number())
+    }
+}
+
+/// A hold owner's digests.
+#[derive(Debug)]
+struct HoldKeys<'a> {
+    client: &'a str,
+    document: Option<&'a str>,
+    max_per_client: u32,
+}
+
+/// Whether a booking for the document with digest `document_key` may use `hold`: a hold
+/// taken for a document serves only that document.
+pub(crate) fn hold_serves(hold: &HoldRecord, document_key: &str) -> bool {
+    hold.document_key
+        .as_deref()
+        .is_none_or(|bound| bound == document_key)
 }
 
 /// Anti-hoarding (DESIGN §3): at most `max_active_per_citizen` active appointments for the

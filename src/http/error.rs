@@ -9,6 +9,9 @@ use serde::Serialize;
 
 use crate::booking::BookingError;
 
+/// Seconds a client is asked to wait when the database is out of reach.
+pub const UNAVAILABLE_RETRY_SECONDS: u64 = 5;
+
 /// A problem answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -85,6 +88,20 @@ impl ApiError {
         ApiError::new(StatusCode::FORBIDDEN, "forbidden", detail)
     }
 
+    /// The database is out of reach (or out of space): 503 `unavailable` with
+    /// `Retry-After`, at once rather than after a long wait. Nothing was changed.
+    pub fn unavailable() -> Self {
+        ApiError {
+            retry_after: Some(UNAVAILABLE_RETRY_SECONDS),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the service cannot reach its database right now; nothing was changed, \
+                 please try again in a few seconds",
+            )
+        }
+    }
+
     /// A failure of ours: logged with its cause, answered without it.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
@@ -111,6 +128,8 @@ impl ApiError {
             "rate_limited" => "Too many requests",
             "overloaded" => "The service is busy",
             "config_conflict" => "The change would strand appointments",
+            "hold_limit_reached" => "Too many times held at once",
+            "unavailable" => "The service is temporarily unavailable",
             _ => "Internal error",
         }
     }
@@ -192,6 +211,14 @@ impl From<BookingError> for ApiError {
                     )
                 }
             }
+            BookingError::HoldLimitReached => ApiError::new(
+                S::CONFLICT,
+                "hold_limit_reached",
+                "you are already holding as many times as you may; book one of them or wait \
+                 a few minutes until they expire",
+            ),
+            BookingError::Unavailable => ApiError::unavailable(),
+            BookingError::Store(e) if e.is_unavailable() => ApiError::unavailable(),
             BookingError::Store(e) => ApiError::internal(&e),
         }
     }

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod client;
 pub mod error;
 pub mod extract;
 pub mod feeds;
@@ -40,6 +41,10 @@ pub struct HttpSettings {
     pub host: String,
     /// Rate limits and load shedding; `None` leaves the API unprotected (tests).
     pub surge: Option<Arc<surge::Surge>>,
+    /// How a request's client is identified (proxies, address grouping).
+    pub clients: client::ClientKeys,
+    /// Live holds one client may have at once (`[limits] holds_per_client`).
+    pub holds_per_client: u32,
 }
 
 impl HttpSettings {
@@ -57,7 +62,15 @@ impl HttpSettings {
             public_url,
             host,
             surge: None,
+            clients: client::ClientKeys::default(),
+            holds_per_client: crate::limits::LimitSettings::default().holds_per_client,
         }
+    }
+
+    /// With clients identified by `clients` (`--trust-proxy`, `[limits]` prefixes).
+    pub fn with_clients(mut self, clients: client::ClientKeys) -> Self {
+        self.clients = clients;
+        self
     }
 
     /// With surge protection (DESIGN §8).
@@ -66,11 +79,29 @@ impl HttpSettings {
         self
     }
 
-    /// Charges a booking or look-up to its document; 429 when over the limit.
+    /// Charges a booking to its document; 429 when over the limit.
     pub fn check_document(&self, document: &str) -> Result<(), error::ApiError> {
         self.surge
             .as_ref()
             .map_or(Ok(()), |surge| surge.check_document(document))
+    }
+
+    /// 429 when `client` or `locator` failed too many look-ups lately.
+    pub fn check_lookup(
+        &self,
+        client: client::ClientKey,
+        locator: &str,
+    ) -> Result<(), error::ApiError> {
+        self.surge
+            .as_ref()
+            .map_or(Ok(()), |surge| surge.check_lookup(client, locator))
+    }
+
+    /// Charges a failed look-up to the client and the locator.
+    pub fn lookup_failed(&self, client: client::ClientKey, locator: &str) {
+        if let Some(surge) = &self.surge {
+            surge.lookup_failed(client, locator);
+        }
     }
 }
 
@@ -237,5 +268,10 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(Extension(metrics.clone()))
         .layer(middleware::from_fn_with_state(metrics, metrics::record))
+        // Outermost: every layer and handler after it knows the client.
+        .layer(middleware::from_fn_with_state(
+            state.settings.clients,
+            client::identify,
+        ))
         .with_state(state)
 }

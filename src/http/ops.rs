@@ -21,14 +21,7 @@ pub async fn healthz() -> Json<Value> {
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     state.booking.store().ping().await.map_err(|e| {
         tracing::warn!(error = %e, "readiness check failed");
-        ApiError {
-            retry_after: Some(5),
-            ..ApiError::new(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "overloaded",
-                "the database is not reachable",
-            )
-        }
+        ApiError::unavailable()
     })?;
     Ok(Json(json!({"status": "ready"})))
 }

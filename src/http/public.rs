@@ -9,11 +9,12 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::booking::{Actor, BookOutcome, BookRequest, CitizenInput};
+use crate::booking::{Actor, BookOutcome, BookRequest, BookingError, CitizenInput, HoldOwner};
 use crate::domain::{Appointment, Office, OfficeId, ServiceId};
 use crate::ical::{EventInput, appointment_calendar};
 
 use super::AppState;
+use super::client::ClientKey;
 use super::error::{ApiError, Problem};
 use super::extract::{ApiJson, ApiPath, ApiQuery, BearerToken, IdempotencyKey};
 use super::metrics::IdempotentReplay;
@@ -192,6 +193,9 @@ pub struct HoldBody {
     /// RFC 3339 with offset, e.g. `2027-03-29T09:00:00+02:00`.
     #[schema(value_type = String)]
     pub start: DateTime<FixedOffset>,
+    /// The document of the person the time is held for, if known already: the hold then
+    /// replaces that document's previous one, and only a booking for it may use it.
+    pub citizen_document: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -210,22 +214,33 @@ pub struct HoldCreated {
         (status = 413, description = "the body is too large", body = Problem),
         (status = 415, description = "the body is not declared as application/json", body = Problem),
         (status = 404, description = "unknown office or procedure", body = Problem),
-        (status = 409, description = "slot_unavailable", body = Problem),
-        (status = 422, description = "validation_failed or outside_booking_window", body = Problem),
-        (status = 503, description = "the office is too busy right now; retry after Retry-After seconds", body = Problem),
+        (status = 409, description = "slot_unavailable, or hold_limit_reached: this client already holds as many times as it may", body = Problem),
+        (status = 422, description = "validation_failed, invalid_document or outside_booking_window", body = Problem),
+        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
     ),
 )]
 pub async fn create_hold(
     State(state): State<AppState>,
+    client: ClientKey,
     ApiJson(body): ApiJson<HoldBody>,
 ) -> Result<(StatusCode, Json<HoldCreated>), ApiError> {
     let (office_id, service_id) = (
         OfficeId::new(body.office_id),
         ServiceId::new(body.service_id),
     );
+    let owner = HoldOwner {
+        client: client.to_string(),
+        document: body.citizen_document,
+        max_per_client: state.settings.holds_per_client,
+    };
     let hold = state
         .booking
-        .hold(&office_id, &service_id, body.start.with_timezone(&Utc))
+        .hold(
+            &office_id,
+            &service_id,
+            body.start.with_timezone(&Utc),
+            &owner,
+        )
         .await?;
     let catalog = state.booking.catalog();
     let office = catalog.office(&office_id)?;
@@ -284,22 +299,44 @@ impl BookBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AppointmentBody {
     pub locator: String,
-    /// A bearer token for this appointment; only in answers that issue one.
+    /// The bearer token that reads, reschedules, cancels and erases this appointment: a
+    /// secret for its owner. Only in answers that issue one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// A token that opens only the appointment's `.ics` file (it travels in a URL, into
+    /// calendar apps and their sync services). A new look-up or a cancellation replaces it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calendar_token: Option<String>,
     pub office_id: String,
     pub service_id: String,
     pub start: String,
     pub end: String,
     pub status: String,
     pub sequence: i64,
-    /// The appointment as an iCalendar file (needs a token).
+    /// The appointment as an iCalendar file, with the calendar token.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ics_url: Option<String>,
 }
 
+/// The tokens an answer hands out, if any.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IssuedTokens<'a> {
+    pub manage: Option<&'a str>,
+    pub calendar: Option<&'a str>,
+}
+
+impl<'a> IssuedTokens<'a> {
+    /// Both tokens of a booking or a look-up.
+    pub fn of(outcome: &'a BookOutcome) -> Self {
+        IssuedTokens {
+            manage: Some(&outcome.token),
+            calendar: Some(&outcome.calendar_token),
+        }
+    }
+}
+
 impl AppointmentBody {
-    pub fn new(state: &AppState, appointment: &Appointment, token: Option<&str>) -> Self {
+    pub fn new(state: &AppState, appointment: &Appointment, tokens: IssuedTokens<'_>) -> Self {
         let catalog = state.booking.catalog();
         let render = |t: DateTime<Utc>| match catalog.office(&appointment.office_id) {
             Ok(office) => local(office, t),
@@ -307,14 +344,15 @@ impl AppointmentBody {
         };
         AppointmentBody {
             locator: appointment.locator.to_string(),
-            token: token.map(str::to_owned),
+            token: tokens.manage.map(str::to_owned),
+            calendar_token: tokens.calendar.map(str::to_owned),
             office_id: appointment.office_id.to_string(),
             service_id: appointment.service_id.to_string(),
             start: render(appointment.start),
             end: render(appointment.end),
             status: appointment.status.to_string(),
             sequence: appointment.sequence,
-            ics_url: token.map(|t| {
+            ics_url: tokens.calendar.map(|t| {
                 format!(
                     "{}/api/v1/appointments/{}/calendar.ics?token={t}",
                     state.settings.public_url, appointment.locator
@@ -340,10 +378,17 @@ impl AppointmentBody {
 )]
 pub async fn book_appointment(
     State(state): State<AppState>,
+    client: ClientKey,
     IdempotencyKey(key): IdempotencyKey,
     ApiJson(body): ApiJson<BookBody>,
 ) -> Result<Response, ApiError> {
     state.settings.check_document(&body.citizen.document)?;
+    // Keys are scoped to the client that sends them, so nobody can take a key another
+    // client will send and have its booking answered with theirs.
+    let key = key.map(|key| {
+        let client = state.booking.pepper().digest("client", &client.to_string());
+        format!("client:{client}:{key}")
+    });
     let outcome = state
         .booking
         .book(&body.into_request(None), key.as_deref(), &Actor::Citizen)
@@ -362,7 +407,7 @@ pub fn created(state: &AppState, outcome: &BookOutcome) -> (StatusCode, Json<App
         Json(AppointmentBody::new(
             state,
             &outcome.appointment,
-            Some(&outcome.token),
+            IssuedTokens::of(outcome),
         )),
     )
 }
@@ -387,15 +432,25 @@ pub struct LookupBody {
 )]
 pub async fn lookup_appointment(
     State(state): State<AppState>,
+    client: ClientKey,
     ApiJson(body): ApiJson<LookupBody>,
 ) -> Result<Json<AppointmentBody>, ApiError> {
-    state.settings.check_document(&body.document)?;
-    let outcome = state.booking.lookup(&body.locator, &body.document).await?;
-    Ok(Json(AppointmentBody::new(
-        &state,
-        &outcome.appointment,
-        Some(&outcome.token),
-    )))
+    // Failed look-ups are charged to the client and the locator, never to the document:
+    // anyone may type someone's document, and must not lock them out by failing.
+    state.settings.check_lookup(client, &body.locator)?;
+    match state.booking.lookup(&body.locator, &body.document).await {
+        Ok(outcome) => Ok(Json(AppointmentBody::new(
+            &state,
+            &outcome.appointment,
+            IssuedTokens::of(&outcome),
+        ))),
+        Err(error) => {
+            if matches!(error, BookingError::NotFound) {
+                state.settings.lookup_failed(client, &body.locator);
+            }
+            Err(error.into())
+        }
+    }
 }
 
 /// The appointment, for the holder of its token.
@@ -414,7 +469,11 @@ pub async fn get_appointment(
     ApiPath(locator): ApiPath<String>,
 ) -> Result<Json<AppointmentBody>, ApiError> {
     let appointment = state.booking.get(&locator, &token).await?;
-    Ok(Json(AppointmentBody::new(&state, &appointment, None)))
+    Ok(Json(AppointmentBody::new(
+        &state,
+        &appointment,
+        IssuedTokens::default(),
+    )))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -457,7 +516,11 @@ pub async fn reschedule_appointment(
             &Actor::Citizen,
         )
         .await?;
-    Ok(Json(AppointmentBody::new(&state, &appointment, None)))
+    Ok(Json(AppointmentBody::new(
+        &state,
+        &appointment,
+        IssuedTokens::default(),
+    )))
 }
 
 /// Cancels the appointment.
@@ -477,13 +540,21 @@ pub async fn cancel_appointment(
     BearerToken(token): BearerToken,
     ApiPath(locator): ApiPath<String>,
 ) -> Result<Json<AppointmentBody>, ApiError> {
-    let appointment = state.booking.cancel(&locator, &token).await?;
-    Ok(Json(AppointmentBody::new(&state, &appointment, None)))
+    let (appointment, calendar_token) = state.booking.cancel(&locator, &token).await?;
+    Ok(Json(AppointmentBody::new(
+        &state,
+        &appointment,
+        IssuedTokens {
+            manage: None,
+            calendar: Some(&calendar_token),
+        },
+    )))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct TokenQuery {
-    /// The appointment's token (calendar apps cannot send headers).
+    /// The appointment's calendar token (calendar apps cannot send headers); its manage
+    /// token does not open the file.
     pub token: String,
 }
 
@@ -501,7 +572,10 @@ pub async fn appointment_ics(
     ApiPath(locator): ApiPath<String>,
     ApiQuery(query): ApiQuery<TokenQuery>,
 ) -> Result<Response, ApiError> {
-    let appointment = state.booking.get(&locator, &query.token).await?;
+    let appointment = state
+        .booking
+        .get_for_calendar(&locator, &query.token)
+        .await?;
     let catalog = state.booking.catalog();
     let office = catalog.office(&appointment.office_id)?;
     let summary = event_summary(office, &appointment);

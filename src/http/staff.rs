@@ -129,8 +129,8 @@ pub struct TransitionBody {
         (status = 200, description = "checked in: the appointment, status `checked_in`", body = AppointmentBody),
         (status = 400, description = "the body is not valid JSON, or the locator is not valid UTF-8 once percent-decoded", body = Problem),
         (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
-        (status = 403, description = "the appointment belongs to another office than the manager's or agent's own", body = Problem),
-        (status = 404, description = "unknown locator", body = Problem),
+        (status = 403, description = "the staff member's role may not do this", body = Problem),
+        (status = 404, description = "unknown locator, or an appointment of another office than the manager's or agent's own", body = Problem),
         (status = 409, description = "invalid_transition: only a booked appointment can be checked in", body = Problem),
         (status = 413, description = "the body is too large", body = Problem),
         (status = 415, description = "a body was sent without Content-Type: application/json", body = Problem),
@@ -156,8 +156,8 @@ pub async fn check_in(
         (status = 200, description = "completed: the appointment, status `completed`", body = AppointmentBody),
         (status = 400, description = "the body is not valid JSON, or the locator is not valid UTF-8 once percent-decoded", body = Problem),
         (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
-        (status = 403, description = "the appointment belongs to another office than the manager's or agent's own", body = Problem),
-        (status = 404, description = "unknown locator", body = Problem),
+        (status = 403, description = "the staff member's role may not do this", body = Problem),
+        (status = 404, description = "unknown locator, or an appointment of another office than the manager's or agent's own", body = Problem),
         (status = 409, description = "invalid_transition: only a checked-in appointment can be completed", body = Problem),
         (status = 413, description = "the body is too large", body = Problem),
         (status = 415, description = "a body was sent without Content-Type: application/json", body = Problem),
@@ -183,8 +183,8 @@ pub async fn complete(
         (status = 200, description = "marked as no-show: the appointment, status `no_show`", body = AppointmentBody),
         (status = 400, description = "the body is not valid JSON, or the locator is not valid UTF-8 once percent-decoded", body = Problem),
         (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
-        (status = 403, description = "the appointment belongs to another office than the manager's or agent's own", body = Problem),
-        (status = 404, description = "unknown locator", body = Problem),
+        (status = 403, description = "the staff member's role may not do this", body = Problem),
+        (status = 404, description = "unknown locator, or an appointment of another office than the manager's or agent's own", body = Problem),
         (status = 409, description = "invalid_transition: only a booked appointment can be marked as no-show", body = Problem),
         (status = 413, description = "the body is too large", body = Problem),
         (status = 415, description = "a body was sent without Content-Type: application/json", body = Problem),
@@ -210,8 +210,8 @@ pub async fn no_show(
         (status = 200, description = "cancelled: the appointment, status `cancelled`, `sequence` one more", body = AppointmentBody),
         (status = 400, description = "the body is not valid JSON, or the locator is not valid UTF-8 once percent-decoded", body = Problem),
         (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
-        (status = 403, description = "the appointment belongs to another office than the manager's or agent's own", body = Problem),
-        (status = 404, description = "unknown locator", body = Problem),
+        (status = 403, description = "the staff member's role may not do this", body = Problem),
+        (status = 404, description = "unknown locator, or an appointment of another office than the manager's or agent's own", body = Problem),
         (status = 409, description = "invalid_transition: the appointment is already cancelled, completed or a no-show", body = Problem),
         (status = 413, description = "the body is too large", body = Problem),
         (status = 415, description = "a body was sent without Content-Type: application/json", body = Problem),
@@ -230,8 +230,9 @@ pub async fn cancel(
     change(&state, &user, &locator, Transition::Cancel, reason).await
 }
 
-/// Unknown locator: 404; another office's appointment: 403; a change the status machine
-/// refuses: 409 `invalid_transition`.
+/// Unknown locator and another office's appointment: the same 404 (a manager or agent
+/// learns nothing about other offices' locators); a change the status machine refuses:
+/// 409 `invalid_transition`.
 async fn change(
     state: &AppState,
     user: &StaffUser,
@@ -241,12 +242,18 @@ async fn change(
 ) -> Result<Json<AppointmentBody>, ApiError> {
     user.require_role(ANY_ROLE)?;
     let appointment = state.booking.appointment_by_locator(locator).await?;
-    user.require_office(&appointment.office_id)?;
+    if user.require_office(&appointment.office_id).is_err() {
+        return Err(ApiError::not_found());
+    }
     let changed = state
         .booking
         .staff_change(&appointment, transition, &user.actor(), reason.as_deref())
         .await?;
-    Ok(Json(AppointmentBody::new(state, &changed, None)))
+    Ok(Json(AppointmentBody::new(
+        state,
+        &changed,
+        super::public::IssuedTokens::default(),
+    )))
 }
 
 /// The body could not be read: it is over [`super::BODY_LIMIT`] or the client went away.
@@ -327,6 +334,8 @@ pub async fn book_walk_in(
             body.office_id
         )));
     }
+    // A staff member's keys are theirs alone: nobody else's request can match them.
+    let key = key.map(|key| format!("staff:{}:{key}", user.0.id));
     let outcome = state
         .booking
         .book(

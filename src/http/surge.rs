@@ -13,11 +13,10 @@
 //!   more only lengthens the queue every admitted write sits in, so past the bound a
 //!   write is answered 503 at once instead of seconds later.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -29,6 +28,7 @@ use crate::limits::{
 };
 use crate::store;
 
+use super::client::ClientKey;
 use super::error::ApiError;
 
 /// The surge-protection state of one server.
@@ -39,19 +39,12 @@ pub struct Surge {
     in_flight: Arc<Semaphore>,
     /// Places for writes, on top of an `in_flight` permit.
     writes: Arc<WriteBound>,
-    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
-    trust_proxy: bool,
 }
 
 impl Surge {
     /// Protection for a server whose database pool holds `database_connections`
     /// (the default bound on writes in flight derives from it).
-    pub fn new(
-        settings: &LimitSettings,
-        database_connections: u32,
-        rate_limited: bool,
-        trust_proxy: bool,
-    ) -> Self {
+    pub fn new(settings: &LimitSettings, database_connections: u32, rate_limited: bool) -> Self {
         Surge {
             limiters: rate_limited.then(|| Limiters::new(settings)),
             in_flight: Arc::new(Semaphore::new(settings.max_in_flight)),
@@ -59,7 +52,6 @@ impl Surge {
                 settings.writes_in_flight(database_connections),
                 settings.write_wait_target(),
             )),
-            trust_proxy,
         }
     }
 
@@ -78,7 +70,7 @@ impl Surge {
         self.writes.in_flight()
     }
 
-    /// Charges a booking or look-up to the document (normalized as the booking layer does).
+    /// Charges a booking to the document (normalized as the booking layer does).
     pub fn check_document(&self, raw_document: &str) -> Result<(), ApiError> {
         let Some(limiters) = &self.limiters else {
             return Ok(());
@@ -88,6 +80,23 @@ impl Surge {
             .check_document(&document)
             .map(|_| ())
             .map_err(|limited| rate_limited("document", limited))
+    }
+
+    /// 429 when the client or the locator has failed too many look-ups lately.
+    pub fn check_lookup(&self, client: ClientKey, locator: &str) -> Result<(), ApiError> {
+        let Some(limiters) = &self.limiters else {
+            return Ok(());
+        };
+        limiters
+            .check_lookup(client.address(), locator)
+            .map_err(|limited| rate_limited("failed-lookup", limited))
+    }
+
+    /// A look-up failed: charged to the client and to the locator.
+    pub fn lookup_failed(&self, client: ClientKey, locator: &str) {
+        if let Some(limiters) = &self.limiters {
+            limiters.lookup_failed(client.address(), locator);
+        }
     }
 }
 
@@ -117,7 +126,10 @@ pub async fn protect(State(surge): State<Arc<Surge>>, request: Request, next: Ne
     let (Some(limiters), Some(class)) = (&surge.limiters, class) else {
         return run(request, next, write_place.as_ref()).await;
     };
-    let address = client_address(&request, surge.trust_proxy);
+    let address = request
+        .extensions()
+        .get::<ClientKey>()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), ClientKey::address);
     match limiters.check_client(class, address) {
         Ok(allowed) => {
             let mut response = run(request, next, write_place.as_ref()).await;
@@ -196,25 +208,4 @@ fn rate_limited(name: &str, limited: Limited) -> ApiError {
         ratelimit_header(name, 0, limited.retry_after_seconds),
     ));
     error
-}
-
-/// The peer address; with `trust_proxy`, the address our proxy appended last to
-/// `X-Forwarded-For` (entries to its left come from the client and can be forged).
-fn client_address(request: &Request, trust_proxy: bool) -> IpAddr {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
-    if !trust_proxy {
-        return peer;
-    }
-    request
-        .headers()
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|part| part.trim().parse::<IpAddr>().ok())
-        .next_back()
-        .unwrap_or(peer)
 }

@@ -1,5 +1,6 @@
 //! Surge protection (DESIGN §8): per-client rate limits by route class, a per-document
-//! limit on booking and look-up, and load shedding past bounds of requests in flight (one
+//! limit on booking, budgets of failed look-ups per client and per locator, and load
+//! shedding past bounds of requests in flight (one
 //! for all requests, and for writes, which all wait for the same database, one that
 //! adapts to how long they wait there: [`WriteBound`]).
 //!
@@ -9,6 +10,7 @@
 //! [`Limiters::prune`] (run periodically) and never exceeds `max_tracked_keys` per
 //! limiter: memory stays bounded under millions of distinct keys.
 
+mod failures;
 mod settings;
 mod writes;
 
@@ -170,6 +172,8 @@ pub struct Limiters<C: Clock + Clone = DefaultClock> {
     hold_book: KeyedLimit<IpAddr, C>,
     lookup: KeyedLimit<IpAddr, C>,
     document: KeyedLimit<u64, C>,
+    failed_lookups: failures::FailureBudget<C>,
+    failed_locators: failures::FailureBudget<C>,
     hasher: RandomState,
     max_tracked_keys: usize,
     clock: C,
@@ -196,6 +200,11 @@ impl<C: Clock + Clone> Limiters<C> {
             hold_book: KeyedLimit::new(settings.hold_book, clock.clone()),
             lookup: KeyedLimit::new(settings.lookup, clock.clone()),
             document: KeyedLimit::new(settings.document, clock.clone()),
+            failed_lookups: failures::FailureBudget::new(settings.failed_lookups, clock.clone()),
+            failed_locators: failures::FailureBudget::new(
+                settings.failed_lookups_per_locator,
+                clock.clone(),
+            ),
             hasher: RandomState::new(),
             max_tracked_keys: settings.max_tracked_keys,
             clock,
@@ -212,11 +221,31 @@ impl<C: Clock + Clone> Limiters<C> {
         limit.check(&address, &self.clock)
     }
 
-    /// Charges one booking or look-up to a normalized document, whatever address it
-    /// comes from (bots rotate addresses, not identities).
+    /// Charges one booking to a normalized document, whatever address it comes from
+    /// (bots rotate addresses, not identities). Look-ups have budgets of their own
+    /// ([`Self::check_lookup`]): failing look-ups with someone's document must not stop
+    /// them from booking.
     pub fn check_document(&self, normalized_document: &str) -> Result<Allowed, Limited> {
         let key = self.hasher.hash_one(normalized_document);
         self.document.check(&key, &self.clock)
+    }
+
+    /// Whether a look-up of `locator` from `client` may run: neither may have spent its
+    /// budget of failed look-ups. Spends nothing; see [`Self::lookup_failed`].
+    pub fn check_lookup(&self, client: IpAddr, locator: &str) -> Result<(), Limited> {
+        self.failed_lookups.check(self.hasher.hash_one(client))?;
+        self.failed_locators.check(self.locator_key(locator))
+    }
+
+    /// Charges a failed look-up to the client and to the locator it named.
+    pub fn lookup_failed(&self, client: IpAddr, locator: &str) {
+        self.failed_lookups.fail(self.hasher.hash_one(client));
+        self.failed_locators.fail(self.locator_key(locator));
+    }
+
+    /// Locators are accepted in any case and with spaces around.
+    fn locator_key(&self, locator: &str) -> u64 {
+        self.hasher.hash_one(locator.trim().to_ascii_uppercase())
     }
 
     /// Forgets keys whose budget is full again, and caps what is left.
@@ -225,11 +254,18 @@ impl<C: Clock + Clone> Limiters<C> {
             limit.prune(self.max_tracked_keys);
         }
         self.document.prune(self.max_tracked_keys);
+        self.failed_lookups.prune(self.max_tracked_keys);
+        self.failed_locators.prune(self.max_tracked_keys);
     }
 
     /// Keys held in memory across all limiters.
     pub fn tracked_keys(&self) -> usize {
-        self.browse.len() + self.hold_book.len() + self.lookup.len() + self.document.len()
+        self.browse.len()
+            + self.hold_book.len()
+            + self.lookup.len()
+            + self.document.len()
+            + self.failed_lookups.len()
+            + self.failed_locators.len()
     }
 }
 

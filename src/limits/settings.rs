@@ -30,8 +30,24 @@ pub struct LimitSettings {
     pub browse: Rate,
     pub hold_book: Rate,
     pub lookup: Rate,
-    /// Bookings and look-ups per normalized document, from any address.
+    /// Bookings per normalized document, from any address.
     pub document: Rate,
+    /// Failed look-ups per client (a wrong locator or document): past it the client's
+    /// look-ups are refused for a while. Only failures count, so a citizen who mistypes
+    /// once is not slowed, and nobody can spend a citizen's budget with their document.
+    pub failed_lookups: Rate,
+    /// Failed look-ups per locator, from any client: stops a guess of the document of one
+    /// known locator spread over many addresses.
+    pub failed_lookups_per_locator: Rate,
+    /// Live holds one client may have at once (holds are short; a person needs one).
+    pub holds_per_client: u32,
+    /// Prefix lengths clients are grouped by: one budget per IPv4 address by default,
+    /// and one per IPv6 /64 (what a home or a phone is given).
+    pub ipv4_prefix: u8,
+    pub ipv6_prefix: u8,
+    /// With `--trust-proxy`: how many reverse proxies in front of the server append to
+    /// `X-Forwarded-For`; the client is the entry the outermost one appended.
+    pub trusted_proxy_hops: u8,
     /// Requests in flight past which the server answers 503 at once.
     pub max_in_flight: usize,
     /// Most requests that write (every method but `GET`/`HEAD`: holds, bookings,
@@ -66,6 +82,18 @@ impl Default for LimitSettings {
                 per_minute: 6,
                 burst: 3,
             },
+            failed_lookups: Rate {
+                per_minute: 6,
+                burst: 10,
+            },
+            failed_lookups_per_locator: Rate {
+                per_minute: 2,
+                burst: 5,
+            },
+            holds_per_client: 2,
+            ipv4_prefix: 32,
+            ipv6_prefix: 64,
+            trusted_proxy_hops: 1,
             max_in_flight: 1024,
             max_writes_in_flight: None,
             write_wait_target_ms: 20,
@@ -89,6 +117,11 @@ impl LimitSettings {
             ("hold_book", settings.hold_book),
             ("lookup", settings.lookup),
             ("document", settings.document),
+            ("failed_lookups", settings.failed_lookups),
+            (
+                "failed_lookups_per_locator",
+                settings.failed_lookups_per_locator,
+            ),
         ] {
             if rate.per_minute == 0 || rate.burst == 0 {
                 return Err(format!(
@@ -100,6 +133,14 @@ impl LimitSettings {
             ("max_in_flight", Some(settings.max_in_flight)),
             ("max_writes_in_flight", settings.max_writes_in_flight),
             ("max_tracked_keys", Some(settings.max_tracked_keys)),
+            (
+                "holds_per_client",
+                usize::try_from(settings.holds_per_client).ok(),
+            ),
+            (
+                "trusted_proxy_hops",
+                Some(usize::from(settings.trusted_proxy_hops)),
+            ),
             (
                 "write_wait_target_ms",
                 usize::try_from(settings.write_wait_target_ms).ok(),
@@ -117,6 +158,12 @@ impl LimitSettings {
             return Err(format!(
                 "[limits] max_writes_in_flight ({writes}) must not exceed max_in_flight ({})",
                 settings.max_in_flight
+            ));
+        }
+        if settings.ipv4_prefix > 32 || settings.ipv6_prefix > 128 {
+            return Err(format!(
+                "[limits] ipv4_prefix must be at most 32 and ipv6_prefix at most 128 (they are {} and {})",
+                settings.ipv4_prefix, settings.ipv6_prefix
             ));
         }
         Ok(settings)

@@ -27,6 +27,7 @@ fn settings() -> LimitSettings {
         max_writes_in_flight: None,
         write_wait_target_ms: 50,
         max_tracked_keys: 1_000,
+        ..LimitSettings::default()
     }
 }
 

@@ -13,7 +13,7 @@ use sqlx::query::Query;
 use crate::domain::Appointment;
 
 use super::StoreError;
-use super::rows::{AppointmentRow, AuditEntry, HoldRecord};
+use super::rows::{AppointmentRow, AuditEntry, HOLD_COLUMNS, HoldRecord};
 
 /// `($1, $2), ($3, $4)` for `rows` rows of `columns` columns.
 fn values_list(rows: usize, columns: usize) -> String {
@@ -103,7 +103,7 @@ pub async fn citizens_active_appointments(
 }
 
 const APPOINTMENT_COLUMNS: &str = appointment_columns!();
-const TOKEN_COLUMNS: &str = "token_hash, appointment_id, created_at";
+const TOKEN_COLUMNS: &str = "token_hash, appointment_id, created_at, scope";
 const AUDIT_COLUMNS: &str = "at, office_id, appointment_id, action, actor_kind, actor_id, detail";
 
 type AnyQuery = Query<'static, sqlx::Any, AnyArguments>;
@@ -137,7 +137,8 @@ fn bind_tokens(mut statement: AnyQuery, tokens: &[TokenRecord], now: DateTime<Ut
         statement = statement
             .bind(token.token_hash.clone())
             .bind(token.appointment_id.clone())
-            .bind(now.timestamp());
+            .bind(now.timestamp())
+            .bind(token.scope.as_str());
     }
     statement
 }
@@ -202,6 +203,26 @@ pub async fn write_booking(
 pub struct TokenRecord {
     pub token_hash: String,
     pub appointment_id: String,
+    pub scope: TokenScope,
+}
+
+/// What an appointment token opens (DESIGN §13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenScope {
+    /// Read, reschedule, cancel and erase the appointment: a secret for its owner only.
+    Manage,
+    /// Read its `.ics` file and nothing else: calendar links end up in shared calendars,
+    /// sync services and proxy logs.
+    Calendar,
+}
+
+impl TokenScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::Manage => "manage",
+            TokenScope::Calendar => "calendar",
+        }
+    }
 }
 
 pub async fn insert_tokens(
@@ -214,7 +235,7 @@ pub async fn insert_tokens(
     }
     let statement = query(format!(
         "INSERT INTO appointment_tokens ({TOKEN_COLUMNS}) VALUES {}",
-        values_list(tokens.len(), 3)
+        values_list(tokens.len(), 4)
     ));
     bind_tokens(statement, tokens, now)
         .execute(&mut *conn)
@@ -246,8 +267,7 @@ pub async fn holds_by_id(
         return Ok(Vec::new());
     }
     let mut statement = sqlx::query_as::<_, HoldRecord>(sqlx::AssertSqlSafe(format!(
-        "SELECT id, office_id, service_id, desk_id, start_at, occupied_until, expires_at, created_at \
-         FROM holds WHERE id IN ({})",
+        "SELECT {HOLD_COLUMNS} FROM holds WHERE id IN ({})",
         in_list(1, ids.len())
     )));
     for id in ids {

@@ -32,6 +32,7 @@ macro_rules! select_appointments {
 
 mod bulk;
 mod error;
+mod owners;
 mod pipeline;
 mod queries;
 mod rows;
@@ -43,10 +44,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool, Connection, Executor, Transaction};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor, Transaction};
 
 pub use bulk::*;
 pub use error::StoreError;
+pub use owners::*;
 pub use pipeline::*;
 pub use queries::*;
 pub use rows::{AuditEntry, HoldRecord, IdempotencyRecord, instant};
@@ -89,6 +91,13 @@ pub struct StoreOptions {
     pub sqlite_synchronous: SqliteSync,
     /// How long a writer waits for SQLite's write lock before giving up.
     pub sqlite_busy_timeout: Duration,
+    /// How long a request waits for a connection (and for the database to accept one)
+    /// before it is answered 503 `unavailable`: an unreachable database must not hold
+    /// requests for long.
+    pub acquire_timeout: Duration,
+    /// Log statements slower than this (their text, which never holds personal data: every
+    /// value is a bound parameter). `None`, the default, logs no statement at all.
+    pub log_slow_statements: Option<Duration>,
 }
 
 impl Default for StoreOptions {
@@ -97,6 +106,8 @@ impl Default for StoreOptions {
             max_connections: 16,
             sqlite_synchronous: SqliteSync::Full,
             sqlite_busy_timeout: Duration::from_secs(10),
+            acquire_timeout: Duration::from_millis(1500),
+            log_slow_statements: None,
         }
     }
 }
@@ -169,6 +180,12 @@ impl Store {
             _ => url.to_owned(),
         };
         let connect = AnyConnectOptions::from_str(&url).map_err(StoreError::from)?;
+        let connect = match options.log_slow_statements {
+            None => connect.disable_statement_logging(),
+            Some(threshold) => connect
+                .log_statements(tracing::log::LevelFilter::Off)
+                .log_slow_statements(tracing::log::LevelFilter::Warn, threshold),
+        };
         let pragmas = format!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;",
             match options.sqlite_synchronous {
@@ -179,7 +196,7 @@ impl Store {
         );
         let pool = AnyPoolOptions::new()
             .max_connections(options.max_connections)
-            .acquire_timeout(Duration::from_secs(30))
+            .acquire_timeout(options.acquire_timeout)
             .after_connect(move |conn, _meta| {
                 let pragmas = pragmas.clone();
                 Box::pin(async move {

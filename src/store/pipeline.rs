@@ -1,25 +1,26 @@
-//! PostgreSQL bookings in two round trips.
+//! PostgreSQL booking transactions, with their values as bound parameters.
 //!
 //! A batch of bookings needs its locks and reads, then the allocator's decision in this
-//! process, then its writes. Through sqlx's `Transaction` that is four round trips
-//! (`BEGIN`, the locking read, the write, `COMMIT`) with the offices' locks held across
-//! three of them. Here `BEGIN` travels with the locking read and `COMMIT` with the write,
-//! each pair as one simple-protocol message: two round trips, the locks held across one.
-//! Every office's next batch waits that much less.
+//! process, then its writes: `BEGIN`, `cita_book_begin` (the locks and every read, in one
+//! statement), `cita_book_write` (every write) and `COMMIT`. Each server-side function
+//! takes one JSON document as a bound parameter, so no name, document, e-mail or phone is
+//! ever part of a statement's text: PostgreSQL writes the text of every failed statement
+//! to its log by default (`log_min_error_statement`) and shows it to monitoring users in
+//! `pg_stat_activity`, but not the parameters. (Sending `BEGIN` with the first call and
+//! `COMMIT` with the last in one simple-protocol message each saved two round trips, but
+//! the simple protocol has no parameters and put every value into the text.)
 //!
-//! The simple protocol carries no bound parameters, so the values travel as SQL literals:
-//! numbers as digits, text as `E'...'` escape-string literals with `'` and `\` doubled,
-//! whose reading does not depend on `standard_conforming_strings`. Text with a NUL
-//! character cannot be a PostgreSQL string and is refused before anything is sent.
+//! The worker keeps its connection from one batch to the next ([`HeldConnection`]), and
+//! the transaction commits asynchronously; its bookings are acknowledged after a later
+//! synchronous commit flushed the log past it ([`Flusher`]).
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyConnection, Row};
+use sqlx::{Any, AnyConnection};
 use tokio::sync::oneshot;
 
 use crate::domain::{Appointment, DeskId, OfficeId};
@@ -118,22 +119,23 @@ pub struct PipelinedTx {
 }
 
 impl Store {
-    /// Begins a booking transaction on PostgreSQL: `BEGIN` and `cita_book_begin`
-    /// (migration 0003) in one round trip, on `held` if given. The transaction commits
-    /// asynchronously (see [`Flusher`]).
+    /// Begins a booking transaction on PostgreSQL, on `held` if given: `BEGIN`, then
+    /// `cita_book_begin` (migration 0004) with `begin` as its parameter. The transaction
+    /// commits asynchronously (see [`Flusher`]).
     pub async fn begin_booking(
         &self,
         held: Option<HeldConnection>,
         begin: &BookingBegin<'_>,
     ) -> Result<(PipelinedTx, BookingLocks), StoreError> {
-        let sql = begin_sql(begin)?;
+        let json = serde_json::to_string(&BeginParams::from(begin))
+            .map_err(|e| StoreError::Corrupt(format!("encoding a batch's reads: {e}")))?;
         let asked = std::time::Instant::now();
         let conn = match held {
             Some(HeldConnection(conn)) => conn,
             None => self.pool().acquire().await?,
         };
         let mut tx = PipelinedTx { conn: Some(conn) };
-        let read = tx.read_begin(sql).await;
+        let read = tx.read_begin(json).await;
         // Behind other writes of these offices and citizens (another instance's too).
         record_wait(asked.elapsed());
         match read {
@@ -154,34 +156,36 @@ impl PipelinedTx {
             .ok_or_else(|| StoreError::Corrupt("a finished transaction was used".into()))
     }
 
-    /// Sends `BEGIN; SELECT cita_book_begin(...)` and reads its answer.
-    async fn read_begin(&mut self, sql: String) -> Result<BookingLocks, StoreError> {
-        let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .fetch_all(self.conn()?)
+    /// Sends `BEGIN` and `cita_book_begin($1)`, and reads its answer.
+    async fn read_begin(&mut self, params: String) -> Result<BookingLocks, StoreError> {
+        let conn = self.conn()?;
+        sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
+        let answer: String = sqlx::query_scalar("SELECT cita_book_begin($1::jsonb)")
+            .bind(params)
+            .fetch_one(&mut *conn)
             .await?;
-        let row = rows
-            .first()
-            .ok_or_else(|| StoreError::Corrupt("cita_book_begin answered nothing".into()))?;
-        parse_begin(&row.try_get::<String, _>(0)?)
+        parse_begin(&answer)
     }
 
-    /// Writes `write` with `cita_book_write` and commits, in one round trip; gives the
-    /// connection back for the next transaction. On failure the transaction is rolled
-    /// back and nothing was written.
+    /// Writes `write` with `cita_book_write($1)` and commits; gives the connection back
+    /// for the next transaction. On failure the transaction is rolled back and nothing
+    /// was written.
     pub async fn write_and_commit(
         mut self,
         write: &BookingWrite<'_>,
     ) -> Result<HeldConnection, StoreError> {
         let json = serde_json::to_string(&WriteJson::from(write))
             .map_err(|e| StoreError::Corrupt(format!("encoding a batch's writes: {e}")))?;
-        let mut sql = String::with_capacity(json.len() + 64);
-        sql.push_str("SELECT cita_book_write(");
-        push_text(&mut sql, &json)?;
-        sql.push_str("::jsonb); COMMIT");
-        match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .execute(self.conn()?)
+        let conn = self.conn()?;
+        let written = match sqlx::query("SELECT 1 FROM cita_book_write($1::jsonb) AS written")
+            .bind(json)
+            .execute(&mut *conn)
             .await
         {
+            Ok(_) => sqlx::raw_sql("COMMIT").execute(&mut *conn).await,
+            Err(error) => Err(error),
+        };
+        match written {
             Ok(_) => self
                 .conn
                 .take()
@@ -317,77 +321,40 @@ async fn flush_once(
     Ok(())
 }
 
-/// `BEGIN; SELECT cita_book_begin(...)` with every value as a literal.
-fn begin_sql(begin: &BookingBegin<'_>) -> Result<String, StoreError> {
-    let mut sql = String::with_capacity(256);
-    sql.push_str("BEGIN; SELECT cita_book_begin(");
-    push_text_array(&mut sql, begin.documents.iter().copied())?;
-    sql.push_str(", ");
-    push_text_array(&mut sql, begin.offices.iter().map(|o| o.as_str()))?;
-    let _ = write!(sql, ", {}, ", begin.now.timestamp());
-    push_text_array(&mut sql, begin.windows.iter().map(|(o, _, _)| o.as_str()))?;
-    sql.push_str(", ");
-    push_bigint_array(
-        &mut sql,
-        begin.windows.iter().map(|(_, from, _)| from.timestamp()),
-    );
-    sql.push_str(", ");
-    push_bigint_array(
-        &mut sql,
-        begin.windows.iter().map(|(_, _, to)| to.timestamp()),
-    );
-    sql.push_str(", ");
-    push_text_array(&mut sql, begin.keys.iter().copied())?;
-    sql.push_str(", ");
-    push_text_array(&mut sql, begin.holds.iter().copied())?;
-    sql.push(')');
-    Ok(sql)
+/// What `cita_book_begin(p jsonb)` reads from its parameter.
+#[derive(Serialize)]
+struct BeginParams<'a> {
+    documents: &'a [&'a str],
+    offices: Vec<&'a str>,
+    now: i64,
+    window_offices: Vec<&'a str>,
+    window_from: Vec<i64>,
+    window_to: Vec<i64>,
+    keys: &'a [&'a str],
+    holds: &'a [&'a str],
 }
 
-/// Appends `text` as an escape-string literal: `E'...'` with `'` and `\` doubled.
-fn push_text(sql: &mut String, text: &str) -> Result<(), StoreError> {
-    if text.contains('\0') {
-        return Err(StoreError::Database(sqlx::Error::Encode(
-            "text with a NUL character cannot be stored".into(),
-        )));
-    }
-    sql.reserve(text.len() + 3);
-    sql.push_str("E'");
-    for c in text.chars() {
-        match c {
-            '\'' => sql.push_str("''"),
-            '\\' => sql.push_str("\\\\"),
-            c => sql.push(c),
+impl<'a> From<&'a BookingBegin<'a>> for BeginParams<'a> {
+    fn from(begin: &'a BookingBegin<'a>) -> Self {
+        BeginParams {
+            documents: begin.documents,
+            offices: begin.offices.iter().map(|o| o.as_str()).collect(),
+            now: begin.now.timestamp(),
+            window_offices: begin.windows.iter().map(|(o, _, _)| o.as_str()).collect(),
+            window_from: begin
+                .windows
+                .iter()
+                .map(|(_, f, _)| f.timestamp())
+                .collect(),
+            window_to: begin
+                .windows
+                .iter()
+                .map(|(_, _, t)| t.timestamp())
+                .collect(),
+            keys: begin.keys,
+            holds: begin.holds,
         }
     }
-    sql.push('\'');
-    Ok(())
-}
-
-fn push_text_array<'t>(
-    sql: &mut String,
-    items: impl Iterator<Item = &'t str>,
-) -> Result<(), StoreError> {
-    sql.push_str("ARRAY[");
-    for (i, item) in items.enumerate() {
-        if i > 0 {
-            sql.push(',');
-        }
-        push_text(sql, item)?;
-    }
-    sql.push_str("]::text[]");
-    Ok(())
-}
-
-fn push_bigint_array(sql: &mut String, items: impl Iterator<Item = i64>) {
-    sql.push_str("ARRAY[");
-    for (i, item) in items.enumerate() {
-        if i > 0 {
-            sql.push(',');
-        }
-        let _ = write!(sql, "{item}");
-    }
-    sql.push_str("]::bigint[]");
 }
 
 #[derive(Deserialize)]
@@ -524,6 +491,7 @@ struct TokenJson<'a> {
     token_hash: &'a str,
     appointment_id: &'a str,
     created_at: i64,
+    scope: &'a str,
 }
 
 #[derive(Serialize)]
@@ -583,6 +551,7 @@ impl<'a> From<&'a BookingWrite<'a>> for WriteJson<'a> {
                     token_hash: &t.token_hash,
                     appointment_id: &t.appointment_id,
                     created_at: write.now.timestamp(),
+                    scope: t.scope.as_str(),
                 })
                 .collect(),
             audit: write
@@ -607,46 +576,25 @@ impl<'a> From<&'a BookingWrite<'a>> for WriteJson<'a> {
 mod tests {
     use super::*;
 
-    fn text(s: &str) -> String {
-        let mut sql = String::new();
-        push_text(&mut sql, s).unwrap();
-        sql
-    }
-
     #[test]
-    fn text_literals_double_quotes_and_backslashes() {
-        assert_eq!(text("madrid"), "E'madrid'");
-        assert_eq!(text("O'Brien"), "E'O''Brien'");
-        assert_eq!(text(r"a\'b"), r"E'a\\''b'");
-        assert_eq!(text("'); DROP TABLE x; --"), "E'''); DROP TABLE x; --'");
-        assert_eq!(text("Peña ü 日本"), "E'Peña ü 日本'");
-        assert_eq!(text(""), "E''");
-    }
-
-    #[test]
-    fn text_with_a_nul_is_refused() {
-        let mut sql = String::new();
-        assert!(push_text(&mut sql, "a\0b").is_err());
-    }
-
-    #[test]
-    fn the_begin_statement_lists_every_value_as_a_literal() {
+    fn the_begin_parameter_lists_every_value_in_order() {
         let madrid = OfficeId::new("madrid".to_owned());
         let at = |s| DateTime::from_timestamp(s, 0).unwrap();
-        let sql = begin_sql(&BookingBegin {
+        let begin = BookingBegin {
             documents: &["12345678Z"],
             offices: &[&madrid],
             now: at(100),
-            windows: &[(&madrid, at(200), at(300))],
+            windows: &[(&madrid, at(200), at(300)), (&madrid, at(400), at(500))],
             keys: &[],
             holds: &["h'1"],
-        })
-        .unwrap();
+        };
         assert_eq!(
-            sql,
-            "BEGIN; SELECT cita_book_begin(ARRAY[E'12345678Z']::text[], ARRAY[E'madrid']::text[], \
-             100, ARRAY[E'madrid']::text[], ARRAY[200]::bigint[], ARRAY[300]::bigint[], \
-             ARRAY[]::text[], ARRAY[E'h''1']::text[])"
+            serde_json::to_value(BeginParams::from(&begin)).unwrap(),
+            serde_json::json!({
+                "documents": ["12345678Z"], "offices": ["madrid"], "now": 100,
+                "window_offices": ["madrid", "madrid"], "window_from": [200, 400],
+                "window_to": [300, 500], "keys": [], "holds": ["h'1"],
+            })
         );
     }
 }

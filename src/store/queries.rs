@@ -7,7 +7,7 @@ use sqlx::AnyConnection;
 use crate::domain::{Appointment, DeskId, OfficeId};
 
 use super::StoreError;
-use super::rows::{AppointmentRow, AuditEntry, HoldRecord, IdempotencyRecord};
+use super::rows::{AppointmentRow, AuditEntry, HOLD_COLUMNS, HoldRecord, IdempotencyRecord};
 
 /// What taking an office's lock tells the writer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow, serde::Deserialize)]
@@ -257,28 +257,62 @@ pub async fn insert_token(
     conn: &mut AnyConnection,
     token_hash: &str,
     appointment_id: &str,
+    scope: super::TokenScope,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let token = super::bulk::TokenRecord {
         token_hash: token_hash.to_owned(),
         appointment_id: appointment_id.to_owned(),
+        scope,
     };
     super::bulk::insert_tokens(conn, &[token], now).await
 }
 
-pub async fn token_belongs_to(
+/// The appointment behind `locator` if `token_hash` is a token of `scope` for it: one
+/// indexed read whether the locator exists or not, so that the answer's timing does not
+/// tell a guesser which locators are taken.
+pub async fn find_appointment_by_token(
     conn: &mut AnyConnection,
+    locator: &str,
     token_hash: &str,
-    appointment_id: &str,
-) -> Result<bool, StoreError> {
-    let found: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM appointment_tokens WHERE token_hash = $1 AND appointment_id = $2",
-    )
+    scope: super::TokenScope,
+) -> Result<Option<Appointment>, StoreError> {
+    let row: Option<AppointmentRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        appointment_columns!(),
+        " FROM appointments WHERE id = (SELECT appointment_id FROM appointment_tokens \
+         WHERE token_hash = $1 AND scope = $2) AND locator = $3"
+    ))
     .bind(token_hash)
-    .bind(appointment_id)
+    .bind(scope.as_str())
+    .bind(locator)
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(found.is_some())
+    row.map(Appointment::try_from).transpose()
+}
+
+/// Revokes the appointment's tokens of `scope` (all of them when `None`).
+pub async fn delete_tokens(
+    conn: &mut AnyConnection,
+    appointment_id: &str,
+    scope: Option<super::TokenScope>,
+) -> Result<u64, StoreError> {
+    let deleted = match scope {
+        Some(scope) => {
+            sqlx::query("DELETE FROM appointment_tokens WHERE appointment_id = $1 AND scope = $2")
+                .bind(appointment_id)
+                .bind(scope.as_str())
+                .execute(&mut *conn)
+                .await?
+        }
+        None => {
+            sqlx::query("DELETE FROM appointment_tokens WHERE appointment_id = $1")
+                .bind(appointment_id)
+                .execute(&mut *conn)
+                .await?
+        }
+    };
+    Ok(deleted.rows_affected())
 }
 
 /// When the next live hold of an office expires (availability changes then).
@@ -301,9 +335,9 @@ pub async fn find_hold(
     conn: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<HoldRecord>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT id, office_id, service_id, desk_id, start_at, occupied_until, expires_at, created_at FROM holds WHERE id = $1",
-    )
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {HOLD_COLUMNS} FROM holds WHERE id = $1"
+    )))
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?)
@@ -311,8 +345,8 @@ pub async fn find_hold(
 
 pub async fn insert_hold(conn: &mut AnyConnection, hold: &HoldRecord) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO holds (id, office_id, service_id, desk_id, start_at, occupied_until, expires_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO holds (id, office_id, service_id, desk_id, start_at, occupied_until, expires_at, \
+         created_at, client_key, document_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&hold.id)
     .bind(&hold.office_id)
@@ -322,6 +356,8 @@ pub async fn insert_hold(conn: &mut AnyConnection, hold: &HoldRecord) -> Result<
     .bind(hold.occupied_until)
     .bind(hold.expires_at)
     .bind(hold.created_at)
+    .bind(hold.client_key.as_deref())
+    .bind(hold.document_key.as_deref())
     .execute(&mut *conn)
     .await?;
     Ok(())

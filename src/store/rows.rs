@@ -72,7 +72,15 @@ pub struct HoldRecord {
     pub occupied_until: i64,
     pub expires_at: i64,
     pub created_at: i64,
+    /// Keyed digest of the client that took it (the live-holds cap counts by it).
+    pub client_key: Option<String>,
+    /// Keyed digest of the document it was taken for, if it named one: only a booking
+    /// for that document may use it.
+    pub document_key: Option<String>,
 }
+
+/// The columns of a hold row, in [`HoldRecord`]'s order.
+pub(crate) const HOLD_COLUMNS: &str = "id, office_id, service_id, desk_id, start_at, occupied_until, expires_at, created_at, client_key, document_key";
 
 /// The remembered outcome of a request sent with an `Idempotency-Key`.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]

@@ -129,6 +129,8 @@ async fn booking_answers_the_appointment(db: Db) {
         "Crockford base32: {locator}"
     );
     assert!(booked.token.len() >= 32, "at least 128 bits");
+    assert!(booked.calendar_token.len() >= 32, "at least 128 bits");
+    assert_ne!(booked.token, booked.calendar_token);
     assert_eq!(body["office_id"], MADRID);
     assert_eq!(body["service_id"], HUELLAS);
     assert_eq!(body["start"], SLOT);
@@ -139,7 +141,7 @@ async fn booking_answers_the_appointment(db: Db) {
         body["ics_url"],
         format!(
             "{PUBLIC_URL}/api/v1/appointments/{locator}/calendar.ics?token={}",
-            booked.token
+            booked.calendar_token
         )
     );
     // Nothing personal is echoed back.

@@ -187,6 +187,8 @@ impl BookReq {
 pub struct Booked {
     pub locator: String,
     pub token: String,
+    /// Opens only the `.ics` file.
+    pub calendar_token: String,
     pub start: String,
     pub body: Value,
 }
@@ -281,6 +283,7 @@ impl TestApp {
         Booked {
             locator: body["locator"].as_str().unwrap().to_owned(),
             token: body["token"].as_str().unwrap().to_owned(),
+            calendar_token: body["calendar_token"].as_str().unwrap().to_owned(),
             start: body["start"].as_str().unwrap().to_owned(),
             body,
         }

@@ -140,10 +140,12 @@ async fn real_clients_read_appointment_calendars(db: Db) {
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
         .unwrap();
     let mut expected = BTreeMap::new();
+    // The cancellation's answer carries the calendar token that replaced the booking's.
+    let cancelled_token = cancelled["calendar_token"].as_str().unwrap().to_owned();
     for (file, appointment, token) in [
-        ("booked.ics", &booked.body, &booked.token),
-        ("rescheduled.ics", &rescheduled, &moved.token),
-        ("cancelled.ics", &cancelled, &gone.token),
+        ("booked.ics", &booked.body, &booked.calendar_token),
+        ("rescheduled.ics", &rescheduled, &moved.calendar_token),
+        ("cancelled.ics", &cancelled, &cancelled_token),
     ] {
         let locator = appointment["locator"].as_str().unwrap();
         let answer = app

@@ -5,6 +5,7 @@
 // Test code: a failed setup step should stop the test loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+mod abuse;
 mod binary;
 mod book;
 mod browse;

@@ -40,7 +40,9 @@ async fn lookup_issues_a_fresh_token(db: Db) {
     assert_eq!(found["status"], "booked");
     let fresh = found["token"].as_str().unwrap();
     assert_ne!(fresh, booked.token);
-    assert!(found["ics_url"].as_str().unwrap().ends_with(fresh));
+    let calendar = found["calendar_token"].as_str().unwrap();
+    assert_ne!(calendar, booked.calendar_token);
+    assert!(found["ics_url"].as_str().unwrap().ends_with(calendar));
     // Locators in any case, documents with spaces and dashes; old and new tokens work.
     let document = format!("{} {}-{}", &dni(5)[..4], &dni(5)[4..8], &dni(5)[8..]);
     let again = app
@@ -315,12 +317,15 @@ async fn calendar_file_needs_the_token(db: Db) {
     let wrong = app
         .get(&calendar(
             &booked.locator,
-            &format!("?token={}", other.token),
+            &format!("?token={}", other.calendar_token),
         ))
         .await
         .problem(404, "not_found");
     let unknown = app
-        .get(&calendar("ZZZZZZZZ", &format!("?token={}", booked.token)))
+        .get(&calendar(
+            "ZZZZZZZZ",
+            &format!("?token={}", booked.calendar_token),
+        ))
         .await
         .problem(404, "not_found");
     assert_eq!(wrong, unknown);

@@ -25,7 +25,7 @@ async fn health_and_readiness(db: Db) {
     app.state.booking.store().close().await;
     assert_eq!(app.get("/healthz").await.ok(200), json!({"status": "ok"}));
     let answer = app.get("/readyz").await;
-    answer.problem(503, "overloaded");
+    answer.problem(503, "unavailable");
     assert!(answer.headers.contains_key("retry-after"));
 }
 

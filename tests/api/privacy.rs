@@ -10,6 +10,8 @@ use crate::common::*;
 both_backends!(
     a_stranger_with_someones_document_never_learns_their_locator,
     a_probe_at_a_closed_or_full_time_learns_nothing_about_the_document,
+    the_calendar_token_opens_only_the_calendar_and_rotates,
+    a_hold_for_a_document_serves_only_that_document,
 );
 
 /// Tuesday 2027-03-02, the owner's time.
@@ -163,4 +165,115 @@ async fn a_probe_at_a_closed_or_full_time_learns_nothing_about_the_document(db: 
         }
         assert_eq!(bodies[0], bodies[1], "at {start}");
     }
+}
+
+fn ics_path(locator: &str, token: &str) -> String {
+    format!("/api/v1/appointments/{locator}/calendar.ics?token={token}")
+}
+
+async fn the_calendar_token_opens_only_the_calendar_and_rotates(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    let booked = app
+        .book(&BookReq::new(MADRID, HUELLAS, OWNER_SLOT, &dni(5)))
+        .await;
+    let (locator, manage, calendar) = (&booked.locator, &booked.token, &booked.calendar_token);
+    assert!(
+        booked.body["ics_url"]
+            .as_str()
+            .unwrap()
+            .ends_with(calendar.as_str())
+    );
+    assert!(
+        !booked.body["ics_url"]
+            .as_str()
+            .unwrap()
+            .contains(manage.as_str())
+    );
+    app.get(&ics_path(locator, calendar)).await;
+    assert_eq!(app.get(&ics_path(locator, calendar)).await.status, 200);
+    // The manage token does not open the calendar file (it would travel in a URL)...
+    app.get(&ics_path(locator, manage))
+        .await
+        .problem(404, "not_found");
+    // ...and the calendar token opens nothing else.
+    let path = format!("/api/v1/appointments/{locator}");
+    app.get_with_token(&path, calendar)
+        .await
+        .problem(404, "not_found");
+    for action in ["reschedule", "cancel", "erase"] {
+        app.post_with_token(
+            &format!("{path}/{action}"),
+            calendar,
+            &json!({"start": "2027-03-02T11:00:00+01:00"}),
+        )
+        .await
+        .problem(404, "not_found");
+    }
+    app.get_with_token(&path, manage).await.ok(200);
+    // A new look-up replaces the calendar token: a leaked link stops working.
+    let found = app
+        .post_json(
+            "/api/v1/appointments/lookup",
+            &json!({"locator": locator, "document": dni(5)}),
+        )
+        .await
+        .ok(200);
+    let second = found["calendar_token"].as_str().unwrap();
+    app.get(&ics_path(locator, calendar))
+        .await
+        .problem(404, "not_found");
+    assert_eq!(app.get(&ics_path(locator, second)).await.status, 200);
+    // So does a cancellation; its answer carries the new one, which shows it cancelled.
+    let cancelled = app
+        .post_with_token(&format!("{path}/cancel"), manage, &json!({}))
+        .await
+        .ok(200);
+    let third = cancelled["calendar_token"].as_str().unwrap();
+    assert!(cancelled["ics_url"].as_str().unwrap().ends_with(third));
+    app.get(&ics_path(locator, second))
+        .await
+        .problem(404, "not_found");
+    let ics = app.get(&ics_path(locator, third)).await;
+    assert_eq!(ics.status, 200);
+    assert!(ics.text().contains("STATUS:CANCELLED"));
+    assert!(cancelled.get("token").is_none(), "no new manage token");
+}
+
+async fn a_hold_for_a_document_serves_only_that_document(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    let hold = |start: &str, document: &str| {
+        json!({"office_id": MADRID, "service_id": HUELLAS, "start": start,
+               "citizen_document": document})
+    };
+    let first = app
+        .post_json("/api/v1/holds", &hold(OWNER_SLOT, &dni(5)))
+        .await
+        .ok(201);
+    assert_eq!(app.capacity_at(MADRID, HUELLAS, OWNER_SLOT).await, 1);
+    // A new hold for the same document replaces the last one: one live hold each.
+    let later = "2027-03-02T11:00:00+01:00";
+    let second = app
+        .post_json("/api/v1/holds", &hold(later, &dni(5).to_lowercase()))
+        .await
+        .ok(201);
+    assert_eq!(app.capacity_at(MADRID, HUELLAS, OWNER_SLOT).await, 2);
+    assert_eq!(app.capacity_at(MADRID, HUELLAS, later).await, 1);
+    // The replaced hold is no longer a hold: booking with it is an ordinary booking.
+    let mut with_first = BookReq::new(MADRID, HUELLAS, OWNER_SLOT, &dni(7));
+    with_first.hold_id = Some(first["hold_id"].as_str().unwrap().to_owned());
+    app.book(&with_first).await;
+    // Someone else cannot book with the document's hold...
+    let mut stolen = BookReq::new(MADRID, HUELLAS, later, &dni(6));
+    stolen.hold_id = Some(second["hold_id"].as_str().unwrap().to_owned());
+    let refused = app.try_book(&stolen).await;
+    refused.problem(422, "validation_failed");
+    assert_reveals_nothing(&refused, &[&dni(5)]);
+    // ...its owner can.
+    let mut own = BookReq::new(MADRID, HUELLAS, later, &dni(5));
+    own.hold_id = stolen.hold_id.clone();
+    app.book(&own).await;
+    // A document that is not one is refused before anything is held.
+    app.post_json("/api/v1/holds", &hold(later, "12345678A"))
+        .await
+        .problem(422, "invalid_document");
 }

@@ -132,7 +132,7 @@ async fn a_hold_named_twice_in_a_batch_is_consumed_once(db: Db) {
     let t = tuesday(12, 0);
     let hold = app
         .booking
-        .hold(&"madrid".into(), &"renovacion-dni".into(), t)
+        .hold(&"madrid".into(), &"renovacion-dni".into(), t, &visitor())
         .await
         .unwrap();
     let with_hold = |n: u32| {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::Weekday;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use cita::booking::{Actor, BookRequest, Booking, Catalog, CitizenInput};
+use cita::booking::{Actor, BookRequest, Booking, Catalog, CitizenInput, HoldOwner};
 use cita::calendar;
 use cita::clock::ManualClock;
 use cita::domain::{Desk, Office, OpeningRule, Service, WallTime, Weekdays};
@@ -147,6 +147,18 @@ pub fn request(office: &str, service: &str, start: DateTime<Utc>, document: &str
 }
 
 pub const CITIZEN: Actor = Actor::Citizen;
+
+/// A hold's owner: a client of its own each time (no live-holds cap in the way), with
+/// no document.
+pub fn visitor() -> HoldOwner {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    HoldOwner {
+        client: format!("10.1.{}.{}", n / 256, n % 256),
+        document: None,
+        max_per_client: 2,
+    }
+}
 
 /// Invariant 1 checked with SQL: no two desk occupancies overlap on one desk.
 pub async fn overlapping_pairs(store: &Store) -> i64 {

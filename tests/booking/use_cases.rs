@@ -65,6 +65,7 @@ async fn book_then_get_lookup_and_cancel(db: Db) {
     ));
 
     let cancelled = b.cancel(a.locator.as_str(), &booked.token).await.unwrap();
+    let (cancelled, _calendar_token) = cancelled;
     assert_eq!(cancelled.status, Status::Cancelled);
     assert_eq!(cancelled.sequence, 1);
     assert!(matches!(
@@ -247,16 +248,16 @@ async fn holds_reserve_and_expire(db: Db) {
     let t = tuesday(13, 30);
     // Two desks serve dni: two holds fill the start, a third is refused.
     let h1 = b
-        .hold(&"madrid".into(), &"renovacion-dni".into(), t)
+        .hold(&"madrid".into(), &"renovacion-dni".into(), t, &visitor())
         .await
         .unwrap();
     let _h2 = b
-        .hold(&"madrid".into(), &"renovacion-dni".into(), t)
+        .hold(&"madrid".into(), &"renovacion-dni".into(), t, &visitor())
         .await
         .unwrap();
     assert_eq!(h1.expires_at, test_now() + Duration::seconds(300));
     let e = b
-        .hold(&"madrid".into(), &"renovacion-dni".into(), t)
+        .hold(&"madrid".into(), &"renovacion-dni".into(), t, &visitor())
         .await
         .unwrap_err();
     assert!(matches!(e, BookingError::SlotUnavailable), "{e:?}");
@@ -275,7 +276,12 @@ async fn holds_reserve_and_expire(db: Db) {
     b.book(&with_hold, None, &CITIZEN).await.unwrap();
     // A hold for another time cannot be used here.
     let h3 = b
-        .hold(&"madrid".into(), &"renovacion-dni".into(), tuesday(13, 0))
+        .hold(
+            &"madrid".into(),
+            &"renovacion-dni".into(),
+            tuesday(13, 0),
+            &visitor(),
+        )
         .await
         .unwrap();
     let mut wrong = request("madrid", "renovacion-dni", t, &dni(32));
@@ -303,7 +309,12 @@ async fn holds_reserve_and_expire(db: Db) {
     .unwrap();
     // Booking with an expired hold books the slot if it is still available.
     let late = b
-        .hold(&"madrid".into(), &"renovacion-dni".into(), tuesday(12, 0))
+        .hold(
+            &"madrid".into(),
+            &"renovacion-dni".into(),
+            tuesday(12, 0),
+            &visitor(),
+        )
         .await
         .unwrap();
     app.clock.advance(Duration::seconds(600));
