@@ -39,6 +39,9 @@ pub struct ServeSettings {
     pub rate_limit: bool,
     /// Read client addresses from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_proxy: bool,
+    /// Log database statements slower than this (their text only: values are bound
+    /// parameters, so no personal data); `None` logs none.
+    pub log_slow_statements: Option<Duration>,
 }
 
 /// A started service: the store, the booking service and the HTTP state over them.
@@ -57,6 +60,7 @@ impl Application {
     ) -> anyhow::Result<Application> {
         let options = StoreOptions {
             sqlite_synchronous: settings.sqlite_synchronous,
+            log_slow_statements: settings.log_slow_statements,
             ..StoreOptions::default()
         };
         let store = Store::connect(&settings.database_url, &options)

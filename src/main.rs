@@ -62,6 +62,10 @@ enum Command {
         /// Take client addresses from X-Forwarded-For (only behind a trusted proxy).
         #[arg(long, env = "CITA_TRUST_PROXY")]
         trust_proxy: bool,
+        /// Log database statements slower than this many milliseconds (their text only,
+        /// never their values). Unset: no statement is logged.
+        #[arg(long, env = "CITA_LOG_SLOW_STATEMENTS_MS")]
+        log_slow_statements_ms: Option<u64>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -125,6 +129,7 @@ async fn main() -> anyhow::Result<()> {
             public_url,
             no_rate_limit,
             trust_proxy,
+            log_slow_statements_ms,
         } => {
             let settings = ServeSettings {
                 database_url: cli.database_url,
@@ -134,6 +139,7 @@ async fn main() -> anyhow::Result<()> {
                 sqlite_synchronous: cli.sqlite_synchronous,
                 rate_limit: !no_rate_limit,
                 trust_proxy,
+                log_slow_statements: log_slow_statements_ms.map(std::time::Duration::from_millis),
             };
             let listener = tokio::net::TcpListener::bind(&addr)
                 .await

@@ -38,6 +38,10 @@ pub struct Problem {
     pub status: u16,
     pub detail: String,
     pub code: String,
+    /// This occurrence: the request's id (also in the `X-Request-Id` header), which
+    /// leads to its line in the access log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
 }
 
 impl ApiError {
@@ -146,6 +150,8 @@ impl IntoResponse for ApiError {
             status: self.status.as_u16(),
             detail: self.detail.clone(),
             code: self.code.to_owned(),
+            instance: super::access::current_request_id()
+                .map(|id| format!("urn:cita:request:{id}")),
         };
         let mut response = (self.status, Json(body)).into_response();
         response.extensions_mut().insert(ProblemCode(self.code));

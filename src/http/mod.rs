@@ -3,6 +3,7 @@
 //! Every route is in one table ([`route_table`]), documented in OpenAPI (`openapi.rs`)
 //! and counted in Prometheus metrics by its route template (`metrics.rs`).
 
+pub mod access;
 pub mod admin;
 pub mod auth;
 pub mod client;
@@ -25,6 +26,7 @@ use axum::http::{Method, Request, StatusCode};
 use axum::routing::{MethodRouter, get, post, put};
 use axum::{Extension, Router, middleware};
 use tower_http::classify::ServerErrorsFailureClass;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::booking::Booking;
@@ -268,6 +270,16 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(Extension(metrics.clone()))
         .layer(middleware::from_fn_with_state(metrics, metrics::record))
+        .layer(middleware::from_fn_with_state(
+            state.booking.pepper().clone(),
+            access::log_access,
+        ))
+        .layer(PropagateRequestIdLayer::new(access::REQUEST_ID.clone()))
+        .layer(SetRequestIdLayer::new(
+            access::REQUEST_ID.clone(),
+            access::RandomRequestId,
+        ))
+        .layer(middleware::from_fn(access::drop_malformed_id))
         // Outermost: every layer and handler after it knows the client.
         .layer(middleware::from_fn_with_state(
             state.settings.clients,

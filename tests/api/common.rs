@@ -73,6 +73,7 @@ pub async fn spawn(db: Db) -> Option<TestApp> {
         // Every request here comes from one address; limits have their own suite.
         rate_limit: false,
         trust_proxy: false,
+        log_slow_statements: None,
     };
     let app = Application::build(&settings, "127.0.0.1:0", clock.clone())
         .await
