@@ -15,7 +15,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::http::client::ClientKeys;
 use crate::http::surge::Surge;
 use crate::http::{AppState, HttpSettings, router};
-use crate::store::{SqliteSync, Store, StoreOptions};
+use crate::store::{Store, StoreOptions};
 
 /// The demo offices (Madrid, Barcelona, Las Palmas de Gran Canaria) bundled in the binary.
 pub fn demo_config() -> ConfigSource {
@@ -34,14 +34,12 @@ pub struct ServeSettings {
     pub config: Option<PathBuf>,
     pub demo: bool,
     pub public_url: Option<String>,
-    pub sqlite_synchronous: SqliteSync,
+    /// Database connection settings (SQLite durability, timeouts, statement logging).
+    pub store: StoreOptions,
     /// Apply the `[limits]` rate limits (off with `--no-rate-limit`, for benchmarks).
     pub rate_limit: bool,
     /// Read client addresses from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_proxy: bool,
-    /// Log database statements slower than this (their text only: values are bound
-    /// parameters, so no personal data); `None` logs none.
-    pub log_slow_statements: Option<Duration>,
 }
 
 /// A started service: the store, the booking service and the HTTP state over them.
@@ -58,12 +56,7 @@ impl Application {
         addr: &str,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Application> {
-        let options = StoreOptions {
-            sqlite_synchronous: settings.sqlite_synchronous,
-            log_slow_statements: settings.log_slow_statements,
-            ..StoreOptions::default()
-        };
-        let store = Store::connect(&settings.database_url, &options)
+        let store = Store::connect(&settings.database_url, &settings.store)
             .await
             .context("connecting to the database")?;
         store.migrate().await.context("migrating the database")?;

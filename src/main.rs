@@ -117,7 +117,7 @@ enum UserCommand {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_logging(&cli.log_format);
-    let options = StoreOptions {
+    let mut options = StoreOptions {
         sqlite_synchronous: cli.sqlite_synchronous,
         ..StoreOptions::default()
     };
@@ -131,15 +131,16 @@ async fn main() -> anyhow::Result<()> {
             trust_proxy,
             log_slow_statements_ms,
         } => {
+            options.log_slow_statements =
+                log_slow_statements_ms.map(std::time::Duration::from_millis);
             let settings = ServeSettings {
                 database_url: cli.database_url,
                 config,
                 demo,
                 public_url,
-                sqlite_synchronous: cli.sqlite_synchronous,
+                store: options,
                 rate_limit: !no_rate_limit,
                 trust_proxy,
-                log_slow_statements: log_slow_statements_ms.map(std::time::Duration::from_millis),
             };
             let listener = tokio::net::TcpListener::bind(&addr)
                 .await

@@ -21,7 +21,7 @@ use axum::http::{Request, Response};
 use chrono::{TimeZone, Utc};
 use cita::app::{Application, ServeSettings};
 use cita::clock::ManualClock;
-use cita::store::SqliteSync;
+use cita::store::{SqliteSync, StoreOptions};
 use db::*;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -113,10 +113,13 @@ async fn nothing_personal_reaches_the_logs(backend: Db) {
         config: None,
         demo: true,
         public_url: Some("https://citas.example.es".into()),
-        sqlite_synchronous: SqliteSync::Normal,
         rate_limit: true,
         trust_proxy: false,
-        log_slow_statements: Some(Duration::ZERO),
+        store: StoreOptions {
+            sqlite_synchronous: SqliteSync::Normal,
+            log_slow_statements: Some(Duration::ZERO),
+            ..StoreOptions::default()
+        },
     };
     let app = Application::build(&settings, "127.0.0.1:0", clock)
         .await

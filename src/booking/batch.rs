@@ -150,7 +150,10 @@ async fn work(queue: Arc<BookQueue>, booking: Booking) {
         let waited = |queued: Instant| {
             started.saturating_duration_since(queued) + database.unwrap_or_default()
         };
-        if booking.store.backend() == Backend::Sqlite {
+        // Nothing committed (every booking refused, or the database out of reach): no
+        // flush to wait for.
+        let committed = answers.iter().any(Result::is_ok);
+        if booking.store.backend() == Backend::Sqlite || !committed {
             for ((reply, queued), answer) in replies.into_iter().zip(answers) {
                 // The caller may have gone away; its booking stands (it can be looked up).
                 let _ = reply.send((answer, waited(queued)));

@@ -81,6 +81,11 @@ impl Booking {
             Err(BookingError::Contention) => {
                 jobs.iter().map(|_| Err(BookingError::Contention)).collect()
             }
+            // The database is out of reach: one by one would fail the same way, slower.
+            Err(error) if BookingError::from_unavailable(&error) => jobs
+                .iter()
+                .map(|_| Err(BookingError::Unavailable))
+                .collect(),
             Err(error) if jobs.len() == 1 => vec![Err(error)],
             Err(error) => {
                 tracing::warn!(%error, size = jobs.len(), "a batch of bookings failed; booking them one by one");

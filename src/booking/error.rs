@@ -78,6 +78,15 @@ impl From<StoreError> for BookingError {
 }
 
 impl BookingError {
+    /// Whether the database was out of reach (or out of space).
+    pub(crate) fn from_unavailable(error: &BookingError) -> bool {
+        match error {
+            BookingError::Unavailable => true,
+            BookingError::Store(store) => store.is_unavailable(),
+            _ => false,
+        }
+    }
+
     /// Whether running the whole transaction again may succeed.
     pub(crate) fn is_retryable(&self) -> bool {
         matches!(

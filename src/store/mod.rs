@@ -95,6 +95,9 @@ pub struct StoreOptions {
     /// before it is answered 503 `unavailable`: an unreachable database must not hold
     /// requests for long.
     pub acquire_timeout: Duration,
+    /// Caps the SQLite file at this many pages: past it a write fails as on a full disk
+    /// (SQLITE_FULL, answered 503 `unavailable`). `None`: only the disk limits it.
+    pub sqlite_max_page_count: Option<u64>,
     /// Log statements slower than this (their text, which never holds personal data: every
     /// value is a bound parameter). `None`, the default, logs no statement at all.
     pub log_slow_statements: Option<Duration>,
@@ -106,7 +109,8 @@ impl Default for StoreOptions {
             max_connections: 16,
             sqlite_synchronous: SqliteSync::Full,
             sqlite_busy_timeout: Duration::from_secs(10),
-            acquire_timeout: Duration::from_millis(1500),
+            acquire_timeout: Duration::from_secs(1),
+            sqlite_max_page_count: None,
             log_slow_statements: None,
         }
     }
@@ -186,7 +190,7 @@ impl Store {
                 .log_statements(tracing::log::LevelFilter::Off)
                 .log_slow_statements(tracing::log::LevelFilter::Warn, threshold),
         };
-        let pragmas = format!(
+        let mut pragmas = format!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;",
             match options.sqlite_synchronous {
                 SqliteSync::Full => "FULL",
@@ -194,6 +198,9 @@ impl Store {
             },
             options.sqlite_busy_timeout.as_millis()
         );
+        if let Some(pages) = options.sqlite_max_page_count {
+            pragmas.push_str(&format!(" PRAGMA max_page_count = {pages};"));
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)

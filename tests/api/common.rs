@@ -11,7 +11,7 @@ use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use cita::app::{Application, ServeSettings};
 use cita::clock::ManualClock;
 use cita::http::AppState;
-use cita::store::SqliteSync;
+use cita::store::{SqliteSync, StoreOptions};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -57,7 +57,7 @@ pub struct TestApp {
     pub state: AppState,
     pub clock: Arc<ManualClock>,
     /// Kept alive for the test: dropping it drops the database.
-    _db: TestDb,
+    _db: Option<TestDb>,
 }
 
 /// Builds the app like `cita serve --demo` does; `None` when the backend is not configured.
@@ -69,11 +69,14 @@ pub async fn spawn(db: Db) -> Option<TestApp> {
         config: None,
         demo: true,
         public_url: Some(PUBLIC_URL.to_owned()),
-        sqlite_synchronous: SqliteSync::Normal,
         // Every request here comes from one address; limits have their own suite.
         rate_limit: false,
         trust_proxy: false,
-        log_slow_statements: None,
+        store: StoreOptions {
+            sqlite_synchronous: SqliteSync::Normal,
+            log_slow_statements: None,
+            ..StoreOptions::default()
+        },
     };
     let app = Application::build(&settings, "127.0.0.1:0", clock.clone())
         .await
@@ -82,7 +85,7 @@ pub async fn spawn(db: Db) -> Option<TestApp> {
         router: cita::http::router(app.state.clone()),
         state: app.state,
         clock,
-        _db: test_db,
+        _db: Some(test_db),
     })
 }
 
@@ -143,6 +146,15 @@ impl Answer {
         for field in ["type", "title", "detail"] {
             assert!(body[field].is_string(), "no {field} in {body}");
         }
+        // Every problem names its request, as the X-Request-Id header does; returned
+        // without it, so that two answers can be compared.
+        let mut body = body;
+        let instance = body
+            .as_object_mut()
+            .and_then(|fields| fields.remove("instance"))
+            .unwrap_or_else(|| panic!("no instance in {}", self.text()));
+        let id = self.headers["x-request-id"].to_str().unwrap();
+        assert_eq!(instance, format!("urn:cita:request:{id}"));
         body
     }
 }
@@ -203,6 +215,16 @@ pub struct Slot {
 }
 
 impl TestApp {
+    /// An app built elsewhere (another database URL, other store options), on its router.
+    pub fn from_state(state: AppState, clock: Arc<ManualClock>) -> TestApp {
+        TestApp {
+            router: cita::http::router(state.clone()),
+            state,
+            clock,
+            _db: None,
+        }
+    }
+
     /// The same app behind another router (for example one with surge protection).
     pub fn with_router(mut self, router: Router) -> Self {
         self.router = router;

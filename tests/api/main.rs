@@ -16,5 +16,6 @@ mod ics_clients;
 mod manage;
 mod never_lies;
 mod ops;
+mod outage;
 mod privacy;
 mod surge;
