@@ -12,8 +12,11 @@ mod browse;
 mod common;
 #[path = "../shared/db.rs"]
 mod db;
+mod fuzz;
 mod ics_clients;
 mod manage;
+#[path = "../support/mutations.rs"]
+mod mutations;
 mod never_lies;
 mod ops;
 mod outage;
