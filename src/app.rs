@@ -135,6 +135,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let store = self.state.booking.store().clone();
         let watcher = tokio::spawn(watch_config(self.state.booking.clone()));
+        let purger = tokio::spawn(purge_periodically(self.state.booking.clone()));
         let pruner = self
             .state
             .settings
@@ -150,6 +151,7 @@ impl Application {
         .await
         .context("serving HTTP");
         watcher.abort();
+        purger.abort();
         if let Some(pruner) = pruner {
             pruner.abort();
         }
@@ -218,6 +220,30 @@ async fn watch_config(booking: Booking) {
             Ok(Some(version)) => tracing::info!(version, "configuration reloaded"),
             Ok(None) => {}
             Err(error) => tracing::warn!(%error, "could not check for a new configuration"),
+        }
+    }
+}
+
+/// How often a serving instance erases personal data past its retention (and expired
+/// holds, tokens and idempotency records). Several instances doing it is harmless.
+pub const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Runs [`Booking::purge`] at start and every [`PURGE_INTERVAL`]; logs only counts.
+async fn purge_periodically(booking: Booking) {
+    let mut ticks = tokio::time::interval(PURGE_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match booking.purge().await {
+            Ok(purged) => tracing::info!(
+                erased = purged.appointments,
+                holds = purged.holds,
+                tokens = purged.tokens,
+                idempotency_keys = purged.idempotency_keys,
+                citizens = purged.citizens,
+                "purged what is no longer needed"
+            ),
+            Err(error) => tracing::warn!(%error, "could not purge expired personal data"),
         }
     }
 }

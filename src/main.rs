@@ -69,6 +69,9 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Erase personal data past its retention ([privacy] retain_personal_data_days) and
+    /// expired holds, tokens and idempotency records, then exit (`serve` does it hourly).
+    Purge,
     /// Validate and import an office configuration file, then exit.
     Import {
         /// The TOML file.
@@ -158,6 +161,19 @@ async fn main() -> anyhow::Result<()> {
             let store = Store::connect(&cli.database_url, &options).await?;
             store.migrate().await?;
             tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Purge => {
+            let booking = connect_booking(&cli.database_url, &options, system_clock()).await?;
+            let purged = booking.purge().await?;
+            print_line(&format!(
+                "erased {} appointments; removed {} holds, {} tokens, {} idempotency records, {} citizen locks",
+                purged.appointments,
+                purged.holds,
+                purged.tokens,
+                purged.idempotency_keys,
+                purged.citizens
+            ));
             Ok(())
         }
         Command::Import { file } => {

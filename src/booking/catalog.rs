@@ -21,6 +21,9 @@ pub struct Catalog {
     offices: BTreeMap<OfficeId, Office>,
     /// How long a hold keeps a slot while the citizen fills the form.
     pub hold_ttl: Duration,
+    /// How long after an appointment's end its citizen's personal data is kept
+    /// (`[privacy] retain_personal_data_days`).
+    pub retention: Duration,
 }
 
 impl Catalog {
@@ -29,7 +32,16 @@ impl Catalog {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             offices: offices.into_iter().map(|o| (o.id.clone(), o)).collect(),
             hold_ttl,
+            retention: Duration::days(i64::from(
+                crate::config::PrivacySettings::DEFAULT_RETENTION_DAYS,
+            )),
         }
+    }
+
+    /// The same catalog keeping personal data `retention` after appointments end.
+    pub fn with_retention(mut self, retention: Duration) -> Self {
+        self.retention = retention;
+        self
     }
 
     pub fn id(&self) -> u64 {

@@ -91,6 +91,9 @@ impl Catalog {
             config.offices.iter().cloned(),
             Duration::seconds(i64::from(config.booking.hold_ttl_seconds)),
         )
+        .with_retention(Duration::days(i64::from(
+            config.privacy.retain_personal_data_days,
+        )))
     }
 }
 

@@ -24,7 +24,7 @@ fn same_secret(a: &str, b: &str) -> bool {
 
 /// Tokens keep working this long after the appointment ends, so a citizen can still open
 /// it (and its calendar file) afterwards.
-const TOKEN_GRACE: Duration = Duration::days(7);
+pub(crate) const TOKEN_GRACE: Duration = Duration::days(7);
 
 impl Booking {
     /// Finds an appointment by locator and document together and issues fresh tokens: a

@@ -19,6 +19,7 @@ mod manage;
 mod place;
 mod replan;
 mod request;
+mod retention;
 pub mod secrets;
 mod snapshot;
 mod staff;

@@ -40,6 +40,8 @@ pub struct Config {
     pub holiday_calendars: Vec<HolidayCalendar>,
     pub offices: Vec<Office>,
     pub booking: BookingSettings,
+    /// The `[privacy]` section: how long personal data is kept.
+    pub privacy: PrivacySettings,
     /// The `[limits]` section (surge protection, DESIGN §8); defaults when absent.
     pub limits: crate::limits::LimitSettings,
 }
@@ -68,6 +70,29 @@ impl Default for BookingSettings {
     fn default() -> Self {
         BookingSettings {
             hold_ttl_seconds: Self::DEFAULT_HOLD_TTL_SECONDS,
+        }
+    }
+}
+
+/// The `[privacy]` section (DESIGN §13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrivacySettings {
+    /// Days after an appointment's end its citizen's name, document, e-mail and phone
+    /// are kept (for questions and complaints about it); then they are erased and only
+    /// the anonymous appointment remains, for statistics.
+    pub retain_personal_data_days: u32,
+}
+
+impl PrivacySettings {
+    pub const DEFAULT_RETENTION_DAYS: u32 = 90;
+    /// At least a day (the appointment's own follow-up), at most ten years.
+    pub const RETENTION_RANGE: RangeInclusive<u32> = 1..=3650;
+}
+
+impl Default for PrivacySettings {
+    fn default() -> Self {
+        PrivacySettings {
+            retain_personal_data_days: Self::DEFAULT_RETENTION_DAYS,
         }
     }
 }

@@ -48,6 +48,7 @@ pub(super) struct RawConfig {
     pub calendars: Field<Vec<RawCalendar>>,
     pub offices: Field<Vec<RawOffice>>,
     pub booking: Option<RawBooking>,
+    pub privacy: Option<RawPrivacy>,
     pub limits: Field<toml::Table>,
 }
 
@@ -127,7 +128,13 @@ pub(super) struct RawBooking {
     pub hold_ttl_seconds: Field<i64>,
 }
 
-const ROOT_KEYS: &[&str] = &["holiday_calendar", "office", "booking", "limits"];
+#[derive(Debug, Default)]
+pub(super) struct RawPrivacy {
+    pub retain_personal_data_days: Field<i64>,
+}
+
+const ROOT_KEYS: &[&str] = &["holiday_calendar", "office", "booking", "privacy", "limits"];
+const PRIVACY_KEYS: &[&str] = &["retain_personal_data_days"];
 const CALENDAR_KEYS: &[&str] = &["id", "dates", "ics"];
 const OFFICE_KEYS: &[&str] = &[
     "id",
@@ -169,6 +176,10 @@ pub(super) fn read(root: &Spanned<DeTable<'_>>, p: &mut Problems) -> RawConfig {
             "booking" => match v.get_ref() {
                 DeValue::Table(t) => raw.booking = Some(read_booking(p, t)),
                 other => wrong_type(p, v, label, "booking", "a table ([booking])", other),
+            },
+            "privacy" => match v.get_ref() {
+                DeValue::Table(t) => raw.privacy = Some(read_privacy(p, t)),
+                other => wrong_type(p, v, label, "privacy", "a table ([privacy])", other),
             },
             "limits" => raw.limits = opaque_table(p, v),
             other => unknown_key(p, key, other, label, ROOT_KEYS),
@@ -327,6 +338,20 @@ fn read_booking(p: &mut Problems, t: &DeTable<'_>) -> RawBooking {
         }
     }
     b
+}
+
+fn read_privacy(p: &mut Problems, t: &DeTable<'_>) -> RawPrivacy {
+    let mut privacy = RawPrivacy::default();
+    for (key, v) in t.iter() {
+        match key.get_ref().as_ref() {
+            "retain_personal_data_days" => {
+                privacy.retain_personal_data_days =
+                    integer(p, v, "[privacy]", "retain_personal_data_days")
+            }
+            other => unknown_key(p, key, other, "[privacy]", PRIVACY_KEYS),
+        }
+    }
+    privacy
 }
 
 /// `[limits]` belongs to another layer: only check that it is a table, keep it verbatim.

@@ -14,7 +14,7 @@ use toml::Spanned;
 use super::shape::{
     Field, RawCalendar, RawConfig, RawDesk, RawException, RawHours, RawOffice, RawService, Span,
 };
-use super::{BookingSettings, Config, HolidayCalendar, Problems};
+use super::{BookingSettings, Config, HolidayCalendar, PrivacySettings, Problems};
 use crate::domain::{
     DateException, Desk, DeskId, ExceptionHours, HolidayCalendarId, MonthDay, Office, OfficeId,
     OpeningRule, Season, Service, ServiceId, WallTime, Weekdays,
@@ -42,6 +42,7 @@ pub(super) fn build(
     p: &mut Problems,
 ) -> Option<Config> {
     let booking = booking(p, raw);
+    let privacy = privacy(p, raw);
     let calendars = calendars(p, raw, read_file);
     let offices = offices(p, raw, &calendars);
     let limits = limits(p, raw);
@@ -49,7 +50,26 @@ pub(super) fn build(
         holiday_calendars: calendars.list.ok()?,
         offices: offices.ok()?,
         booking: booking.ok()?,
+        privacy: privacy.ok()?,
         limits: limits.ok()?,
+    })
+}
+
+fn privacy(p: &mut Problems, raw: &RawConfig) -> Checked<PrivacySettings> {
+    let Some(privacy) = &raw.privacy else {
+        return Ok(PrivacySettings::default());
+    };
+    let retain_personal_data_days = number(
+        p,
+        &privacy.retain_personal_data_days,
+        "[privacy]",
+        "retain_personal_data_days",
+        PrivacySettings::RETENTION_RANGE,
+        Some(PrivacySettings::DEFAULT_RETENTION_DAYS),
+        &(0..0),
+    )?;
+    Ok(PrivacySettings {
+        retain_personal_data_days,
     })
 }
 

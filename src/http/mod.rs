@@ -185,6 +185,10 @@ fn routes() -> RouteTable {
             "/api/v1/appointments/{locator}/cancel",
             public::cancel_appointment,
         )
+        .post(
+            "/api/v1/appointments/{locator}/erase",
+            public::erase_appointment,
+        )
         .get(
             "/api/v1/appointments/{locator}/calendar.ics",
             public::appointment_ics,

@@ -38,6 +38,7 @@ use super::{metrics, ops, public};
         public::get_appointment,
         public::reschedule_appointment,
         public::cancel_appointment,
+        public::erase_appointment,
         public::appointment_ics,
     ),
     tags(

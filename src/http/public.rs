@@ -551,6 +551,29 @@ pub async fn cancel_appointment(
     )))
 }
 
+/// Erases the citizen's name, document, e-mail and phone from an appointment that has
+/// passed or was cancelled (the right of erasure), and revokes its tokens. What stays is
+/// anonymous: office, procedure, time and status, for statistics.
+#[utoipa::path(post, path = "/api/v1/appointments/{locator}/erase", tag = "public",
+    params(("locator" = String, Path)), security(("bearer" = [])),
+    responses(
+        (status = 204, description = "erased; the token no longer opens anything"),
+        (status = 400, description = "malformed path parameters", body = Problem),
+        (status = 401, description = "missing or malformed Authorization", body = Problem),
+        (status = 404, description = "unknown locator or wrong token", body = Problem),
+        (status = 409, description = "invalid_transition: the appointment is still to come; cancel it first", body = Problem),
+        (status = 503, description = "overloaded or unavailable; retry after Retry-After seconds", body = Problem),
+    ),
+)]
+pub async fn erase_appointment(
+    State(state): State<AppState>,
+    BearerToken(token): BearerToken,
+    ApiPath(locator): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    state.booking.erase(&locator, &token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct TokenQuery {
     /// The appointment's calendar token (calendar apps cannot send headers); its manage

@@ -35,6 +35,7 @@ mod error;
 mod owners;
 mod pipeline;
 mod queries;
+mod retention;
 mod rows;
 mod staff;
 
@@ -51,6 +52,7 @@ pub use error::StoreError;
 pub use owners::*;
 pub use pipeline::*;
 pub use queries::*;
+pub use retention::*;
 pub use rows::{AuditEntry, HoldRecord, IdempotencyRecord, instant};
 pub use staff::*;
 

@@ -12,6 +12,8 @@ both_backends!(
     a_probe_at_a_closed_or_full_time_learns_nothing_about_the_document,
     the_calendar_token_opens_only_the_calendar_and_rotates,
     a_hold_for_a_document_serves_only_that_document,
+    personal_data_is_erased_after_its_retention_and_statistics_stay,
+    a_citizen_erases_their_own_data_once_the_appointment_is_over,
 );
 
 /// Tuesday 2027-03-02, the owner's time.
@@ -276,4 +278,166 @@ async fn a_hold_for_a_document_serves_only_that_document(db: Db) {
     app.post_json("/api/v1/holds", &hold(later, "12345678A"))
         .await
         .problem(422, "invalid_document");
+}
+
+/// The stored personal fields of the appointment `locator`: name, document, e-mail,
+/// phone, and whether it was erased.
+async fn stored_person(
+    app: &TestApp,
+    locator: &str,
+) -> (String, String, Option<String>, Option<String>, bool) {
+    let row: (String, String, Option<String>, Option<String>, Option<i64>) = sqlx::query_as(
+        "SELECT citizen_name, document, email, phone, erased_at FROM appointments WHERE locator = $1",
+    )
+    .bind(locator)
+    .fetch_one(app.state.booking.store().pool())
+    .await
+    .unwrap();
+    (row.0, row.1, row.2, row.3, row.4.is_some())
+}
+
+/// Appointments per office, procedure, status and start: what statistics count.
+async fn statistics(app: &TestApp) -> Vec<(String, String, String, i64, i64)> {
+    sqlx::query_as(
+        "SELECT office_id, service_id, status, start_at, COUNT(*) FROM appointments \
+         GROUP BY office_id, service_id, status, start_at ORDER BY office_id, service_id, status, start_at",
+    )
+    .fetch_all(app.state.booking.store().pool())
+    .await
+    .unwrap()
+}
+
+async fn count(app: &TestApp, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(app.state.booking.store().pool())
+        .await
+        .unwrap()
+}
+
+async fn personal_data_is_erased_after_its_retention_and_statistics_stay(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    let old = app
+        .book(&BookReq::new(MADRID, HUELLAS, OWNER_SLOT, &dni(5)))
+        .await;
+    // A hold that expires, and a booking under an Idempotency-Key (kept 24 h).
+    app.post_json(
+        "/api/v1/holds",
+        &json!({"office_id": MADRID, "service_id": HUELLAS, "start": "2027-03-03T09:00:00+01:00"}),
+    )
+    .await
+    .ok(201);
+    app.post_json_with(
+        "/api/v1/appointments",
+        &BookReq::new(MADRID, HUELLAS, "2027-03-03T10:00:00+01:00", &dni(6)).json(),
+        &[("idempotency-key", "retention-1")],
+    )
+    .await
+    .ok(201);
+    // A month later, another booking six weeks ahead.
+    app.clock.advance(chrono::Duration::days(30));
+    let recent = app
+        .book(&BookReq::new(
+            MADRID,
+            HUELLAS,
+            "2027-04-15T09:00:00+02:00",
+            &dni(7),
+        ))
+        .await;
+    let before = statistics(&app).await;
+    // 92 days after the first two (retention: 90 days), 48 after the last.
+    app.clock
+        .set(instant(OWNER_SLOT) + chrono::Duration::days(92));
+    let purged = app.state.booking.purge().await.unwrap();
+    assert_eq!(purged.appointments, 2, "{purged:?}");
+    assert_eq!(purged.holds, 1, "{purged:?}");
+    assert_eq!(purged.idempotency_keys, 1, "{purged:?}");
+    assert!(purged.tokens >= 4, "{purged:?}");
+    assert_eq!(
+        stored_person(&app, &old.locator).await,
+        (String::new(), String::new(), None, None, true)
+    );
+    let kept = stored_person(&app, &recent.locator).await;
+    assert_eq!(kept.1, dni(7));
+    assert!(!kept.4);
+    // Statistics are whole; nothing personal is left of the first one anywhere.
+    assert_eq!(statistics(&app).await, before);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM holds").await, 0);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM idempotency_keys").await,
+        0
+    );
+    let documents: Vec<String> = sqlx::query_scalar("SELECT document FROM citizens")
+        .fetch_all(app.state.booking.store().pool())
+        .await
+        .unwrap();
+    assert!(!documents.contains(&dni(5)), "{documents:?}");
+    app.post_json(
+        "/api/v1/appointments/lookup",
+        &json!({"locator": old.locator, "document": dni(5)}),
+    )
+    .await
+    .problem(404, "not_found");
+    // Purging again erases nothing more.
+    assert_eq!(app.state.booking.purge().await.unwrap().appointments, 0);
+}
+
+async fn a_citizen_erases_their_own_data_once_the_appointment_is_over(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    let booked = app
+        .book(&BookReq::new(MADRID, HUELLAS, OWNER_SLOT, &dni(5)))
+        .await;
+    let path = format!("/api/v1/appointments/{}", booked.locator);
+    // Still to come: cancel first.
+    app.post_with_token(&format!("{path}/erase"), &booked.token, &json!({}))
+        .await
+        .problem(409, "invalid_transition");
+    app.post_json(&format!("{path}/erase"), &json!({}))
+        .await
+        .problem(401, "unauthorized");
+    app.post_with_token(
+        &format!("{path}/erase"),
+        "0123456789abcdef0123456789abcdef01234567",
+        &json!({}),
+    )
+    .await
+    .problem(404, "not_found");
+    assert!(!stored_person(&app, &booked.locator).await.4);
+    // Once it has passed, it can be erased; every token stops working.
+    app.clock
+        .set(instant(OWNER_SLOT) + chrono::Duration::hours(2));
+    let erased = app
+        .post_with_token(&format!("{path}/erase"), &booked.token, &json!({}))
+        .await;
+    assert_eq!(erased.status.as_u16(), 204, "{}", erased.text());
+    assert_eq!(
+        stored_person(&app, &booked.locator).await,
+        (String::new(), String::new(), None, None, true)
+    );
+    app.get_with_token(&path, &booked.token)
+        .await
+        .problem(404, "not_found");
+    app.get(&format!(
+        "{path}/calendar.ics?token={}",
+        booked.calendar_token
+    ))
+    .await
+    .problem(404, "not_found");
+    // A cancelled appointment can be erased at once.
+    let other = app
+        .book(&BookReq::new(
+            MADRID,
+            HUELLAS,
+            "2027-03-04T09:00:00+01:00",
+            &dni(6),
+        ))
+        .await;
+    let other_path = format!("/api/v1/appointments/{}", other.locator);
+    app.post_with_token(&format!("{other_path}/cancel"), &other.token, &json!({}))
+        .await
+        .ok(200);
+    let erased = app
+        .post_with_token(&format!("{other_path}/erase"), &other.token, &json!({}))
+        .await;
+    assert_eq!(erased.status.as_u16(), 204, "{}", erased.text());
+    assert!(stored_person(&app, &other.locator).await.4);
 }

@@ -219,3 +219,39 @@ async fn serve_demo_prints_a_fresh_admin_token_each_start() {
             .unwrap();
     assert_eq!(admins, 1);
 }
+
+#[tokio::test]
+async fn purge_erases_expired_personal_data_and_says_how_much() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("cita.db").display());
+    let file = dir.path().join("offices.toml");
+    std::fs::write(&file, CONFIG).unwrap();
+    assert!(run(&url, &["import", file.to_str().unwrap()]).await.0);
+    // An appointment that ended long ago, stored as the booking layer stores them.
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO appointments (id, locator, office_id, service_id, desk_id, start_at, end_at, \
+         occupied_until, status, sequence, citizen_name, document, document_type, email, phone, \
+         created_at, updated_at) VALUES ('a1', '7K3MZQ2D', 'madrid', 'dni', 'p1', 1000, 1600, \
+         1600, 'completed', 0, 'Ana García', '12345678Z', 'dni', 'ana@example.es', '600000000', \
+         900, 900)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let (ok, out, err) = run(&url, &["purge"]).await;
+    assert!(ok, "{err}");
+    assert!(out.starts_with("erased 1 appointments"), "{out}");
+    let row: (String, String, Option<String>, String) = sqlx::query_as(
+        "SELECT citizen_name, document, email, status FROM appointments WHERE id = 'a1'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        row,
+        (String::new(), String::new(), None, "completed".into())
+    );
+    let (ok, out, _) = run(&url, &["purge"]).await;
+    assert!(ok && out.starts_with("erased 0 appointments"), "{out}");
+}

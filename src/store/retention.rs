@@ -1,0 +1,92 @@
+//! Erasing what is no longer needed (DESIGN §13): personal data of appointments past
+//! their retention, a citizen's own erasure, and expired holds, tokens and idempotency
+//! records. An erased appointment keeps its row — office, procedure, desk, times, status —
+//! so statistics stay whole and anonymous.
+
+use chrono::{DateTime, Utc};
+use sqlx::AnyConnection;
+
+use super::StoreError;
+
+/// What one purge removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// Appointments whose name, document, e-mail and phone were erased.
+    pub appointments: u64,
+    pub holds: u64,
+    pub tokens: u64,
+    pub idempotency_keys: u64,
+    /// Lock rows of documents that no appointment holds any more.
+    pub citizens: u64,
+}
+
+/// Erases the personal data of one appointment and revokes all its tokens.
+pub async fn erase_appointment(
+    conn: &mut AnyConnection,
+    appointment_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE appointments SET citizen_name = '', document = '', email = NULL, phone = NULL, \
+         erased_at = $2, updated_at = $2 WHERE id = $1",
+    )
+    .bind(appointment_id)
+    .bind(now.timestamp())
+    .execute(&mut *conn)
+    .await?;
+    super::delete_tokens(conn, appointment_id, None).await?;
+    Ok(())
+}
+
+/// Erases the personal data of every appointment that ended before `ended_before`, and
+/// removes what can no longer be used: tokens of appointments that ended before
+/// `tokens_before` (or are being erased), holds and idempotency records expired at `now`.
+pub async fn purge(
+    conn: &mut AnyConnection,
+    ended_before: DateTime<Utc>,
+    tokens_before: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Purged, StoreError> {
+    // Tokens first, while the appointments they belong to are still told apart by
+    // `erased_at IS NULL` (an index of those alone): erasing revokes them too.
+    let tokens = sqlx::query(
+        "DELETE FROM appointment_tokens WHERE appointment_id IN \
+         (SELECT id FROM appointments WHERE erased_at IS NULL AND end_at < $1)",
+    )
+    .bind(ended_before.max(tokens_before).timestamp())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let appointments = sqlx::query(
+        "UPDATE appointments SET citizen_name = '', document = '', email = NULL, phone = NULL, \
+         erased_at = $2 WHERE erased_at IS NULL AND end_at < $1",
+    )
+    .bind(ended_before.timestamp())
+    .bind(now.timestamp())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let holds = sqlx::query("DELETE FROM holds WHERE expires_at <= $1")
+        .bind(now.timestamp())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    let idempotency_keys = super::purge_expired_idempotency(conn, now).await?;
+    // A citizen's lock row holds their document, and is made for every booking tried,
+    // refused ones too: rows of documents without an active appointment go (the next
+    // booking of that document makes its row again; the row only serializes).
+    let citizens = sqlx::query(
+        "DELETE FROM citizens WHERE document NOT IN \
+         (SELECT document FROM appointments WHERE status IN ('booked', 'checked_in'))",
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(Purged {
+        appointments,
+        holds,
+        tokens,
+        idempotency_keys,
+        citizens,
+    })
+}
