@@ -15,7 +15,40 @@ both_backends!(
     metrics_count_by_route_template,
     metrics_count_bookings_holds_and_conflicts,
     openapi_documents_every_route,
+    request_ids_are_propagated_and_name_problems,
 );
+
+async fn request_ids_are_propagated_and_name_problems(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    // A well-formed id from the client (or its proxy) is kept and answered back...
+    let answer = app
+        .raw(
+            Method::GET,
+            "/api/v1/appointments/ZZZZZZZZ",
+            &[
+                ("x-request-id", "edge-7f3a.42"),
+                ("authorization", "Bearer x"),
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(answer.headers["x-request-id"], "edge-7f3a.42");
+    assert_eq!(answer.json()["instance"], "urn:cita:request:edge-7f3a.42");
+    // ...a malformed one (it would end up in the log) is replaced by a new one...
+    for bad in ["with space", "quote\"", &"x".repeat(65)] {
+        let answer = app
+            .raw(Method::GET, "/nope", &[("x-request-id", bad)], "")
+            .await;
+        let id = answer.headers["x-request-id"].to_str().unwrap().to_owned();
+        assert_ne!(id, bad);
+        assert_eq!(id.len(), 32, "{id}");
+        answer.problem(404, "not_found");
+    }
+    // ...and every answer has one, a different one each time.
+    let first = app.get("/healthz").await.headers["x-request-id"].clone();
+    let second = app.get("/healthz").await.headers["x-request-id"].clone();
+    assert_ne!(first, second);
+}
 
 async fn health_and_readiness(db: Db) {
     let Some(app) = spawn(db).await else { return };
