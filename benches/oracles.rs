@@ -85,15 +85,17 @@ async fn setup(url: &str) -> (Booking, String) {
     (booking, known)
 }
 
+/// Every guess here must be refused.
+fn refused<T>(result: Result<T, BookingError>) {
+    assert!(matches!(result, Err(BookingError::NotFound)));
+}
+
 fn bench_backend(c: &mut Criterion, name: &str, url: &str) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (booking, known) = runtime.block_on(setup(url));
     let unknown = "ZZZZZZZZ";
     assert_ne!(known, unknown);
     let wrong_token = "0123456789abcdef0123456789abcdef01234567";
-    let refused = |result: Result<_, BookingError>| {
-        assert!(matches!(result, Err(BookingError::NotFound)));
-    };
     let mut group = c.benchmark_group(format!("oracles/{name}"));
     group.bench_function("lookup/known_locator_wrong_document", |b| {
         b.iter(|| refused(runtime.block_on(booking.lookup(&known, &dni(999_999)))))
