@@ -36,19 +36,21 @@ impl Booking {
     /// either.
     pub async fn lookup(&self, locator: &str, document: &str) -> Result<BookOutcome, BookingError> {
         let locator = Locator::parse(locator).map_err(|_| BookingError::NotFound)?;
-        let found = {
-            let mut conn = self.store.read().await?;
-            store::find_appointment_by_locator(&mut conn, locator.as_str()).await?
-        };
-        let (declared, stored) = found.as_ref().map_or(("dni", ""), |a| {
-            (a.document_type.as_str(), a.document.as_str())
+        let mut conn = self.store.read().await?;
+        let found = store::lookup_key(&mut conn, locator.as_str()).await?;
+        let (declared, stored) = found.as_ref().map_or(("dni", ""), |(_, document, kind)| {
+            (kind.as_str(), document.as_str())
         });
         let same = Document::parse(document, Some(declared))
             .is_ok_and(|typed| same_secret(typed.number(), stored));
-        let appointment = match found {
-            Some(appointment) if same => appointment,
+        let id = match found {
+            Some((id, _, _)) if same => id,
             _ => return Err(BookingError::NotFound),
         };
+        let appointment = store::find_appointment(&mut conn, &id)
+            .await?
+            .ok_or(BookingError::NotFound)?;
+        drop(conn);
         let now = self.clock.now();
         let mut tx = self.store.begin_write().await?;
         store::delete_tokens(tx.conn(), &appointment.id, Some(TokenScope::Calendar)).await?;
@@ -90,8 +92,8 @@ impl Booking {
             .await
     }
 
-    /// One indexed read, whether the locator exists or not (see
-    /// [`store::find_appointment_by_token`]).
+    /// The same work whether the locator exists or not (see
+    /// [`store::appointment_of_token`]); the appointment is read only for a valid token.
     async fn authorize(
         &self,
         conn: &mut AnyConnection,
@@ -100,10 +102,12 @@ impl Booking {
         scope: TokenScope,
     ) -> Result<Appointment, BookingError> {
         let locator = Locator::parse(locator).map_err(|_| BookingError::NotFound)?;
-        let appointment =
-            store::find_appointment_by_token(conn, locator.as_str(), &sha256_hex(token), scope)
-                .await?
-                .ok_or(BookingError::NotFound)?;
+        let id = store::appointment_of_token(conn, locator.as_str(), &sha256_hex(token), scope)
+            .await?
+            .ok_or(BookingError::NotFound)?;
+        let appointment = store::find_appointment(conn, &id)
+            .await?
+            .ok_or(BookingError::NotFound)?;
         if self.clock.now() < appointment.end + TOKEN_GRACE {
             Ok(appointment)
         } else {

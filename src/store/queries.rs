@@ -268,27 +268,43 @@ pub async fn insert_token(
     super::bulk::insert_tokens(conn, &[token], now).await
 }
 
-/// The appointment behind `locator` if `token_hash` is a token of `scope` for it: one
-/// indexed read whether the locator exists or not, so that the answer's timing does not
-/// tell a guesser which locators are taken.
-pub async fn find_appointment_by_token(
+/// The id of the appointment behind `locator` if `token_hash` is a token of `scope` for
+/// it. Both indexes are probed whatever the outcome (two independent subqueries), so a
+/// wrong token costs the same work for a taken locator as for a free one: the answer's
+/// timing does not tell a guesser which locators exist.
+pub async fn appointment_of_token(
     conn: &mut AnyConnection,
     locator: &str,
     token_hash: &str,
     scope: super::TokenScope,
-) -> Result<Option<Appointment>, StoreError> {
-    let row: Option<AppointmentRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        appointment_columns!(),
-        " FROM appointments WHERE id = (SELECT appointment_id FROM appointment_tokens \
-         WHERE token_hash = $1 AND scope = $2) AND locator = $3"
-    ))
+) -> Result<Option<String>, StoreError> {
+    let (by_locator, by_token): (Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT (SELECT id FROM appointments WHERE locator = $1), \
+         (SELECT appointment_id FROM appointment_tokens WHERE token_hash = $2 AND scope = $3)",
+    )
+    .bind(locator)
     .bind(token_hash)
     .bind(scope.as_str())
-    .bind(locator)
-    .fetch_optional(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    row.map(Appointment::try_from).transpose()
+    Ok(match (by_locator, by_token) {
+        (Some(a), Some(b)) if a == b => Some(a),
+        _ => None,
+    })
+}
+
+/// What a look-up compares, by locator: the appointment's id, document and document type
+/// (a short row, so a taken locator costs about what a free one does).
+pub async fn lookup_key(
+    conn: &mut AnyConnection,
+    locator: &str,
+) -> Result<Option<(String, String, String)>, StoreError> {
+    Ok(
+        sqlx::query_as("SELECT id, document, document_type FROM appointments WHERE locator = $1")
+            .bind(locator)
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
 }
 
 /// Revokes the appointment's tokens of `scope` (all of them when `None`).
