@@ -41,6 +41,7 @@ const CACHE_CONTROL: &str = "private, max-age=300";
 pub struct FeedsApi;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FeedQuery {
     /// The feed token (`cita feed-token`).
     pub token: Option<String>,
