@@ -142,7 +142,7 @@ EOF
 # The documented business rejections of schema-valid requests (hooks.py), counted.
 if [ -s "$work/business-rejections.tsv" ]; then
     echo "schema-valid requests refused by a documented business rule (not failures):"
-    cut -f 1,2 "$work/business-rejections.tsv" | sort | uniq -c | sed 's/^/  /'
+    sort "$work/business-rejections.tsv" | uniq -c | sed 's/^/  /'
 fi
 
 if grep -qiE "panicked|internal error" "$work/server.out" "$work/server.err"; then

@@ -603,6 +603,43 @@ mod tests {
         assert!(links >= 20, "only {links} links");
     }
 
+    /// Path parameters are exactly the template's `{names}`; everything else is in the
+    /// query or a header (utoipa puts `IntoParams` structs in the path unless told).
+    #[test]
+    fn parameters_are_where_the_router_reads_them() {
+        let doc = document_json().expect("serializes");
+        let mut failures = vec![];
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, operation) in item.as_object().expect("path item") {
+                let parameters = operation["parameters"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                let in_path: BTreeSet<String> = parameters
+                    .iter()
+                    .filter(|p| p["in"] == "path")
+                    .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                    .collect();
+                let template: BTreeSet<String> = path
+                    .split('{')
+                    .skip(1)
+                    .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_owned()))
+                    .collect();
+                if in_path != template {
+                    failures.push(format!("{method} {path}: path parameters {in_path:?}"));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{failures:#?}");
+        let days = &doc["paths"]["/api/v1/offices/{office}/services/{service}/days"]["get"];
+        let from = days["parameters"]
+            .as_array()
+            .and_then(|p| p.iter().find(|p| p["name"] == "from"))
+            .expect("from");
+        assert_eq!(from["in"], "query");
+        assert_eq!(from["schema"]["format"], "date");
+    }
+
     /// The configuration is TOML text (or the same as JSON): the request body says so.
     #[test]
     fn the_configuration_body_is_described() {

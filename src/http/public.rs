@@ -320,10 +320,12 @@ pub struct AppointmentBody {
     /// The bearer token that reads, reschedules, cancels and erases this appointment: a
     /// secret for its owner. Only in answers that issue one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[0-9a-f]{32,}$")]
     pub token: Option<String>,
     /// A token that opens only the appointment's `.ics` file (it travels in a URL, into
     /// calendar apps and their sync services). A new look-up or a cancellation replaces it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[0-9a-f]{32,}$")]
     pub calendar_token: Option<String>,
     pub office_id: String,
     pub service_id: String,
