@@ -320,7 +320,7 @@ fn optional_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<Option<T
         (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
         (status = 403, description = "a manager or agent booking for another office than their own", body = Problem),
         (status = 404, description = "unknown office or procedure", body = Problem),
-        (status = 409, description = "slot_unavailable (not a free candidate start), citizen_limit_reached or hold_limit_reached", body = Problem),
+        (status = 409, description = "slot_unavailable (not a free candidate start) or citizen_limit_reached", body = Problem),
         (status = 413, description = "the body is too large", body = Problem),
         (status = 415, description = "the body is not declared as application/json", body = Problem),
         (status = 422, description = "validation_failed (also when `office_id` is not the office in the path), invalid_document, outside_booking_window or idempotency_key_reused", body = Problem),
