@@ -106,7 +106,7 @@ CITA_ADMIN_TOKEN="$token" \
     --report junit --report-junit-path "$work/junit.xml" \
     "${examples[@]}" "$@" || status=$?
 
-# One line for CI logs: test cases that passed and failed, from the JUnit report.
+# One line for CI logs, from the JUnit report: entries with and without failures.
 python3 - "$work/junit.xml" "$((SECONDS - started))" <<'EOF' || true
 import sys
 import xml.etree.ElementTree as ET
@@ -121,7 +121,7 @@ for case in cases:
     total += 1
     if case.find("failure") is not None or case.find("error") is not None:
         failed += 1
-print(f"schemathesis: {total} operations, {failed} with failures, in {sys.argv[2]} s")
+print(f"schemathesis: {total} report entries (each operation, and the stateful phase), {failed} with failures, in {sys.argv[2]} s")
 EOF
 
 # What the run left in the database: evidence that it reached real bookings.
