@@ -39,9 +39,11 @@ use super::staff::too_large;
 pub struct AdminApi;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigQuery {
     /// `cancel`: cancel the appointments the change strands instead of refusing it.
+    #[param(pattern = "^cancel$")]
     pub force: Option<String>,
 }
 
@@ -49,8 +51,11 @@ pub struct ConfigQuery {
 pub struct StrandedBody {
     pub locator: String,
     pub office_id: String,
+    /// RFC 3339, with the office's offset while it is still configured, else in UTC.
+    #[schema(format = DateTime)]
     pub start: String,
     /// `office_removed`, `service_removed` or `no_desk`.
+    #[schema(value_type = String, pattern = "^(office_removed|service_removed|no_desk)$")]
     pub reason: String,
 }
 
@@ -68,7 +73,18 @@ pub struct ConfigAppliedBody {
 
 /// Validates and applies a new office configuration.
 #[utoipa::path(put, path = "/api/v1/admin/config", tag = "admin", params(ConfigQuery),
-    request_body(content = String, content_type = "application/toml"), security(("bearer" = [])),
+    request_body(
+        description = "The whole office configuration (DESIGN §7) as TOML text. The same \
+                       structure as a JSON object is accepted too (`application/json`), and \
+                       TOML also as `text/plain`, `text/toml`, `text/x-toml` or \
+                       `application/x-toml`. Whether it is a valid configuration (zones, \
+                       hours, ids, references) is checked by the server: 422 lists every \
+                       problem by line.",
+        content(
+            (String = "application/toml"),
+            (Object = "application/json"),
+        ),
+    ), security(("staff_token" = [])),
     responses(
         (status = 200, description = "stored and served by this instance; `changed` is false when it was already the stored document, `cancelled` lists the appointments cancelled by ?force=cancel, `moved` counts those moved to another desk", body = ConfigAppliedBody),
         (status = 400, description = "an unknown or malformed query parameter, `force` other than `cancel`, a body that is not UTF-8, or a JSON body that is not valid JSON", body = Problem),
@@ -78,7 +94,7 @@ pub struct ConfigAppliedBody {
         (status = 413, description = "the body is too large", body = Problem),
         (status = 415, description = "Content-Type is not application/toml, text/plain, text/toml, text/x-toml, application/x-toml, application/json or another +json type", body = Problem),
         (status = 422, description = "validation_failed: the configuration is not valid (each problem by line in `problems`; for a JSON body, lines of its TOML equivalent, given in `toml`), or the JSON has no TOML equivalent (not an object, a null, an array mixing tables and values)", body = Problem),
-        (status = 503, description = "the office is too busy right now; retry after Retry-After seconds", body = Problem),
+        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
     ),
 )]
 pub async fn put_config(

@@ -41,6 +41,7 @@ const CACHE_CONTROL: &str = "private, max-age=300";
 pub struct FeedsApi;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FeedQuery {
     /// The feed token (`cita feed-token`).
     pub token: Option<String>,
@@ -54,6 +55,7 @@ pub struct FeedQuery {
         (status = 304, description = "If-None-Match names the feed's current ETag (or is `*`): not modified, no body"),
         (status = 400, description = "the file name is not valid UTF-8 once percent-decoded", body = Problem),
         (status = 404, description = "no such feed: no token, an unknown or revoked token, a token for another office, an unknown office or a name not ending in `.ics` all answer the same", body = Problem),
+        (status = 503, description = "unavailable: the database is out of reach; retry after Retry-After seconds", body = Problem),
     ),
 )]
 pub async fn office_feed(
@@ -74,6 +76,7 @@ pub async fn office_feed(
         (status = 304, description = "If-None-Match names the feed's current ETag (or is `*`): not modified, no body"),
         (status = 400, description = "the office or file name is not valid UTF-8 once percent-decoded", body = Problem),
         (status = 404, description = "no such feed: no token, an unknown or revoked token, a token for another office or desk, an unknown office or desk or a name not ending in `.ics` all answer the same", body = Problem),
+        (status = 503, description = "unavailable: the database is out of reach; retry after Retry-After seconds", body = Problem),
     ),
 )]
 pub async fn desk_feed(

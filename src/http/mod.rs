@@ -7,6 +7,7 @@ pub mod access;
 pub mod admin;
 pub mod auth;
 pub mod client;
+pub mod contract;
 pub mod error;
 pub mod extract;
 pub mod feeds;

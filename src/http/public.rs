@@ -15,6 +15,7 @@ use crate::ical::{EventInput, appointment_calendar};
 
 use super::AppState;
 use super::client::ClientKey;
+use super::contract;
 use super::error::{ApiError, Problem};
 use super::extract::{ApiJson, ApiPath, ApiQuery, BearerToken, IdempotencyKey};
 use super::metrics::IdempotentReplay;
@@ -62,6 +63,7 @@ pub async fn list_offices(State(state): State<AppState>) -> Json<Vec<OfficeSumma
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DaysQuery {
     /// First local date (YYYY-MM-DD).
@@ -91,7 +93,8 @@ pub struct DaysBody {
         (status = 200, description = "every date of the range; 0 when closed, full or outside the booking window", body = DaysBody),
         (status = 400, description = "malformed path or query parameters", body = Problem),
         (status = 404, description = "unknown office or procedure", body = Problem),
-        (status = 422, description = "`to` before `from`, or more than 62 days", body = Problem),
+        (status = 422, description = "validation_failed: `to` before `from`, or a range of more than 62 days (`to` - `from` >= 62): a limit across two parameters that the schema cannot state", body = Problem),
+        (status = 503, description = "unavailable: the database is out of reach; retry after Retry-After seconds", body = Problem),
     ),
 )]
 pub async fn list_days(
@@ -126,6 +129,7 @@ pub async fn list_days(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SlotsQuery {
     /// Local date (YYYY-MM-DD).
@@ -134,8 +138,11 @@ pub struct SlotsQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SlotBody {
+    #[schema(value_type = contract::LocalInstant)]
     pub start: String,
+    #[schema(value_type = contract::LocalInstant)]
     pub end: String,
+    #[schema(minimum = 1)]
     pub capacity: u32,
 }
 
@@ -155,6 +162,7 @@ pub struct SlotsBody {
         (status = 200, description = "bookable starts, ascending; empty when closed, full or outside the booking window", body = SlotsBody),
         (status = 400, description = "malformed path or query parameters", body = Problem),
         (status = 404, description = "unknown office or procedure", body = Problem),
+        (status = 503, description = "unavailable: the database is out of reach; retry after Retry-After seconds", body = Problem),
     ),
 )]
 pub async fn list_slots(
@@ -191,18 +199,23 @@ pub struct HoldBody {
     pub office_id: String,
     pub service_id: String,
     /// RFC 3339 with offset, e.g. `2027-03-29T09:00:00+02:00`.
-    #[schema(value_type = String)]
+    #[schema(value_type = contract::Instant)]
     pub start: DateTime<FixedOffset>,
-    /// The document of the person the time is held for, if known already: the hold then
+    /// The DNI or NIE of the person the time is held for, if known already: the hold then
     /// replaces that document's previous one, and only a booking for it may use it.
+    #[schema(value_type = Option<contract::DniOrNie>)]
     pub citizen_document: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HoldCreated {
+    #[schema(value_type = contract::HoldId)]
     pub hold_id: String,
+    #[schema(value_type = contract::LocalInstant)]
     pub start: String,
+    #[schema(value_type = contract::LocalInstant)]
     pub end: String,
+    #[schema(value_type = contract::LocalInstant)]
     pub expires_at: String,
 }
 
@@ -255,7 +268,9 @@ pub async fn create_hold(
     ))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// The citizen of a booking. Its schema is [`contract::citizen_schema`]: which document
+/// is valid depends on `document_type`.
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CitizenBody {
     pub name: String,
@@ -272,9 +287,11 @@ pub struct CitizenBody {
 pub struct BookBody {
     pub office_id: String,
     pub service_id: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = contract::Instant)]
     pub start: DateTime<FixedOffset>,
+    #[schema(value_type = Option<contract::HoldId>)]
     pub hold_id: Option<String>,
+    #[schema(schema_with = contract::citizen_schema)]
     pub citizen: CitizenBody,
 }
 
@@ -298,20 +315,28 @@ impl BookBody {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AppointmentBody {
+    #[schema(value_type = contract::Locator)]
     pub locator: String,
     /// The bearer token that reads, reschedules, cancels and erases this appointment: a
     /// secret for its owner. Only in answers that issue one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[0-9a-f]{32,}$")]
     pub token: Option<String>,
     /// A token that opens only the appointment's `.ics` file (it travels in a URL, into
     /// calendar apps and their sync services). A new look-up or a cancellation replaces it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[0-9a-f]{32,}$")]
     pub calendar_token: Option<String>,
     pub office_id: String,
     pub service_id: String,
+    #[schema(value_type = contract::LocalInstant)]
     pub start: String,
+    #[schema(value_type = contract::LocalInstant)]
     pub end: String,
+    #[schema(value_type = contract::AppointmentStatus)]
     pub status: String,
+    /// Bumped by every change calendar apps must see (reschedule, cancellation).
+    #[schema(minimum = 0)]
     pub sequence: i64,
     /// The appointment as an iCalendar file, with the calendar token.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -364,16 +389,17 @@ impl AppointmentBody {
 
 /// Books an appointment. Send `Idempotency-Key` to make retries safe.
 #[utoipa::path(post, path = "/api/v1/appointments", tag = "public", request_body = BookBody,
-    params(("Idempotency-Key" = Option<String>, Header)),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", max_length = 255,
+        description = "1 to 255 visible ASCII characters; a retry with the same key and body replays the first answer")),
     responses(
         (status = 201, description = "booked (or the replay of an earlier booking under the same Idempotency-Key), with a token", body = AppointmentBody),
-        (status = 400, description = "the body is not JSON", body = Problem),
+        (status = 400, description = "the body is not JSON, or the Idempotency-Key is not 1 to 255 visible ASCII characters", body = Problem),
         (status = 413, description = "the body is too large", body = Problem),
         (status = 415, description = "the body is not declared as application/json", body = Problem),
         (status = 404, description = "unknown office or procedure", body = Problem),
-        (status = 409, description = "slot_unavailable or citizen_limit_reached", body = Problem),
-        (status = 422, description = "validation_failed, invalid_document, outside_booking_window or idempotency_key_reused", body = Problem),
-        (status = 503, description = "the office is too busy right now; retry after Retry-After seconds", body = Problem),
+        (status = 409, description = "slot_unavailable (not a free candidate start) or citizen_limit_reached", body = Problem),
+        (status = 422, description = "validation_failed (a body of the wrong shape, or a hold_id of a live hold for another office, procedure, time or document), invalid_document (a wrong check letter), outside_booking_window or idempotency_key_reused", body = Problem),
+        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
     ),
 )]
 pub async fn book_appointment(
@@ -415,7 +441,9 @@ pub fn created(state: &AppState, outcome: &BookOutcome) -> (StatusCode, Json<App
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LookupBody {
+    #[schema(value_type = contract::Locator)]
     pub locator: String,
+    #[schema(value_type = contract::AnyDocument)]
     pub document: String,
 }
 
@@ -427,7 +455,8 @@ pub struct LookupBody {
         (status = 413, description = "the body is too large", body = Problem),
         (status = 415, description = "the body is not declared as application/json", body = Problem),
         (status = 404, description = "no appointment with that locator and document", body = Problem),
-        (status = 422, description = "validation_failed", body = Problem),
+        (status = 422, description = "validation_failed: a body of the wrong shape", body = Problem),
+        (status = 503, description = "unavailable: the database is out of reach; retry after Retry-After seconds", body = Problem),
     ),
 )]
 pub async fn lookup_appointment(
@@ -454,13 +483,14 @@ pub async fn lookup_appointment(
 }
 
 /// The appointment, for the holder of its token.
-#[utoipa::path(get, path = "/api/v1/appointments/{locator}", tag = "public", params(("locator" = String, Path)),
-    security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/appointments/{locator}", tag = "public", params(("locator" = contract::Locator, Path, description = "the appointment's locator")),
+    security(("appointment_token" = [])),
     responses(
         (status = 200, description = "the appointment", body = AppointmentBody),
         (status = 400, description = "malformed path or query parameters", body = Problem),
         (status = 401, description = "missing or malformed Authorization", body = Problem),
         (status = 404, description = "unknown locator or wrong token", body = Problem),
+        (status = 503, description = "unavailable: the database is out of reach; retry after Retry-After seconds", body = Problem),
     ),
 )]
 pub async fn get_appointment(
@@ -479,14 +509,15 @@ pub async fn get_appointment(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RescheduleBody {
-    #[schema(value_type = String)]
+    #[schema(value_type = contract::Instant)]
     pub start: DateTime<FixedOffset>,
+    #[schema(value_type = Option<contract::HoldId>)]
     pub hold_id: Option<String>,
 }
 
 /// Moves the appointment to another time, or leaves it as it was.
 #[utoipa::path(post, path = "/api/v1/appointments/{locator}/reschedule", tag = "public",
-    params(("locator" = String, Path)), request_body = RescheduleBody, security(("bearer" = [])),
+    params(("locator" = contract::Locator, Path, description = "the appointment's locator")), request_body = RescheduleBody, security(("appointment_token" = [])),
     responses(
         (status = 200, description = "moved; `sequence` is one more", body = AppointmentBody),
         (status = 400, description = "the body is not JSON", body = Problem),
@@ -495,8 +526,8 @@ pub struct RescheduleBody {
         (status = 401, description = "missing or malformed Authorization", body = Problem),
         (status = 404, description = "unknown locator or wrong token", body = Problem),
         (status = 409, description = "slot_unavailable, citizen_limit_reached or invalid_transition; the appointment is unchanged", body = Problem),
-        (status = 422, description = "validation_failed or outside_booking_window", body = Problem),
-        (status = 503, description = "the office is too busy right now; retry after Retry-After seconds", body = Problem),
+        (status = 422, description = "validation_failed (a body of the wrong shape, or a hold_id of a live hold for another office, procedure, time or document) or outside_booking_window", body = Problem),
+        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
     ),
 )]
 pub async fn reschedule_appointment(
@@ -525,14 +556,14 @@ pub async fn reschedule_appointment(
 
 /// Cancels the appointment.
 #[utoipa::path(post, path = "/api/v1/appointments/{locator}/cancel", tag = "public",
-    params(("locator" = String, Path)), security(("bearer" = [])),
+    params(("locator" = contract::Locator, Path, description = "the appointment's locator")), security(("appointment_token" = [])),
     responses(
         (status = 200, description = "cancelled", body = AppointmentBody),
         (status = 400, description = "malformed path or query parameters", body = Problem),
         (status = 401, description = "missing or malformed Authorization", body = Problem),
         (status = 404, description = "unknown locator or wrong token", body = Problem),
         (status = 409, description = "invalid_transition: already cancelled or attended", body = Problem),
-        (status = 503, description = "the office is too busy right now; retry after Retry-After seconds", body = Problem),
+        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
     ),
 )]
 pub async fn cancel_appointment(
@@ -555,7 +586,7 @@ pub async fn cancel_appointment(
 /// passed or was cancelled (the right of erasure), and revokes its tokens. What stays is
 /// anonymous: office, procedure, time and status, for statistics.
 #[utoipa::path(post, path = "/api/v1/appointments/{locator}/erase", tag = "public",
-    params(("locator" = String, Path)), security(("bearer" = [])),
+    params(("locator" = contract::Locator, Path, description = "the appointment's locator")), security(("appointment_token" = [])),
     responses(
         (status = 204, description = "erased; the token no longer opens anything"),
         (status = 400, description = "malformed path parameters", body = Problem),
@@ -575,6 +606,7 @@ pub async fn erase_appointment(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TokenQuery {
     /// The appointment's calendar token (calendar apps cannot send headers); its manage
     /// token does not open the file.
@@ -583,11 +615,12 @@ pub struct TokenQuery {
 
 /// The appointment as an iCalendar file.
 #[utoipa::path(get, path = "/api/v1/appointments/{locator}/calendar.ics", tag = "public",
-    params(("locator" = String, Path), TokenQuery),
+    params(("locator" = contract::Locator, Path, description = "the appointment's locator"), TokenQuery),
     responses(
         (status = 200, description = "RFC 5545 calendar with one VEVENT", content_type = "text/calendar", body = String),
         (status = 400, description = "no token", body = Problem),
         (status = 404, description = "unknown locator or wrong token", body = Problem),
+        (status = 503, description = "unavailable: the database is out of reach; retry after Retry-After seconds", body = Problem),
     ),
 )]
 pub async fn appointment_ics(

@@ -19,6 +19,7 @@ use crate::domain::{OfficeId, Transition};
 
 use super::AppState;
 use super::auth::{ANY_ROLE, CLOSURE_ROLES, StaffUser};
+use super::contract;
 use super::error::{ApiError, Problem};
 use super::extract::{ApiJson, ApiPath, ApiQuery, IdempotencyKey};
 use super::public::{self, AppointmentBody, BookBody, local};
@@ -32,6 +33,7 @@ use super::public::{self, AppointmentBody, BookBody, local};
 pub struct StaffApi;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AgendaQuery {
     /// Local date (YYYY-MM-DD) in the office's time zone.
@@ -40,10 +42,14 @@ pub struct AgendaQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AgendaAppointment {
+    #[schema(value_type = contract::Locator)]
     pub locator: String,
     pub service_id: String,
+    #[schema(value_type = contract::LocalInstant)]
     pub start: String,
+    #[schema(value_type = contract::LocalInstant)]
     pub end: String,
+    #[schema(value_type = contract::AppointmentStatus)]
     pub status: String,
     pub citizen_name: String,
 }
@@ -93,13 +99,14 @@ impl AgendaBody {
 
 /// The office's appointments of one local date, per desk (every desk, even empty).
 #[utoipa::path(get, path = "/api/v1/staff/offices/{office}/agenda", tag = "staff",
-    params(("office" = String, Path), AgendaQuery), security(("bearer" = [])),
+    params(("office" = String, Path), AgendaQuery), security(("staff_token" = [])),
     responses(
         (status = 200, description = "every desk of the office with its appointments starting that date, in any status, by start time", body = AgendaBody),
         (status = 400, description = "malformed path or query parameters: `date` missing or not YYYY-MM-DD, or an unknown parameter", body = Problem),
         (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
         (status = 403, description = "a manager or agent asking for another office than their own", body = Problem),
         (status = 404, description = "unknown office", body = Problem),
+        (status = 503, description = "unavailable: the database is out of reach; retry after Retry-After seconds", body = Problem),
     ),
 )]
 pub async fn get_agenda(
@@ -119,12 +126,13 @@ pub async fn get_agenda(
 #[serde(deny_unknown_fields)]
 pub struct TransitionBody {
     /// Kept in the audit trail (for example why staff cancelled).
+    #[schema(value_type = Option<contract::TransitionReason>)]
     pub reason: Option<String>,
 }
 
 /// The citizen arrived: they wait for their desk.
 #[utoipa::path(post, path = "/api/v1/staff/appointments/{locator}/check-in", tag = "staff",
-    params(("locator" = String, Path)), request_body(content = Option<TransitionBody>), security(("bearer" = [])),
+    params(("locator" = contract::Locator, Path, description = "the appointment's locator")), request_body(content = TransitionBody, description = "optional: no body at all means no reason"), security(("staff_token" = [])),
     responses(
         (status = 200, description = "checked in: the appointment, status `checked_in`", body = AppointmentBody),
         (status = 400, description = "the body is not valid JSON, or the locator is not valid UTF-8 once percent-decoded", body = Problem),
@@ -135,7 +143,7 @@ pub struct TransitionBody {
         (status = 413, description = "the body is too large", body = Problem),
         (status = 415, description = "a body was sent without Content-Type: application/json", body = Problem),
         (status = 422, description = "validation_failed: an unknown member, a `reason` that is not a string, or a `reason` over 500 characters or with control characters", body = Problem),
-        (status = 503, description = "the office is too busy right now; retry after Retry-After seconds", body = Problem),
+        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
     ),
 )]
 pub async fn check_in(
@@ -151,7 +159,7 @@ pub async fn check_in(
 
 /// The citizen was served.
 #[utoipa::path(post, path = "/api/v1/staff/appointments/{locator}/complete", tag = "staff",
-    params(("locator" = String, Path)), request_body(content = Option<TransitionBody>), security(("bearer" = [])),
+    params(("locator" = contract::Locator, Path, description = "the appointment's locator")), request_body(content = TransitionBody, description = "optional: no body at all means no reason"), security(("staff_token" = [])),
     responses(
         (status = 200, description = "completed: the appointment, status `completed`", body = AppointmentBody),
         (status = 400, description = "the body is not valid JSON, or the locator is not valid UTF-8 once percent-decoded", body = Problem),
@@ -162,7 +170,7 @@ pub async fn check_in(
         (status = 413, description = "the body is too large", body = Problem),
         (status = 415, description = "a body was sent without Content-Type: application/json", body = Problem),
         (status = 422, description = "validation_failed: an unknown member, a `reason` that is not a string, or a `reason` over 500 characters or with control characters", body = Problem),
-        (status = 503, description = "the office is too busy right now; retry after Retry-After seconds", body = Problem),
+        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
     ),
 )]
 pub async fn complete(
@@ -178,7 +186,7 @@ pub async fn complete(
 
 /// The citizen did not come (only after the appointment's start).
 #[utoipa::path(post, path = "/api/v1/staff/appointments/{locator}/no-show", tag = "staff",
-    params(("locator" = String, Path)), request_body(content = Option<TransitionBody>), security(("bearer" = [])),
+    params(("locator" = contract::Locator, Path, description = "the appointment's locator")), request_body(content = TransitionBody, description = "optional: no body at all means no reason"), security(("staff_token" = [])),
     responses(
         (status = 200, description = "marked as no-show: the appointment, status `no_show`", body = AppointmentBody),
         (status = 400, description = "the body is not valid JSON, or the locator is not valid UTF-8 once percent-decoded", body = Problem),
@@ -189,7 +197,7 @@ pub async fn complete(
         (status = 413, description = "the body is too large", body = Problem),
         (status = 415, description = "a body was sent without Content-Type: application/json", body = Problem),
         (status = 422, description = "validation_failed: an unknown member, a `reason` that is not a string, or a `reason` over 500 characters or with control characters; or the appointment has not started yet", body = Problem),
-        (status = 503, description = "the office is too busy right now; retry after Retry-After seconds", body = Problem),
+        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
     ),
 )]
 pub async fn no_show(
@@ -205,7 +213,7 @@ pub async fn no_show(
 
 /// Staff cancel a booked or checked-in appointment; `{reason}` is optional.
 #[utoipa::path(post, path = "/api/v1/staff/appointments/{locator}/cancel", tag = "staff",
-    params(("locator" = String, Path)), request_body(content = Option<TransitionBody>), security(("bearer" = [])),
+    params(("locator" = contract::Locator, Path, description = "the appointment's locator")), request_body(content = TransitionBody, description = "optional: no body at all means no reason"), security(("staff_token" = [])),
     responses(
         (status = 200, description = "cancelled: the appointment, status `cancelled`, `sequence` one more", body = AppointmentBody),
         (status = 400, description = "the body is not valid JSON, or the locator is not valid UTF-8 once percent-decoded", body = Problem),
@@ -216,7 +224,7 @@ pub async fn no_show(
         (status = 413, description = "the body is too large", body = Problem),
         (status = 415, description = "a body was sent without Content-Type: application/json", body = Problem),
         (status = 422, description = "validation_failed: an unknown member, a `reason` that is not a string, or a `reason` over 500 characters or with control characters", body = Problem),
-        (status = 503, description = "the office is too busy right now; retry after Retry-After seconds", body = Problem),
+        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
     ),
 )]
 pub async fn cancel(
@@ -303,19 +311,20 @@ fn optional_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<Option<T
 /// Books at the counter or by phone for a citizen: the public booking body, the office
 /// from the path (it must match `office_id`). Send `Idempotency-Key` to make retries safe.
 #[utoipa::path(post, path = "/api/v1/staff/offices/{office}/appointments", tag = "staff",
-    params(("office" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = BookBody,
-    security(("bearer" = [])),
+    params(("office" = String, Path), ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", max_length = 255,
+        description = "1 to 255 visible ASCII characters; a retry with the same key and body replays the first answer")), request_body = BookBody,
+    security(("staff_token" = [])),
     responses(
         (status = 201, description = "booked (or the replay of an earlier booking under the same Idempotency-Key), with a token for the citizen", body = AppointmentBody),
         (status = 400, description = "the body is not valid JSON, the Idempotency-Key is not 1 to 255 visible ASCII characters, or the office is not valid UTF-8 once percent-decoded", body = Problem),
         (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
         (status = 403, description = "a manager or agent booking for another office than their own", body = Problem),
         (status = 404, description = "unknown office or procedure", body = Problem),
-        (status = 409, description = "slot_unavailable or citizen_limit_reached", body = Problem),
+        (status = 409, description = "slot_unavailable (not a free candidate start) or citizen_limit_reached", body = Problem),
         (status = 413, description = "the body is too large", body = Problem),
         (status = 415, description = "the body is not declared as application/json", body = Problem),
         (status = 422, description = "validation_failed (also when `office_id` is not the office in the path), invalid_document, outside_booking_window or idempotency_key_reused", body = Problem),
-        (status = 503, description = "the office is too busy right now; retry after Retry-After seconds", body = Problem),
+        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
     ),
 )]
 pub async fn book_walk_in(
@@ -354,6 +363,7 @@ pub struct ClosureBody {
     pub from: NaiveDate,
     /// Last closed local date, inclusive.
     pub to: NaiveDate,
+    #[schema(value_type = contract::ClosureReason)]
     pub reason: String,
     /// Cancel the booked appointments in the range (their calendars see it); otherwise
     /// they stay and are reported as `stranded`.
@@ -374,7 +384,7 @@ pub struct ClosureDone {
 
 /// Closes the office on a range of local dates: nothing new is booked there.
 #[utoipa::path(post, path = "/api/v1/staff/offices/{office}/closures", tag = "staff",
-    params(("office" = String, Path)), request_body = ClosureBody, security(("bearer" = [])),
+    params(("office" = String, Path)), request_body = ClosureBody, security(("staff_token" = [])),
     responses(
         (status = 200, description = "closed; `cancelled` counts the appointments cancelled, `stranded` the booked ones left in the range", body = ClosureDone),
         (status = 400, description = "the body is not valid JSON, or the office is not valid UTF-8 once percent-decoded", body = Problem),
@@ -384,7 +394,7 @@ pub struct ClosureDone {
         (status = 413, description = "the body is too large", body = Problem),
         (status = 415, description = "the body is not declared as application/json", body = Problem),
         (status = 422, description = "validation_failed: a body of the wrong shape, `to` before `from` or more than 366 days after it, or a `reason` that is empty or over 500 characters", body = Problem),
-        (status = 503, description = "the office is too busy right now; retry after Retry-After seconds", body = Problem),
+        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
     ),
 )]
 pub async fn close_office(

@@ -294,10 +294,15 @@ async fn openapi_documents_every_route(db: Db) {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     assert_eq!(doc["info"]["title"], "cita");
     assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(
-        doc["components"]["securitySchemes"]["bearer"]["scheme"],
-        "bearer"
-    );
+    for scheme in ["appointment_token", "staff_token"] {
+        assert_eq!(
+            doc["components"]["securitySchemes"][scheme]["scheme"],
+            "bearer"
+        );
+    }
+    // Served links use OpenAPI's member names (utoipa writes `operation_id`).
+    let link = &doc["paths"]["/api/v1/appointments"]["post"]["responses"]["201"]["links"]["GetAppointment"];
+    assert_eq!(link["operationId"], "get_appointment", "{link}");
     let mut documented = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in ["get", "put", "post", "delete", "patch", "head", "options"] {
@@ -345,5 +350,7 @@ async fn openapi_documents_every_route(db: Db) {
     assert_eq!(served, listed);
     // Operations that need a token say so.
     let secured = &doc["paths"]["/api/v1/appointments/{locator}"]["get"]["security"];
-    assert_eq!(secured, &json!([{"bearer": []}]));
+    assert_eq!(secured, &json!([{"appointment_token": []}]));
+    let secured = &doc["paths"]["/api/v1/admin/config"]["put"]["security"];
+    assert_eq!(secured, &json!([{"staff_token": []}]));
 }
