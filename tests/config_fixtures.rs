@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use cita::config::Config;
 use cita::domain::{HolidayCalendarId, OfficeId};
 use cita::ical::holiday_dates_from_ics;
@@ -19,6 +19,40 @@ fn fixture(name: &str) -> std::path::PathBuf {
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+/// The nationwide public holidays of `year` (Good Friday moves: 3 April 2026, 26 March
+/// 2027), as the demo calendar gives them: fixed holidays repeat yearly.
+fn national(year: i32) -> BTreeSet<NaiveDate> {
+    let good_friday = if year == 2026 {
+        d(2026, 4, 3)
+    } else {
+        d(2027, 3, 26)
+    };
+    [
+        (1, 1),
+        (1, 6),
+        (5, 1),
+        (8, 15),
+        (10, 12),
+        (11, 1),
+        (12, 6),
+        (12, 8),
+        (12, 25),
+    ]
+    .into_iter()
+    .map(|(m, day)| d(year, m, day))
+    .chain([good_friday])
+    .collect()
+}
+
+/// `dates` within `year`.
+fn of_year(dates: &BTreeSet<NaiveDate>, year: i32) -> BTreeSet<NaiveDate> {
+    dates
+        .iter()
+        .copied()
+        .filter(|date| date.year() == year)
+        .collect()
 }
 
 /// The nationwide public holidays of 2027 (Easter Sunday is 28 March).
@@ -38,13 +72,18 @@ fn national_2027() -> BTreeSet<NaiveDate> {
 }
 
 #[test]
-fn spanish_holiday_fixture_has_the_2027_national_holidays() {
+fn spanish_holiday_fixture_has_the_2026_and_2027_national_holidays() {
     let text = std::fs::read_to_string(fixture("es-holidays.ics")).unwrap();
     assert!(
         text.contains("\r\n "),
         "the fixture exercises folded CRLF lines"
     );
-    assert_eq!(holiday_dates_from_ics(&text).unwrap(), national_2027());
+    let dates = holiday_dates_from_ics(&text).unwrap();
+    assert_eq!(national(2027), national_2027());
+    assert_eq!(of_year(&dates, 2026), national(2026));
+    assert_eq!(of_year(&dates, 2027), national_2027());
+    // 8 and 25 December of this year are holidays, not open days.
+    assert!(dates.contains(&d(2026, 12, 8)) && dates.contains(&d(2026, 12, 25)));
 }
 
 #[test]
@@ -54,12 +93,13 @@ fn sample_offices_load() {
     assert_eq!(config.limits.browse.per_minute, 120);
     assert_eq!(config.limits.max_in_flight, 1024);
 
-    let national = config
+    let national_calendar = config
         .holiday_calendars
         .iter()
         .find(|c| c.id == HolidayCalendarId::new("es-national"))
         .unwrap();
-    assert_eq!(national.dates, national_2027());
+    assert_eq!(of_year(&national_calendar.dates, 2027), national_2027());
+    assert_eq!(of_year(&national_calendar.dates, 2026), national(2026));
 
     let ids: Vec<&str> = config.offices.iter().map(|o| o.id.as_str()).collect();
     assert_eq!(

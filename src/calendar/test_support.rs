@@ -61,6 +61,8 @@ pub fn office(tz: Tz, hours: Vec<OpeningRule>) -> Office {
         name: "Test office".into(),
         timezone: tz,
         address: "Calle Prueba 1".into(),
+        municipality: None,
+        province: None,
         holiday_calendars: Vec::new(),
         holidays: BTreeSet::new(),
         closed_dates: BTreeSet::new(),

@@ -71,6 +71,8 @@ pub(super) struct RawOffice {
     pub name: Field<String>,
     pub timezone: Field<String>,
     pub address: Field<String>,
+    pub municipality: Field<String>,
+    pub province: Field<String>,
     pub holiday_calendars: Field<Strings>,
     pub closed_dates: Field<Strings>,
     pub hours: Field<Vec<RawHours>>,
@@ -112,6 +114,8 @@ pub(super) struct RawService {
     pub min_notice_minutes: Field<i64>,
     pub max_advance_days: Field<i64>,
     pub max_active_per_citizen: Field<i64>,
+    pub description: Field<String>,
+    pub requirements: Field<Strings>,
 }
 
 #[derive(Debug, Default)]
@@ -141,6 +145,8 @@ const OFFICE_KEYS: &[&str] = &[
     "name",
     "timezone",
     "address",
+    "municipality",
+    "province",
     "holiday_calendars",
     "closed_dates",
     "hours",
@@ -159,6 +165,8 @@ const SERVICE_KEYS: &[&str] = &[
     "min_notice_minutes",
     "max_advance_days",
     "max_active_per_citizen",
+    "description",
+    "requirements",
 ];
 const DESK_KEYS: &[&str] = &["id", "services", "hours"];
 const BOOKING_KEYS: &[&str] = &["hold_ttl_seconds"];
@@ -218,6 +226,8 @@ fn read_office(p: &mut Problems, t: &DeTable<'_>, span: Span) -> RawOffice {
             "name" => o.name = string(p, v, l, "name"),
             "timezone" => o.timezone = string(p, v, l, "timezone"),
             "address" => o.address = string(p, v, l, "address"),
+            "municipality" => o.municipality = string(p, v, l, "municipality"),
+            "province" => o.province = string(p, v, l, "province"),
             "holiday_calendars" => o.holiday_calendars = list(p, v, l, "holiday_calendars", string),
             "closed_dates" => o.closed_dates = list(p, v, l, "closed_dates", date),
             "hours" => {
@@ -298,6 +308,8 @@ fn read_service(p: &mut Problems, t: &DeTable<'_>, span: Span) -> RawService {
             "max_active_per_citizen" => {
                 s.max_active_per_citizen = integer(p, v, l, "max_active_per_citizen");
             }
+            "description" => s.description = string(p, v, l, "description"),
+            "requirements" => s.requirements = list(p, v, l, "requirements", string),
             other => unknown_key(p, key, other, l, SERVICE_KEYS),
         }
     }

@@ -162,6 +162,8 @@ fn design_example_parses_to_domain_values_with_defaults() {
         name: "Oficina de Extranjería — Madrid".to_owned(),
         timezone: chrono_tz::Europe::Madrid,
         address: "Calle Ejemplo 1, Madrid".to_owned(),
+        municipality: None,
+        province: None,
         holiday_calendars: vec![HolidayCalendarId::new("es-national")],
         holidays: BTreeSet::from([d(2027, 1, 1), d(2027, 1, 6)]),
         closed_dates: BTreeSet::from([d(2027, 5, 15)]),
@@ -277,6 +279,8 @@ closed_dates = [2027-03-01, "2027-03-02"]
             min_notice_minutes: 120,
             max_advance_days: 366,
             max_active_per_citizen: 2,
+            description: None,
+            requirements: Vec::new(),
         }
     );
     assert!(office.hours.is_empty());

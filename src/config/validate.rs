@@ -237,6 +237,8 @@ fn office(
     let name = text(p, &o.name, label, "name", &o.span);
     let timezone = timezone(p, &o.timezone, label, &o.span);
     let address = text(p, &o.address, label, "address", &o.span);
+    let municipality = optional_text(p, &o.municipality, label, "municipality", 100);
+    let province = optional_text(p, &o.province, label, "province", 100);
     let holidays = holiday_refs(p, o, calendars);
     let closed_dates = match &o.closed_dates {
         Field::Given(dates) => date_set(p, dates, label, "closed_dates"),
@@ -266,6 +268,8 @@ fn office(
         Ok(exceptions),
         Ok(services),
         Ok(desks),
+        Ok(municipality),
+        Ok(province),
     ) = (
         id,
         name,
@@ -277,6 +281,8 @@ fn office(
         exceptions,
         services.built,
         desks,
+        municipality,
+        province,
     )
     else {
         return Err(Reported);
@@ -286,6 +292,8 @@ fn office(
         name,
         timezone,
         address,
+        municipality,
+        province,
         holiday_calendars,
         holidays,
         closed_dates: closed_dates.into_keys().collect(),
@@ -759,9 +767,34 @@ fn service(
         }
     }
 
+    let description = optional_text(p, &s.description, l, "description", 1000);
+    let requirements = match &s.requirements {
+        Field::Given(items) => items
+            .get_ref()
+            .iter()
+            .map(|item| {
+                let text = item.get_ref().trim();
+                if text.is_empty() || text.chars().count() > 300 {
+                    p.at(
+                        &item.span(),
+                        format!("{l}: each of requirements must be 1 to 300 characters"),
+                    );
+                    Err(Reported)
+                } else {
+                    Ok(text.to_owned())
+                }
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect::<Checked<Vec<String>>>(),
+        Field::Missing => Ok(Vec::new()),
+        Field::Bad => Err(Reported),
+    };
     let id = id?;
     Ok(Service {
         id: ServiceId::new(id.get_ref().as_str()),
+        description: description?,
+        requirements: requirements?,
         name: name?,
         duration_minutes: duration?,
         buffer_minutes: buffer?,
@@ -961,6 +994,32 @@ fn text(
         return Err(Reported);
     }
     Ok(trimmed.to_owned())
+}
+
+/// An optional text: absent is `None`; given, it must hold 1 to `max` characters once
+/// trimmed.
+fn optional_text(
+    p: &mut Problems,
+    f: &Field<String>,
+    label: &str,
+    key: &str,
+    max: usize,
+) -> Checked<Option<String>> {
+    match f {
+        Field::Missing => Ok(None),
+        Field::Bad => Err(Reported),
+        Field::Given(v) => {
+            let trimmed = v.get_ref().trim();
+            if trimmed.is_empty() || trimmed.chars().count() > max {
+                p.at(
+                    &v.span(),
+                    format!("{label}: {key} must be 1 to {max} characters"),
+                );
+                return Err(Reported);
+            }
+            Ok(Some(trimmed.to_owned()))
+        }
+    }
 }
 
 /// Ids appear in URLs and feeds: 1–64 characters of `a-z 0-9 _ -`.

@@ -22,6 +22,10 @@ pub struct Service {
     pub min_notice_minutes: u32,
     pub max_advance_days: u32,
     pub max_active_per_citizen: u32,
+    /// What the procedure is, in a sentence or two (shown to citizens).
+    pub description: Option<String>,
+    /// What to bring, one item each.
+    pub requirements: Vec<String>,
 }
 
 impl Service {
@@ -36,6 +40,8 @@ impl Service {
             min_notice_minutes: 0,
             max_advance_days: 60,
             max_active_per_citizen: 1,
+            description: None,
+            requirements: Vec::new(),
         }
     }
 
@@ -76,6 +82,9 @@ pub struct Office {
     pub name: String,
     pub timezone: Tz,
     pub address: String,
+    /// Where it is, for citizens choosing among many offices.
+    pub municipality: Option<String>,
+    pub province: Option<String>,
     /// The holiday calendars named in the configuration, kept for display and re-export.
     pub holiday_calendars: Vec<HolidayCalendarId>,
     /// Dates from those calendars, already resolved: the office is closed on them unless a

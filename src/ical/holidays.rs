@@ -7,19 +7,29 @@
 //! whole-day `DURATION`) it is one day. Events marked `STATUS:CANCELLED` are not holidays
 //! and are skipped.
 //!
-//! Anything that cannot be read as a plain list of dates is an error naming the event's
-//! `SUMMARY` — recurring events (`RRULE`, `RDATE`), timed events, unreadable dates, and
-//! absurd ranges (more than [`MAX_EVENT_DAYS`]) — because silently dropping one event
-//! would open an office on a holiday. Pure: no I/O, never panics.
+//! Yearly recurring events (`RRULE:FREQ=YEARLY`, as real holiday calendars write fixed
+//! holidays such as 1 January) repeat on the same month and day, every `INTERVAL` years,
+//! until `UNTIL` or `COUNT` or, without either, for [`YEARLY_HORIZON`] years; a 29 February
+//! repeats only in leap years (RFC 5545 §3.3.10), and `EXDATE` dates are left out.
+//!
+//! Anything else that cannot be read as a list of dates is an error naming the event's
+//! `SUMMARY` — other recurrences (`RDATE`, `EXRULE`, weekly or monthly rules, `BYDAY`),
+//! timed events, unreadable dates, and absurd ranges (more than [`MAX_EVENT_DAYS`]) —
+//! because silently dropping one event would open an office on a holiday. Pure: no I/O,
+//! never panics.
 
 use std::collections::BTreeSet;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use icalendar::parser::{Component, Property, read_components, unfold};
 
 /// The longest single event accepted, in days. A year (plus a leap day) covers any real
 /// holiday period; anything longer is almost certainly a wrong `DTEND`.
 pub const MAX_EVENT_DAYS: i64 = 366;
+
+/// Years a yearly event without `UNTIL` or `COUNT` is repeated for: far past any booking
+/// window, small enough to keep the set of dates modest.
+pub const YEARLY_HORIZON: i32 = 100;
 
 /// Real calendars nest three levels (VCALENDAR > VEVENT > VALARM). The parser recurses per
 /// level, so a hostile file nesting thousands deep would overflow the stack: refuse it first.
@@ -159,7 +169,7 @@ fn event_dates(
     {
         return Ok(());
     }
-    for repeating in ["RRULE", "RDATE", "EXRULE"] {
+    for repeating in ["RDATE", "EXRULE"] {
         if prop(event, repeating).is_some() {
             return Err(IcsEventProblem::Recurring(repeating.to_owned()));
         }
@@ -189,8 +199,92 @@ fn event_dates(
     if days > MAX_EVENT_DAYS {
         return Err(IcsEventProblem::TooLong { days });
     }
-    dates.extend(start.iter_days().take(days.unsigned_abs() as usize));
+    let length = days.unsigned_abs() as usize;
+    let Some(rule) = prop(event, "RRULE") else {
+        dates.extend(start.iter_days().take(length));
+        return Ok(());
+    };
+    let excluded = excluded_dates(event)?;
+    for first in yearly_occurrences(start, rule.val.as_str())? {
+        if !excluded.contains(&first) {
+            dates.extend(first.iter_days().take(length));
+        }
+    }
     Ok(())
+}
+
+/// The first days of the occurrences of a yearly rule starting on `start`.
+fn yearly_occurrences(start: NaiveDate, rule: &str) -> Result<Vec<NaiveDate>, IcsEventProblem> {
+    let refuse = || IcsEventProblem::Recurring(format!("RRULE:{rule}"));
+    let (mut yearly, mut interval, mut count, mut until) = (false, 1_i32, None, None);
+    for part in rule.split(';').filter(|p| !p.trim().is_empty()) {
+        let (key, value) = part.split_once('=').ok_or_else(refuse)?;
+        let value = value.trim();
+        match key.trim().to_ascii_uppercase().as_str() {
+            "FREQ" => yearly = value.eq_ignore_ascii_case("YEARLY"),
+            "INTERVAL" => interval = value.parse().ok().filter(|n| *n >= 1).ok_or_else(refuse)?,
+            "COUNT" => {
+                count = Some(
+                    value
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| *n >= 1)
+                        .ok_or_else(refuse)?,
+                )
+            }
+            // A date, or the date part of a date-time: holidays are whole days.
+            "UNTIL" => {
+                until = Some(parse_basic_date(value.get(..8).unwrap_or(value)).ok_or_else(refuse)?)
+            }
+            // Redundant with DTSTART, as some producers write them; anything else is a
+            // rule this importer does not expand.
+            "BYMONTH" if value.parse::<u32>().ok() == Some(start.month()) => {}
+            "BYMONTHDAY" if value.parse::<u32>().ok() == Some(start.day()) => {}
+            "WKST" => {}
+            _ => return Err(refuse()),
+        }
+    }
+    if !yearly {
+        return Err(refuse());
+    }
+    let mut occurrences = Vec::new();
+    let mut year = start.year();
+    while year <= start.year().saturating_add(YEARLY_HORIZON) {
+        // A 29 February exists only in leap years: other years have no occurrence.
+        if let Some(date) = NaiveDate::from_ymd_opt(year, start.month(), start.day()) {
+            if until.is_some_and(|until| date > until) {
+                break;
+            }
+            occurrences.push(date);
+            if count.is_some_and(|count| occurrences.len() >= count) {
+                break;
+            }
+        }
+        year = year.saturating_add(interval);
+    }
+    Ok(occurrences)
+}
+
+/// Dates an `EXDATE` removes from a recurrence (whole dates only).
+fn excluded_dates(event: &Component<'_>) -> Result<BTreeSet<NaiveDate>, IcsEventProblem> {
+    let mut excluded = BTreeSet::new();
+    for property in event
+        .properties
+        .iter()
+        .filter(|p| p.name.as_str().eq_ignore_ascii_case("EXDATE"))
+    {
+        for value in property.val.as_str().split(',') {
+            let value = value.trim();
+            let date = parse_basic_date(value.get(..8).unwrap_or(value)).ok_or_else(|| {
+                IcsEventProblem::BadDate {
+                    property: "EXDATE".to_owned(),
+                    value: value.to_owned(),
+                }
+            })?;
+            excluded.insert(date);
+        }
+    }
+    Ok(excluded)
 }
 
 /// A `DTSTART`/`DTEND` that must be a whole date (`VALUE=DATE`, or a bare `YYYYMMDD`).
@@ -334,9 +428,77 @@ mod tests {
     }
 
     #[test]
+    fn yearly_events_repeat_on_their_date() {
+        let text = calendar(&format!(
+            "{}{}{}{}",
+            event("SUMMARY:Año Nuevo\nDTSTART;VALUE=DATE:20260101\nRRULE:FREQ=YEARLY\n"),
+            event(
+                "SUMMARY:Navidad\nDTSTART;VALUE=DATE:20261225\nDTEND;VALUE=DATE:20261226\n\
+                 RRULE:FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=25;COUNT=3\nEXDATE;VALUE=DATE:20271225\n"
+            ),
+            event(
+                "SUMMARY:Fiesta\nDTSTART;VALUE=DATE:20260301\nDTEND;VALUE=DATE:20260303\n\
+                 RRULE:FREQ=YEARLY;INTERVAL=2;UNTIL=20301231T000000Z\n"
+            ),
+            event("SUMMARY:Bisiesto\nDTSTART;VALUE=DATE:20240229\nRRULE:FREQ=YEARLY;COUNT=3\n"),
+        ));
+        let dates = holiday_dates_from_ics(&text).unwrap();
+        for year in [2026, 2027, 2050, 2126] {
+            assert!(dates.contains(&d(year, 1, 1)), "{year}");
+        }
+        assert!(!dates.contains(&d(2127, 1, 1)), "past the horizon");
+        assert!(dates.contains(&d(2026, 12, 25)) && dates.contains(&d(2028, 12, 25)));
+        assert!(!dates.contains(&d(2027, 12, 25)), "EXDATE");
+        assert!(
+            !dates.contains(&d(2029, 12, 25)),
+            "COUNT=3 with one excluded"
+        );
+        for (year, closed) in [
+            (2026, true),
+            (2027, false),
+            (2028, true),
+            (2030, true),
+            (2032, false),
+        ] {
+            assert_eq!(dates.contains(&d(year, 3, 1)), closed, "{year}");
+            assert_eq!(dates.contains(&d(year, 3, 2)), closed, "{year}");
+        }
+        // 29 February in leap years only; COUNT counts the occurrences there are.
+        assert!(dates.contains(&d(2024, 2, 29)) && dates.contains(&d(2028, 2, 29)));
+        assert!(dates.contains(&d(2032, 2, 29)) && !dates.contains(&d(2036, 2, 29)));
+    }
+
+    #[test]
+    fn other_recurrences_are_refused_by_summary() {
+        for rule in [
+            "RRULE:FREQ=WEEKLY",
+            "RRULE:FREQ=YEARLY;BYDAY=1MO",
+            "RRULE:FREQ=YEARLY;BYMONTH=5",
+            "RRULE:FREQ=YEARLY;COUNT=0",
+            "RRULE:garbage",
+            "RDATE;VALUE=DATE:20270102",
+        ] {
+            let text = calendar(&event(&format!(
+                "SUMMARY:Raro\nDTSTART;VALUE=DATE:20270101\n{rule}\n"
+            )));
+            let err = holiday_dates_from_ics(&text).unwrap_err();
+            assert!(
+                matches!(
+                    &err,
+                    IcsHolidayError::Event {
+                        problem: IcsEventProblem::Recurring(_),
+                        ..
+                    }
+                ),
+                "{rule}: {err}"
+            );
+        }
+    }
+
+    #[test]
     fn recurring_event_is_refused_by_summary() {
         let text = calendar(&event(
-            "SUMMARY:Año Nuevo\nDTSTART;VALUE=DATE:20270101\nRRULE:FREQ=YEARLY\n",
+            "SUMMARY:Año Nuevo\nDTSTART;VALUE=DATE:20270101\nRRULE:FREQ=MONTHLY\n",
         ));
         let err = holiday_dates_from_ics(&text).unwrap_err();
         assert!(matches!(

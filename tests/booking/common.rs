@@ -59,6 +59,8 @@ pub fn offices() -> Vec<Office> {
         name: format!("Oficina {id}"),
         timezone: chrono_tz::Europe::Madrid,
         address: "Calle Ejemplo 1".into(),
+        municipality: None,
+        province: None,
         holiday_calendars: vec![],
         holidays: BTreeSet::new(),
         closed_dates: BTreeSet::new(),

@@ -1,0 +1,196 @@
+# English. Every key is a text of the pages; those with { $something } get a value.
+
+language-name = English
+site-name = Appointments
+skip-to-content = Skip to content
+language-switch = Language
+footer-accessibility = Accessibility
+footer-privacy = Privacy
+footer-home = Home
+back = Back
+continue = Continue
+change = Change
+error-summary-title = There is a problem
+
+# Start
+start-title = Appointments at public offices
+start-lead = Book a time to do a procedure at an office: you choose the procedure, the office, the day and the time. If you already have an appointment, you can see it, change it or cancel it.
+start-book = Book an appointment
+start-manage = See, change or cancel my appointment
+start-needs = You need your DNI, NIE or passport.
+
+# Procedure
+procedure-title = What do you need to do?
+procedure-offices = { $count ->
+    [one] At 1 office
+   *[other] At { $count } offices
+}
+procedure-duration = Takes about { $minutes } minutes
+procedure-bring = What to bring
+procedure-choose = Choose { $name }
+
+# Office
+office-title = Which office?
+office-for = Procedure: { $procedure }
+office-filter-label = Search by province or town
+office-filter-button = Search
+office-filter-clear = Show all
+office-next = First day with free times: { $date }
+office-none = No free appointments in the next { $days } days
+office-none-found = No office in “{ $query }” offers this procedure.
+office-choose = Choose this office
+
+# Day
+day-title = Which day?
+day-week = Week of { $from } to { $to }
+day-previous = Previous week
+day-next = Next week
+day-free = { $count ->
+    [one] 1 free time
+   *[other] { $count } free times
+}
+day-full = Full
+day-closed = Closed
+day-holiday = Public holiday
+day-not-yet = Not open for booking yet
+day-past = Already passed
+day-typed-label = Or type a date
+day-typed-hint = For example, { $example }
+day-typed-button = See the times of that day
+day-bad-date = Write the date as year-month-day, for example { $example }.
+
+# Time
+time-title = At what time?
+time-on = { $date }
+time-zone-note = Canary Islands time.
+time-none = There are no free times left that day.
+time-other-day = Choose another day
+time-taken = That time was just taken. Choose another one; these are the nearest.
+time-choose = Book { $time }
+time-hold-note = When you choose a time we keep it for you for a few minutes while you fill in your details.
+
+# Details
+details-title = Your details
+details-held = We are keeping this time for you until { $time }.
+details-held-extend = I need more time
+details-held-extended = We are keeping the time a few more minutes, until { $time }.
+details-hold-expired = The time we kept for you has run out. We kept what you typed: if the time is still free, you can go on.
+name-label = Full name
+document-type-label = Type of document
+document-type-dni = DNI
+document-type-nie = NIE (foreigner's card)
+document-type-passport = Passport
+document-label = Document number
+document-hint = With the letter. For example, 12345678Z or X1234567L.
+email-label = Email (optional)
+email-hint = Only to send you the appointment. We use it for nothing else.
+phone-label = Phone (optional)
+phone-hint = Only to tell you if the office has to change your appointment.
+details-privacy = We use these details only for your appointment and delete them { $days } days after it. <a href="{ $link }">How we handle your data</a>.
+error-name-empty = Write your full name.
+error-name-long = The name is too long (200 letters at most).
+error-document-empty = Write your document number.
+error-document-letter = The letter does not match the number. Check the document.
+error-document-format = That number does not look like a DNI or an NIE. A DNI has 8 digits and a letter; an NIE starts with X, Y or Z.
+error-document-passport = A passport number has 5 to 20 letters and digits.
+error-email = That email does not look right. Leave it empty if you prefer.
+error-phone = That phone number does not look right: write 6 to 20 digits.
+
+# Check
+check-title = Check your appointment
+check-procedure = Procedure
+check-office = Office
+check-when = Day and time
+check-name = Name
+check-document = Document
+check-email = Email
+check-phone = Phone
+check-none = Not given
+check-confirm = Confirm the appointment
+check-limit-procedure = You already have an appointment for this procedure. Look it up with your locator to change or cancel it.
+check-limit-overlap = You already have another appointment at that time. Choose another time, or look that appointment up with your locator to change or cancel it.
+
+# Confirmation
+done-title = Appointment confirmed
+done-locator = Your locator
+done-locator-hint = Keep it: with it and your document you can see, change or cancel the appointment.
+done-when = { $date }, at { $time }
+done-where = Where
+done-bring = What to bring
+done-calendar = Add to my calendar
+done-print = Print
+done-change = To change or cancel it, go to “See, change or cancel my appointment” with your locator and your document.
+done-manage = See, change or cancel my appointment
+
+# Manage
+manage-title = Your appointment
+manage-find-title = Find my appointment
+manage-find-lead = Type the locator we gave you when you booked, and your document.
+locator-label = Locator
+locator-hint = 8 letters and digits, for example 7K3MZQ2D.
+manage-find-button = Find my appointment
+manage-not-found = There is no appointment with that locator and that document. Check both.
+error-locator-empty = Write the locator.
+manage-status = Status
+status-booked = Confirmed
+status-checked_in = At the office
+status-completed = Done
+status-no_show = Did not come
+status-cancelled = Cancelled
+manage-reschedule = Change the day or time
+manage-cancel = Cancel the appointment
+manage-moved = We have changed your appointment. Your locator is the same.
+manage-reschedule-title = Choose the new day
+manage-reschedule-time-title = Choose the new time
+manage-reschedule-choose = Change to { $time }
+manage-cancel-title = Are you sure you want to cancel the appointment?
+manage-cancel-lead = The time will be free for someone else. If you need it again, you will have to book a new appointment.
+manage-cancel-confirm = Yes, cancel the appointment
+manage-cancel-keep = No, keep the appointment
+cancelled-title = Appointment cancelled
+cancelled-lead = Your appointment on { $date } at { $time } is cancelled.
+cancelled-again = Book another appointment
+manage-expired = Look your appointment up again: for your safety, the search expires after a while.
+
+# Problems
+problem-title = Something went wrong
+problem-not-found-title = We cannot find this page
+problem-not-found = The link may be wrong, or the page may no longer exist.
+problem-rate-limited-title = Too many tries
+problem-rate-limited = You made many requests in a row. Wait { $seconds } seconds and try again.
+problem-busy-title = Many people are here right now
+problem-busy = We could not serve you. Wait { $seconds } seconds and try again; you have lost nothing.
+problem-unavailable-title = Service unavailable
+problem-unavailable = We cannot serve you right now. Try again in a few seconds; nothing was changed.
+problem-expired-title = This page has expired
+problem-expired = For your safety, forms expire. Start again from the beginning.
+problem-other = Try again. If it keeps happening, call the office.
+problem-reference = Error reference: { $id }
+problem-home = Go to the start page
+
+# Accessibility and privacy
+accessibility-title = Accessibility statement
+privacy-title = How we handle your data
+
+# Dates
+weekday-1 = Monday
+weekday-2 = Tuesday
+weekday-3 = Wednesday
+weekday-4 = Thursday
+weekday-5 = Friday
+weekday-6 = Saturday
+weekday-7 = Sunday
+month-1 = January
+month-2 = February
+month-3 = March
+month-4 = April
+month-5 = May
+month-6 = June
+month-7 = July
+month-8 = August
+month-9 = September
+month-10 = October
+month-11 = November
+month-12 = December
+date-long = { $weekday } { $day } { $month } { $year }
+date-short = { $weekday } { $day } { $month }

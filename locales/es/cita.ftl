@@ -1,0 +1,198 @@
+# Español (idioma por defecto). Cada clave es un texto de las páginas; los que llevan
+# { $algo } reciben un valor. Para añadir un idioma, copia este archivo a
+# locales/<código>/cita.ftl y tradúcelo: la página lo ofrecerá sola.
+
+language-name = Español
+site-name = Cita previa
+skip-to-content = Saltar al contenido
+language-switch = Idioma
+footer-accessibility = Accesibilidad
+footer-privacy = Privacidad
+footer-home = Inicio
+back = Volver
+continue = Continuar
+change = Cambiar
+error-summary-title = Hay un problema
+
+# Inicio
+start-title = Cita previa en oficinas públicas
+start-lead = Pide cita para hacer un trámite en una oficina: eliges el trámite, la oficina, el día y la hora. Si ya tienes cita, puedes verla, cambiarla o anularla.
+start-book = Pedir cita
+start-manage = Ver, cambiar o anular mi cita
+start-needs = Necesitas tu DNI, NIE o pasaporte.
+
+# Trámite
+procedure-title = ¿Qué trámite quieres hacer?
+procedure-offices = { $count ->
+    [one] En 1 oficina
+   *[other] En { $count } oficinas
+}
+procedure-duration = Dura unos { $minutes } minutos
+procedure-bring = Qué llevar
+procedure-choose = Elegir { $name }
+
+# Oficina
+office-title = ¿En qué oficina?
+office-for = Trámite: { $procedure }
+office-filter-label = Buscar por provincia o municipio
+office-filter-button = Buscar
+office-filter-clear = Ver todas
+office-next = Primer día con citas libres: { $date }
+office-none = No hay citas libres en los próximos { $days } días
+office-none-found = Ninguna oficina de «{ $query }» ofrece este trámite.
+office-choose = Elegir esta oficina
+
+# Día
+day-title = ¿Qué día?
+day-week = Semana del { $from } al { $to }
+day-previous = Semana anterior
+day-next = Semana siguiente
+day-free = { $count ->
+    [one] 1 hora libre
+   *[other] { $count } horas libres
+}
+day-full = Completo
+day-closed = Cerrado
+day-holiday = Festivo
+day-not-yet = Aún no se puede pedir
+day-past = Ya ha pasado
+day-typed-label = O escribe una fecha
+day-typed-hint = Por ejemplo, { $example }
+day-typed-button = Ver las horas de ese día
+day-bad-date = Escribe la fecha como año-mes-día, por ejemplo { $example }.
+
+# Hora
+time-title = ¿A qué hora?
+time-on = { $date }
+time-zone-note = Horas de Canarias (hora canaria).
+time-none = Ese día no quedan horas libres.
+time-other-day = Elegir otro día
+time-taken = Esa hora se acaba de ocupar. Elige otra; estas son las más cercanas.
+time-choose = Reservar las { $time }
+time-hold-note = Al elegir una hora te la guardamos unos minutos mientras rellenas tus datos.
+
+# Datos
+details-title = Tus datos
+details-held = Te guardamos esta hora hasta las { $time }.
+details-held-extend = Necesito más tiempo
+details-held-extended = Te guardamos la hora unos minutos más, hasta las { $time }.
+details-hold-expired = Ha pasado el tiempo que te guardábamos la hora. Hemos conservado lo que escribiste: si la hora sigue libre, puedes continuar.
+name-label = Nombre y apellidos
+document-type-label = Tipo de documento
+document-type-dni = DNI
+document-type-nie = NIE (tarjeta de extranjero)
+document-type-passport = Pasaporte
+document-label = Número del documento
+document-hint = Con la letra. Por ejemplo, 12345678Z o X1234567L.
+email-label = Correo electrónico (opcional)
+email-hint = Solo para enviarte la cita. No lo usamos para nada más.
+phone-label = Teléfono (opcional)
+phone-hint = Solo para avisarte si la oficina tiene que cambiar tu cita.
+details-privacy = Usamos estos datos solo para tu cita y los borramos { $days } días después. <a href="{ $link }">Cómo tratamos tus datos</a>.
+error-name-empty = Escribe tu nombre y apellidos.
+error-name-long = El nombre es demasiado largo (como mucho 200 letras).
+error-document-empty = Escribe el número de tu documento.
+error-document-letter = La letra no corresponde al número. Revisa el documento.
+error-document-format = Ese número no parece un DNI ni un NIE. Un DNI tiene 8 cifras y una letra; un NIE empieza por X, Y o Z.
+error-document-passport = Un pasaporte tiene entre 5 y 20 letras y cifras.
+error-email = Ese correo no parece válido. Déjalo vacío si no quieres ponerlo.
+error-phone = Ese teléfono no parece válido: escribe entre 6 y 20 cifras.
+
+# Comprobar
+check-title = Comprueba tu cita
+check-procedure = Trámite
+check-office = Oficina
+check-when = Día y hora
+check-name = Nombre
+check-document = Documento
+check-email = Correo
+check-phone = Teléfono
+check-none = No indicado
+check-confirm = Confirmar la cita
+check-limit-procedure = Ya tienes una cita para este trámite. Búscala con tu localizador para cambiarla o anularla.
+check-limit-overlap = Ya tienes otra cita a esa hora. Elige otra hora, o busca esa cita con tu localizador para cambiarla o anularla.
+
+# Confirmación
+done-title = Cita confirmada
+done-locator = Tu localizador
+done-locator-hint = Guárdalo: con él y tu documento puedes ver, cambiar o anular la cita.
+done-when = { $date }, a las { $time }
+done-where = Dónde
+done-bring = Qué llevar
+done-calendar = Añadir a mi calendario
+done-print = Imprimir
+done-change = Para cambiar o anular la cita, entra en «Ver, cambiar o anular mi cita» con tu localizador y tu documento.
+done-manage = Ver, cambiar o anular mi cita
+
+# Gestionar
+manage-title = Tu cita
+manage-find-title = Buscar mi cita
+manage-find-lead = Escribe el localizador que te dimos al pedir la cita y tu documento.
+locator-label = Localizador
+locator-hint = 8 letras y cifras, por ejemplo 7K3MZQ2D.
+manage-find-button = Buscar mi cita
+manage-not-found = No hay ninguna cita con ese localizador y ese documento. Revisa los dos.
+error-locator-empty = Escribe el localizador.
+manage-status = Estado
+status-booked = Confirmada
+status-checked_in = En la oficina
+status-completed = Atendida
+status-no_show = No se presentó
+status-cancelled = Anulada
+manage-reschedule = Cambiar el día o la hora
+manage-cancel = Anular la cita
+manage-moved = Hemos cambiado tu cita. Tu localizador es el mismo.
+manage-reschedule-title = Elige el nuevo día
+manage-reschedule-time-title = Elige la nueva hora
+manage-reschedule-choose = Cambiar a las { $time }
+manage-cancel-title = ¿Seguro que quieres anular la cita?
+manage-cancel-lead = La hora quedará libre para otra persona. Si la necesitas otra vez, tendrás que pedir una nueva cita.
+manage-cancel-confirm = Sí, anular la cita
+manage-cancel-keep = No, mantener la cita
+cancelled-title = Cita anulada
+cancelled-lead = Tu cita del { $date } a las { $time } está anulada.
+cancelled-again = Pedir otra cita
+manage-expired = Vuelve a buscar tu cita: por seguridad, la búsqueda caduca pasado un rato.
+
+# Problemas
+problem-title = Algo no ha ido bien
+problem-not-found-title = No encontramos esta página
+problem-not-found = Puede que el enlace esté mal o que la página ya no exista.
+problem-rate-limited-title = Demasiados intentos
+problem-rate-limited = Has hecho muchas peticiones seguidas. Espera { $seconds } segundos y vuelve a intentarlo.
+problem-busy-title = Hay mucha gente ahora mismo
+problem-busy = No hemos podido atenderte. Espera { $seconds } segundos y vuelve a intentarlo; no has perdido nada.
+problem-unavailable-title = Servicio no disponible
+problem-unavailable = Ahora mismo no podemos atenderte. Vuelve a intentarlo en unos segundos; no se ha cambiado nada.
+problem-expired-title = La página ha caducado
+problem-expired = Por seguridad, el formulario caduca. Vuelve a empezar desde el principio.
+problem-other = Vuelve a intentarlo. Si sigue pasando, llama a la oficina.
+problem-reference = Referencia del error: { $id }
+problem-home = Ir al inicio
+
+# Accesibilidad y privacidad
+accessibility-title = Declaración de accesibilidad
+privacy-title = Cómo tratamos tus datos
+
+# Fechas
+weekday-1 = lunes
+weekday-2 = martes
+weekday-3 = miércoles
+weekday-4 = jueves
+weekday-5 = viernes
+weekday-6 = sábado
+weekday-7 = domingo
+month-1 = enero
+month-2 = febrero
+month-3 = marzo
+month-4 = abril
+month-5 = mayo
+month-6 = junio
+month-7 = julio
+month-8 = agosto
+month-9 = septiembre
+month-10 = octubre
+month-11 = noviembre
+month-12 = diciembre
+date-long = { $weekday }, { $day } de { $month } de { $year }
+date-short = { $weekday } { $day } de { $month }
