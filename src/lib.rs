@@ -14,3 +14,4 @@ pub mod http;
 pub mod ical;
 pub mod limits;
 pub mod store;
+pub mod web;

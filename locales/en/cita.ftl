@@ -62,6 +62,7 @@ day-bad-date = Write the date as year-month-day, for example { $example }.
 # Time
 time-title = At what time?
 time-on = { $date }
+zone-canary = Canary Islands time
 time-zone-note = Canary Islands time.
 time-none = There are no free times left that day.
 time-other-day = Choose another day
@@ -194,3 +195,17 @@ month-11 = November
 month-12 = December
 date-long = { $weekday } { $day } { $month } { $year }
 date-short = { $weekday } { $day } { $month }
+
+# Accessibility statement (Royal Decree 1112/2018)
+accessibility-1 = We want everyone to be able to book and manage their appointment on this website, as Royal Decree 1112/2018 on the accessibility of public sector websites requires.
+accessibility-2 = Compliance status: this website fully conforms to the UNE-EN 301 549:2022 standard, which includes the WCAG 2.1 level AA guidelines. Every page is checked automatically with axe-core and walked through with the keyboard alone before each release.
+accessibility-3 = It works without JavaScript, with a screen reader, with the keyboard, at 200 % zoom and on screens 320 pixels wide. The time we keep a slot for you can be extended.
+accessibility-4 = If you find an accessibility problem, or need the information in another format, write to us or call your office: we will answer within 20 working days. If you are not satisfied with the answer, you can complain to the accessibility unit of the public body responsible.
+accessibility-5 = This statement was prepared on 6 December 2026 and is reviewed with every release of the service.
+
+# Privacy
+privacy-1 = We ask for your name and your document so the office knows who is coming and so nobody can hold more than one appointment for the same procedure. Email and phone are optional: they are only used to send you the appointment or to tell you about a change.
+privacy-2 = Your details are kept in the service's database and only the staff of your appointment's office can see them. They never appear in a web address or in the server's logs.
+privacy-3 = We delete your name, document, email and phone { $days } days after the appointment. If the appointment has passed or you cancelled it, you can delete them yourself sooner.
+privacy-4 = While you book, what you type is kept encrypted in a cookie in your browser, which is deleted when you close it or after half an hour unused. Another cookie remembers the language you choose. We use no advertising or analytics cookies.
+privacy-5 = You can exercise your rights of access, rectification, erasure and objection with the public body responsible for the office, under the General Data Protection Regulation and Organic Law 3/2018.

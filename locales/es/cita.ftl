@@ -64,6 +64,7 @@ day-bad-date = Escribe la fecha como año-mes-día, por ejemplo { $example }.
 # Hora
 time-title = ¿A qué hora?
 time-on = { $date }
+zone-canary = hora canaria
 time-zone-note = Horas de Canarias (hora canaria).
 time-none = Ese día no quedan horas libres.
 time-other-day = Elegir otro día
@@ -196,3 +197,17 @@ month-11 = noviembre
 month-12 = diciembre
 date-long = { $weekday }, { $day } de { $month } de { $year }
 date-short = { $weekday } { $day } de { $month }
+
+# Declaración de accesibilidad (Real Decreto 1112/2018)
+accessibility-1 = Queremos que todas las personas puedan pedir y gestionar su cita en este sitio web, conforme al Real Decreto 1112/2018 sobre accesibilidad de los sitios web del sector público.
+accessibility-2 = Situación de cumplimiento: este sitio web es plenamente conforme con la norma UNE-EN 301 549:2022, que recoge las pautas WCAG 2.1 de nivel AA. Cada página se comprueba de forma automática con axe-core y se recorre solo con el teclado antes de cada versión.
+accessibility-3 = Funciona sin JavaScript, con lector de pantalla, con el teclado, al 200 % de ampliación y en pantallas de 320 píxeles de ancho. El tiempo que te guardamos una hora se puede ampliar.
+accessibility-4 = Si encuentras algún problema de accesibilidad, o necesitas la información en otro formato, escríbenos o llama a tu oficina: te responderemos en un plazo de 20 días hábiles. Si no quedas conforme con la respuesta, puedes presentar una reclamación ante la unidad responsable de accesibilidad del organismo.
+accessibility-5 = Esta declaración se preparó el 6 de diciembre de 2026 y se revisa con cada versión del servicio.
+
+# Privacidad
+privacy-1 = Pedimos tu nombre y tu documento para que la oficina sepa quién viene y para que nadie pueda tener más de una cita para el mismo trámite. El correo y el teléfono son opcionales: solo sirven para enviarte la cita o avisarte de un cambio.
+privacy-2 = Tus datos se guardan en la base de datos del servicio y solo los ve el personal de la oficina de tu cita. No aparecen en ninguna dirección web ni en los registros del servidor.
+privacy-3 = Borramos tu nombre, documento, correo y teléfono { $days } días después de la cita. Si la cita ya ha pasado o la has anulado, puedes borrarlos tú antes.
+privacy-4 = Mientras pides la cita, lo que escribes se guarda cifrado en una cookie de tu navegador, que se borra al cerrarlo o a la media hora sin usarla. Otra cookie recuerda el idioma que eliges. No usamos cookies de publicidad ni de análisis.
+privacy-5 = Puedes ejercer tus derechos de acceso, rectificación, supresión y oposición ante el organismo responsable de la oficina, conforme al Reglamento General de Protección de Datos y la Ley Orgánica 3/2018.

@@ -87,6 +87,15 @@ impl Booking {
 
     /// For each local date in `from..=to` (at most [`MAX_DAYS_RANGE`] days), the number
     /// of bookable starts.
+    /// The office as configured, with the closures staff stored folded into its closed
+    /// dates: what the pages read to say "closed" rather than "full".
+    pub async fn office_with_closures(&self, office_id: &OfficeId) -> Result<Office, BookingError> {
+        let catalog = self.catalog();
+        let office = catalog.office(office_id)?;
+        let mut conn = self.store.read().await?;
+        Ok(snapshot::office_with_closures(&mut conn, office).await?)
+    }
+
     pub async fn days(
         &self,
         office_id: &OfficeId,

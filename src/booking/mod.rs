@@ -44,7 +44,7 @@ pub use closure::ClosureOutcome;
 pub use error::{BookingError, CitizenLimit};
 pub use import::{ConfigSource, ImportError, ImportOutcome, import_config, load_stored_config};
 pub use place::{BookOutcome, HoldOutcome, HoldOwner};
-pub use request::{Actor, BookRequest, CitizenInput};
+pub use request::{Actor, BookRequest, CitizenInput, CitizenProblem};
 pub use staff::{
     Agenda, CANCELLED_VISIBLE, DEMO_ADMIN, DeskAgenda, FEED_PAST, IssuedStaffToken, Role,
     StaffMember,

@@ -142,6 +142,54 @@ impl Booking {
         })
     }
 
+    /// Gives the hold `hold_id` another hold time from now, if it is still live: for a
+    /// citizen who needs more time to fill in the form (WCAG 2.2.1). Returns the new
+    /// expiry, or `None` when the hold is gone or expired (then the time may have been
+    /// taken; booking it still works if it is free).
+    pub async fn extend_hold(&self, hold_id: &str) -> Result<Option<DateTime<Utc>>, BookingError> {
+        super::request::check_hold_id(Some(hold_id))?;
+        self.with_retry(|| async {
+            let catalog = self.catalog();
+            let now = self.clock.now();
+            let mut tx = self.store.begin_write().await?;
+            let conn = tx.conn();
+            let Some(hold) = store::find_hold(conn, hold_id).await? else {
+                return Ok(None);
+            };
+            if hold.expires_at <= now.timestamp() {
+                return Ok(None);
+            }
+            // Availability answers keep until the next hold expiry: the office's version
+            // moves, so no instance keeps the old one.
+            self.lock_office(conn, &OfficeId::new(hold.office_id.as_str()))
+                .await?;
+            let expires = now + catalog.hold_ttl;
+            store::set_hold_expiry(conn, hold_id, expires.timestamp()).await?;
+            tx.commit().await?;
+            Ok(Some(expires))
+        })
+        .await
+    }
+
+    /// Lets go of the hold `hold_id` (a citizen chose another time): the time is free for
+    /// others at once and the hold no longer counts against its client's cap.
+    pub async fn release_hold(&self, hold_id: &str) -> Result<(), BookingError> {
+        super::request::check_hold_id(Some(hold_id))?;
+        self.with_retry(|| async {
+            let mut tx = self.store.begin_write().await?;
+            let conn = tx.conn();
+            let Some(hold) = store::find_hold(conn, hold_id).await? else {
+                return Ok(());
+            };
+            self.lock_office(conn, &OfficeId::new(hold.office_id.as_str()))
+                .await?;
+            store::delete_hold(conn, hold_id).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+
     /// The keyed digest a hold stores for the document it is for.
     pub(crate) fn document_key(&self, document: &Document) -> String {
         self.pepper.digest("document", document.number())

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Document, OfficeId, ServiceId};
+use crate::domain::{Document, DocumentError, OfficeId, ServiceId};
 
 use super::BookingError;
 use super::secrets::sha256_hex;
@@ -75,50 +75,82 @@ pub(crate) struct ValidCitizen {
     pub phone: Option<String>,
 }
 
+/// One thing wrong with what a citizen typed, and which field it is about: the pages
+/// show each at its field, the API answers the first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CitizenProblem {
+    NameEmpty,
+    NameTooLong,
+    Document(DocumentError),
+    Email,
+    Phone,
+}
+
+impl CitizenProblem {
+    fn into_error(self) -> BookingError {
+        match self {
+            CitizenProblem::NameEmpty => {
+                BookingError::Validation("citizen.name must not be empty".into())
+            }
+            CitizenProblem::NameTooLong => BookingError::Validation(
+                "citizen.name must be at most 200 printable characters".into(),
+            ),
+            CitizenProblem::Document(error) => BookingError::InvalidDocument(error),
+            CitizenProblem::Email => {
+                BookingError::Validation("citizen.email is not a valid e-mail address".into())
+            }
+            CitizenProblem::Phone => {
+                BookingError::Validation("citizen.phone must have 6 to 20 digits".into())
+            }
+        }
+    }
+}
+
 impl CitizenInput {
-    pub(crate) fn validate(&self) -> Result<ValidCitizen, BookingError> {
-        let document = Document::parse(&self.document, self.document_type.as_deref())?;
+    /// Every problem with these details, document first, then name, e-mail, phone.
+    pub fn problems(&self) -> Vec<CitizenProblem> {
+        let mut problems = Vec::new();
+        if let Err(error) = Document::parse(&self.document, self.document_type.as_deref()) {
+            problems.push(CitizenProblem::Document(error));
+        }
         let name = self.name.trim();
         if name.is_empty() {
-            return Err(BookingError::Validation(
-                "citizen.name must not be empty".into(),
-            ));
+            problems.push(CitizenProblem::NameEmpty);
+        } else if name.chars().count() > 200 || name.chars().any(char::is_control) {
+            problems.push(CitizenProblem::NameTooLong);
         }
-        if name.chars().count() > 200 || name.chars().any(char::is_control) {
-            return Err(BookingError::Validation(
-                "citizen.name must be at most 200 printable characters".into(),
-            ));
-        }
-        let email = non_empty(&self.email);
-        if let Some(email) = &email {
+        if let Some(email) = non_empty(&self.email) {
             let plausible = email.len() <= 254
                 && email
                     .split_once('@')
                     .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
                 && !email.chars().any(|c| c.is_whitespace() || c.is_control());
             if !plausible {
-                return Err(BookingError::Validation(
-                    "citizen.email is not a valid e-mail address".into(),
-                ));
+                problems.push(CitizenProblem::Email);
             }
         }
-        let phone = non_empty(&self.phone);
-        if let Some(phone) = &phone {
+        if let Some(phone) = non_empty(&self.phone) {
             let digits = phone.chars().filter(char::is_ascii_digit).count();
             let allowed = phone
                 .chars()
                 .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'));
             if !allowed || !(6..=20).contains(&digits) {
-                return Err(BookingError::Validation(
-                    "citizen.phone must have 6 to 20 digits".into(),
-                ));
+                problems.push(CitizenProblem::Phone);
             }
         }
+        problems
+    }
+
+    pub(crate) fn validate(&self) -> Result<ValidCitizen, BookingError> {
+        if let Some(problem) = self.problems().into_iter().next() {
+            return Err(problem.into_error());
+        }
+        let document = Document::parse(&self.document, self.document_type.as_deref())?;
         Ok(ValidCitizen {
-            name: name.to_owned(),
+            name: self.name.trim().to_owned(),
             document,
-            email,
-            phone,
+            email: non_empty(&self.email),
+            phone: non_empty(&self.phone),
         })
     }
 }

@@ -62,6 +62,20 @@ impl Pepper {
         Some(Pepper(Arc::new(key)))
     }
 
+    /// 64 bytes of key material for `purpose` (two HMAC-SHA-256 tags), for keys other
+    /// layers need, such as the pages' cookie encryption: the same on every instance.
+    pub fn key_material(&self, purpose: &str) -> [u8; 64] {
+        let mut material = [0u8; 64];
+        for (half, chunk) in material.chunks_exact_mut(32).enumerate() {
+            if let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(self.0.as_slice()) {
+                mac.update(purpose.as_bytes());
+                mac.update(&[0, u8::try_from(half).unwrap_or(0)]);
+                chunk.copy_from_slice(&mac.finalize().into_bytes());
+            }
+        }
+        material
+    }
+
     /// HMAC-SHA-256 of `value` for `purpose` (so one value gives unrelated digests for
     /// unrelated uses), as 32 hex digits (128 bits).
     pub fn digest(&self, purpose: &str, value: &str) -> String {

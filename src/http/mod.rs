@@ -248,7 +248,8 @@ pub fn router(state: AppState) -> Router {
     let mut metrics = metrics::Metrics::new();
     metrics.register_batches(state.booking.batch_stats());
     let metrics = Arc::new(metrics);
-    let mut routes = routes().router;
+    // The citizens' pages beside the API, under the same protections.
+    let mut routes = routes().router.merge(crate::web::routes());
     if let Some(surge) = &state.settings.surge {
         // Inside the metrics layer, so refused requests are counted by route and status.
         routes = routes.layer(middleware::from_fn_with_state(
@@ -260,6 +261,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { error::ApiError::not_found() })
         // After every route: answers 405 as problem+json (axum keeps the `Allow` header).
         .method_not_allowed_fallback(|| async { error::ApiError::method_not_allowed() })
+        // Problems of page paths (a 429, a 503, an unknown page) become pages.
+        .layer(middleware::from_fn(crate::web::html_problems))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(
             TraceLayer::new_for_http()

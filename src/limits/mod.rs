@@ -53,7 +53,9 @@ impl RouteClass {
     /// (staff and admin are authenticated; feeds are fetched by calendar servers; health
     /// and metrics must always answer).
     pub fn of(method: &str, path: &str) -> Option<RouteClass> {
-        let rest = path.strip_prefix("/api/v1/")?;
+        let Some(rest) = path.strip_prefix("/api/v1/") else {
+            return Self::of_page(method, path);
+        };
         if rest.starts_with("staff/") || rest.starts_with("admin/") || rest == "openapi.json" {
             return None;
         }
@@ -64,6 +66,29 @@ impl RouteClass {
             ("POST", "appointments/lookup") => Some(RouteClass::Lookup),
             ("POST", _) => Some(RouteClass::HoldBook),
             ("GET", r) if r.starts_with("appointments/") => Some(RouteClass::Lookup),
+            _ => Some(RouteClass::Browse),
+        }
+    }
+}
+
+impl RouteClass {
+    /// The class of a web page request: the same budgets as the API calls the page makes
+    /// (its forms hold, book, look up, reschedule and cancel); assets and other paths
+    /// (health, metrics, feeds) are not limited here.
+    fn of_page(method: &str, path: &str) -> Option<RouteClass> {
+        if path.starts_with("/static/") || path.starts_with("/feeds/") || path.starts_with("/api/")
+        {
+            return None;
+        }
+        if matches!(
+            path,
+            "/healthz" | "/readyz" | "/metrics" | "/manifest.webmanifest"
+        ) {
+            return None;
+        }
+        match (method, path) {
+            ("POST", "/manage") => Some(RouteClass::Lookup),
+            ("POST", _) => Some(RouteClass::HoldBook),
             _ => Some(RouteClass::Browse),
         }
     }

@@ -64,3 +64,17 @@ pub async fn count_live_holds_of_client(
             .await?,
     )
 }
+
+/// Moves a hold's expiry (a citizen asked for more time).
+pub async fn set_hold_expiry(
+    conn: &mut AnyConnection,
+    hold_id: &str,
+    expires_at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE holds SET expires_at = $2 WHERE id = $1")
+        .bind(hold_id)
+        .bind(expires_at)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

@@ -37,7 +37,7 @@ async fn request_ids_are_propagated_and_name_problems(db: Db) {
     // ...a malformed one (it would end up in the log) is replaced by a new one...
     for bad in ["with space", "quote\"", &"x".repeat(65)] {
         let answer = app
-            .raw(Method::GET, "/nope", &[("x-request-id", bad)], "")
+            .raw(Method::GET, "/api/v1/nope", &[("x-request-id", bad)], "")
             .await;
         let id = answer.headers["x-request-id"].to_str().unwrap().to_owned();
         assert_ne!(id, bad);
@@ -65,16 +65,27 @@ async fn health_and_readiness(db: Db) {
 async fn unknown_routes_and_methods_are_problems(db: Db) {
     let Some(app) = spawn(db).await else { return };
     for path in [
-        "/",
         "/api/v2/offices",
         "/api/v1/offices/x",
         "/api/v1/appointments/A/B/C",
     ] {
         app.get(path).await.problem(404, "not_found");
     }
-    app.post_json("/nope", &json!({}))
+    app.post_json("/api/nope", &json!({}))
         .await
         .problem(404, "not_found");
+    // Outside the API an unknown path is a page, in the visitor's language.
+    for (path, language, heading) in [
+        ("/nope", "es", "No encontramos esta página"),
+        ("/nope?lang=en", "en", "We cannot find this page"),
+    ] {
+        let answer = app.get(path).await;
+        assert_eq!(answer.status.as_u16(), 404);
+        assert!(answer.content_type().starts_with("text/html"));
+        let page = answer.text();
+        assert!(page.contains(&format!("<html lang=\"{language}\">")), "{page}");
+        assert!(page.contains(heading), "{page}");
+    }
     let answer = app.raw(Method::DELETE, "/api/v1/offices", &[], "").await;
     answer.problem(405, "method_not_allowed");
     assert_eq!(answer.headers["allow"], "GET,HEAD");
@@ -347,7 +358,20 @@ async fn openapi_documents_every_route(db: Db) {
         .filter(|p| p.starts_with('/') && !p.contains("__private__axum"))
         .collect();
     let listed: BTreeSet<&str> = routed.iter().map(|(_, p)| p.as_str()).collect();
-    assert_eq!(served, listed);
+    // Beside the API, the citizens' pages (they are not API operations).
+    let pages = format!("{:?}", cita::web::routes());
+    let pages: BTreeSet<&str> = pages
+        .split("fallback_router")
+        .next()
+        .unwrap()
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|p| p.starts_with('/') && !p.contains("__private__axum"))
+        .collect();
+    assert!(pages.contains("/book") && pages.contains("/"), "{pages:?}");
+    let api: BTreeSet<&str> = served.difference(&pages).copied().collect();
+    assert_eq!(api, listed);
     // Operations that need a token say so.
     let secured = &doc["paths"]["/api/v1/appointments/{locator}"]["get"]["security"];
     assert_eq!(secured, &json!([{"appointment_token": []}]));
