@@ -22,3 +22,4 @@ mod ops;
 mod outage;
 mod privacy;
 mod surge;
+mod web;

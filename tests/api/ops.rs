@@ -83,7 +83,10 @@ async fn unknown_routes_and_methods_are_problems(db: Db) {
         assert_eq!(answer.status.as_u16(), 404);
         assert!(answer.content_type().starts_with("text/html"));
         let page = answer.text();
-        assert!(page.contains(&format!("<html lang=\"{language}\">")), "{page}");
+        assert!(
+            page.contains(&format!("<html lang=\"{language}\">")),
+            "{page}"
+        );
         assert!(page.contains(heading), "{page}");
     }
     let answer = app.raw(Method::DELETE, "/api/v1/offices", &[], "").await;
