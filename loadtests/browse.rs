@@ -1,7 +1,8 @@
 //! `browse`: availability reads at rising offered rates, each step measured against a
 //! no-op endpoint (`GET /healthz`) at the same rate on the same server in the same run.
 //!
-//! Goal (issue): availability throughput ≥ 0.25 × the no-op's.
+//! Goals: availability throughput ≥ 0.25 × the no-op's; the citizens' pages that read
+//! availability answer in ≤ 20 ms (median) at the offered rates.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,6 +28,8 @@ const SERVICE: &str = "huellas-tie";
 const NOOP: &str = "GET /healthz";
 const DAYS: &str = "GET /days (31 days)";
 const SLOTS: &str = "GET /slots (one day)";
+const PAGE_DAYS: &str = "page /book/day (a week)";
+const PAGE_TIMES: &str = "page /book/time (one day)";
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -57,6 +60,8 @@ pub struct Args {
 enum Target {
     Noop,
     Availability,
+    /// The citizens' pages that read availability (the week, the day's times).
+    Pages,
 }
 
 #[derive(Debug)]
@@ -154,7 +159,7 @@ async fn steps(
     let step_length = Duration::from_secs(args.step_seconds);
     let warmup = Duration::from_secs(args.warmup_seconds);
     for &rate in &args.rates {
-        for target in [Target::Noop, Target::Availability] {
+        for target in [Target::Noop, Target::Availability, Target::Pages] {
             let window = Window::starting_soon(step_length, warmup);
             let recorder = Arc::new(Recorder::new(window)?);
             let count = u64::from(rate) * args.step_seconds;
@@ -201,10 +206,10 @@ fn finish(rate: u32, closed: bool, target: Target, recorder: &Recorder, cpu: Usa
         } else {
             format!("{rate} req/s")
         },
-        if target == Target::Noop {
-            "no-op"
-        } else {
-            "availability"
+        match target {
+            Target::Noop => "no-op",
+            Target::Availability => "availability",
+            Target::Pages => "pages",
         },
         report::ms(results.summary(|_, _| true).p99)
     ));
@@ -241,6 +246,20 @@ impl Plan {
             Target::Availability => {
                 let date = self.dates[(i as usize / 2) % self.dates.len()];
                 (SLOTS, people::slots_path(OFFICE, SERVICE, date))
+            }
+            Target::Pages if i.is_multiple_of(2) => {
+                let date = self.dates[(i as usize / 2) % self.dates.len()];
+                (
+                    PAGE_DAYS,
+                    format!("/book/day?office_id={OFFICE}&service_id={SERVICE}&week={date}"),
+                )
+            }
+            Target::Pages => {
+                let date = self.dates[(i as usize / 2) % self.dates.len()];
+                (
+                    PAGE_TIMES,
+                    format!("/book/time?office_id={OFFICE}&service_id={SERVICE}&date={date}"),
+                )
             }
         };
         let sent = self.http.get(&path, who).await;
@@ -296,6 +315,7 @@ fn total_throughput(results: &Results, target: Target) -> (f64, f64) {
     let classes: &[&str] = match target {
         Target::Noop => &[NOOP],
         Target::Availability => &[DAYS, SLOTS],
+        Target::Pages => &[PAGE_DAYS, PAGE_TIMES],
     };
     classes.iter().fold((0.0, 0.0), |(a, o), c| {
         let (all, ok) = results.throughput(c);
@@ -323,10 +343,11 @@ fn markdown(
          One server ({}), demo offices, **rate limits off** (`--no-rate-limit`; load \
          shedding stays at the demo's `max_in_flight`). {} appointments were booked first \
          on random times of `{OFFICE}` / `{SERVICE}` so that availability has \
-         appointments to place around. Then, for each offered rate, two open-loop steps of \
+         appointments to place around. Then, for each offered rate, three open-loop steps of \
          {} s each ({} s warm-up left out): the no-op `GET /healthz`, then the availability \
          reads — alternately `GET /days` over 31 days from today and `GET /slots` for one of \
-         the {} open dates of the month. Every request comes from a distinct simulated \
+         the {} open dates of the month — then the citizens' pages that show them \
+         (`/book/day`, a week; `/book/time`, a day). Every request comes from a distinct simulated \
          client (`X-Forwarded-For`); at most {} requests in flight. Latency runs from each \
          request's scheduled start (queueing included). Last, a closed-loop peak step for \
          each endpoint: {} clients, each sending its next request as soon as the previous \
@@ -397,12 +418,41 @@ fn markdown(
         }
     ));
 
+    md.push_str("## Goal: the pages' median answer ≤ 20 ms at every offered rate\n\n");
+    md.push_str("The citizens' pages that read availability — the week (`/book/day`) and a day's \
+                 times (`/book/time`) — served in turn at the same offered rates, beside the no-op \
+                 in the same run. The median runs from each request's scheduled start to the whole \
+                 page received (a page is a few kilobytes, so that is within a packet of its first \
+                 byte).\n\n| offered req/s | no-op p50 ms | pages p50 ms | goal |\n|---:|---:|---:|---|\n");
+    for &rate in &args.rates {
+        let (Some(noop), Some(pages)) = (
+            step(outcome, rate, false, Target::Noop),
+            step(outcome, rate, false, Target::Pages),
+        ) else {
+            continue;
+        };
+        let n = noop.results.summary(|c, _| c == NOOP).p50;
+        let p = pages
+            .results
+            .summary(|c, _| c == PAGE_DAYS || c == PAGE_TIMES)
+            .p50;
+        let met = p > 0.0 && p <= 20.0;
+        md.push_str(&format!(
+            "| {rate} | {} | {} | {} |\n",
+            report::ms(n),
+            report::ms(p),
+            report::met(met)
+        ));
+    }
+    md.push('\n');
+
     md.push_str("## Throughput and latency per step\n\n");
     md.push_str("| offered req/s | request | answers/s | 2xx/s | p50 ms | p95 ms | p99 ms | max ms | p99 from send ms | outcomes | generator |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
     for s in &outcome.steps {
         let classes: &[&str] = match s.target {
             Target::Noop => &[NOOP],
             Target::Availability => &[DAYS, SLOTS],
+            Target::Pages => &[PAGE_DAYS, PAGE_TIMES],
         };
         for class in classes {
             let (all, ok) = s.results.throughput(class);
@@ -431,10 +481,10 @@ fn markdown(
             } else {
                 format!("{} req/s", s.rate)
             },
-            if s.target == Target::Noop {
-                "no-op"
-            } else {
-                "availability"
+            match s.target {
+                Target::Noop => "no-op",
+                Target::Availability => "availability",
+                Target::Pages => "pages",
             },
             s.cpu.text()
         ));
@@ -460,6 +510,8 @@ fn chart(outcome: &Outcome) -> Chart {
         (NOOP, Target::Noop),
         (DAYS, Target::Availability),
         (SLOTS, Target::Availability),
+        (PAGE_DAYS, Target::Pages),
+        (PAGE_TIMES, Target::Pages),
     ];
     for (c, (class, target)) in classes.iter().enumerate() {
         for (label, q, dash) in [
