@@ -27,6 +27,8 @@ struct Browser<'a> {
     cookies: BTreeMap<String, String>,
     seen_urls: Vec<String>,
     set_cookies: Vec<String>,
+    /// Every HTML page received: its URL and size in bytes.
+    pages: Vec<(String, usize)>,
 }
 
 /// A page as the browser got it.
@@ -43,6 +45,7 @@ impl<'a> Browser<'a> {
             cookies: BTreeMap::new(),
             seen_urls: Vec::new(),
             set_cookies: Vec::new(),
+            pages: Vec::new(),
         }
     }
 
@@ -78,6 +81,9 @@ impl<'a> Browser<'a> {
             .map(|l| l.to_str().unwrap().to_owned());
         if let Some(location) = &location {
             self.seen_urls.push(location.clone());
+        }
+        if answer.content_type().starts_with("text/html") {
+            self.pages.push((url.to_owned(), answer.body.len()));
         }
         Page {
             status: answer.status.as_u16(),
@@ -317,6 +323,7 @@ async fn journey(app: &TestApp, w: &Words, document: &str, name: &str) {
     let calendar = browser.get(&ics).await;
     assert_eq!(calendar.status, 200);
     assert!(calendar.body.contains(&format!("UID:{locator}@")));
+    assert_light(app, &browser).await;
     // Manage it: find, reschedule, cancel.
     let mut browser = Browser::new(app);
     let find = browser.get(&format!("/manage?lang={}", w.lang)).await;
@@ -369,6 +376,21 @@ async fn journey(app: &TestApp, w: &Words, document: &str, name: &str) {
     }
     for cookie in &browser.set_cookies {
         assert!(!cookie.contains(document), "{cookie}");
+    }
+    assert_light(app, &browser).await;
+}
+
+/// Each page with the stylesheet (and the script, which every page may load) weighs at
+/// most 30 KB, uncompressed: what a slow phone network carries in about a second.
+async fn assert_light(app: &TestApp, browser: &Browser<'_>) {
+    let css = app.get("/static/cita.css").await;
+    let js = app.get("/static/cita.js").await;
+    assert_eq!((css.status.as_u16(), js.status.as_u16()), (200, 200));
+    assert!(css.content_type().starts_with("text/css"));
+    let assets = css.body.len() + js.body.len();
+    assert!(browser.pages.len() >= 7, "{:?}", browser.pages);
+    for (url, size) in &browser.pages {
+        assert!(size + assets <= 30 * 1024, "{url}: {size} + {assets} bytes");
     }
 }
 
