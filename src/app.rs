@@ -40,6 +40,8 @@ pub struct ServeSettings {
     pub rate_limit: bool,
     /// Read client addresses from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_proxy: bool,
+    /// A staff page session unused this long is over.
+    pub staff_idle_minutes: u32,
 }
 
 /// A started service: the store, the booking service and the HTTP state over them.
@@ -118,6 +120,7 @@ impl Application {
                 booking,
                 settings: Arc::new(HttpSettings {
                     holds_per_client: config.limits.holds_per_client,
+                    staff_idle: chrono::Duration::minutes(i64::from(settings.staff_idle_minutes)),
                     ..HttpSettings::new(public_url)
                         .with_surge(surge)
                         .with_clients(clients)

@@ -66,6 +66,10 @@ enum Command {
         /// never their values). Unset: no statement is logged.
         #[arg(long, env = "CITA_LOG_SLOW_STATEMENTS_MS")]
         log_slow_statements_ms: Option<u64>,
+        /// Sign staff out of the web pages after this many minutes without use.
+        #[arg(long, env = "CITA_STAFF_IDLE_MINUTES", default_value_t = 480,
+              value_parser = clap::value_parser!(u32).range(1..=10080))]
+        staff_idle_minutes: u32,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -133,6 +137,7 @@ async fn main() -> anyhow::Result<()> {
             no_rate_limit,
             trust_proxy,
             log_slow_statements_ms,
+            staff_idle_minutes,
         } => {
             options.log_slow_statements =
                 log_slow_statements_ms.map(std::time::Duration::from_millis);
@@ -144,6 +149,7 @@ async fn main() -> anyhow::Result<()> {
                 store: options,
                 rate_limit: !no_rate_limit,
                 trust_proxy,
+                staff_idle_minutes,
             };
             let listener = tokio::net::TcpListener::bind(&addr)
                 .await

@@ -115,6 +115,7 @@ async fn nothing_personal_reaches_the_logs(backend: Db) {
         public_url: Some("https://citas.example.es".into()),
         rate_limit: true,
         trust_proxy: false,
+        staff_idle_minutes: 480,
         store: StoreOptions {
             sqlite_synchronous: SqliteSync::Normal,
             log_slow_statements: Some(Duration::ZERO),

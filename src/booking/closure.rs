@@ -3,7 +3,7 @@
 use chrono::{Days, NaiveDate};
 
 use crate::calendar::local_to_utc;
-use crate::domain::{OfficeId, Status, WallTime};
+use crate::domain::{Appointment, OfficeId, Status, WallTime};
 use crate::store::{self, ClosureRecord};
 
 use super::place::cancel_in_transaction;
@@ -21,7 +21,60 @@ pub struct ClosureOutcome {
 /// Longest closure accepted in one request.
 const MAX_CLOSURE_DAYS: u64 = 366;
 
+/// Why a closure request is refused before anything is touched; the trimmed reason.
+fn check_closure(from: NaiveDate, to: NaiveDate, reason: &str) -> Result<&str, BookingError> {
+    if to < from {
+        return Err(BookingError::Validation(
+            "`to` must not be before `from`".into(),
+        ));
+    }
+    if from
+        .checked_add_days(Days::new(MAX_CLOSURE_DAYS))
+        .is_some_and(|limit| to > limit)
+    {
+        return Err(BookingError::Validation(format!(
+            "a closure spans at most {MAX_CLOSURE_DAYS} days"
+        )));
+    }
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(BookingError::Validation(
+            "reason must have 1 to 500 characters".into(),
+        ));
+    }
+    Ok(reason)
+}
+
 impl Booking {
+    /// The booked appointments a closure of `office` on `from..=to` would cancel, by
+    /// start: what staff see before they confirm.
+    pub async fn closure_preview(
+        &self,
+        office_id: &OfficeId,
+        from: NaiveDate,
+        to: NaiveDate,
+        reason: &str,
+    ) -> Result<Vec<Appointment>, BookingError> {
+        check_closure(from, to, reason)?;
+        let catalog = self.catalog();
+        let office = catalog.office(office_id)?;
+        let start = local_to_utc(office.timezone, from, WallTime::MIDNIGHT);
+        let end = local_to_utc(office.timezone, to, WallTime::END_OF_DAY);
+        let mut conn = self.store.read().await?;
+        let mut booked: Vec<Appointment> =
+            store::office_appointments_starting(&mut conn, office_id, start, end)
+                .await?
+                .into_iter()
+                .filter(|a| a.status == Status::Booked)
+                .collect();
+        booked.sort_by(|a, b| {
+            a.start
+                .cmp(&b.start)
+                .then_with(|| a.locator.cmp(&b.locator))
+        });
+        Ok(booked)
+    }
+
     /// Closes `office` on local dates `from..=to`. No new bookings land there; with
     /// `cancel_appointments` the booked ones are cancelled (their calendars see it).
     pub async fn close(
@@ -33,25 +86,7 @@ impl Booking {
         cancel_appointments: bool,
         actor: &Actor,
     ) -> Result<ClosureOutcome, BookingError> {
-        if to < from {
-            return Err(BookingError::Validation(
-                "`to` must not be before `from`".into(),
-            ));
-        }
-        if from
-            .checked_add_days(Days::new(MAX_CLOSURE_DAYS))
-            .is_some_and(|limit| to > limit)
-        {
-            return Err(BookingError::Validation(format!(
-                "a closure spans at most {MAX_CLOSURE_DAYS} days"
-            )));
-        }
-        let reason = reason.trim();
-        if reason.is_empty() || reason.chars().count() > 500 {
-            return Err(BookingError::Validation(
-                "reason must have 1 to 500 characters".into(),
-            ));
-        }
+        let reason = check_closure(from, to, reason)?;
         let catalog = self.catalog();
         let office = catalog.office(office_id)?;
         let start = local_to_utc(office.timezone, from, WallTime::MIDNIGHT);

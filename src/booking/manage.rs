@@ -289,6 +289,7 @@ impl Booking {
                 Transition::Complete => "completed",
                 Transition::NoShow => "no_show",
                 Transition::Cancel => "cancelled",
+                Transition::UndoCheckIn => "check_in_undone",
             };
             audit(
                 conn,

@@ -23,6 +23,7 @@ mod retention;
 pub mod secrets;
 mod snapshot;
 mod staff;
+mod staff_session;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -49,6 +50,7 @@ pub use staff::{
     Agenda, CANCELLED_VISIBLE, DEMO_ADMIN, DeskAgenda, FEED_PAST, IssuedStaffToken, Role,
     StaffMember,
 };
+pub use staff_session::{OpenedStaffSession, StaffSession};
 
 /// How many times a transaction that lost a race is run again before giving up.
 const MAX_ATTEMPTS: u32 = 12;

@@ -32,6 +32,10 @@ pub enum Transition {
     Complete,
     NoShow,
     Cancel,
+    /// Undoes a check-in made by mistake: back to booked. Only a check-in can be undone:
+    /// a no-show's time has passed, and reopening it could give the citizen a second
+    /// active appointment for the procedure.
+    UndoCheckIn,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -90,6 +94,7 @@ impl Status {
             (Status::CheckedIn, Transition::Complete) => Status::Completed,
             (Status::Booked, Transition::NoShow) => Status::NoShow,
             (Status::Booked | Status::CheckedIn, Transition::Cancel) => Status::Cancelled,
+            (Status::CheckedIn, Transition::UndoCheckIn) => Status::Booked,
             _ => {
                 return Err(TransitionError {
                     from: self,
@@ -108,6 +113,7 @@ impl Transition {
             Transition::Complete => "completed",
             Transition::NoShow => "marked as no-show",
             Transition::Cancel => "cancelled",
+            Transition::UndoCheckIn => "returned to booked",
         }
     }
 }
@@ -159,6 +165,12 @@ mod tests {
     }
 
     #[test]
+    fn a_check_in_made_by_mistake_can_be_undone() {
+        let s = Status::Booked.apply(Transition::CheckIn).unwrap();
+        assert_eq!(s.apply(Transition::UndoCheckIn), Ok(Status::Booked));
+    }
+
+    #[test]
     fn forbidden_transitions_are_refused() {
         use Transition::*;
         for (from, t) in [
@@ -169,6 +181,10 @@ mod tests {
             (Status::CheckedIn, NoShow),
             (Status::Booked, Complete),
             (Status::CheckedIn, CheckIn),
+            (Status::Booked, UndoCheckIn),
+            (Status::NoShow, UndoCheckIn),
+            (Status::Completed, UndoCheckIn),
+            (Status::Cancelled, UndoCheckIn),
         ] {
             assert!(from.apply(t).is_err(), "{from} -> {t:?}");
         }

@@ -48,6 +48,8 @@ pub struct HttpSettings {
     pub clients: client::ClientKeys,
     /// Live holds one client may have at once (`[limits] holds_per_client`).
     pub holds_per_client: u32,
+    /// A staff page session unused this long is over (`serve --staff-idle-minutes`).
+    pub staff_idle: chrono::Duration,
 }
 
 impl HttpSettings {
@@ -67,6 +69,7 @@ impl HttpSettings {
             surge: None,
             clients: client::ClientKeys::default(),
             holds_per_client: crate::limits::LimitSettings::default().holds_per_client,
+            staff_idle: chrono::Duration::hours(8),
         }
     }
 
@@ -249,7 +252,10 @@ pub fn router(state: AppState) -> Router {
     metrics.register_batches(state.booking.batch_stats());
     let metrics = Arc::new(metrics);
     // The citizens' pages beside the API, under the same protections.
-    let mut routes = routes().router.merge(crate::web::routes());
+    let mut routes = routes()
+        .router
+        .merge(crate::web::routes())
+        .merge(crate::web::staff::routes());
     if let Some(surge) = &state.settings.surge {
         // Inside the metrics layer, so refused requests are counted by route and status.
         routes = routes.layer(middleware::from_fn_with_state(

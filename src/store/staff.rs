@@ -232,3 +232,80 @@ pub async fn feed_appointments(
     let rows = statement.fetch_all(&mut *conn).await?;
     rows.into_iter().map(Appointment::try_from).collect()
 }
+
+/// A staff sign-in session as stored, with its user (unrevoked only).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StaffSessionRecord {
+    pub csrf: String,
+    pub seen_at: i64,
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub office_id: Option<String>,
+    pub token_hash: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+pub async fn insert_staff_session(
+    conn: &mut AnyConnection,
+    id_hash: &str,
+    user_id: &str,
+    csrf: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO staff_sessions (id_hash, user_id, csrf, created_at, seen_at) \
+         VALUES ($1, $2, $3, $4, $4)",
+    )
+    .bind(id_hash)
+    .bind(user_id)
+    .bind(csrf)
+    .bind(now.timestamp())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The session with this id hash whose user is still active, if any.
+pub async fn find_staff_session(
+    conn: &mut AnyConnection,
+    id_hash: &str,
+) -> Result<Option<StaffSessionRecord>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT s.csrf, s.seen_at, u.id, u.name, u.role, u.office_id, u.token_hash, \
+         u.created_at, u.revoked_at FROM staff_sessions s JOIN staff_users u ON u.id = s.user_id \
+         WHERE s.id_hash = $1 AND u.revoked_at IS NULL",
+    )
+    .bind(id_hash)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// Marks the session as used now.
+pub async fn touch_staff_session(
+    conn: &mut AnyConnection,
+    id_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE staff_sessions SET seen_at = $2 WHERE id_hash = $1")
+        .bind(id_hash)
+        .bind(now.timestamp())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Ends one session (sign out), and every session idle since before `idle_before`.
+pub async fn delete_staff_session(
+    conn: &mut AnyConnection,
+    id_hash: &str,
+    idle_before: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM staff_sessions WHERE id_hash = $1 OR seen_at < $2")
+        .bind(id_hash)
+        .bind(idle_before.timestamp())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

@@ -786,7 +786,7 @@ pub struct DetailsForm {
 }
 
 /// The citizen's details as the booking layer takes them.
-fn citizen_input(details: &Details) -> CitizenInput {
+pub(crate) fn citizen_input(details: &Details) -> CitizenInput {
     let optional = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
     CitizenInput {
         name: details.name.clone(),
@@ -798,7 +798,7 @@ fn citizen_input(details: &Details) -> CitizenInput {
 }
 
 /// Each problem at its field, in plain words.
-fn field_errors(lang: &Lang, problems: Vec<CitizenProblem>) -> Vec<FieldError> {
+pub(crate) fn field_errors(lang: &Lang, problems: Vec<CitizenProblem>) -> Vec<FieldError> {
     problems
         .into_iter()
         .map(|problem| {

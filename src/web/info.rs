@@ -76,6 +76,13 @@ pub async fn script() -> Response {
     )
 }
 
+pub async fn staff_script() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/staff.js"),
+    )
+}
+
 pub async fn icon() -> Response {
     asset("image/svg+xml", include_str!("../../static/icon.svg"))
 }

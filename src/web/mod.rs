@@ -21,6 +21,7 @@ mod info;
 mod manage;
 mod pages;
 pub mod session;
+pub mod staff;
 mod visit;
 
 use axum::Router;
@@ -44,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/privacidad", get(info::privacy))
         .route("/static/cita.css", get(info::stylesheet))
         .route("/static/cita.js", get(info::script))
+        .route("/static/staff.js", get(info::staff_script))
         .route("/static/icon.svg", get(info::icon))
         .route("/manifest.webmanifest", get(info::manifest))
         .route("/book", get(book::procedures))

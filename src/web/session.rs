@@ -38,6 +38,9 @@ pub struct Session {
     /// The appointment being managed, found by locator and document.
     #[serde(default)]
     pub managed: Option<Held>,
+    /// What a staff page just did, for the page after the redirect.
+    #[serde(default)]
+    pub staff: super::staff::StaffFlash,
 }
 
 /// A booking in progress: each step fills in more.

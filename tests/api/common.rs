@@ -72,6 +72,7 @@ pub async fn spawn(db: Db) -> Option<TestApp> {
         // Every request here comes from one address; limits have their own suite.
         rate_limit: false,
         trust_proxy: false,
+        staff_idle_minutes: 480,
         store: StoreOptions {
             sqlite_synchronous: SqliteSync::Normal,
             log_slow_statements: None,

@@ -99,6 +99,7 @@ async fn app_on(url: &str, store: StoreOptions) -> TestApp {
         store,
         rate_limit: false,
         trust_proxy: false,
+        staff_idle_minutes: 480,
     };
     let app = Application::build(&settings, "127.0.0.1:0", clock.clone())
         .await

@@ -1,0 +1,108 @@
+//! Staff sign-in sessions for the web pages: a staff token is pasted once and traded for
+//! a session, so the token never has to live in the browser.
+//!
+//! Contract:
+//! - [`Booking::open_staff_session`] checks the token and returns a new random session id
+//!   and CSRF token; the store keeps only the id's SHA-256. A new sign-in is a new id
+//!   (the caller ends the old one: session rotation).
+//! - [`Booking::staff_session`] answers the member and CSRF token of a live session: one
+//!   whose user is still active and that was used within `idle`. Use is recorded at most
+//!   once a minute, so reading pages does not turn into a write per request.
+//! - [`Booking::close_staff_session`] ends a session (sign out) and sweeps idle ones.
+
+use chrono::Duration;
+
+use crate::store::{self, StaffUserRecord};
+
+use super::secrets::{random_token, sha256_hex};
+use super::{Booking, BookingError, StaffMember};
+
+/// How often a session's last use is written.
+const TOUCH_EVERY: Duration = Duration::minutes(1);
+
+/// A session just opened: the id goes into the cookie, once.
+#[derive(Debug, Clone)]
+pub struct OpenedStaffSession {
+    pub id: String,
+    pub csrf: String,
+    pub member: StaffMember,
+}
+
+/// A live session.
+#[derive(Debug, Clone)]
+pub struct StaffSession {
+    pub csrf: String,
+    pub member: StaffMember,
+}
+
+impl Booking {
+    /// Trades a staff token for a session; `None` when the token is unknown or revoked.
+    pub async fn open_staff_session(
+        &self,
+        token: &str,
+    ) -> Result<Option<OpenedStaffSession>, BookingError> {
+        let token = token.trim();
+        if token.is_empty() || token.len() > 256 {
+            return Ok(None);
+        }
+        let Some(member) = self.staff_member(token).await? else {
+            return Ok(None);
+        };
+        let (id, csrf) = (random_token(), random_token());
+        let mut conn = self.store().read().await?;
+        store::insert_staff_session(
+            &mut conn,
+            &sha256_hex(&id),
+            &member.id,
+            &csrf,
+            self.clock().now(),
+        )
+        .await?;
+        Ok(Some(OpenedStaffSession { id, csrf, member }))
+    }
+
+    /// The live session `id`, if any (unknown, signed out, idle past `idle` or of a
+    /// revoked user: none).
+    pub async fn staff_session(
+        &self,
+        id: &str,
+        idle: Duration,
+    ) -> Result<Option<StaffSession>, BookingError> {
+        if id.is_empty() || id.len() > 256 {
+            return Ok(None);
+        }
+        let now = self.clock().now();
+        let id_hash = sha256_hex(id);
+        let mut conn = self.store().read().await?;
+        let Some(record) = store::find_staff_session(&mut conn, &id_hash).await? else {
+            return Ok(None);
+        };
+        let idle_for = now.timestamp() - record.seen_at;
+        if idle_for > idle.num_seconds() {
+            return Ok(None);
+        }
+        if idle_for >= TOUCH_EVERY.num_seconds() {
+            store::touch_staff_session(&mut conn, &id_hash, now).await?;
+        }
+        let member = StaffMember::try_from(StaffUserRecord {
+            id: record.id,
+            name: record.name,
+            role: record.role,
+            office_id: record.office_id,
+            token_hash: record.token_hash,
+            created_at: record.created_at,
+            revoked_at: record.revoked_at,
+        })?;
+        Ok(Some(StaffSession {
+            csrf: record.csrf,
+            member,
+        }))
+    }
+
+    /// Ends session `id` (sign out), and every session idle longer than `idle`.
+    pub async fn close_staff_session(&self, id: &str, idle: Duration) -> Result<(), BookingError> {
+        let mut conn = self.store().read().await?;
+        store::delete_staff_session(&mut conn, &sha256_hex(id), self.clock().now() - idle).await?;
+        Ok(())
+    }
+}
