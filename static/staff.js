@@ -1,4 +1,4 @@
-// cita staff pages: keep the agenda current without a click. Every 20 seconds the page
+// cita staff pages: keep the agenda current without a click. Every 30 seconds the page
 // is fetched again and the agenda replaced when its stamp changed, unless the person is
 // in the middle of using it (focus inside the agenda). Without JavaScript the "Refresh"
 // link does the same.
@@ -6,7 +6,7 @@
   "use strict";
   var agenda = document.getElementById("agenda");
   if (!agenda || !window.fetch || !window.DOMParser) { return; }
-  var every = 20000;
+  var every = 30000;
   function refresh() {
     if (document.hidden || agenda.contains(document.activeElement)) { return; }
     fetch(agenda.getAttribute("data-refresh"), { credentials: "same-origin" })

@@ -87,7 +87,7 @@ impl RouteClass {
             return None;
         }
         match (method, path) {
-            ("POST", "/manage") => Some(RouteClass::Lookup),
+            ("POST", "/manage" | "/staff/sign-in") => Some(RouteClass::Lookup),
             ("POST", _) => Some(RouteClass::HoldBook),
             _ => Some(RouteClass::Browse),
         }

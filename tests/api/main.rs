@@ -21,5 +21,6 @@ mod never_lies;
 mod ops;
 mod outage;
 mod privacy;
+mod staff_pages;
 mod surge;
 mod web;

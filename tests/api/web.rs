@@ -22,24 +22,24 @@ both_backends!(
 );
 
 /// A browser: its cookies, and every URL it was sent to.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
     cookies: BTreeMap<String, String>,
-    seen_urls: Vec<String>,
-    set_cookies: Vec<String>,
+    pub(crate) seen_urls: Vec<String>,
+    pub(crate) set_cookies: Vec<String>,
     /// Every HTML page received: its URL and size in bytes.
     pages: Vec<(String, usize)>,
 }
 
 /// A page as the browser got it.
-struct Page {
-    status: u16,
-    location: Option<String>,
-    body: String,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) location: Option<String>,
+    pub(crate) body: String,
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         Browser {
             app,
             cookies: BTreeMap::new(),
@@ -49,7 +49,12 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn send(&mut self, method: Method, url: &str, form: Option<&[(&str, &str)]>) -> Page {
+    pub(crate) async fn send(
+        &mut self,
+        method: Method,
+        url: &str,
+        form: Option<&[(&str, &str)]>,
+    ) -> Page {
         self.seen_urls.push(url.to_owned());
         let mut request = Request::builder().method(method).uri(url);
         if !self.cookies.is_empty() {
@@ -92,12 +97,12 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn get(&mut self, url: &str) -> Page {
+    pub(crate) async fn get(&mut self, url: &str) -> Page {
         self.send(Method::GET, url, None).await
     }
 
     /// POSTs `fields` (with the page's CSRF token) and follows a 303.
-    async fn post(&mut self, url: &str, csrf: &str, fields: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&mut self, url: &str, csrf: &str, fields: &[(&str, &str)]) -> Page {
         let mut all = vec![("csrf", csrf)];
         all.extend_from_slice(fields);
         let answer = self.send(Method::POST, url, Some(&all)).await;
@@ -132,7 +137,7 @@ fn encode(text: &str) -> String {
 }
 
 /// The HTML-unescaped value of the first `attribute="…"` after `marker` in `body`.
-fn attribute_after(body: &str, marker: &str, attribute: &str) -> Option<String> {
+pub(crate) fn attribute_after(body: &str, marker: &str, attribute: &str) -> Option<String> {
     let from = body.find(marker)?;
     let rest = &body[from..];
     let start = rest.find(&format!("{attribute}=\""))? + attribute.len() + 2;
@@ -145,12 +150,12 @@ fn attribute_after(body: &str, marker: &str, attribute: &str) -> Option<String> 
     )
 }
 
-fn csrf_of(body: &str) -> String {
+pub(crate) fn csrf_of(body: &str) -> String {
     attribute_after(body, "name=\"csrf\"", "value").expect("a form with a CSRF token")
 }
 
 /// Every `href` of links that start with `prefix`.
-fn links(body: &str, prefix: &str) -> Vec<String> {
+pub(crate) fn links(body: &str, prefix: &str) -> Vec<String> {
     body.split("href=\"")
         .skip(1)
         .filter_map(|rest| rest.split('"').next())
@@ -161,7 +166,7 @@ fn links(body: &str, prefix: &str) -> Vec<String> {
 
 /// Asserts a page in `lang` with status `status` whose body contains every one of `texts`.
 #[track_caller]
-fn assert_page(page: &Page, status: u16, lang: &str, texts: &[&str]) {
+pub(crate) fn assert_page(page: &Page, status: u16, lang: &str, texts: &[&str]) {
     assert_eq!(page.status, status, "{}", page.body);
     assert!(
         page.body.contains(&format!("<html lang=\"{lang}\">")),
