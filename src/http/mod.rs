@@ -251,11 +251,8 @@ pub fn router(state: AppState) -> Router {
     let mut metrics = metrics::Metrics::new();
     metrics.register_batches(state.booking.batch_stats());
     let metrics = Arc::new(metrics);
-    // The citizens' pages beside the API, under the same protections.
-    let mut routes = routes()
-        .router
-        .merge(crate::web::routes())
-        .merge(crate::web::staff::routes());
+    // The citizens' and the staff's pages beside the API, under the same protections.
+    let mut routes = routes().router.merge(crate::web::routes());
     if let Some(surge) = &state.settings.surge {
         // Inside the metrics layer, so refused requests are counted by route and status.
         routes = routes.layer(middleware::from_fn_with_state(

@@ -37,7 +37,8 @@ use crate::http::AppState;
 
 pub use visit::Visit;
 
-/// Every page route (the API's are in `http::route_table`).
+/// Every page route, the citizens' and the staff's (the API's are in
+/// `http::route_table`).
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(info::start))
@@ -65,6 +66,7 @@ pub fn routes() -> Router<AppState> {
             get(manage::confirm_cancel).post(manage::cancel),
         )
         .route("/manage/cancelled", get(manage::cancelled))
+        .merge(staff::routes())
 }
 
 /// Whether `path` is a page (not the API, a feed, an operations endpoint or an asset):

@@ -361,7 +361,7 @@ async fn openapi_documents_every_route(db: Db) {
         .filter(|p| p.starts_with('/') && !p.contains("__private__axum"))
         .collect();
     let listed: BTreeSet<&str> = routed.iter().map(|(_, p)| p.as_str()).collect();
-    // Beside the API, the citizens' pages (they are not API operations).
+    // Beside the API, the citizens' and the staff's pages (they are not API operations).
     let pages = format!("{:?}", cita::web::routes());
     let pages: BTreeSet<&str> = pages
         .split("fallback_router")
@@ -372,7 +372,10 @@ async fn openapi_documents_every_route(db: Db) {
         .step_by(2)
         .filter(|p| p.starts_with('/') && !p.contains("__private__axum"))
         .collect();
-    assert!(pages.contains("/book") && pages.contains("/"), "{pages:?}");
+    assert!(
+        pages.contains("/book") && pages.contains("/") && pages.contains("/staff/agenda"),
+        "{pages:?}"
+    );
     let api: BTreeSet<&str> = served.difference(&pages).copied().collect();
     assert_eq!(api, listed);
     // Operations that need a token say so.
