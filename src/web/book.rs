@@ -797,9 +797,11 @@ fn citizen_input(details: &Details) -> CitizenInput {
     }
 }
 
-/// Each problem at its field, in plain words.
+/// Each problem at its field, in plain words, in the order of the fields on the page (the
+/// error summary lists them top to bottom, as a reader meets them).
 fn field_errors(lang: &Lang, problems: Vec<CitizenProblem>) -> Vec<FieldError> {
-    problems
+    const ORDER: [&str; 4] = ["name", "document", "email", "phone"];
+    let mut errors: Vec<FieldError> = problems
         .into_iter()
         .map(|problem| {
             let (field, id) = match problem {
@@ -823,7 +825,9 @@ fn field_errors(lang: &Lang, problems: Vec<CitizenProblem>) -> Vec<FieldError> {
                 message: lang.t(id),
             }
         })
-        .collect()
+        .collect();
+    errors.sort_by_key(|error| ORDER.iter().position(|field| *field == error.field));
+    errors
 }
 
 /// The details were sent: keep them (on the visitor's device, encrypted) and check.
