@@ -565,9 +565,19 @@ pub(crate) async fn times_page(
             }
         })
     });
-    let (title, action, mut hidden) = match calendar {
-        Calendar::Book { .. } => ("time-title", "/book/time", calendar.fields()),
-        Calendar::Reschedule => ("manage-reschedule-time-title", "/manage/time", Vec::new()),
+    let (title, note, action, mut hidden) = match calendar {
+        Calendar::Book { .. } => (
+            "time-title",
+            "time-hold-note",
+            "/book/time",
+            calendar.fields(),
+        ),
+        Calendar::Reschedule => (
+            "manage-reschedule-time-title",
+            "manage-reschedule-note",
+            "/manage/time",
+            Vec::new(),
+        ),
     };
     hidden.push(("date", date.to_string()));
     let template = TimesPage {
@@ -578,7 +588,7 @@ pub(crate) async fn times_page(
         date: lang.long_date(date),
         zone_note: zone_note(lang, office),
         message,
-        hold_note: lang.t("time-hold-note"),
+        hold_note: lang.t(note),
         action: action.to_owned(),
         hidden,
         times,
