@@ -1,6 +1,7 @@
 // Optional enhancements; every page works without them.
 // - The hold's notice counts down the minutes left (announced politely, once a minute).
 // - The confirmation page offers a print button.
+// - A page with problems moves the focus to their summary.
 (function () {
   "use strict";
   var hold = document.getElementById("hold");
@@ -8,7 +9,8 @@
     var expires = Number(hold.dataset.expires) * 1000;
     var live = document.createElement("p");
     live.setAttribute("aria-live", "polite");
-    hold.appendChild(live);
+    // Under the hold's text, above its button.
+    hold.insertBefore(live, hold.querySelector("form"));
     var lang = document.documentElement.lang;
     var tick = function () {
       var left = Math.max(0, Math.round((expires - Date.now()) / 60000));

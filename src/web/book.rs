@@ -565,9 +565,19 @@ pub(crate) async fn times_page(
             }
         })
     });
-    let (title, action, mut hidden) = match calendar {
-        Calendar::Book { .. } => ("time-title", "/book/time", calendar.fields()),
-        Calendar::Reschedule => ("manage-reschedule-time-title", "/manage/time", Vec::new()),
+    let (title, note, action, mut hidden) = match calendar {
+        Calendar::Book { .. } => (
+            "time-title",
+            "time-hold-note",
+            "/book/time",
+            calendar.fields(),
+        ),
+        Calendar::Reschedule => (
+            "manage-reschedule-time-title",
+            "manage-reschedule-note",
+            "/manage/time",
+            Vec::new(),
+        ),
     };
     hidden.push(("date", date.to_string()));
     let template = TimesPage {
@@ -578,7 +588,7 @@ pub(crate) async fn times_page(
         date: lang.long_date(date),
         zone_note: zone_note(lang, office),
         message,
-        hold_note: lang.t("time-hold-note"),
+        hold_note: lang.t(note),
         action: action.to_owned(),
         hidden,
         times,
@@ -797,9 +807,11 @@ pub(crate) fn citizen_input(details: &Details) -> CitizenInput {
     }
 }
 
-/// Each problem at its field, in plain words.
+/// Each problem at its field, in plain words, in the order of the fields on the page (the
+/// error summary lists them top to bottom, as a reader meets them).
 pub(crate) fn field_errors(lang: &Lang, problems: Vec<CitizenProblem>) -> Vec<FieldError> {
-    problems
+    const ORDER: [&str; 4] = ["name", "document", "email", "phone"];
+    let mut errors: Vec<FieldError> = problems
         .into_iter()
         .map(|problem| {
             let (field, id) = match problem {
@@ -823,7 +835,9 @@ pub(crate) fn field_errors(lang: &Lang, problems: Vec<CitizenProblem>) -> Vec<Fi
                 message: lang.t(id),
             }
         })
-        .collect()
+        .collect();
+    errors.sort_by_key(|error| ORDER.iter().position(|field| *field == error.field));
+    errors
 }
 
 /// The details were sent: keep them (on the visitor's device, encrypted) and check.

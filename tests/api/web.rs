@@ -522,6 +522,9 @@ async fn the_details_form_explains_each_problem_and_keeps_what_was_typed(db: Db)
                 "{field}"
             );
         }
+        // Listed in the order of the fields on the page.
+        let at = |field: &str| page.body.find(&format!("href=\"#{field}\"")).unwrap();
+        assert!(at("name") < at("document") && at("document") < at("email"));
         assert!(page.body.contains("value=\"12345678A\""));
         assert!(page.body.contains("value=\"600 000 000\""));
         assert!(page.body.contains("<title>Error: "));

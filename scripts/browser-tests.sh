@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The citizens' pages in a real browser: headless Chromium (Debian's package) driven by
+# playwright-core, with axe-core checking every page (tests/browser/).
+#
+# 1. Builds `cita` (debug; CARGO_TARGET_DIR as cargo).
+# 2. Installs Chromium with apt-get if /usr/bin/chromium is missing (sudo when not root);
+#    npm never downloads a browser (PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1).
+# 3. Runs `npm ci` in tests/browser when node_modules is missing or older than the
+#    lock file (exact versions pinned there).
+# 4. Starts `cita serve --demo --no-rate-limit` on a free loopback port over a fresh
+#    SQLite database in a temporary folder, and waits until /readyz answers.
+# 5. Runs tests/browser/journeys.test.mjs with node's test runner: the whole journey
+#    (book, confirmation and its .ics, manage, reschedule, cancel) in Spanish and English,
+#    with JavaScript on and off, at 360×640 and 1280×800, once with the keyboard alone;
+#    the error states, the information pages and the problem pages; and
+#    tests/browser/staff.test.mjs: the staff's day (sign in with the demo admin's token,
+#    walk-in, check-in and undo, a closure previewed then confirmed, sign out) with
+#    JavaScript on and off and by keyboard alone. axe-core (wcag2a,
+#    wcag2aa, wcag21a, wcag21aa) must find no violation on any page.
+# 6. Prints the per-page axe table, stops the server, exits non-zero on any failure.
+#
+# Screenshots of every page (full page) and the axe table (axe-report.md) are written to
+# target/browser-screenshots/.
+#
+# Usage: scripts/browser-tests.sh [extra `node --test` options, e.g. --test-name-pattern=keyboard]
+# Env: CARGO_TARGET_DIR (as cargo), CITA_CHROMIUM (default /usr/bin/chromium).
+# Exit: 0 all passed; 1 a test failed or axe found a violation; 2 set-up failed.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+cd "$root"
+suite="$root/tests/browser"
+shots="$root/target/browser-screenshots"
+chromium="${CITA_CHROMIUM:-/usr/bin/chromium}"
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
+started=$SECONDS
+
+cargo build --quiet --bin cita || { echo "FAIL: cargo build" >&2; exit 2; }
+cita="${CARGO_TARGET_DIR:-$root/target}/debug/cita"
+
+if [ ! -x "$chromium" ]; then
+    echo "installing chromium (apt-get)"
+    sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    apt_install() {
+        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y --no-install-recommends chromium >/dev/null
+    }
+    if ! apt_install; then
+        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null &&
+            apt_install || { echo "FAIL: cannot install chromium" >&2; exit 2; }
+    fi
+    [ -x "$chromium" ] || { echo "FAIL: no browser at $chromium" >&2; exit 2; }
+fi
+
+# node_modules is stale when npm's record of it is older than the lock file.
+if [ ! -f "$suite/node_modules/.package-lock.json" ] ||
+    [ "$suite/package-lock.json" -nt "$suite/node_modules/.package-lock.json" ]; then
+    echo "installing the browser tests' packages (npm ci)"
+    (cd "$suite" && npm ci --no-audit --no-fund --loglevel=error) ||
+        { echo "FAIL: npm ci in tests/browser" >&2; exit 2; }
+fi
+
+work="$(mktemp -d)"
+server=""
+cleanup() {
+    if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
+        kill "$server" 2>/dev/null || true
+        wait "$server" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+base="http://127.0.0.1:$port"
+RUST_LOG="${RUST_LOG:-warn}" "$cita" serve --demo --no-rate-limit \
+    --addr "127.0.0.1:$port" --database-url "sqlite://$work/cita.db" \
+    >"$work/server.out" 2>"$work/server.err" &
+server=$!
+
+for _ in $(seq 1 600); do
+    if ! kill -0 "$server" 2>/dev/null; then
+        echo "FAIL: the server exited:" >&2
+        cat "$work/server.err" >&2
+        exit 2
+    fi
+    curl -fsS -o /dev/null "$base/readyz" 2>/dev/null && break
+    sleep 0.1
+done
+if ! curl -fsS -o /dev/null "$base/readyz"; then
+    echo "FAIL: the server did not become ready on $base" >&2
+    cat "$work/server.err" >&2
+    exit 2
+fi
+echo "server ready on $base"
+# The demo admin's token, for the staff pages' tests.
+staff_token="$(grep -o 'demo admin token: [0-9a-f]*' "$work/server.out" | head -n 1 | cut -d' ' -f4)"
+[ -n "$staff_token" ] || { echo "FAIL: the server printed no demo admin token" >&2; exit 2; }
+
+rm -rf "$shots"
+mkdir -p "$shots"
+status=0
+(cd "$suite" && CITA_BASE_URL="$base" CITA_CHROMIUM="$chromium" CITA_SCREENSHOTS="$shots" \
+    CITA_STAFF_TOKEN="$staff_token" \
+    node --test --test-concurrency=1 --test-reporter=spec "$@" journeys.test.mjs staff.test.mjs) || status=$?
+
+if grep -qiE "panicked|internal error" "$work/server.out" "$work/server.err"; then
+    echo "FAIL: the server logged a panic or an internal error:" >&2
+    grep -iE "panicked|internal error" "$work/server.out" "$work/server.err" | head -n 20 >&2
+    status=1
+fi
+
+echo
+if [ -f "$shots/axe-report.md" ]; then
+    cat "$shots/axe-report.md"
+    # Each page's violations fail its test already; the total must be nought too.
+    head -n 1 "$shots/axe-report.md" | grep -q " 0 violations$" || status=1
+else
+    echo "no axe report was written" >&2
+    status=1
+fi
+echo "screenshots: $shots ($(find "$shots" -name '*.png' | wc -l) pages)"
+if [ "$status" -ne 0 ]; then
+    echo "browser tests: FAILED (exit $status) in $((SECONDS - started)) s" >&2
+    exit 1
+fi
+echo "browser tests: passed in $((SECONDS - started)) s"
