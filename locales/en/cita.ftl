@@ -252,7 +252,6 @@ staff-view-desks = Show by desk
 staff-print = Print
 staff-print-title = Agenda to print
 staff-agenda-empty = No appointments on this day.
-staff-desk = { $desk }
 staff-desk-empty = No appointments.
 staff-col-time = Time
 staff-col-desk = Desk

@@ -254,7 +254,6 @@ staff-view-desks = Ver por puestos
 staff-print = Imprimir
 staff-print-title = Agenda para imprimir
 staff-agenda-empty = No hay citas este día.
-staff-desk = { $desk }
 staff-desk-empty = Sin citas.
 staff-col-time = Hora
 staff-col-desk = Puesto

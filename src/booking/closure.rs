@@ -21,28 +21,58 @@ pub struct ClosureOutcome {
 /// Longest closure accepted in one request.
 const MAX_CLOSURE_DAYS: u64 = 366;
 
-/// Why a closure request is refused before anything is touched; the trimmed reason.
-fn check_closure(from: NaiveDate, to: NaiveDate, reason: &str) -> Result<&str, BookingError> {
-    if to < from {
-        return Err(BookingError::Validation(
-            "`to` must not be before `from`".into(),
-        ));
+/// What is wrong with a closure request. The API answers the first as a validation
+/// problem; the staff page shows each at its field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClosureProblem {
+    /// `to` is before `from`.
+    ToBeforeFrom,
+    /// More than [`MAX_CLOSURE_DAYS`] days.
+    TooLong,
+    /// The reason is empty or over 500 characters.
+    Reason,
+}
+
+impl ClosureProblem {
+    fn message(self) -> String {
+        match self {
+            ClosureProblem::ToBeforeFrom => "`to` must not be before `from`".into(),
+            ClosureProblem::TooLong => format!("a closure spans at most {MAX_CLOSURE_DAYS} days"),
+            ClosureProblem::Reason => "reason must have 1 to 500 characters".into(),
+        }
     }
-    if from
-        .checked_add_days(Days::new(MAX_CLOSURE_DAYS))
-        .is_some_and(|limit| to > limit)
-    {
-        return Err(BookingError::Validation(format!(
-            "a closure spans at most {MAX_CLOSURE_DAYS} days"
-        )));
+}
+
+/// Every problem of a closure of `dates` (`from..=to`, when the caller could read them)
+/// for `reason`; none when it may go ahead.
+pub fn closure_problems(
+    dates: Option<(NaiveDate, NaiveDate)>,
+    reason: &str,
+) -> Vec<ClosureProblem> {
+    let mut problems = Vec::new();
+    if let Some((from, to)) = dates {
+        if to < from {
+            problems.push(ClosureProblem::ToBeforeFrom);
+        } else if from
+            .checked_add_days(Days::new(MAX_CLOSURE_DAYS))
+            .is_some_and(|limit| to > limit)
+        {
+            problems.push(ClosureProblem::TooLong);
+        }
     }
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(BookingError::Validation(
-            "reason must have 1 to 500 characters".into(),
-        ));
+        problems.push(ClosureProblem::Reason);
     }
-    Ok(reason)
+    problems
+}
+
+/// Why a closure request is refused before anything is touched; the trimmed reason.
+fn check_closure(from: NaiveDate, to: NaiveDate, reason: &str) -> Result<&str, BookingError> {
+    match closure_problems(Some((from, to)), reason).first() {
+        Some(problem) => Err(BookingError::Validation(problem.message())),
+        None => Ok(reason.trim()),
+    }
 }
 
 impl Booking {

@@ -41,7 +41,7 @@ pub use admin::{ConfigApplied, ConfigChangeError, OnStranded, StrandReason, Stra
 pub use availability::{DayAvailability, SlotAvailability};
 pub use batch::{BatchStats, MAX_BATCH};
 pub use catalog::Catalog;
-pub use closure::ClosureOutcome;
+pub use closure::{ClosureOutcome, ClosureProblem, closure_problems};
 pub use error::{BookingError, CitizenLimit};
 pub use import::{ConfigSource, ImportError, ImportOutcome, import_config, load_stored_config};
 pub use place::{BookOutcome, HoldOutcome, HoldOwner};

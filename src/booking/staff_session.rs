@@ -8,11 +8,12 @@
 //! - [`Booking::staff_session`] answers the member and CSRF token of a live session: one
 //!   whose user is still active and that was used within `idle`. Use is recorded at most
 //!   once a minute, so reading pages does not turn into a write per request.
-//! - [`Booking::close_staff_session`] ends a session (sign out) and sweeps idle ones.
+//! - [`Booking::close_staff_session`] ends a session (sign out); it and every sign-in sweep
+//!   the idle ones.
 
 use chrono::Duration;
 
-use crate::store::{self, StaffUserRecord};
+use crate::store;
 
 use super::secrets::{random_token, sha256_hex};
 use super::{Booking, BookingError, StaffMember};
@@ -37,9 +38,11 @@ pub struct StaffSession {
 
 impl Booking {
     /// Trades a staff token for a session; `None` when the token is unknown or revoked.
+    /// Sessions idle longer than `idle` are swept on the way, so they do not pile up.
     pub async fn open_staff_session(
         &self,
         token: &str,
+        idle: Duration,
     ) -> Result<Option<OpenedStaffSession>, BookingError> {
         let token = token.trim();
         if token.is_empty() || token.len() > 256 {
@@ -49,15 +52,10 @@ impl Booking {
             return Ok(None);
         };
         let (id, csrf) = (random_token(), random_token());
+        let now = self.clock().now();
         let mut conn = self.store().read().await?;
-        store::insert_staff_session(
-            &mut conn,
-            &sha256_hex(&id),
-            &member.id,
-            &csrf,
-            self.clock().now(),
-        )
-        .await?;
+        store::delete_staff_sessions(&mut conn, "", now - idle).await?;
+        store::insert_staff_session(&mut conn, &sha256_hex(&id), &member.id, &csrf, now).await?;
         Ok(Some(OpenedStaffSession { id, csrf, member }))
     }
 
@@ -84,25 +82,16 @@ impl Booking {
         if idle_for >= TOUCH_EVERY.num_seconds() {
             store::touch_staff_session(&mut conn, &id_hash, now).await?;
         }
-        let member = StaffMember::try_from(StaffUserRecord {
-            id: record.id,
-            name: record.name,
-            role: record.role,
-            office_id: record.office_id,
-            token_hash: record.token_hash,
-            created_at: record.created_at,
-            revoked_at: record.revoked_at,
-        })?;
         Ok(Some(StaffSession {
             csrf: record.csrf,
-            member,
+            member: StaffMember::try_from(record.user)?,
         }))
     }
 
     /// Ends session `id` (sign out), and every session idle longer than `idle`.
     pub async fn close_staff_session(&self, id: &str, idle: Duration) -> Result<(), BookingError> {
         let mut conn = self.store().read().await?;
-        store::delete_staff_session(&mut conn, &sha256_hex(id), self.clock().now() - idle).await?;
+        store::delete_staff_sessions(&mut conn, &sha256_hex(id), self.clock().now() - idle).await?;
         Ok(())
     }
 }

@@ -238,13 +238,8 @@ pub async fn feed_appointments(
 pub struct StaffSessionRecord {
     pub csrf: String,
     pub seen_at: i64,
-    pub id: String,
-    pub name: String,
-    pub role: String,
-    pub office_id: Option<String>,
-    pub token_hash: String,
-    pub created_at: i64,
-    pub revoked_at: Option<i64>,
+    #[sqlx(flatten)]
+    pub user: StaffUserRecord,
 }
 
 pub async fn insert_staff_session(
@@ -296,8 +291,9 @@ pub async fn touch_staff_session(
     Ok(())
 }
 
-/// Ends one session (sign out), and every session idle since before `idle_before`.
-pub async fn delete_staff_session(
+/// Ends session `id_hash` (sign out; `""` for none), and every session idle since before
+/// `idle_before`.
+pub async fn delete_staff_sessions(
     conn: &mut AnyConnection,
     id_hash: &str,
     idle_before: DateTime<Utc>,

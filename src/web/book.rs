@@ -25,7 +25,7 @@ use super::pages::{
     CheckPage, CheckRow, DayView, DaysPage, DetailsPage, DonePage, OfficeView, OfficesPage,
     ProcedureView, ProceduresPage, TimeView, TimesPage,
 };
-use super::session::{Details, Draft, Held};
+use super::session::{CsrfForm, Details, Draft, Held};
 use super::visit::FieldError;
 
 /// How many times a citizen may ask for more time on one hold.
@@ -762,11 +762,7 @@ fn details_page(
         can_extend: live && draft.extensions < MAX_EXTENSIONS,
         expires_at: if live { expires } else { 0 },
         details,
-        document_types: vec![
-            ("dni", lang.t("document-type-dni")),
-            ("nie", lang.t("document-type-nie")),
-            ("passport", lang.t("document-type-passport")),
-        ],
+        document_types: document_types(lang),
         privacy: lang.t_with(
             "details-privacy",
             &[
@@ -796,6 +792,22 @@ pub struct DetailsForm {
 }
 
 /// The citizen's details as the booking layer takes them.
+/// The document types a form offers, with their names: (`document_type`, label).
+pub(crate) fn document_types(lang: &Lang) -> Vec<(&'static str, String)> {
+    ["dni", "nie", "passport"]
+        .into_iter()
+        .map(|code| (code, lang.t(&format!("document-type-{code}"))))
+        .collect()
+}
+
+/// The `document_type` a form sent, as one of [`document_types`] (a DNI when unknown).
+pub(crate) fn document_type(sent: &str) -> String {
+    match sent {
+        "nie" | "passport" => sent.to_owned(),
+        _ => "dni".to_owned(),
+    }
+}
+
 pub(crate) fn citizen_input(details: &Details) -> CitizenInput {
     let optional = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
     CitizenInput {
@@ -849,13 +861,9 @@ pub async fn save_details(
     if !visit.csrf_ok(&form.csrf) {
         return visit.expired();
     }
-    let document_type = match form.document_type.as_str() {
-        "nie" | "passport" => form.document_type.clone(),
-        _ => "dni".to_owned(),
-    };
     let typed = Details {
         name: form.name.trim().to_owned(),
-        document_type,
+        document_type: document_type(&form.document_type),
         document: form.document.trim().to_owned(),
         email: form.email.trim().to_owned(),
         phone: form.phone.trim().to_owned(),
@@ -867,12 +875,6 @@ pub async fn save_details(
     }
     visit.session.draft.details = Some(typed);
     visit.redirect("/book/check")
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
 }
 
 /// More time to fill in the form (WCAG 2.2.1), twice at most.

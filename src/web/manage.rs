@@ -15,7 +15,7 @@ use crate::http::AppState;
 use super::Visit;
 use super::book::{Calendar, days_page, ics_url, times_page, when};
 use super::pages::{AppointmentPage, CancelPage, CancelledPage, ManageFindPage};
-use super::session::Held;
+use super::session::{CsrfForm, Held};
 use super::visit::FieldError;
 
 #[derive(Debug, Deserialize)]
@@ -307,12 +307,6 @@ pub async fn confirm_cancel(State(state): State<AppState>, visit: Visit) -> Resp
         page: visit.page("manage-cancel-title"),
     };
     visit.render(StatusCode::OK, &template)
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
 }
 
 /// Cancels.

@@ -113,16 +113,29 @@ impl Session {
         PrivateCookieJar::new(key.clone()).add(cookie)
     }
 
-    /// Whether `sent` is this session's CSRF token (compared in constant time).
+    /// Whether `sent` is this session's CSRF token.
     pub fn csrf_ok(&self, sent: &str) -> bool {
-        !self.csrf.is_empty()
-            && sent.len() == self.csrf.len()
-            && sent
-                .bytes()
-                .zip(self.csrf.bytes())
-                .fold(0u8, |differ, (a, b)| differ | (a ^ b))
-                == 0
+        same_token(&self.csrf, sent)
     }
+}
+
+/// Whether `sent` is the form token `expected` (never an empty one), compared in constant
+/// time so the answer's timing says nothing about how much of it matched.
+pub fn same_token(expected: &str, sent: &str) -> bool {
+    !expected.is_empty()
+        && sent.len() == expected.len()
+        && sent
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |differ, (a, b)| differ | (a ^ b))
+            == 0
+}
+
+/// A form that carries only its CSRF token (extend, confirm, cancel, sign out).
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
 }
 
 #[cfg(test)]

@@ -200,6 +200,11 @@ impl Visit {
         self.finish(page)
     }
 
+    /// Whether the service is reached over HTTPS (cookies get `Secure`).
+    pub fn secure(&self) -> bool {
+        self.secure
+    }
+
     /// A response made elsewhere (a redirect, a problem page), with the session.
     pub fn respond(self, response: Response) -> Response {
         self.finish(response)

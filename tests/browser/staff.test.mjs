@@ -161,33 +161,55 @@ async function runDay(page, journey, { keyboard = false } = {}) {
   await page.goto(agendaUrl + "&view=list");
   await check(page, journey, "agenda-list");
 
-  // Cancel another way: the confirmation page, without doing it.
+  // Cancel asks first: the confirmation page, then back without cancelling.
   await page.goto(agendaUrl);
-  const date = new URL(agendaUrl).searchParams.get("date");
-  return { locator, date };
+  await press(page.locator(`a[href*='locator=${locator}'][href*='action=cancel']`));
+  assert.match(page.url(), /\/staff\/confirm\?/);
+  await check(page, journey, "confirm-cancel");
+  await press(page.locator("main a.button.secondary[href^='/staff/agenda']"));
+  assert.ok(await checkIn.count() === 0, "still checked in: no check-in button");
+
+  // The print view, a holiday, and a page that does not exist.
+  await page.goto(agendaUrl.replace("/staff/agenda?", "/staff/agenda/print?"));
+  assert.match(await page.locator("main").innerText(), new RegExp(locator));
+  await check(page, journey, "print");
+  const christmas = `${new Date().getFullYear()}-12-25`;
+  await page.goto(`${BASE}/staff/agenda?office_id=madrid-extranjeria&date=${christmas}`);
+  assert.match(await page.locator(".notice.warning").innerText(), /festivo|holiday/i);
+  await check(page, journey, "agenda-holiday");
+  const missing = await page.goto(`${BASE}/staff/no-such-page`);
+  assert.equal(missing.status(), 404);
+  await check(page, journey, "not-found");
 }
 
-async function closeAndSignOut(page, journey, date, { keyboard = false } = {}) {
+async function closeAndSignOut(page, journey, { keyboard = false } = {}) {
   const press = (locator) => follow(page, locator, keyboard);
-  // Close Las Palmas for a day a month ahead after a booking there: the preview lists it.
+  // Book the first free time at Las Palmas, then close that day: the preview lists it.
   await page.goto(`${BASE}/staff/walk-in?office_id=las-palmas-dni&service_id=renovacion-dni`);
   const time = page.locator("input[name=start]").first();
   const value = await time.getAttribute("value");
-  await time.check();
-  await page.locator("#name").fill("Juan Pérez Díaz");
-  await page.locator("#document").fill(newDocument());
+  if (keyboard) {
+    await time.focus();
+    await page.keyboard.press("Space");
+  } else {
+    await time.check();
+  }
+  await type(page, "#name", "Juan Pérez Díaz", keyboard);
+  await type(page, "#document", newDocument(), keyboard);
   await press(page.locator("form[action='/staff/walk-in'][method=post] button.primary"));
   await page.waitForURL(/\/staff\/walk-in\/done/);
   const day = value.slice(0, 10);
   await page.goto(`${BASE}/staff/closures?office_id=las-palmas-dni`);
   await check(page, journey, "closures");
+  // Date fields take their value directly: typed keys follow the browser's own date
+  // format, not the page's.
   await page.locator("#from").fill(day);
   await page.locator("#to").fill(day);
   await press(page.locator("form[action='/staff/closures'] button.primary"));
   await page.waitForLoadState();
   assert.ok(await page.locator(".error-summary").isVisible(), "no reason: the error summary");
   await check(page, journey, "closures-errors");
-  await page.locator("#reason").fill("Huelga");
+  await type(page, "#reason", "Huelga", keyboard);
   await press(page.locator("form[action='/staff/closures'] button.primary"));
   await page.waitForLoadState();
   const preview = await page.locator(".notice.warning").innerText();
@@ -203,14 +225,13 @@ async function closeAndSignOut(page, journey, date, { keyboard = false } = {}) {
   await check(page, journey, "signed-out");
   await page.goto(`${BASE}/staff/agenda`);
   assert.match(page.url(), /\/staff\/sign-in/, "signed out: the agenda asks to sign in");
-  void date;
 }
 
 test("a day at the counter, JavaScript on, in Spanish, 1280 px", async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "es-ES" });
   const page = await context.newPage();
-  const { date } = await runDay(page, "js-es");
-  await closeAndSignOut(page, "js-es", date);
+  await runDay(page, "js-es");
+  await closeAndSignOut(page, "js-es");
   await context.close();
 });
 
@@ -218,15 +239,15 @@ test("a day at the counter, JavaScript off, in English, 360 px", async () => {
   const context = await browser.newContext({ viewport: { width: 360, height: 640 }, javaScriptEnabled: false, locale: "en-GB" });
   context._citaJs = false;
   const page = await context.newPage();
-  const { date } = await runDay(page, "nojs-en");
-  await closeAndSignOut(page, "nojs-en", date);
+  await runDay(page, "nojs-en");
+  await closeAndSignOut(page, "nojs-en");
   await context.close();
 });
 
 test("a day at the counter with the keyboard alone", async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "es-ES" });
   const page = await context.newPage();
-  const { date } = await runDay(page, "keyboard", { keyboard: true });
-  await closeAndSignOut(page, "keyboard", date, { keyboard: true });
+  await runDay(page, "keyboard", { keyboard: true });
+  await closeAndSignOut(page, "keyboard", { keyboard: true });
   await context.close();
 });

@@ -6,7 +6,7 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::{Duration, NaiveDate};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 
 use crate::booking::{Agenda, BookingError};
@@ -17,7 +17,7 @@ use crate::http::AppState;
 use super::super::book::encode;
 use super::super::i18n::{FluentArg, Lang};
 use super::super::visit::Page;
-use super::{StaffNav, StaffVisit};
+use super::{StaffNav, StaffVisit, agenda_of, procedure_name};
 
 #[derive(Debug, Deserialize)]
 pub struct DayQuery {
@@ -43,8 +43,8 @@ pub struct AgendaPage {
     pub date_label: String,
     pub day_note: Option<String>,
     pub flash: Option<String>,
-    /// (action, locator, button text) of the undo offered after a check-in.
-    pub undo: Option<(String, String, String)>,
+    /// (locator, button text) of the undo offered after a check-in.
+    pub undo: Option<(String, String)>,
     pub next_due: Option<String>,
     pub counts: String,
     pub list_view: bool,
@@ -91,13 +91,23 @@ pub struct PrintPage {
     pub desks: Vec<DeskView>,
 }
 
-/// The day asked for, or today in the office's zone.
-fn day_of(query: &DayQuery, office: &Office, staff: &StaffVisit) -> NaiveDate {
-    query
+/// The office and day asked for (today in the office's zone by default) and its agenda;
+/// `NotFound` for an unknown office or another office than a manager's or agent's own.
+async fn load_day(
+    state: &AppState,
+    staff: &StaffVisit,
+    query: &DayQuery,
+) -> Result<(Office, NaiveDate, Agenda), BookingError> {
+    let office = staff
+        .office(state, query.office_id.as_deref())
+        .ok_or(BookingError::NotFound)?;
+    let date = query
         .date
         .as_deref()
         .and_then(|d| d.trim().parse().ok())
-        .unwrap_or_else(|| local_date(office.timezone, staff.visit.now))
+        .unwrap_or_else(|| local_date(office.timezone, staff.visit.now));
+    let agenda = state.booking.agenda(&office.id, date).await?;
+    Ok((office, date, agenda))
 }
 
 /// `/staff/agenda?office_id=..&date=..`.
@@ -106,12 +116,8 @@ pub async fn agenda(
     mut staff: StaffVisit,
     Query(query): Query<DayQuery>,
 ) -> Response {
-    let Some(office) = staff.office(&state, query.office_id.as_deref()) else {
-        return staff.not_found();
-    };
-    let date = day_of(&query, &office, &staff);
-    let agenda = match state.booking.agenda(&office.id, date).await {
-        Ok(agenda) => agenda,
+    let (office, date, agenda) = match load_day(&state, &staff, &query).await {
+        Ok(day) => day,
         Err(error) => return staff.visit.fail(error),
     };
     let day_note = match day_note(&state, &staff.visit.lang, &office, date).await {
@@ -120,26 +126,31 @@ pub async fn agenda(
     };
     let flash = std::mem::take(&mut staff.visit.session.staff);
     let lang = staff.visit.lang.clone();
+    let now = staff.visit.now;
+    let today = local_date(office.timezone, now);
     let list_view = query.view.as_deref() == Some("list");
-    let next = next_due(&agenda, &staff);
-    let desks = desk_views(&state, &lang, &office, &agenda, next.as_ref(), true);
-    let mut rows: Vec<RowView> = Vec::new();
     let mut all: Vec<&Appointment> = agenda
         .desks
         .iter()
         .flat_map(|d| d.appointments.iter())
         .collect();
     all.sort_by_key(|a| (a.start, a.desk_id.to_string()));
-    for appointment in &all {
-        rows.push(row(
-            &state,
-            &lang,
-            &office,
-            appointment,
-            next.as_ref(),
-            true,
-        ));
-    }
+    let next = if date == today {
+        next_due(&all, now)
+    } else {
+        None
+    };
+    let rows = Rows {
+        lang: &lang,
+        office: &office,
+        next: next.map(|a| a.locator.as_str()),
+        actions_at: Some(now),
+    };
+    let (desks, by_time) = if list_view {
+        (Vec::new(), all.iter().map(|a| rows.row(a)).collect())
+    } else {
+        (rows.desks(&agenda), Vec::new())
+    };
     let link = |date: NaiveDate, view: bool| {
         format!(
             "/staff/agenda?office_id={}&date={date}{}",
@@ -147,19 +158,16 @@ pub async fn agenda(
             if view { "&view=list" } else { "" }
         )
     };
-    let today = local_date(office.timezone, staff.visit.now);
-    let next_due = next.and_then(|locator| {
-        all.iter().find(|a| a.locator.as_str() == locator).map(|a| {
-            lang.t_with(
-                "staff-next-due",
-                &[
-                    ("time", lang.time(a.start, office.timezone).into()),
-                    ("name", a.citizen_name.clone().into()),
-                    ("procedure", procedure_name(&office, a).into()),
-                    ("desk", a.desk_id.to_string().into()),
-                ],
-            )
-        })
+    let next_due = next.map(|a| {
+        lang.t_with(
+            "staff-next-due",
+            &[
+                ("time", lang.time(a.start, office.timezone).into()),
+                ("name", a.citizen_name.clone().into()),
+                ("procedure", procedure_name(&office, a).into()),
+                ("desk", a.desk_id.to_string().into()),
+            ],
+        )
     });
     let active = all.iter().filter(|a| a.status.is_active()).count();
     let template = AgendaPage {
@@ -172,12 +180,12 @@ pub async fn agenda(
         date_label: lang.long_date(date),
         day_note,
         flash: flash.message,
-        undo: flash.undo.map(|(action, locator)| {
+        undo: flash.undo_check_in.map(|locator| {
             let text = lang.t_with(
                 "staff-undo-check-in",
                 &[("locator", locator.clone().into())],
             );
-            (action, locator, text)
+            (locator, text)
         }),
         next_due,
         counts: lang.t_with(
@@ -189,7 +197,7 @@ pub async fn agenda(
         ),
         list_view,
         desks,
-        rows,
+        rows: by_time,
         previous_href: link(date - Duration::days(1), list_view),
         next_href: link(date + Duration::days(1), list_view),
         today_href: link(today, list_view),
@@ -210,20 +218,22 @@ pub async fn print(
     staff: StaffVisit,
     Query(query): Query<DayQuery>,
 ) -> Response {
-    let Some(office) = staff.office(&state, query.office_id.as_deref()) else {
-        return staff.not_found();
-    };
-    let date = day_of(&query, &office, &staff);
-    let agenda = match state.booking.agenda(&office.id, date).await {
-        Ok(agenda) => agenda,
+    let (office, date, agenda) = match load_day(&state, &staff, &query).await {
+        Ok(day) => day,
         Err(error) => return staff.visit.fail(error),
     };
     let lang = staff.visit.lang.clone();
+    let rows = Rows {
+        lang: &lang,
+        office: &office,
+        next: None,
+        actions_at: None,
+    };
     let template = PrintPage {
         page: staff.page_titled(lang.t("staff-print-title")),
         office_name: office.name.clone(),
         date_label: lang.long_date(date),
-        desks: desk_views(&state, &lang, &office, &agenda, None, false),
+        desks: rows.desks(&agenda),
     };
     staff.visit.render(StatusCode::OK, &template)
 }
@@ -246,116 +256,95 @@ async fn day_note(
     }))
 }
 
-/// The locator of the citizen to call next: the first booked appointment of today whose
-/// time has not ended.
-fn next_due(agenda: &Agenda, staff: &StaffVisit) -> Option<String> {
-    agenda
-        .desks
-        .iter()
-        .flat_map(|d| d.appointments.iter())
-        .filter(|a| a.status == Status::Booked && a.end > staff.visit.now)
-        .filter(|a| a.start - staff.visit.now < Duration::hours(12))
-        .min_by_key(|a| (a.start, a.locator.to_string()))
-        .map(|a| a.locator.to_string())
+/// The citizen to call next on today's agenda (`all`, by start): the first booked
+/// appointment whose time has not ended.
+fn next_due<'a>(all: &[&'a Appointment], now: DateTime<Utc>) -> Option<&'a Appointment> {
+    all.iter()
+        .copied()
+        .find(|a| a.status == Status::Booked && a.end > now)
 }
 
-fn desk_views(
-    state: &AppState,
-    lang: &Lang,
-    office: &Office,
-    agenda: &Agenda,
-    next: Option<&String>,
-    with_actions: bool,
-) -> Vec<DeskView> {
-    agenda
-        .desks
-        .iter()
-        .map(|desk| DeskView {
-            name: lang.t_with("staff-desk", &[("desk", desk.desk_id.to_string().into())]),
-            rows: desk
-                .appointments
-                .iter()
-                .map(|a| row(state, lang, office, a, next, with_actions))
-                .collect(),
-        })
-        .collect()
+/// How the agenda's appointments are shown.
+struct Rows<'a> {
+    lang: &'a Lang,
+    office: &'a Office,
+    /// The locator of the citizen due next, shown apart.
+    next: Option<&'a str>,
+    /// Offer the actions allowed at this instant; `None`: no actions (the print view).
+    actions_at: Option<DateTime<Utc>>,
 }
 
-fn procedure_name(office: &Office, appointment: &Appointment) -> String {
-    office
-        .services
-        .iter()
-        .find(|s| s.id == appointment.service_id)
-        .map_or_else(|| appointment.service_id.to_string(), |s| s.name.clone())
-}
+impl Rows<'_> {
+    fn desks(&self, agenda: &Agenda) -> Vec<DeskView> {
+        agenda
+            .desks
+            .iter()
+            .map(|desk| DeskView {
+                name: desk.desk_id.to_string(),
+                rows: desk.appointments.iter().map(|a| self.row(a)).collect(),
+            })
+            .collect()
+    }
 
-fn row(
-    state: &AppState,
-    lang: &Lang,
-    office: &Office,
-    a: &Appointment,
-    next: Option<&String>,
-    with_actions: bool,
-) -> RowView {
-    let time = lang.time(a.start, office.timezone);
-    let who = format!("{time} {}", a.citizen_name);
-    let named = |id: &str| lang.t_with(id, &[("who", who.clone().into())]);
-    let mut actions = Vec::new();
-    let mut confirm = Vec::new();
-    if with_actions {
+    fn row(&self, a: &Appointment) -> RowView {
+        let (lang, zone) = (self.lang, self.office.timezone);
+        let time = lang.time(a.start, zone);
+        let who = format!("{time} {}", a.citizen_name);
+        let named = |id: &str| lang.t_with(id, &[("who", who.clone().into())]);
         let confirm_href = |action: &str| {
             format!(
                 "/staff/confirm?locator={}&action={action}",
                 encode(a.locator.as_str())
             )
         };
-        match a.status {
-            Status::Booked => {
+        let cancel = || {
+            (
+                confirm_href("cancel"),
+                lang.t("staff-action-cancel"),
+                named("staff-action-cancel-who"),
+            )
+        };
+        let mut actions = Vec::new();
+        let mut confirm = Vec::new();
+        match (a.status, self.actions_at) {
+            (Status::Booked, Some(now)) => {
                 actions.push((
                     "check-in",
                     lang.t("staff-action-check-in"),
                     named("staff-action-check-in-who"),
                 ));
-                if a.start <= state.booking.clock().now() {
+                if a.start <= now {
                     confirm.push((
                         confirm_href("no-show"),
                         lang.t("staff-action-no-show"),
                         named("staff-action-no-show-who"),
                     ));
                 }
-                confirm.push((
-                    confirm_href("cancel"),
-                    lang.t("staff-action-cancel"),
-                    named("staff-action-cancel-who"),
-                ));
+                confirm.push(cancel());
             }
-            Status::CheckedIn => {
+            (Status::CheckedIn, Some(_)) => {
                 actions.push((
                     "complete",
                     lang.t("staff-action-complete"),
                     named("staff-action-complete-who"),
                 ));
-                confirm.push((
-                    confirm_href("cancel"),
-                    lang.t("staff-action-cancel"),
-                    named("staff-action-cancel-who"),
-                ));
+                confirm.push(cancel());
             }
             _ => {}
         }
-    }
-    RowView {
-        end: lang.time(a.end, office.timezone),
-        time,
-        desk: a.desk_id.to_string(),
-        locator: a.locator.to_string(),
-        procedure: procedure_name(office, a),
-        citizen: a.citizen_name.clone(),
-        status: lang.t(&format!("staff-status-{}", a.status.as_str())),
-        status_class: a.status.as_str(),
-        next: next.is_some_and(|n| n == a.locator.as_str()),
-        actions,
-        confirm,
+        RowView {
+            end: lang.time(a.end, zone),
+            time,
+            desk: a.desk_id.to_string(),
+            locator: a.locator.to_string(),
+            procedure: procedure_name(self.office, a),
+            citizen: a.citizen_name.clone(),
+            status: lang.t(&format!("staff-status-{}", a.status.as_str())),
+            status_class: a.status.as_str(),
+            next: self.next == Some(a.locator.as_str()),
+            actions,
+            confirm,
+        }
     }
 }
 
@@ -388,33 +377,6 @@ pub struct ActForm {
     reason: String,
 }
 
-/// The appointment behind `locator` if this member may act on it (404 otherwise, the
-/// same for another office's appointment as for an unknown one).
-async fn reachable(
-    state: &AppState,
-    staff: &StaffVisit,
-    locator: &str,
-) -> Result<Appointment, BookingError> {
-    let appointment = state.booking.appointment_by_locator(locator).await?;
-    match &staff.member.office_id {
-        Some(own) if *own != appointment.office_id => Err(BookingError::NotFound),
-        _ => Ok(appointment),
-    }
-}
-
-/// The agenda of the appointment's day.
-fn agenda_of(state: &AppState, appointment: &Appointment) -> String {
-    let catalog = state.booking.catalog();
-    let date = catalog
-        .office(&appointment.office_id)
-        .map(|o| local_date(o.timezone, appointment.start))
-        .unwrap_or_else(|_| appointment.start.date_naive());
-    format!(
-        "/staff/agenda?office_id={}&date={date}",
-        encode(appointment.office_id.as_str())
-    )
-}
-
 /// A status change from the agenda or a confirmation page; back to the agenda with what
 /// happened (and an undo after a check-in).
 pub async fn act(
@@ -428,7 +390,7 @@ pub async fn act(
     let Some(transition) = transition_of(&form.action) else {
         return staff.not_found();
     };
-    let appointment = match reachable(&state, &staff, &form.locator).await {
+    let appointment = match staff.appointment(&state, &form.locator).await {
         Ok(appointment) => appointment,
         Err(error) => return staff.visit.fail(error),
     };
@@ -451,16 +413,16 @@ pub async fn act(
                 &format!("staff-done-{}", form.action),
                 &[("who", who.into())],
             ));
-            flash.undo = (transition == Transition::CheckIn)
-                .then(|| ("undo-check-in".to_owned(), appointment.locator.to_string()));
+            flash.undo_check_in =
+                (transition == Transition::CheckIn).then(|| appointment.locator.to_string());
         }
         Err(BookingError::InvalidTransition(_)) => {
             flash.message = Some(lang.t_with("staff-done-already", &[("who", who.into())]));
-            flash.undo = None;
+            flash.undo_check_in = None;
         }
         Err(BookingError::Validation(_)) if transition == Transition::NoShow => {
             flash.message = Some(lang.t_with("staff-no-show-early", &[("who", who.into())]));
-            flash.undo = None;
+            flash.undo_check_in = None;
         }
         Err(error) => return staff.visit.fail(error),
     }
@@ -509,7 +471,7 @@ pub async fn confirm(
     if !matches!(query.action.as_str(), "cancel" | "no-show") {
         return staff.not_found();
     }
-    let appointment = match reachable(&state, &staff, &query.locator).await {
+    let appointment = match staff.appointment(&state, &query.locator).await {
         Ok(appointment) => appointment,
         Err(error) => return staff.visit.fail(error),
     };

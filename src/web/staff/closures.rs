@@ -9,17 +9,15 @@ use axum::response::Response;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::booking::{BookingError, Role};
+use crate::booking::{BookingError, ClosureProblem, closure_problems};
 use crate::calendar::local_date;
 use crate::domain::Office;
 use crate::http::AppState;
+use crate::http::auth::CLOSURE_ROLES;
 
 use super::super::i18n::FluentArg;
 use super::super::visit::{FieldError, Page};
 use super::{StaffNav, StaffVisit};
-
-/// Who may close an office (as in the API).
-const CLOSURE_ROLES: &[Role] = &[Role::Admin, Role::Manager];
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ClosureForm {
@@ -136,28 +134,20 @@ fn checked(
             message: lang.t("staff-closure-to-bad"),
         });
     }
-    if let (Some(from), Some(to)) = (from, to) {
-        if to < from {
-            errors.push(FieldError {
-                field: "to",
-                message: lang.t("staff-closure-to-before"),
-            });
-        } else if (to - from).num_days() > 366 {
-            errors.push(FieldError {
-                field: "to",
-                message: lang.t("staff-closure-too-long"),
-            });
-        }
-    }
-    let reason = form.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
+    let dates = from.zip(to);
+    for problem in closure_problems(dates, &form.reason) {
+        let (field, id) = match problem {
+            ClosureProblem::ToBeforeFrom => ("to", "staff-closure-to-before"),
+            ClosureProblem::TooLong => ("to", "staff-closure-too-long"),
+            ClosureProblem::Reason => ("reason", "staff-closure-reason-bad"),
+        };
         errors.push(FieldError {
-            field: "reason",
-            message: lang.t("staff-closure-reason-bad"),
+            field,
+            message: lang.t(id),
         });
     }
-    match (from, to) {
-        (Some(from), Some(to)) if errors.is_empty() => Ok((from, to)),
+    match dates {
+        Some(dates) if errors.is_empty() => Ok(dates),
         _ => Err(errors),
     }
 }

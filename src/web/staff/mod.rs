@@ -27,10 +27,14 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
 use crate::booking::{BookingError, Role, StaffMember};
-use crate::domain::{Office, OfficeId};
+use crate::calendar::local_date;
+use crate::domain::{Appointment, Office, OfficeId};
 use crate::http::AppState;
+use crate::http::auth::CLOSURE_ROLES;
 
+use super::book::encode;
 use super::i18n::cookie;
+use super::session::same_token;
 use super::visit::{Page, Visit};
 
 /// The staff session cookie: a random id, nothing else.
@@ -61,8 +65,8 @@ pub fn routes() -> Router<AppState> {
 pub struct StaffFlash {
     /// What just happened, in the staff member's language.
     pub message: Option<String>,
-    /// An action that undoes it: (action, locator).
-    pub undo: Option<(String, String)>,
+    /// The locator of an appointment just checked in, whose check-in may be undone.
+    pub undo_check_in: Option<String>,
     /// A walk-in just booked: its locator.
     pub booked: Option<String>,
 }
@@ -130,7 +134,7 @@ impl StaffVisit {
             ("/staff/agenda", "staff-nav-agenda"),
             ("/staff/walk-in", "staff-nav-walk-in"),
         ];
-        if self.may(&[Role::Admin, Role::Manager]) {
+        if self.may(CLOSURE_ROLES) {
             links.push(("/staff/closures", "staff-nav-closures"));
         }
         StaffNav {
@@ -160,14 +164,9 @@ impl StaffVisit {
         roles.contains(&self.member.role)
     }
 
-    /// Whether a POST came back with this session's token (constant time).
+    /// Whether a POST came back with this staff session's token.
     pub fn csrf_ok(&self, sent: &str) -> bool {
-        sent.len() == self.csrf.len()
-            && sent
-                .bytes()
-                .zip(self.csrf.bytes())
-                .fold(0u8, |differ, (a, b)| differ | (a ^ b))
-                == 0
+        same_token(&self.csrf, sent)
     }
 
     /// The office this member works at, or the one asked for (admins): `None` when a
@@ -201,6 +200,20 @@ impl StaffVisit {
             .collect()
     }
 
+    /// The appointment behind `locator` if this member may act on it: `NotFound` for
+    /// another office's appointment as for an unknown one, so nothing is learnt.
+    pub async fn appointment(
+        &self,
+        state: &AppState,
+        locator: &str,
+    ) -> Result<Appointment, BookingError> {
+        let appointment = state.booking.appointment_by_locator(locator).await?;
+        match &self.member.office_id {
+            Some(own) if *own != appointment.office_id => Err(BookingError::NotFound),
+            _ => Ok(appointment),
+        }
+    }
+
     /// The 404 page (another office's, or an unknown, page or appointment).
     pub fn not_found(self) -> Response {
         self.visit.fail(BookingError::NotFound)
@@ -210,6 +223,29 @@ impl StaffVisit {
     pub fn expired(self) -> Response {
         self.visit.expired()
     }
+}
+
+/// The procedure's name; its id when the configuration no longer has it (the agenda
+/// keeps showing such appointments).
+fn procedure_name(office: &Office, appointment: &Appointment) -> String {
+    office
+        .services
+        .iter()
+        .find(|s| s.id == appointment.service_id)
+        .map_or_else(|| appointment.service_id.to_string(), |s| s.name.clone())
+}
+
+/// The agenda of the appointment's office and local day.
+fn agenda_of(state: &AppState, appointment: &Appointment) -> String {
+    let catalog = state.booking.catalog();
+    let date = catalog
+        .office(&appointment.office_id)
+        .map(|o| local_date(o.timezone, appointment.start))
+        .unwrap_or_else(|_| appointment.start.date_naive());
+    format!(
+        "/staff/agenda?office_id={}&date={date}",
+        encode(appointment.office_id.as_str())
+    )
 }
 
 /// The staff menu.

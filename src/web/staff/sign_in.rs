@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::http::AppState;
 
 use super::super::i18n::cookie;
+use super::super::session::CsrfForm;
 use super::super::visit::{FieldError, Page, Visit};
 use super::{STAFF_COOKIE, StaffVisit, with_session_cookie};
 
@@ -66,7 +67,11 @@ pub async fn sign_in(
     if let Err(limited) = state.settings.check_lookup(visit.client, &key) {
         return visit.fail_api(limited);
     }
-    let opened = match state.booking.open_staff_session(&form.token).await {
+    let opened = match state
+        .booking
+        .open_staff_session(&form.token, state.settings.staff_idle)
+        .await
+    {
         Ok(opened) => opened,
         Err(error) => return visit.fail(error),
     };
@@ -89,14 +94,8 @@ pub async fn sign_in(
             .close_staff_session(&old, state.settings.staff_idle)
             .await;
     }
-    let secure = state.settings.public_url.starts_with("https://");
+    let secure = visit.secure();
     with_session_cookie(visit.redirect("/staff/agenda"), &opened.id, secure)
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    pub csrf: String,
 }
 
 /// Ends the session and forgets the cookie.
@@ -104,7 +103,7 @@ pub async fn sign_out(
     State(state): State<AppState>,
     staff: StaffVisit,
     headers: axum::http::HeaderMap,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<CsrfForm>,
 ) -> Response {
     if !staff.csrf_ok(&form.csrf) {
         return staff.expired();
@@ -119,6 +118,6 @@ pub async fn sign_out(
     }
     let mut visit = staff.visit;
     visit.session.staff.message = Some(visit.lang.t("staff-signed-out"));
-    let secure = state.settings.public_url.starts_with("https://");
+    let secure = visit.secure();
     with_session_cookie(visit.redirect("/staff/sign-in"), "", secure)
 }

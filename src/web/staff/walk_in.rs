@@ -15,10 +15,10 @@ use crate::calendar::local_date;
 use crate::domain::{Office, ServiceId};
 use crate::http::AppState;
 
-use super::super::book::{citizen_input, encode, field_errors};
+use super::super::book::{citizen_input, document_type, document_types, field_errors};
 use super::super::session::Details;
 use super::super::visit::{FieldError, Page};
-use super::{StaffNav, StaffVisit};
+use super::{StaffNav, StaffVisit, agenda_of, procedure_name};
 
 /// How many days ahead "the next free times" looks.
 const LOOK_AHEAD_DAYS: i64 = 14;
@@ -75,7 +75,7 @@ pub async fn times(
         staff,
         &office,
         &query,
-        Form::default(),
+        WalkInForm::default(),
         Vec::new(),
         None,
     )
@@ -113,10 +113,7 @@ impl WalkInForm {
     fn details(&self) -> Details {
         Details {
             name: self.name.trim().to_owned(),
-            document_type: match self.document_type.as_str() {
-                "nie" | "passport" => self.document_type.clone(),
-                _ => "dni".to_owned(),
-            },
+            document_type: document_type(&self.document_type),
             document: self.document.trim().to_owned(),
             email: self.email.trim().to_owned(),
             phone: self.phone.trim().to_owned(),
@@ -129,7 +126,7 @@ async fn walk_in_page(
     staff: StaffVisit,
     office: &Office,
     query: &WalkInQuery,
-    Form(form): Form<WalkInForm>,
+    form: WalkInForm,
     errors: Vec<FieldError>,
     message: Option<String>,
 ) -> Response {
@@ -147,11 +144,24 @@ async fn walk_in_page(
     let mut times = Vec::new();
     let mut times_title = String::new();
     if let Some(service) = service {
+        // One count of the coming days first, then the times of the days that have some.
         let days: Vec<NaiveDate> = match date {
             Some(date) => vec![date],
-            None => (0..LOOK_AHEAD_DAYS)
-                .map(|d| today + Duration::days(d))
-                .collect(),
+            None => {
+                let last = today + Duration::days(LOOK_AHEAD_DAYS - 1);
+                match state
+                    .booking
+                    .days(&office.id, &service.id, today, last)
+                    .await
+                {
+                    Ok(days) => days
+                        .into_iter()
+                        .filter(|d| d.slots > 0)
+                        .map(|d| d.date)
+                        .collect(),
+                    Err(error) => return staff.visit.fail(error),
+                }
+            }
         };
         for day in days {
             let slots = match state.booking.slots(&office.id, &service.id, day).await {
@@ -159,23 +169,15 @@ async fn walk_in_page(
                 Err(BookingError::OutsideBookingWindow | BookingError::Validation(_)) => vec![],
                 Err(error) => return staff.visit.fail(error),
             };
+            let day_label = if day == today {
+                lang.t("staff-today")
+            } else {
+                lang.short_date(day)
+            };
             for slot in slots {
-                let label = if day == today {
-                    format!(
-                        "{} · {}",
-                        lang.t("staff-today"),
-                        lang.time(slot.start, office.timezone)
-                    )
-                } else {
-                    format!(
-                        "{} · {}",
-                        lang.short_date(day),
-                        lang.time(slot.start, office.timezone)
-                    )
-                };
                 times.push(TimeChoice {
                     value: slot.start.with_timezone(&office.timezone).to_rfc3339(),
-                    label,
+                    label: format!("{day_label} · {}", lang.time(slot.start, office.timezone)),
                 });
             }
             if date.is_none() && times.len() >= NEXT_TIMES {
@@ -212,11 +214,7 @@ async fn walk_in_page(
         times,
         chosen: form.start.clone(),
         details: form.details(),
-        document_types: vec![
-            ("dni", lang.t("document-type-dni")),
-            ("nie", lang.t("document-type-nie")),
-            ("passport", lang.t("document-type-passport")),
-        ],
+        document_types: document_types(&lang),
         key: if form.key.is_empty() {
             crate::booking::secrets::random_id()
         } else {
@@ -263,7 +261,7 @@ pub async fn book(
         );
     }
     let Some(start) = start.filter(|_| errors.is_empty()) else {
-        return walk_in_page(&state, staff, &office, &query, Form(form), errors, None).await;
+        return walk_in_page(&state, staff, &office, &query, form, errors, None).await;
     };
     let request = BookRequest {
         office_id: office.id.clone(),
@@ -305,7 +303,7 @@ pub async fn book(
         staff,
         &office,
         &query,
-        Form(form),
+        form,
         Vec::new(),
         Some(message),
     )
@@ -328,7 +326,7 @@ pub async fn done(State(state): State<AppState>, staff: StaffVisit) -> Response 
     let Some(locator) = staff.visit.session.staff.booked.clone() else {
         return staff.visit.redirect("/staff/walk-in");
     };
-    let appointment = match state.booking.appointment_by_locator(&locator).await {
+    let appointment = match staff.appointment(&state, &locator).await {
         Ok(appointment) => appointment,
         Err(error) => return staff.visit.fail(error),
     };
@@ -337,11 +335,6 @@ pub async fn done(State(state): State<AppState>, staff: StaffVisit) -> Response 
         return staff.not_found();
     };
     let lang = staff.visit.lang.clone();
-    let service = office
-        .services
-        .iter()
-        .find(|s| s.id == appointment.service_id)
-        .map_or_else(|| appointment.service_id.to_string(), |s| s.name.clone());
     let template = WalkInDonePage {
         page: staff.page("staff-walk-in-done-title"),
         nav: staff.nav("/staff/walk-in"),
@@ -353,16 +346,12 @@ pub async fn done(State(state): State<AppState>, staff: StaffVisit) -> Response 
         summary: format!(
             "{} · {} · {}, {} · {}",
             appointment.citizen_name,
-            service,
+            procedure_name(office, &appointment),
             lang.long_date(local_date(office.timezone, appointment.start)),
             lang.time(appointment.start, office.timezone),
             office.address
         ),
-        agenda_href: format!(
-            "/staff/agenda?office_id={}&date={}",
-            encode(office.id.as_str()),
-            local_date(office.timezone, appointment.start)
-        ),
+        agenda_href: agenda_of(&state, &appointment),
         locator,
     };
     staff.visit.render(StatusCode::OK, &template)
