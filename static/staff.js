@@ -23,3 +23,23 @@
   }
   setInterval(refresh, every);
 })();
+
+// Copy buttons (the feed link page): shown only where the clipboard can be written.
+(function () {
+  "use strict";
+  var buttons = document.querySelectorAll("button[data-copy]");
+  if (!navigator.clipboard) { return; }
+  Array.prototype.forEach.call(buttons, function (button) {
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    var status = button.parentNode.querySelector(".copy-status");
+    if (!field) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(field.value).then(function () {
+        if (status) { status.textContent = button.getAttribute("data-copied"); }
+      }, function () {
+        field.select();
+      });
+    });
+  });
+})();

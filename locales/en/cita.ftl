@@ -336,3 +336,125 @@ staff-closure-to-bad = Write the last day as a date.
 staff-closure-to-before = The last day cannot be before the first.
 staff-closure-too-long = A closure lasts at most 366 days.
 staff-closure-reason-bad = Write the reason (up to 500 characters).
+staff-nav-config = Configuration
+staff-col-office = Office
+staff-col-why = Why
+staff-config-title = Office configuration
+staff-config-new = Change the configuration
+staff-config-lead = Edit the text below or upload a file. Nothing changes until it has been checked; if the change would cancel appointments you will see them first.
+staff-config-text = Configuration (TOML)
+staff-config-text-hint = It starts as the configuration in force. Problems are shown by line number.
+staff-config-file = Or upload a file
+staff-config-file-hint = A .toml file. If you choose one, it is used instead of the text above.
+staff-config-apply = Check and apply
+staff-config-current = Configuration in force
+staff-config-version = version
+staff-config-none = No configuration has been stored yet
+staff-config-empty = Write or upload a configuration.
+staff-config-file-bad = The file is not a text file (UTF-8). Upload the .toml file itself.
+staff-config-invalid = The configuration has { $count ->
+    [one] 1 problem
+   *[other] { $count } problems
+}. Nothing was changed.
+staff-config-problems = Problems to fix
+staff-config-line = Line
+staff-config-check = Check before you apply
+staff-config-strands = This change leaves { $count ->
+    [one] 1 appointment
+   *[other] { $count } appointments
+} without a place. Nothing has been changed yet. If you go on, they will be cancelled:
+staff-config-cancel-them = Cancel { $count ->
+    [one] this appointment
+   *[other] these { $count } appointments
+} and apply
+staff-config-keep = No, keep the configuration in force
+staff-config-applied = Version { $version } is now in force. { $cancelled ->
+    [0] No appointment was cancelled.
+    [one] 1 appointment was cancelled.
+   *[other] { $cancelled } appointments were cancelled.
+} { $moved ->
+    [0] {""}
+    [one] 1 appointment moved to another desk at the same time.
+   *[other] { $moved } appointments moved to another desk at the same time.
+}
+staff-config-unchanged = This is already the configuration in force; nothing changed.
+staff-config-strand-office_removed = The office is no longer in the configuration
+staff-config-strand-service_removed = The office no longer offers the procedure
+staff-config-strand-no_desk = No desk can take it at that time
+staff-show-office = Show
+staff-nav-feeds = Calendar links
+staff-feeds-title = Calendar feed links
+staff-feeds-lead = A link lets a calendar app (Google Calendar, Outlook, Thunderbird, a phone) show the office's or one desk's appointments, with the citizens' names. Give it only to staff, and revoke it when it is no longer needed.
+staff-feed-new = New link
+staff-feed-what = Appointments shown
+staff-feed-whole-office = The whole office
+staff-feed-desk = Desk { $desk }
+staff-feed-create = Create the link
+staff-feed-created = New link created
+staff-feed-once = Copy it now: for safety it is not kept and will not be shown again. If you lose it, create another and revoke this one.
+staff-feed-link = Calendar link (.ics)
+staff-feed-copy = Copy the link
+staff-feed-copied = Link copied.
+staff-feed-how = How to add it to a calendar
+staff-feed-google = On a computer, open Google Calendar. Next to "Other calendars" choose "+", then "From URL". Paste the link and choose "Add calendar".
+staff-feed-outlook = In Outlook on the web, open the calendar and choose "Add calendar", then "Subscribe from web". Paste the link, give it a name and choose "Import".
+staff-feed-thunderbird = In the calendar, choose "New Calendar…", then "On the Network". Paste the link as the location, choose "Find Calendars" and then "Subscribe".
+staff-feed-refresh = Calendar apps fetch the link again every few hours (Google up to once a day), so a change may take that long to appear.
+staff-feed-live = Links in use
+staff-feed-none = This office has no calendar links.
+staff-feed-created-at = Created
+staff-feed-revoke = Revoke
+staff-feed-revoke-check = Revoke this link?
+staff-feed-revoke-effect = Calendars subscribed to it will stop receiving the appointments. This cannot be undone.
+staff-feed-revoke-confirm = Revoke the link
+staff-feed-revoked = The link was revoked.
+staff-nav-stats = Statistics
+staff-stats-title = Statistics
+staff-stats-from = From
+staff-stats-to = To
+staff-stats-show = Show
+staff-stats-csv = Download as CSV (spreadsheet)
+staff-stats-summary = From { $from } to { $to }: { $booked ->
+    [one] 1 appointment
+   *[other] { $booked } appointments
+}, { $share } of the desks' time used.
+staff-stats-booked = Booked
+staff-stats-attended = Attended
+staff-stats-no-show = Did not come
+staff-stats-pending = Still to come
+staff-stats-cancelled = Cancelled
+staff-stats-share = Desk time used
+staff-stats-by-procedure = By procedure
+staff-stats-by-day = By day
+staff-stats-day = Day
+staff-stats-total = All procedures
+staff-stats-explain = "Booked" counts every appointment made for the day, whatever happened to it. "Desk time used" is the time of the appointments not cancelled over the time the desks were open.
+staff-stats-from-bad = Write the first day as a date.
+staff-stats-to-bad = Write the last day as a date.
+staff-stats-too-long = Choose at most { $days } days.
+staff-nav-audit = Activity log
+staff-audit-title = Activity log
+staff-audit-day = Day
+staff-audit-day-hint = Leave it empty to see every day.
+staff-audit-day-bad = Write the day as a date, or leave it empty.
+staff-audit-action = What happened
+staff-audit-action-bad = Choose one of the listed actions.
+staff-audit-any = Anything
+staff-audit-none = Nothing matches.
+staff-audit-when = When
+staff-audit-who = Who
+staff-audit-detail = Detail
+staff-audit-pages = Pages of the log
+staff-audit-newest = Newest
+staff-audit-older = Older
+staff-audit-actor-citizen = The citizen
+staff-audit-actor-system = The system
+staff-audit-actor-staff = Staff (user removed)
+staff-audit-action-booked = Booked
+staff-audit-action-rescheduled = Moved to another time
+staff-audit-action-checked_in = Checked in
+staff-audit-action-check_in_undone = Check-in undone
+staff-audit-action-completed = Served
+staff-audit-action-no_show = Did not come
+staff-audit-action-cancelled = Cancelled
+staff-audit-action-erased = Personal data erased

@@ -338,3 +338,125 @@ staff-closure-to-bad = Escribe el último día como fecha.
 staff-closure-to-before = El último día no puede ser anterior al primero.
 staff-closure-too-long = Un cierre dura como mucho 366 días.
 staff-closure-reason-bad = Escribe el motivo (hasta 500 caracteres).
+staff-nav-config = Configuración
+staff-col-office = Oficina
+staff-col-why = Motivo
+staff-config-title = Configuración de las oficinas
+staff-config-new = Cambiar la configuración
+staff-config-lead = Cambie el texto de abajo o suba un archivo. No cambia nada hasta que se haya comprobado; si el cambio anulara citas, las verá antes.
+staff-config-text = Configuración (TOML)
+staff-config-text-hint = Empieza con la configuración vigente. Los problemas se indican por número de línea.
+staff-config-file = O suba un archivo
+staff-config-file-hint = Un archivo .toml. Si elige uno, se usa en lugar del texto de arriba.
+staff-config-apply = Comprobar y aplicar
+staff-config-current = Configuración vigente
+staff-config-version = versión
+staff-config-none = Todavía no hay ninguna configuración guardada
+staff-config-empty = Escriba o suba una configuración.
+staff-config-file-bad = El archivo no es de texto (UTF-8). Suba el propio archivo .toml.
+staff-config-invalid = La configuración tiene { $count ->
+    [one] 1 problema
+   *[other] { $count } problemas
+}. No se ha cambiado nada.
+staff-config-problems = Problemas que corregir
+staff-config-line = Línea
+staff-config-check = Compruebe antes de aplicar
+staff-config-strands = Este cambio deja { $count ->
+    [one] 1 cita
+   *[other] { $count } citas
+} sin sitio. Todavía no se ha cambiado nada. Si sigue, se anularán:
+staff-config-cancel-them = Anular { $count ->
+    [one] esta cita
+   *[other] estas { $count } citas
+} y aplicar
+staff-config-keep = No, mantener la configuración vigente
+staff-config-applied = La versión { $version } ya está en vigor. { $cancelled ->
+    [0] No se ha anulado ninguna cita.
+    [one] Se ha anulado 1 cita.
+   *[other] Se han anulado { $cancelled } citas.
+} { $moved ->
+    [0] {""}
+    [one] 1 cita ha pasado a otro puesto a la misma hora.
+   *[other] { $moved } citas han pasado a otro puesto a la misma hora.
+}
+staff-config-unchanged = Esta ya es la configuración vigente; no ha cambiado nada.
+staff-config-strand-office_removed = La oficina ya no está en la configuración
+staff-config-strand-service_removed = La oficina ya no ofrece el trámite
+staff-config-strand-no_desk = Ningún puesto puede atenderla a esa hora
+staff-show-office = Mostrar
+staff-nav-feeds = Enlaces de calendario
+staff-feeds-title = Enlaces de calendario
+staff-feeds-lead = Un enlace permite que una aplicación de calendario (Google Calendar, Outlook, Thunderbird, un móvil) muestre las citas de la oficina o de un puesto, con el nombre de las personas. Déselo solo al personal y revóquelo cuando ya no haga falta.
+staff-feed-new = Enlace nuevo
+staff-feed-what = Citas que muestra
+staff-feed-whole-office = Toda la oficina
+staff-feed-desk = Puesto { $desk }
+staff-feed-create = Crear el enlace
+staff-feed-created = Enlace creado
+staff-feed-once = Cópielo ahora: por seguridad no se guarda y no se volverá a mostrar. Si lo pierde, cree otro y revoque este.
+staff-feed-link = Enlace del calendario (.ics)
+staff-feed-copy = Copiar el enlace
+staff-feed-copied = Enlace copiado.
+staff-feed-how = Cómo añadirlo a un calendario
+staff-feed-google = En un ordenador, abra Google Calendar. Junto a «Otros calendarios» elija «+» y después «Desde URL». Pegue el enlace y elija «Añadir calendario».
+staff-feed-outlook = En Outlook en la web, abra el calendario y elija «Agregar calendario» y después «Suscribirse desde la web». Pegue el enlace, póngale un nombre y elija «Importar».
+staff-feed-thunderbird = En el calendario, elija «Nuevo calendario…» y después «En la red». Pegue el enlace como ubicación, elija «Buscar calendarios» y después «Suscribirse».
+staff-feed-refresh = Las aplicaciones de calendario vuelven a leer el enlace cada pocas horas (Google, hasta una vez al día), así que un cambio puede tardar en verse.
+staff-feed-live = Enlaces en uso
+staff-feed-none = Esta oficina no tiene enlaces de calendario.
+staff-feed-created-at = Creado
+staff-feed-revoke = Revocar
+staff-feed-revoke-check = ¿Revocar este enlace?
+staff-feed-revoke-effect = Los calendarios suscritos dejarán de recibir las citas. No se puede deshacer.
+staff-feed-revoke-confirm = Revocar el enlace
+staff-feed-revoked = Se ha revocado el enlace.
+staff-nav-stats = Estadísticas
+staff-stats-title = Estadísticas
+staff-stats-from = Desde
+staff-stats-to = Hasta
+staff-stats-show = Mostrar
+staff-stats-csv = Descargar en CSV (hoja de cálculo)
+staff-stats-summary = Del { $from } al { $to }: { $booked ->
+    [one] 1 cita
+   *[other] { $booked } citas
+}; se ha usado el { $share } del tiempo de los puestos.
+staff-stats-booked = Reservadas
+staff-stats-attended = Atendidas
+staff-stats-no-show = No vinieron
+staff-stats-pending = Pendientes
+staff-stats-cancelled = Anuladas
+staff-stats-share = Tiempo de puesto usado
+staff-stats-by-procedure = Por trámite
+staff-stats-by-day = Por día
+staff-stats-day = Día
+staff-stats-total = Todos los trámites
+staff-stats-explain = «Reservadas» cuenta todas las citas del día, pasara lo que pasara con ellas. «Tiempo de puesto usado» es el tiempo de las citas no anuladas sobre el tiempo que los puestos estuvieron abiertos.
+staff-stats-from-bad = Escriba el primer día como una fecha.
+staff-stats-to-bad = Escriba el último día como una fecha.
+staff-stats-too-long = Elija como mucho { $days } días.
+staff-nav-audit = Registro de actividad
+staff-audit-title = Registro de actividad
+staff-audit-day = Día
+staff-audit-day-hint = Déjelo vacío para ver todos los días.
+staff-audit-day-bad = Escriba el día como una fecha, o déjelo vacío.
+staff-audit-action = Qué pasó
+staff-audit-action-bad = Elija una de las acciones de la lista.
+staff-audit-any = Cualquier cosa
+staff-audit-none = No hay nada que coincida.
+staff-audit-when = Cuándo
+staff-audit-who = Quién
+staff-audit-detail = Detalle
+staff-audit-pages = Páginas del registro
+staff-audit-newest = Lo más reciente
+staff-audit-older = Anteriores
+staff-audit-actor-citizen = La persona citada
+staff-audit-actor-system = El sistema
+staff-audit-actor-staff = Personal (usuario eliminado)
+staff-audit-action-booked = Reservada
+staff-audit-action-rescheduled = Cambiada de hora
+staff-audit-action-checked_in = Llegada registrada
+staff-audit-action-check_in_undone = Llegada deshecha
+staff-audit-action-completed = Atendida
+staff-audit-action-no_show = No vino
+staff-audit-action-cancelled = Anulada
+staff-audit-action-erased = Datos personales borrados

@@ -10,7 +10,8 @@
 //!   configuration strands — their office or procedure is gone, or they can no longer all
 //!   be placed on the new desks and hours ([`replan`](super::replan)) — and either refuse
 //!   the change listing them ([`OnStranded::Refuse`], nothing written) or cancel them
-//!   (sequence bumped, audited with the admin as actor) ([`OnStranded::Cancel`]). The
+//!   (sequence bumped, audited with the admin as actor) ([`OnStranded::Cancel`], or
+//!   [`OnStranded::CancelOnly`] when each is one the admin was shown). The
 //!   appointments that keep their time but must change desk are moved. Then the document
 //!   is stored as the next version and the transaction commits.
 //! - Only after the commit does this instance serve the new offices; other instances notice
@@ -19,7 +20,7 @@
 //! - The same document as the stored one changes nothing (and strands nothing).
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -80,12 +81,29 @@ pub struct Stranded {
 }
 
 /// What to do with stranded appointments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OnStranded {
     /// Refuse the whole change and list them.
     Refuse,
     /// Cancel them and apply the change.
     Cancel,
+    /// Cancel them only if each is one of these (the ones a person was shown and agreed
+    /// to cancel); otherwise refuse and list them, so an appointment booked meanwhile is
+    /// never cancelled without being seen.
+    CancelOnly(BTreeSet<Locator>),
+}
+
+impl OnStranded {
+    /// Whether `stranded` may be cancelled under this choice.
+    fn allows(&self, stranded: &[Stranded]) -> bool {
+        match self {
+            OnStranded::Refuse => stranded.is_empty(),
+            OnStranded::Cancel => true,
+            OnStranded::CancelOnly(agreed) => stranded
+                .iter()
+                .all(|s| agreed.contains(&s.appointment.locator)),
+        }
+    }
 }
 
 /// An applied configuration change.
@@ -131,7 +149,7 @@ impl Booking {
             source_with_files(toml, &stored_files).map_err(ConfigChangeError::Invalid)?;
         let catalog = Catalog::from_config(&config);
         let outcome = self
-            .with_retry(|| self.try_change_config(&source, &config, &catalog, on_stranded, actor))
+            .with_retry(|| self.try_change_config(&source, &config, &catalog, &on_stranded, actor))
             .await?;
         let applied = outcome.map_err(ConfigChangeError::Conflict)?;
         self.install_catalog(catalog, applied.version);
@@ -144,7 +162,7 @@ impl Booking {
         source: &ConfigSource,
         config: &Config,
         catalog: &Catalog,
-        on_stranded: OnStranded,
+        on_stranded: &OnStranded,
         actor: &Actor,
     ) -> Result<Result<ConfigApplied, Vec<Stranded>>, BookingError> {
         let now = self.clock.now();
@@ -208,7 +226,7 @@ impl Booking {
                     &b.appointment.locator,
                 ))
         });
-        if !stranded.is_empty() && on_stranded == OnStranded::Refuse {
+        if !on_stranded.allows(&stranded) {
             return Ok(Err(stranded));
         }
         for s in &mut stranded {
@@ -231,6 +249,15 @@ impl Booking {
             cancelled: stranded,
             moved: moves.len(),
         }))
+    }
+
+    /// The stored configuration's TOML text and version (`None` before any import), for
+    /// an administrator to read before changing it.
+    pub async fn stored_config(&self) -> Result<Option<(String, i64)>, BookingError> {
+        Ok(load_stored_config(&self.store)
+            .await
+            .map_err(booking_error)?
+            .map(|(source, version)| (source.toml, version)))
     }
 
     /// Loads the stored configuration when its version is newer than the one this instance

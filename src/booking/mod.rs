@@ -6,6 +6,7 @@
 //! the database detects are retried a bounded number of times, never surfaced as 500s.
 
 mod admin;
+mod audit;
 mod availability;
 mod batch;
 mod book;
@@ -24,6 +25,7 @@ pub mod secrets;
 mod snapshot;
 mod staff;
 mod staff_session;
+mod statistics;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -38,6 +40,7 @@ use crate::domain::{Office, OfficeId};
 use crate::store::{self, OfficeLock, Store, StoreError};
 
 pub use admin::{ConfigApplied, ConfigChangeError, OnStranded, StrandReason, Stranded};
+pub use audit::{AUDIT_ACTIONS, AUDIT_PAGE, AuditPage};
 pub use availability::{DayAvailability, SlotAvailability};
 pub use batch::{BatchStats, MAX_BATCH};
 pub use catalog::Catalog;
@@ -47,10 +50,13 @@ pub use import::{ConfigSource, ImportError, ImportOutcome, import_config, load_s
 pub use place::{BookOutcome, HoldOutcome, HoldOwner};
 pub use request::{Actor, BookRequest, CitizenInput, CitizenProblem};
 pub use staff::{
-    Agenda, CANCELLED_VISIBLE, DEMO_ADMIN, DeskAgenda, FEED_PAST, IssuedStaffToken, Role,
+    Agenda, CANCELLED_VISIBLE, DEMO_ADMIN, DeskAgenda, FEED_PAST, FeedLink, IssuedStaffToken, Role,
     StaffMember,
 };
 pub use staff_session::{OpenedStaffSession, StaffSession};
+pub use statistics::{
+    Counts, DayFigures, MAX_STATISTICS_DAYS, Statistics, share_percent, summarize,
+};
 
 /// How many times a transaction that lost a race is run again before giving up.
 const MAX_ATTEMPTS: u32 = 12;

@@ -19,7 +19,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{Duration, NaiveDate};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::calendar::local_to_utc;
 use crate::domain::{Appointment, DeskId, Locator, OfficeId, Transition, WallTime};
@@ -115,6 +115,16 @@ impl TryFrom<StaffUserRecord> for StaffMember {
 pub struct IssuedStaffToken {
     pub member: StaffMember,
     pub token: String,
+}
+
+/// A live calendar feed link, without its token (which is not stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedLink {
+    /// The token's hash: names the link for revoking it, opens nothing.
+    pub id: String,
+    /// `None`: the whole office's feed.
+    pub desk_id: Option<DeskId>,
+    pub created_at: DateTime<Utc>,
 }
 
 /// One desk's appointments of the day.
@@ -265,6 +275,35 @@ impl Booking {
         let mut conn = self.store().read().await?;
         Ok(
             store::revoke_feed_token(&mut conn, &sha256_hex(token.trim()), self.clock().now())
+                .await?,
+        )
+    }
+
+    /// The office's live feed links (office and desks), for staff to review and revoke.
+    /// Only hashes are stored, so a link is shown in full once, when it is issued.
+    pub async fn feed_links(&self, office_id: &OfficeId) -> Result<Vec<FeedLink>, BookingError> {
+        let mut conn = self.store().read().await?;
+        Ok(store::office_feed_tokens(&mut conn, office_id.as_str())
+            .await?
+            .into_iter()
+            .map(|r| FeedLink {
+                id: r.token_hash,
+                desk_id: r.desk_id.map(DeskId::new),
+                created_at: DateTime::from_timestamp(r.created_at, 0).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// Revokes the office's feed link `id` (from [`Booking::feed_links`]); `false` when
+    /// the office has no such live link.
+    pub async fn revoke_feed_link(
+        &self,
+        office_id: &OfficeId,
+        id: &str,
+    ) -> Result<bool, BookingError> {
+        let mut conn = self.store().read().await?;
+        Ok(
+            store::revoke_office_feed_token(&mut conn, office_id.as_str(), id, self.clock().now())
                 .await?,
         )
     }

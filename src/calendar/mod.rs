@@ -20,7 +20,7 @@ pub mod zone;
 #[cfg(test)]
 mod dst_tests;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 
 pub use interval::Interval;
 pub use rules::{desk_local_hours, office_local_hours};

@@ -164,6 +164,88 @@ pub async fn revoke_feed_token(
     Ok(result.rows_affected() > 0)
 }
 
+/// An office's unrevoked feed tokens (its own and its desks'), oldest first.
+pub async fn office_feed_tokens(
+    conn: &mut AnyConnection,
+    office_id: &str,
+) -> Result<Vec<FeedTokenRecord>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT token_hash, office_id, desk_id, created_at, revoked_at FROM feed_tokens \
+         WHERE office_id = $1 AND revoked_at IS NULL ORDER BY created_at, token_hash",
+    )
+    .bind(office_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Revokes one of `office_id`'s feed tokens by its hash; `false` when it is not one.
+pub async fn revoke_office_feed_token(
+    conn: &mut AnyConnection,
+    office_id: &str,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let result = sqlx::query(
+        "UPDATE feed_tokens SET revoked_at = $3 \
+         WHERE token_hash = $2 AND office_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(office_id)
+    .bind(token_hash)
+    .bind(now.timestamp())
+    .execute(&mut *conn)
+    .await?;
+    Ok(result.rows_affected() > 0)
+}
+
+/// One line of an office's audit trail as the staff pages show it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuditLine {
+    pub id: i64,
+    pub at: i64,
+    pub action: String,
+    pub actor_kind: String,
+    /// The staff member's name, when staff acted.
+    pub actor_name: Option<String>,
+    pub locator: Option<String>,
+    pub detail: String,
+}
+
+/// What an audit page asks for: `[from, to)` in Unix seconds, an action (`None`: any),
+/// and lines older than `before` (an id), newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub from: i64,
+    pub to: i64,
+    pub action: Option<String>,
+    pub before: i64,
+    pub limit: i64,
+}
+
+/// A page of `office_id`'s audit trail, newest first.
+pub async fn office_audit(
+    conn: &mut AnyConnection,
+    office_id: &str,
+    filter: &AuditFilter,
+) -> Result<Vec<AuditLine>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT a.id, a.at, a.action, a.actor_kind, s.name AS actor_name, p.locator, a.detail \
+         FROM audit_log a \
+         LEFT JOIN staff_users s ON a.actor_kind = 'staff' AND s.id = a.actor_id \
+         LEFT JOIN appointments p ON p.id = a.appointment_id \
+         WHERE a.office_id = $1 AND a.at >= $2 AND a.at < $3 AND a.id < $4 \
+         AND ($5 = '' OR a.action = $5) \
+         ORDER BY a.id DESC LIMIT $6",
+    )
+    .bind(office_id)
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(filter.before)
+    .bind(filter.action.as_deref().unwrap_or_default())
+    .bind(filter.limit)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
 /// The stored configuration's version: one indexed row, cheap enough to poll.
 pub async fn config_version(conn: &mut AnyConnection) -> Result<Option<i64>, StoreError> {
     Ok(

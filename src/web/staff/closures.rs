@@ -17,7 +17,7 @@ use crate::http::auth::CLOSURE_ROLES;
 
 use super::super::i18n::FluentArg;
 use super::super::visit::{FieldError, Page};
-use super::{StaffNav, StaffVisit};
+use super::{OfficeQuery, StaffNav, StaffVisit};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ClosureForm {
@@ -52,12 +52,6 @@ pub struct ClosuresPage {
 pub struct Preview {
     pub summary: String,
     pub appointments: Vec<(String, String, String)>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct OfficeQuery {
-    #[serde(default)]
-    office_id: Option<String>,
 }
 
 /// The closure form.

@@ -14,8 +14,13 @@
 //! - The pages call the same use cases as the API; nothing here is a second copy of a rule.
 
 mod agenda;
+mod audit;
+mod chart;
 mod closures;
+mod config;
+mod feeds;
 mod sign_in;
+mod statistics;
 mod walk_in;
 
 use axum::Router;
@@ -30,7 +35,7 @@ use crate::booking::{BookingError, Role, StaffMember};
 use crate::calendar::local_date;
 use crate::domain::{Appointment, Office, OfficeId};
 use crate::http::AppState;
-use crate::http::auth::CLOSURE_ROLES;
+use crate::http::auth::{ADMIN_ONLY, CLOSURE_ROLES};
 
 use super::book::encode;
 use super::i18n::cookie;
@@ -57,6 +62,12 @@ pub fn routes() -> Router<AppState> {
             get(closures::form).post(closures::preview),
         )
         .route("/staff/closures/confirm", post(closures::confirm))
+        .route("/staff/config", get(config::show).post(config::change))
+        .route("/staff/feeds", get(feeds::list).post(feeds::create))
+        .route("/staff/feeds/revoke", post(feeds::revoke))
+        .route("/staff/statistics", get(statistics::page))
+        .route("/staff/statistics.csv", get(statistics::csv))
+        .route("/staff/audit", get(audit::page))
 }
 
 /// What the staff pages remember between a POST and the page it leads to (in the
@@ -69,6 +80,13 @@ pub struct StaffFlash {
     pub undo_check_in: Option<String>,
     /// A walk-in just booked: its locator.
     pub booked: Option<String>,
+}
+
+/// `?office_id=`: the office a page is about (admins choose; others have their own).
+#[derive(Debug, Default, Deserialize)]
+pub struct OfficeQuery {
+    #[serde(default)]
+    pub office_id: Option<String>,
 }
 
 /// A staff page request: a [`Visit`] with a signed-in staff member.
@@ -136,6 +154,12 @@ impl StaffVisit {
         ];
         if self.may(CLOSURE_ROLES) {
             links.push(("/staff/closures", "staff-nav-closures"));
+            links.push(("/staff/statistics", "staff-nav-stats"));
+            links.push(("/staff/feeds", "staff-nav-feeds"));
+            links.push(("/staff/audit", "staff-nav-audit"));
+        }
+        if self.may(ADMIN_ONLY) {
+            links.push(("/staff/config", "staff-nav-config"));
         }
         StaffNav {
             who: lang.t_with(
