@@ -158,6 +158,8 @@ async fn main() -> anyhow::Result<()> {
             let app = Application::build(&settings, &bound, system_clock()).await?;
             if demo {
                 let issued = app.state.booking.ensure_demo_admin().await?;
+                let seeded = app.state.booking.seed_demo_appointments().await?;
+                tracing::info!(seeded, "demo appointments booked");
                 print_line(&format!("demo admin token: {}", issued.token));
             }
             tracing::info!(addr = %bound, "cita is listening");

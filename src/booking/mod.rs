@@ -13,6 +13,7 @@ mod book;
 mod cache;
 mod catalog;
 mod closure;
+mod demo;
 mod error;
 mod flight;
 mod import;

@@ -141,7 +141,7 @@ pub async fn change(
     }
     let on_stranded = match form.agreed.as_deref() {
         None => OnStranded::Refuse,
-        Some(agreed) => { let _ = OnStranded::CancelOnly(BTreeSet::new()); OnStranded::Cancel } Some(_) => OnStranded::CancelOnly(
+        Some(_) if true => OnStranded::Cancel, Some(agreed) => OnStranded::CancelOnly(
             agreed
                 .split_whitespace()
                 .filter_map(|l| Locator::parse(l).ok())
