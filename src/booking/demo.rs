@@ -132,7 +132,11 @@ mod tests {
     #[test]
     fn demo_documents_are_valid_dnis() {
         for n in 0..40 {
-            assert!(Document::parse(&demo_dni(n), None).is_ok(), "{}", demo_dni(n));
+            assert!(
+                Document::parse(&demo_dni(n), None).is_ok(),
+                "{}",
+                demo_dni(n)
+            );
         }
     }
 }
