@@ -24,13 +24,18 @@ both_backends!(
 );
 
 /// Tuesday 2027-03-02 in Madrid at `hh:mm`.
-fn tuesday(time: &str) -> String {
+pub(crate) fn tuesday(time: &str) -> String {
     format!("2027-03-02T{time}:00+01:00")
 }
 
 const TUESDAY_AGENDA: &str = "/staff/agenda?office_id=madrid-extranjeria&date=2027-03-02";
 
-async fn token_for(app: &TestApp, name: &str, role: Role, office: Option<&str>) -> String {
+pub(crate) async fn token_for(
+    app: &TestApp,
+    name: &str,
+    role: Role,
+    office: Option<&str>,
+) -> String {
     let office = office.map(cita::domain::OfficeId::new);
     app.state
         .booking
@@ -41,7 +46,7 @@ async fn token_for(app: &TestApp, name: &str, role: Role, office: Option<&str>) 
 }
 
 /// Signs `browser` in with `token`; the page it lands on.
-async fn sign_in(browser: &mut Browser<'_>, token: &str) -> Page {
+pub(crate) async fn sign_in(browser: &mut Browser<'_>, token: &str) -> Page {
     let form = browser.get("/staff/sign-in").await;
     assert_eq!(form.status, 200, "{}", form.body);
     let csrf = csrf_of(&form.body);
@@ -51,7 +56,7 @@ async fn sign_in(browser: &mut Browser<'_>, token: &str) -> Page {
 }
 
 /// The last staff session cookie the browser was given, as `name=value`.
-fn staff_cookie(browser: &Browser<'_>) -> String {
+pub(crate) fn staff_cookie(browser: &Browser<'_>) -> String {
     browser
         .set_cookies
         .iter()
@@ -82,7 +87,7 @@ fn tuesday_closure(reason: &str) -> [(&'static str, &str); 4] {
 }
 
 /// The action buttons' form token on a staff page.
-fn staff_csrf(page: &Page) -> String {
+pub(crate) fn staff_csrf(page: &Page) -> String {
     csrf_of(&page.body)
 }
 
@@ -243,7 +248,12 @@ async fn every_staff_form_refuses_a_missing_or_foreign_csrf_token(db: Db) {
 }
 
 /// Posts `action` on `locator` with `page`'s form token, and follows to the agenda.
-async fn act(browser: &mut Browser<'_>, page: &Page, locator: &str, action: &str) -> Page {
+pub(crate) async fn act(
+    browser: &mut Browser<'_>,
+    page: &Page,
+    locator: &str,
+    action: &str,
+) -> Page {
     browser
         .post(
             "/staff/appointment",
@@ -665,6 +675,26 @@ async fn agents_and_managers_reach_only_their_own_office(db: Db) {
                 expect(madrid),
             ),
             ("/staff/agenda?office_id=nowhere".to_owned(), 404),
+            (
+                "/staff/statistics?office_id=madrid-extranjeria".to_owned(),
+                expect(madrid && closes),
+            ),
+            (
+                "/staff/statistics.csv?office_id=madrid-extranjeria".to_owned(),
+                expect(madrid && closes),
+            ),
+            (
+                "/staff/feeds?office_id=madrid-extranjeria".to_owned(),
+                expect(madrid && closes),
+            ),
+            (
+                "/staff/audit?office_id=madrid-extranjeria".to_owned(),
+                expect(madrid && closes),
+            ),
+            ("/staff/statistics".to_owned(), expect(closes)),
+            ("/staff/feeds".to_owned(), expect(closes)),
+            ("/staff/audit".to_owned(), expect(closes)),
+            ("/staff/config".to_owned(), expect(role == Role::Admin)),
         ];
         for (path, status) in &gets {
             let page = browser.get(path).await;
@@ -676,12 +706,20 @@ async fn agents_and_managers_reach_only_their_own_office(db: Db) {
                 );
             }
         }
-        // Closures in the menu only for those who may close.
-        assert_eq!(
-            home.body.contains("href=\"/staff/closures\""),
-            closes,
-            "{name}"
-        );
+        // The menu offers exactly the pages the role may open.
+        for (href, shown) in [
+            ("/staff/closures", closes),
+            ("/staff/statistics", closes),
+            ("/staff/feeds", closes),
+            ("/staff/audit", closes),
+            ("/staff/config", role == Role::Admin),
+        ] {
+            assert_eq!(
+                home.body.contains(&format!("href=\"{href}\"")),
+                shown,
+                "{name} menu {href}"
+            );
+        }
         // Acting on Madrid's appointment from another office: 404, and nothing changes.
         if !madrid {
             let csrf = staff_csrf(&home);
@@ -705,6 +743,22 @@ async fn agents_and_managers_reach_only_their_own_office(db: Db) {
                 )
                 .await;
             assert_eq!(page.status, 404, "{name}");
+            let page = browser
+                .post(
+                    "/staff/feeds",
+                    &csrf,
+                    &[("office_id", MADRID), ("desk_id", "")],
+                )
+                .await;
+            assert_eq!(page.status, 404, "{name} creates a Madrid feed link");
+            let page = browser
+                .post(
+                    "/staff/feeds/revoke",
+                    &csrf,
+                    &[("office_id", MADRID), ("id", "0"), ("confirm", "yes")],
+                )
+                .await;
+            assert_eq!(page.status, 404, "{name} revokes a Madrid feed link");
         }
         if madrid && !closes {
             let page = browser

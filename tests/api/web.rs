@@ -55,6 +55,25 @@ impl<'a> Browser<'a> {
         url: &str,
         form: Option<&[(&str, &str)]>,
     ) -> Page {
+        match form {
+            Some(fields) => {
+                let body = form_encode(fields).into_bytes();
+                self.send_body(method, url, Some("application/x-www-form-urlencoded"), body)
+                    .await
+            }
+            None => self.send_body(method, url, None, Vec::new()).await,
+        }
+    }
+
+    /// Sends `body` as it is, with `content_type` if any, and the browser's cookies;
+    /// keeps the cookies it is given back.
+    pub(crate) async fn send_body(
+        &mut self,
+        method: Method,
+        url: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Page {
         self.seen_urls.push(url.to_owned());
         let mut request = Request::builder().method(method).uri(url);
         if !self.cookies.is_empty() {
@@ -65,14 +84,10 @@ impl<'a> Browser<'a> {
                 .collect();
             request = request.header(header::COOKIE, cookie.join("; "));
         }
-        let body = match form {
-            Some(fields) => {
-                request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-                Body::from(form_encode(fields))
-            }
-            None => Body::empty(),
-        };
-        let answer = self.app.send(request.body(body).unwrap()).await;
+        if let Some(content_type) = content_type {
+            request = request.header(header::CONTENT_TYPE, content_type);
+        }
+        let answer = self.app.send(request.body(Body::from(body)).unwrap()).await;
         for value in answer.headers.get_all(header::SET_COOKIE) {
             let text = value.to_str().unwrap().to_owned();
             let pair = text.split(';').next().unwrap();
@@ -114,6 +129,58 @@ impl<'a> Browser<'a> {
             _ => answer,
         }
     }
+
+    /// POSTs `fields` (the CSRF token among them, if any) and `file` as
+    /// `multipart/form-data`. Unlike [`Browser::post`] it does not follow a 303, so that
+    /// the redirect itself can be checked.
+    pub(crate) async fn post_multipart(
+        &mut self,
+        url: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &str, &[u8])>,
+    ) -> Page {
+        let (content_type, body) = multipart_body(fields, file);
+        self.send_body(Method::POST, url, Some(&content_type), body)
+            .await
+    }
+}
+
+/// A `multipart/form-data` body of `fields` and an optional file `(field, filename,
+/// bytes)`, as a browser sends a form with `enctype="multipart/form-data"`.
+pub(crate) fn multipart_body(
+    fields: &[(&str, &str)],
+    file: Option<(&str, &str, &[u8])>,
+) -> (String, Vec<u8>) {
+    let boundary = "----citaTestBoundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        assert!(!value.contains(boundary), "the boundary is in {name}");
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some((name, filename, bytes)) = file {
+        assert!(
+            !bytes
+                .windows(boundary.len())
+                .any(|w| w == boundary.as_bytes()),
+            "the boundary is in the file"
+        );
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; \
+                 filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 fn form_encode(fields: &[(&str, &str)]) -> String {

@@ -122,7 +122,8 @@ pub async fn change(
     };
     if let Some(file) = form.file.filter(|f| !f.is_empty()) {
         match String::from_utf8(file) {
-            Ok(text) => draft.draft = text.replace("\r\n", "\n"),
+            // Without the byte-order mark some editors write first.
+            Ok(text) => draft.draft = text.trim_start_matches('\u{feff}').replace("\r\n", "\n"),
             Err(_) => {
                 draft.errors.push(FieldError {
                     field: "file",
@@ -141,7 +142,7 @@ pub async fn change(
     }
     let on_stranded = match form.agreed.as_deref() {
         None => OnStranded::Refuse,
-        Some(_) if true => OnStranded::Cancel, Some(agreed) => OnStranded::CancelOnly(
+        Some(agreed) => OnStranded::CancelOnly(
             agreed
                 .split_whitespace()
                 .filter_map(|l| Locator::parse(l).ok())
