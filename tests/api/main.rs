@@ -21,6 +21,8 @@ mod never_lies;
 mod ops;
 mod outage;
 mod privacy;
+mod staff_config_page;
+mod staff_office_pages;
 mod staff_pages;
 mod surge;
 mod web;

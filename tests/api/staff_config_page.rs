@@ -185,7 +185,7 @@ fn shown_config(body: &str) -> Vec<String> {
 }
 
 /// The problems listed on the page, as (line, message).
-fn problems(body: &str) -> Vec<(usize, String)> {
+fn problems(body: &str) -> Vec<(usize, String, String)> {
     let Some(from) = body.find("id=\"toml-problems\"") else {
         return vec![];
     };
@@ -198,8 +198,10 @@ fn problems(body: &str) -> Vec<(usize, String)> {
             let rest = item
                 .strip_prefix("Línea ")
                 .unwrap_or_else(|| panic!("not by line: {item:?}"));
-            let (line, message) = rest.split_once(": ").unwrap();
-            (line.parse().unwrap(), message.to_owned())
+            // "N (<code>the line</code>): message", the line's text shown to find it.
+            let (line, rest) = rest.split_once(" (<code>").unwrap();
+            let (text, message) = rest.split_once("</code>): ").unwrap();
+            (line.parse().unwrap(), text.to_owned(), message.to_owned())
         })
         .collect()
 }
@@ -350,23 +352,31 @@ async fn an_invalid_configuration_is_explained_line_by_line_and_kept(db: Db) {
             "Problemas que corregir",
             "href=\"#toml\"",
             "aria-invalid=\"true\"",
-            &format!("<li>Línea {zone_line}: "),
-            &format!("<li>Línea {desk_line}: "),
+            &format!("<li>Línea {zone_line} (<code>"),
+            &format!("<li>Línea {desk_line} (<code>"),
         ],
     );
     let mut listed = problems(&answer.body);
     listed.sort();
     assert_eq!(listed.len(), 2, "{listed:?}");
     assert_eq!(listed[0].0, zone_line, "{listed:?}");
+    assert_eq!(
+        listed[0].1, "timezone = \"Atlantic/Canarias\"",
+        "{listed:?}"
+    );
     assert!(
         listed[0]
-            .1
+            .2
             .contains("unknown time zone \"Atlantic/Canarias\""),
         "{listed:?}"
     );
     assert_eq!(listed[1].0, desk_line, "{listed:?}");
+    assert_eq!(
+        listed[1].1, "services = [\"renovacion-dni\", \"pasaporte\"]",
+        "{listed:?}"
+    );
     assert!(
-        listed[1].1.contains("names unknown service \"pasaporte\""),
+        listed[1].2.contains("names unknown service \"pasaporte\""),
         "{listed:?}"
     );
     // The text sent is kept, to fix; the configuration in force is shown as it was.
@@ -389,6 +399,7 @@ async fn an_invalid_configuration_is_explained_line_by_line_and_kept(db: Db) {
     let listed = problems(&answer.body);
     assert_eq!(listed.len(), 1, "{listed:?}");
     assert_eq!(listed[0].0, line_of(&toml, ttl), "{listed:?}");
+    assert_eq!(listed[0].1, "hold_ttl_seconds =", "{listed:?}");
     assert_eq!(textarea(&answer.body, MAIN_TEXTAREA), broken);
     assert_eq!(stored(&app).await, (toml, version));
 }

@@ -34,8 +34,9 @@ pub struct ConfigPage {
     pub current: Vec<String>,
     /// The text in the edit box: the configuration in force, or the one just sent back.
     pub draft: String,
-    /// Why the draft is not a valid configuration, by line.
-    pub problems: Vec<ConfigProblem>,
+    /// Why the draft is not a valid configuration: line number, that line's text (so
+    /// it can be found in the edit box, which has no numbers), what is wrong.
+    pub problems: Vec<(usize, String, String)>,
     /// The appointments the draft would strand, with the button to cancel them.
     pub stranded: Option<StrandedList>,
 }
@@ -211,8 +212,19 @@ fn render(staff: StaffVisit, status: StatusCode, draft: Draft) -> Response {
         message: draft.message,
         version: draft.version,
         current: draft.current.lines().map(str::to_owned).collect(),
+        problems: draft
+            .problems
+            .into_iter()
+            .map(|p| {
+                let text = draft.draft.lines().nth(p.line.saturating_sub(1));
+                (
+                    p.line,
+                    text.unwrap_or_default().trim().to_owned(),
+                    p.message,
+                )
+            })
+            .collect(),
         draft: draft.draft,
-        problems: draft.problems,
         stranded: draft.stranded,
     };
     staff.visit.render(status, &template)

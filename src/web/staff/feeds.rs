@@ -61,7 +61,7 @@ pub struct FeedForm {
     /// Revoke: the link's id.
     #[serde(default)]
     id: String,
-    /// Revoke: present once the person confirmed.
+    /// Revoke: `yes` once the person confirmed.
     #[serde(default)]
     confirm: Option<String>,
 }
@@ -133,7 +133,7 @@ pub async fn revoke(
     let Some(office) = allowed_office(&state, &staff, Some(&form.office_id)) else {
         return staff.not_found();
     };
-    if form.confirm.is_none() {
+    if form.confirm.as_deref() != Some("yes") {
         let links = match state.booking.feed_links(&office.id).await {
             Ok(links) => links,
             Err(error) => return staff.visit.fail(error),
