@@ -214,6 +214,7 @@ mod tests {
                 "/api/v1/staff/appointments/{locator}/check-in",
                 "/api/v1/staff/appointments/{locator}/complete",
                 "/api/v1/staff/appointments/{locator}/no-show",
+                "/api/v1/staff/appointments/{locator}/undo-check-in",
                 "/api/v1/staff/offices/{office}/agenda",
                 "/api/v1/staff/offices/{office}/appointments",
                 "/api/v1/staff/offices/{office}/closures",

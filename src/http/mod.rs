@@ -204,6 +204,10 @@ fn routes() -> RouteTable {
             staff::check_in,
         )
         .post(
+            "/api/v1/staff/appointments/{locator}/undo-check-in",
+            staff::undo_check_in,
+        )
+        .post(
             "/api/v1/staff/appointments/{locator}/complete",
             staff::complete,
         )

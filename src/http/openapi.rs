@@ -156,6 +156,7 @@ fn appointment_links(document: &str, staff: bool) -> NamedLinks {
     if staff {
         for (name, operation) in [
             ("CheckIn", "check_in"),
+            ("UndoCheckIn", "undo_check_in"),
             ("Complete", "complete"),
             ("NoShow", "no_show"),
             ("StaffCancel", "cancel"),
@@ -233,6 +234,39 @@ impl Modify for Links {
                 "/api/v1/appointments/lookup",
                 "200",
                 appointment_links("$request.body#/document", false),
+            ),
+            // A checked-in appointment can be served, or go back to booked (a check-in made
+            // by mistake), and then be checked in again.
+            (
+                "/api/v1/staff/appointments/{locator}/check-in",
+                "200",
+                vec![
+                    (
+                        "UndoCheckIn",
+                        LinkBuilder::new()
+                            .operation_id("undo_check_in")
+                            .description("undo this check-in: booked again (staff token)")
+                            .parameter("locator", "$response.body#/locator"),
+                    ),
+                    (
+                        "Complete",
+                        LinkBuilder::new()
+                            .operation_id("complete")
+                            .description("the citizen was served (staff token)")
+                            .parameter("locator", "$response.body#/locator"),
+                    ),
+                ],
+            ),
+            (
+                "/api/v1/staff/appointments/{locator}/undo-check-in",
+                "200",
+                vec![(
+                    "CheckIn",
+                    LinkBuilder::new()
+                        .operation_id("check_in")
+                        .description("check the citizen in again (staff token)")
+                        .parameter("locator", "$response.body#/locator"),
+                )],
             ),
             (
                 "/api/v1/offices/{office}/services/{service}/days",
@@ -415,7 +449,7 @@ struct OptionalBodies;
 
 impl Modify for OptionalBodies {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for action in ["check-in", "complete", "no-show", "cancel"] {
+        for action in ["check-in", "undo-check-in", "complete", "no-show", "cancel"] {
             let path = format!("/api/v1/staff/appointments/{{locator}}/{action}");
             let body = openapi
                 .paths
@@ -651,6 +685,15 @@ mod tests {
             booked["GetAppointment"]["parameters"]["header.Authorization"],
             "Bearer {$response.body#/token}"
         );
+        let staff = |path: &str| doc["paths"][path]["post"]["responses"]["200"]["links"].clone();
+        let checked_in = staff("/api/v1/staff/appointments/{locator}/check-in");
+        assert_eq!(
+            checked_in["UndoCheckIn"]["operationId"], "undo_check_in",
+            "{checked_in}"
+        );
+        assert_eq!(checked_in["Complete"]["operationId"], "complete");
+        let undone = staff("/api/v1/staff/appointments/{locator}/undo-check-in");
+        assert_eq!(undone["CheckIn"]["operationId"], "check_in", "{undone}");
         let mut links = 0;
         for item in doc["paths"].as_object().expect("paths").values() {
             for operation in item.as_object().expect("path item").values() {

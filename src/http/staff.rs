@@ -27,7 +27,7 @@ use super::public::{self, AppointmentBody, BookBody, local};
 /// The staff operations, merged into the API document (`openapi.rs`).
 #[derive(Debug, utoipa::OpenApi)]
 #[openapi(
-    paths(get_agenda, check_in, complete, no_show, cancel, book_walk_in, close_office),
+    paths(get_agenda, check_in, undo_check_in, complete, no_show, cancel, book_walk_in, close_office),
     tags((name = "staff", description = "Office staff: agenda, status changes, walk-ins, closures"))
 )]
 pub struct StaffApi;
@@ -155,6 +155,35 @@ pub async fn check_in(
 ) -> Result<Json<AppointmentBody>, ApiError> {
     let reason = optional_reason(&headers, &body.map_err(too_large)?)?;
     change(&state, &user, &locator, Transition::CheckIn, reason).await
+}
+
+/// A check-in made by mistake (the wrong citizen, the wrong line): back to booked. Only
+/// a checked-in appointment can go back; `sequence` does not change (calendars see no
+/// difference).
+#[utoipa::path(post, path = "/api/v1/staff/appointments/{locator}/undo-check-in", tag = "staff",
+    params(("locator" = contract::Locator, Path, description = "the appointment's locator")), request_body(content = TransitionBody, description = "optional: no body at all means no reason"), security(("staff_token" = [])),
+    responses(
+        (status = 200, description = "the check-in is undone: the appointment, status `booked` again, `sequence` unchanged", body = AppointmentBody),
+        (status = 400, description = "the body is not valid JSON, or the locator is not valid UTF-8 once percent-decoded", body = Problem),
+        (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
+        (status = 403, description = "the staff member's role may not do this", body = Problem),
+        (status = 404, description = "unknown locator, or an appointment of another office than the manager's or agent's own", body = Problem),
+        (status = 409, description = "invalid_transition: only a checked-in appointment can go back to booked", body = Problem),
+        (status = 413, description = "the body is too large", body = Problem),
+        (status = 415, description = "a body was sent without Content-Type: application/json", body = Problem),
+        (status = 422, description = "validation_failed: an unknown member, a `reason` that is not a string, or a `reason` over 500 characters or with control characters", body = Problem),
+        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
+    ),
+)]
+pub async fn undo_check_in(
+    State(state): State<AppState>,
+    user: StaffUser,
+    ApiPath(locator): ApiPath<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<AppointmentBody>, ApiError> {
+    let reason = optional_reason(&headers, &body.map_err(too_large)?)?;
+    change(&state, &user, &locator, Transition::UndoCheckIn, reason).await
 }
 
 /// The citizen was served.

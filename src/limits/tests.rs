@@ -158,6 +158,8 @@ fn route_classes() {
         ("GET", "/api/v1/appointments/ABC", Some(Lookup)),
         ("GET", "/api/v1/appointments/ABC/calendar.ics", Some(Lookup)),
         ("GET", "/api/v1/staff/offices/m/agenda", None),
+        ("POST", "/api/v1/staff/appointments/ABC/check-in", None),
+        ("POST", "/api/v1/staff/appointments/ABC/undo-check-in", None),
         ("PUT", "/api/v1/admin/config", None),
         ("GET", "/healthz", None),
         ("GET", "/metrics", None),

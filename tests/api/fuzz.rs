@@ -201,7 +201,7 @@ fn every_known_body_names_a_route() {
     }
 }
 
-const KNOWN: [(Method, &str); 12] = [
+const KNOWN: [(Method, &str); 13] = [
     (Method::POST, "/api/v1/holds"),
     (Method::POST, "/api/v1/appointments"),
     (Method::POST, "/api/v1/appointments/lookup"),
@@ -216,6 +216,10 @@ const KNOWN: [(Method, &str); 12] = [
         "/api/v1/staff/appointments/{locator}/complete",
     ),
     (Method::POST, "/api/v1/staff/appointments/{locator}/no-show"),
+    (
+        Method::POST,
+        "/api/v1/staff/appointments/{locator}/undo-check-in",
+    ),
     (Method::POST, "/api/v1/staff/appointments/{locator}/cancel"),
     (Method::POST, "/api/v1/staff/offices/{office}/appointments"),
     (Method::POST, "/api/v1/staff/offices/{office}/closures"),
@@ -620,6 +624,7 @@ impl Profile {
             ("POST", "/api/v1/staff/appointments/{locator}/check-in")
             | ("POST", "/api/v1/staff/appointments/{locator}/complete")
             | ("POST", "/api/v1/staff/appointments/{locator}/no-show")
+            | ("POST", "/api/v1/staff/appointments/{locator}/undo-check-in")
             | ("POST", "/api/v1/staff/appointments/{locator}/cancel") => transition(),
             ("POST", "/api/v1/staff/offices/{office}/appointments") => {
                 let body = book(&s[3], &dni(70_003));

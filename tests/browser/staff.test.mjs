@@ -471,8 +471,9 @@ async function configuration(page, journey, { keyboard = false, upload = false }
   const [refused] = await press(apply);
   assert.equal(refused.status(), 422);
   const problems = await page.locator("#toml-problems li").allInnerTexts();
-  assert.ok(problems.length >= 1 && problems.every((p) => /^(Línea|Line) \d+: \S/.test(p)), problems.join("\n"));
+  assert.ok(problems.length >= 1 && problems.every((p) => /^(Línea|Line) \d+( \(.+\))?: \S/.test(p)), problems.join("\n"));
   assert.ok(problems.some((p) => /Mars\/Base/.test(p)), `the unknown time zone is named:\n${problems.join("\n")}`);
+  assert.ok(problems.some((p) => p.includes('(timezone = "Mars/Base")')), `the line's text is shown:\n${problems.join("\n")}`);
   assert.equal(await page.locator("#toml").getAttribute("aria-invalid"), "true");
   assert.match(await page.locator("#toml").inputValue(), /Mars\/Base/, "the text sent is kept to be fixed");
   assert.ok(await page.locator(".error-summary").isVisible(), "the error summary");

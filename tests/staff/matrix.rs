@@ -10,9 +10,20 @@ use crate::both_backends;
 use crate::common::Db;
 use crate::support::*;
 
-const ENDPOINTS: [&str; 8] = [
-    "agenda", "check-in", "complete", "no-show", "cancel", "walk-in", "closures", "config",
+const ENDPOINTS: [&str; 9] = [
+    "agenda",
+    "check-in",
+    "undo-check-in",
+    "complete",
+    "no-show",
+    "cancel",
+    "walk-in",
+    "closures",
+    "config",
 ];
+
+/// The status changes, each on its own appointment per actor.
+const TRANSITIONS: [&str; 5] = ["check-in", "undo-check-in", "complete", "no-show", "cancel"];
 
 async fn role_endpoint_matrix(db: Db) {
     let Some(app) = spawn(db).await else { return };
@@ -43,17 +54,18 @@ async fn role_endpoint_matrix(db: Db) {
     ];
 
     // Tuesday: per actor one booked appointment for check-in, no-show and cancel, and one
-    // checked-in for complete; two desks take two appointments per 15-minute start.
+    // checked-in for undo-check-in and for complete; two desks take two appointments per
+    // 15-minute start.
     let mut n = 0u32;
     let mut cells = Vec::new();
     for _ in &actors {
         let mut row = Vec::new();
-        for endpoint in ["check-in", "complete", "no-show", "cancel"] {
+        for endpoint in TRANSITIONS {
             n += 1;
             let slot = (n - 1) / 2;
             let start = madrid(3, 2, 9 + slot / 4, (slot % 4) * 15);
             let booked = app.book("madrid", DNI, start, n).await;
-            if endpoint == "complete" {
+            if endpoint == "undo-check-in" || endpoint == "complete" {
                 b.staff_change(
                     &booked.appointment,
                     Transition::CheckIn,
@@ -78,10 +90,7 @@ async fn role_endpoint_matrix(db: Db) {
             .get("/api/v1/staff/offices/madrid/agenda?date=2027-03-02", token)
             .await;
         statuses.push(agenda.status.as_u16());
-        for (locator, action) in cells[i]
-            .iter()
-            .zip(["check-in", "complete", "no-show", "cancel"])
-        {
+        for (locator, action) in cells[i].iter().zip(TRANSITIONS) {
             let answer = app
                 .call(
                     Method::POST,
@@ -135,14 +144,20 @@ async fn role_endpoint_matrix(db: Db) {
         actual.push((*name, statuses));
     }
     let expected = vec![
-        ("admin", vec![200, 200, 200, 200, 200, 201, 200, 200]),
-        ("manager A", vec![200, 200, 200, 200, 200, 201, 200, 403]),
-        ("agent A", vec![200, 200, 200, 200, 200, 201, 403, 403]),
+        ("admin", vec![200, 200, 200, 200, 200, 200, 201, 200, 200]),
+        (
+            "manager A",
+            vec![200, 200, 200, 200, 200, 200, 201, 200, 403],
+        ),
+        ("agent A", vec![200, 200, 200, 200, 200, 200, 201, 403, 403]),
         // Another office's appointments answer 404, as unknown locators do: staff learn
         // nothing about other offices' locators. The office's own pages answer 403.
-        ("manager B", vec![403, 404, 404, 404, 404, 403, 403, 403]),
-        ("no token", vec![401; 8]),
-        ("revoked", vec![401; 8]),
+        (
+            "manager B",
+            vec![403, 404, 404, 404, 404, 404, 403, 403, 403],
+        ),
+        ("no token", vec![401; 9]),
+        ("revoked", vec![401; 9]),
     ];
     assert_eq!(actual, expected, "columns: {ENDPOINTS:?}");
 

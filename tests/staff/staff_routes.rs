@@ -1,5 +1,5 @@
-//! The staff routes' answers: agenda contents, each status change and its refusals,
-//! walk-ins with `Idempotency-Key`, closures.
+//! The staff routes' answers: agenda contents, each status change and its refusals (an
+//! undone check-in too), walk-ins with `Idempotency-Key`, closures.
 
 use axum::body::Body;
 use axum::http::{Method, Request, header};
@@ -228,6 +228,182 @@ async fn transitions_and_their_refusals(db: Db) {
     assert_eq!(answer.status.as_u16(), 404);
 }
 
+/// The actions of an appointment's audit trail, oldest first, with the actor kind and
+/// the detail.
+async fn audit_trail(app: &TestApp, appointment_id: &str) -> Vec<(String, String, String)> {
+    let mut conn = app.booking().store().read().await.unwrap();
+    sqlx::query(
+        "SELECT action, actor_kind, detail FROM audit_log WHERE appointment_id = $1 ORDER BY id",
+    )
+    .bind(appointment_id)
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|row| {
+        (
+            row.get::<String, _>("action"),
+            row.get::<String, _>("actor_kind"),
+            row.get::<String, _>("detail"),
+        )
+    })
+    .collect()
+}
+
+async fn undo_check_in_returns_to_booked(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    let agent = app.staff(Role::Agent, Some("madrid")).await;
+    let token = Some(agent.as_str());
+    let manager_b = app.staff(Role::Manager, Some("barcelona")).await;
+    let arrived = app.book("madrid", DNI, madrid(3, 2, 9, 0), 1).await;
+    let served = app.book("madrid", DNI, madrid(3, 2, 9, 15), 2).await;
+    let cancelled = app.book("madrid", DNI, madrid(3, 2, 9, 30), 3).await;
+    let (l, s, c) = (
+        arrived.appointment.locator.to_string(),
+        served.appointment.locator.to_string(),
+        cancelled.appointment.locator.to_string(),
+    );
+    let undo = |locator: &str| action(locator, "undo-check-in");
+
+    // A booked appointment has no check-in to undo.
+    let answer = app.call(Method::POST, &undo(&l), token, None).await;
+    assert_problem(&answer, 409, "invalid_transition");
+    assert_eq!(app.citizen_view(&arrived).await, ("booked".into(), 0));
+
+    // The agent of the office checks in, then undoes it: booked again, same sequence.
+    let answer = app
+        .call(Method::POST, &action(&l, "check-in"), token, None)
+        .await;
+    assert_eq!(answer.json()["status"], "checked_in", "{}", answer.text());
+    let before = answer.json()["sequence"].clone();
+
+    // The manager of another office gets the 404 of an unknown locator, and changes
+    // nothing.
+    let other_office = app
+        .call(Method::POST, &undo(&l), Some(&manager_b), None)
+        .await;
+    assert_problem(&other_office, 404, "not_found");
+    let unknown = app
+        .call(Method::POST, &undo("ZZZZZZZZ"), Some(&manager_b), None)
+        .await;
+    assert_problem(&unknown, 404, "not_found");
+    let without_instance = |body: &[u8]| {
+        let mut value: Value = serde_json::from_slice(body).unwrap();
+        value.as_object_mut().unwrap().remove("instance");
+        value
+    };
+    assert_eq!(
+        without_instance(&other_office.body),
+        without_instance(&unknown.body)
+    );
+    assert_eq!(app.citizen_view(&arrived).await, ("checked_in".into(), 0));
+    let answer = app.call(Method::POST, &undo("ZZZZZZZZ"), token, None).await;
+    assert_problem(&answer, 404, "not_found");
+
+    // Bad bodies are 4xx problems and change nothing.
+    let raw = |content_type: &str, body: &str| {
+        Request::builder()
+            .method(Method::POST)
+            .uri(undo(&l))
+            .header(header::AUTHORIZATION, format!("Bearer {agent}"))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body.to_owned()))
+            .unwrap()
+    };
+    let answer = app.send(raw("application/json", "{not json")).await;
+    assert_problem(&answer, 400, "validation_failed");
+    let answer = app
+        .send(raw("text/plain", r#"{"reason": "wrong person"}"#))
+        .await;
+    assert_problem(&answer, 415, "validation_failed");
+    let too_long = json!({"reason": "x".repeat(501)});
+    let answer = app
+        .call(Method::POST, &undo(&l), token, Some(&too_long))
+        .await;
+    assert_problem(&answer, 422, "validation_failed");
+    let answer = app
+        .call(Method::POST, &undo(&l), token, Some(&json!({"why": "x"})))
+        .await;
+    assert_problem(&answer, 422, "validation_failed");
+    let answer = app
+        .call(Method::POST, &undo(&l), token, Some(&json!({"reason": 7})))
+        .await;
+    assert_problem(&answer, 422, "validation_failed");
+    assert_eq!(app.citizen_view(&arrived).await, ("checked_in".into(), 0));
+    assert_eq!(
+        audit_trail(&app, &arrived.appointment.id)
+            .await
+            .iter()
+            .filter(|(action, ..)| action == "check_in_undone")
+            .count(),
+        0,
+        "a refused undo leaves no trace"
+    );
+
+    let reason = json!({"reason": "Se registró a otra persona"});
+    let answer = app
+        .call(Method::POST, &undo(&l), token, Some(&reason))
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let body = answer.json();
+    assert_eq!(body["status"], "booked");
+    assert_eq!(body["locator"], l.as_str());
+    assert_eq!(body["sequence"], before, "calendars see no change");
+    assert!(
+        body.get("token").is_none(),
+        "staff answers issue no citizen token"
+    );
+    assert_eq!(app.citizen_view(&arrived).await, ("booked".into(), 0));
+    let trail = audit_trail(&app, &arrived.appointment.id).await;
+    let last = trail.last().unwrap();
+    assert_eq!(
+        (last.0.as_str(), last.1.as_str(), last.2.as_str()),
+        ("check_in_undone", "staff", "Se registró a otra persona"),
+        "{trail:?}"
+    );
+    // Undone once, it cannot be undone again; the citizen can be checked in again.
+    let answer = app.call(Method::POST, &undo(&l), token, None).await;
+    assert_problem(&answer, 409, "invalid_transition");
+    let answer = app
+        .call(Method::POST, &action(&l, "check-in"), token, None)
+        .await;
+    assert_eq!(answer.json()["status"], "checked_in", "{}", answer.text());
+    // Lower-case locators work too; no body is no reason.
+    let answer = app
+        .call(Method::POST, &undo(&l.to_lowercase()), token, None)
+        .await;
+    assert_eq!(answer.json()["status"], "booked", "{}", answer.text());
+    let trail = audit_trail(&app, &arrived.appointment.id).await;
+    let actions: Vec<&str> = trail.iter().map(|(a, ..)| a.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "booked",
+            "checked_in",
+            "check_in_undone",
+            "checked_in",
+            "check_in_undone"
+        ]
+    );
+    assert_eq!(trail.last().unwrap().2, "");
+
+    // A completed or cancelled appointment cannot go back to booked.
+    for step in ["check-in", "complete"] {
+        let answer = app.call(Method::POST, &action(&s, step), token, None).await;
+        assert_eq!(answer.status, 200, "{step}: {}", answer.text());
+    }
+    let answer = app.call(Method::POST, &undo(&s), token, None).await;
+    assert_problem(&answer, 409, "invalid_transition");
+    assert_eq!(app.citizen_view(&served).await, ("completed".into(), 0));
+    for step in ["check-in", "cancel"] {
+        let answer = app.call(Method::POST, &action(&c, step), token, None).await;
+        assert_eq!(answer.status, 200, "{step}: {}", answer.text());
+    }
+    let answer = app.call(Method::POST, &undo(&c), token, None).await;
+    assert_problem(&answer, 409, "invalid_transition");
+    assert_eq!(app.citizen_view(&cancelled).await, ("cancelled".into(), 1));
+}
+
 fn walk_in_body(office: &str, start: &str, document: &str) -> Value {
     json!({
         "office_id": office,
@@ -377,6 +553,7 @@ async fn closures_cancel_and_report(db: Db) {
 both_backends!(
     agenda_lists_every_desk_and_the_day_by_start,
     transitions_and_their_refusals,
+    undo_check_in_returns_to_booked,
     walk_ins_honour_idempotency_keys,
     closures_cancel_and_report,
 );
