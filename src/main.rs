@@ -155,11 +155,16 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("binding {addr}"))?;
             let bound = listener.local_addr()?.to_string();
+            // Invented citizens only where the demo offices alone are served: never into
+            // a database that also serves a configuration of its own.
+            let seed = demo && settings.config.is_none();
             let app = Application::build(&settings, &bound, system_clock()).await?;
             if demo {
                 let issued = app.state.booking.ensure_demo_admin().await?;
-                let seeded = app.state.booking.seed_demo_appointments().await?;
-                tracing::info!(seeded, "demo appointments booked");
+                if seed {
+                    let seeded = app.state.booking.seed_demo_appointments().await?;
+                    tracing::info!(seeded, "demo appointments booked");
+                }
                 print_line(&format!("demo admin token: {}", issued.token));
             }
             tracing::info!(addr = %bound, "cita is listening");

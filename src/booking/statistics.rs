@@ -11,6 +11,7 @@
 //!   procedure's share is its used time over the whole day's capacity, so the procedures'
 //!   shares add up to the day's.
 //! - Erased appointments still count: erasure keeps the row without personal data.
+//!   Only procedure, times and status are read: statistics never load a name.
 //! - [`summarize`] is pure; [`Booking::statistics`] reads the rows and the closures.
 
 use std::collections::BTreeMap;
@@ -18,7 +19,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use crate::calendar::{desk_open_intervals, local_date, local_to_utc};
-use crate::domain::{Appointment, Office, OfficeId, ServiceId, Status, WallTime};
+use crate::domain::{AppointmentFigures, Office, OfficeId, ServiceId, Status, WallTime};
 use crate::store;
 
 use super::snapshot::office_with_closures;
@@ -39,7 +40,7 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, appointment: &Appointment) {
+    fn add(&mut self, appointment: &AppointmentFigures) {
         self.booked += 1;
         match appointment.status {
             Status::CheckedIn | Status::Completed => self.attended += 1,
@@ -101,7 +102,7 @@ pub fn summarize(
     office: &Office,
     from: NaiveDate,
     to: NaiveDate,
-    appointments: &[Appointment],
+    appointments: &[AppointmentFigures],
 ) -> Statistics {
     let order = |service: &ServiceId| {
         office
@@ -197,7 +198,7 @@ impl Booking {
         let end = local_to_utc(office.timezone, to, WallTime::END_OF_DAY);
         let mut conn = self.store().read().await?;
         let appointments =
-            store::office_appointments_starting(&mut conn, office_id, start, end).await?;
+            store::office_appointment_figures(&mut conn, office_id, start, end).await?;
         let office = office_with_closures(&mut conn, office).await?;
         Ok(summarize(&office, from, to, &appointments))
     }
@@ -211,7 +212,7 @@ mod tests {
     use crate::calendar::test_support::{date, office, rule};
     use std::collections::BTreeSet;
 
-    use crate::domain::{Desk, DeskId, Locator};
+    use crate::domain::{Desk, DeskId};
 
     fn madrid() -> Office {
         let mut office = office(
@@ -236,26 +237,13 @@ mod tests {
         hour: u32,
         minutes: i64,
         status: Status,
-    ) -> Appointment {
+    ) -> AppointmentFigures {
         let start = Utc.with_ymd_and_hms(2027, 3, day, hour, 0, 0).unwrap();
-        Appointment {
-            id: format!("{service}-{day}-{hour}"),
-            locator: Locator::generate(&mut rand::rng()),
-            office_id: "test-office".into(),
+        AppointmentFigures {
             service_id: ServiceId::new(service),
-            desk_id: DeskId::new("d1"),
             start,
             end: start + Duration::minutes(minutes),
-            occupied_until: start + Duration::minutes(minutes),
             status,
-            sequence: 0,
-            citizen_name: String::new(),
-            document: String::new(),
-            document_type: String::new(),
-            email: None,
-            phone: None,
-            created_at: start,
-            updated_at: start,
         }
     }
 

@@ -118,6 +118,15 @@ impl Transition {
     }
 }
 
+/// What statistics need of an appointment: no one's name, document or contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppointmentFigures {
+    pub service_id: ServiceId,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub status: Status,
+}
+
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -7,7 +7,7 @@ pub mod ids;
 pub mod locator;
 pub mod office;
 
-pub use appointment::{Appointment, Status, Transition, TransitionError};
+pub use appointment::{Appointment, AppointmentFigures, Status, Transition, TransitionError};
 pub use document::{Document, DocumentError, DocumentType};
 pub use hours::{DateException, ExceptionHours, MonthDay, OpeningRule, Season, WallTime, Weekdays};
 pub use ids::{DeskId, HolidayCalendarId, OfficeId, ServiceId};

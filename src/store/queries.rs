@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
-use crate::domain::{Appointment, DeskId, OfficeId};
+use crate::domain::{Appointment, AppointmentFigures, DeskId, OfficeId, ServiceId, Status};
 
 use super::StoreError;
 use super::rows::{AppointmentRow, AuditEntry, HOLD_COLUMNS, HoldRecord, IdempotencyRecord};
@@ -203,6 +203,36 @@ pub async fn office_appointments_starting(
     .fetch_all(&mut *conn)
     .await?;
     rows.into_iter().map(Appointment::try_from).collect()
+}
+
+/// The procedure, times and status of an office's appointments starting in `[from, to)`:
+/// what statistics count, without reading anyone's personal data.
+pub async fn office_appointment_figures(
+    conn: &mut AnyConnection,
+    office: &OfficeId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<AppointmentFigures>, StoreError> {
+    let rows: Vec<(String, i64, i64, String)> = sqlx::query_as(
+        "SELECT service_id, start_at, end_at, status FROM appointments \
+         WHERE office_id = $1 AND start_at >= $2 AND start_at < $3",
+    )
+    .bind(office.as_str())
+    .bind(from.timestamp())
+    .bind(to.timestamp())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|(service_id, start_at, end_at, status)| {
+            Ok(AppointmentFigures {
+                service_id: ServiceId::new(service_id),
+                start: super::rows::instant(start_at)?,
+                end: super::rows::instant(end_at)?,
+                status: Status::parse(&status)
+                    .ok_or_else(|| StoreError::Corrupt(format!("status {status:?}")))?,
+            })
+        })
+        .collect()
 }
 
 /// `Conflict` when the locator is taken (the caller draws another).

@@ -226,6 +226,10 @@ pub fn problem_page(
             lang.t_with("problem-busy", &[("seconds", seconds)]),
         ),
         (403, "csrf") => (lang.t("problem-expired-title"), lang.t("problem-expired")),
+        (413, "config_too_large") => (
+            lang.t("staff-config-too-large-title"),
+            lang.t("staff-config-too-large"),
+        ),
         _ => (lang.t("problem-title"), lang.t("problem-other")),
     };
     let page = Page {

@@ -23,6 +23,7 @@ both_backends!(
     a_change_that_strands_appointments_cancels_them_only_once_confirmed,
     an_appointment_booked_meanwhile_is_never_cancelled_unseen,
     bad_tokens_malformed_bodies_and_empty_text_are_refused,
+    a_large_upload_is_read_and_a_huge_one_refused_plainly,
 );
 
 const CONFIG: &str = "/staff/config";
@@ -771,4 +772,52 @@ async fn bad_tokens_malformed_bodies_and_empty_text_are_refused(db: Db) {
         );
     }
     assert_eq!(stored(&app).await, (toml, version));
+}
+
+async fn a_large_upload_is_read_and_a_huge_one_refused_plainly(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    let (toml, version) = stored(&app).await;
+    let (mut browser, page) = admin(&app, "root").await;
+    let csrf = csrf_of(&page.body);
+    // 600 KB of comments after the configuration in force, with the text box sent back
+    // too: over the API's 256 KiB body limit, yet read and applied (same offices).
+    let padded = format!(
+        "{toml}\n{}",
+        "# padding padding padding padding\n".repeat(18_000)
+    );
+    assert!(padded.len() > 600_000);
+    let page = applied(
+        &mut browser,
+        &[("csrf", &csrf), ("toml", &toml)],
+        Some(("file", "offices.toml", padded.as_bytes())),
+    )
+    .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(
+        stored(&app).await.1,
+        version + 1,
+        "the padded text is a new version"
+    );
+    // Over 2 MB: a page that says so, and nothing changes.
+    let huge = format!(
+        "{toml}\n{}",
+        "# padding padding padding padding\n".repeat(70_000)
+    );
+    let answer = browser
+        .post_multipart(
+            CONFIG,
+            &[("csrf", &csrf), ("toml", "")],
+            Some(("file", "offices.toml", huge.as_bytes())),
+        )
+        .await;
+    assert_page(
+        &answer,
+        413,
+        "es",
+        &[
+            "La configuración es demasiado grande",
+            "No se ha cambiado nada.",
+        ],
+    );
+    assert_eq!(stored(&app).await.1, version + 1);
 }

@@ -22,6 +22,7 @@ both_backends!(
     statistics_refuse_bad_ranges,
     the_activity_log_says_who_did_what_newest_first,
     the_activity_log_refuses_bad_filters,
+    the_activity_log_writes_a_move_in_words,
     the_activity_log_pages_fifty_lines_at_a_time,
     only_managers_and_admins_of_the_office_reach_these_pages,
 );
@@ -880,7 +881,12 @@ async fn the_activity_log_says_who_did_what_newest_first(db: Db) {
     assert_eq!(lines[1][0], "martes 2 de marzo, 10:37");
     assert_eq!(lines[1][4], CANCEL_REASON);
     assert_eq!(lines[13][0], "lunes 1 de marzo, 08:00");
-    assert!(lines[13][4].contains("huellas-tie"), "{:?}", lines[13]);
+    // A booking's detail: its desk, in words.
+    assert!(
+        lines[13][4].starts_with("Puesto puesto-"),
+        "{:?}",
+        lines[13]
+    );
     // No older lines: no pager links.
     assert_eq!(pager_link(&page.body, "Anteriores"), None);
     assert_eq!(pager_link(&page.body, "Lo más reciente"), None);
@@ -960,6 +966,34 @@ async fn the_activity_log_says_who_did_what_newest_first(db: Db) {
     );
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0][2], "marta", "{:?}", lines[0]);
+}
+
+async fn the_activity_log_writes_a_move_in_words(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    let booked = app
+        .book(&BookReq::new(
+            MADRID,
+            HUELLAS,
+            &tuesday("09:00"),
+            &dni(4201),
+        ))
+        .await;
+    app.post_with_token(
+        &format!("/api/v1/appointments/{}/reschedule", booked.locator),
+        &booked.token,
+        &serde_json::json!({"start": tuesday("10:15")}),
+    )
+    .await
+    .ok(200);
+    let (mut browser, _) = staff(&app, "marta", Role::Manager, Some(MADRID)).await;
+    let page = browser.get("/staff/audit?action=rescheduled").await;
+    let lines = audit_lines(&page);
+    assert_eq!(lines.len(), 1, "{}", page.body);
+    // The times in the office's zone and in words, not the stored UTC text.
+    assert_eq!(
+        lines[0][4],
+        "Del martes 2 de marzo, 09:00 al martes 2 de marzo, 10:15"
+    );
 }
 
 async fn the_activity_log_refuses_bad_filters(db: Db) {

@@ -15,6 +15,7 @@ use crate::http::AppState;
 use crate::http::auth::CLOSURE_ROLES;
 
 use super::super::book::encode;
+use super::super::i18n::Lang;
 use super::super::visit::{FieldError, Page};
 use super::{StaffNav, StaffVisit};
 
@@ -137,7 +138,7 @@ pub async fn page(
                     (kind, _) => lang.t(&format!("staff-audit-actor-{kind}")),
                 },
                 line.locator.clone().unwrap_or_default(),
-                line.detail.clone(),
+                detail(&lang, &office, &line.action, &line.detail),
             ]
         })
         .collect();
@@ -145,6 +146,37 @@ pub async fn page(
     view.older_href = trail.older.map(|id| format!("{here}&before={id}"));
     view.newest_href = before.map(|_| here);
     staff.visit.render(StatusCode::OK, &view)
+}
+
+/// A line's detail in the member's language where the system wrote it (the desk of a
+/// booking, the times of a move, in the office's zone); a reason staff typed as typed.
+fn detail(lang: &Lang, office: &Office, action: &str, detail: &str) -> String {
+    let words: Vec<&str> = detail.split_whitespace().collect();
+    match (action, words.as_slice()) {
+        ("booked", ["service", _, "desk", desk]) => {
+            lang.t_with("staff-feed-desk", &[("desk", (*desk).to_owned().into())])
+        }
+        ("rescheduled", ["from", from, "to", to]) => {
+            let local = |text: &str| {
+                DateTime::parse_from_rfc3339(text).map_or_else(
+                    |_| text.to_owned(),
+                    |t| {
+                        let t = t.to_utc();
+                        format!(
+                            "{}, {}",
+                            lang.short_date(local_date(office.timezone, t)),
+                            lang.time(t, office.timezone)
+                        )
+                    },
+                )
+            };
+            lang.t_with(
+                "staff-audit-moved",
+                &[("from", local(from).into()), ("to", local(to).into())],
+            )
+        }
+        _ => detail.to_owned(),
+    }
 }
 
 /// The page's address with its filters.

@@ -8,6 +8,7 @@
 use std::collections::BTreeSet;
 
 use askama::Template;
+use axum::extract::multipart::MultipartError;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -91,15 +92,28 @@ pub async fn change(
     mut staff: StaffVisit,
     multipart: Multipart,
 ) -> Response {
-    let Ok(form) = read_form(multipart).await else {
-        let lang = staff.visit.lang.clone();
-        return staff.visit.respond(super::super::pages::problem_page(
-            &lang,
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            None,
-            None,
-        ));
+    let form = match read_form(multipart).await {
+        Ok(form) => form,
+        Err(status) => {
+            let lang = staff.visit.lang.clone();
+            if status == StatusCode::PAYLOAD_TOO_LARGE {
+                // Nothing was read, not even the form token: say why, change nothing.
+                return staff.visit.respond(super::super::pages::problem_page(
+                    &lang,
+                    status,
+                    "config_too_large",
+                    None,
+                    None,
+                ));
+            }
+            return staff.visit.respond(super::super::pages::problem_page(
+                &lang,
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                None,
+                None,
+            ));
+        }
     };
     if !staff.csrf_ok(&form.csrf) {
         return staff.expired();
@@ -286,16 +300,22 @@ fn stranded_list(state: &AppState, staff: &StaffVisit, stranded: &[Stranded]) ->
     }
 }
 
-/// Reads the multipart form; `Err` when it is malformed.
-async fn read_form(mut multipart: Multipart) -> Result<ConfigForm, ()> {
+/// The most a configuration form may carry: the text box (which starts as the whole
+/// configuration in force) and a file, each well under it.
+pub const CONFIG_FORM_LIMIT: usize = 2 * 1024 * 1024;
+
+/// Reads the multipart form; `Err` with the status to answer when it is malformed (400)
+/// or over [`CONFIG_FORM_LIMIT`] (413).
+async fn read_form(mut multipart: Multipart) -> Result<ConfigForm, StatusCode> {
     let mut form = ConfigForm::default();
-    while let Some(field) = multipart.next_field().await.map_err(|_| ())? {
+    let failed = |e: MultipartError| e.status();
+    while let Some(field) = multipart.next_field().await.map_err(failed)? {
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
-            "csrf" => form.csrf = field.text().await.map_err(|_| ())?,
-            "toml" => form.toml = field.text().await.map_err(|_| ())?,
-            "agreed" => form.agreed = Some(field.text().await.map_err(|_| ())?),
-            "file" => form.file = Some(field.bytes().await.map_err(|_| ())?.to_vec()),
+            "csrf" => form.csrf = field.text().await.map_err(failed)?,
+            "toml" => form.toml = field.text().await.map_err(failed)?,
+            "agreed" => form.agreed = Some(field.text().await.map_err(failed)?),
+            "file" => form.file = Some(field.bytes().await.map_err(failed)?.to_vec()),
             _ => {}
         }
     }

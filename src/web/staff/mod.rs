@@ -24,7 +24,7 @@ mod statistics;
 mod walk_in;
 
 use axum::Router;
-use axum::extract::FromRequestParts;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
@@ -62,7 +62,12 @@ pub fn routes() -> Router<AppState> {
             get(closures::form).post(closures::preview),
         )
         .route("/staff/closures/confirm", post(closures::confirm))
-        .route("/staff/config", get(config::show).post(config::change))
+        .route(
+            "/staff/config",
+            get(config::show)
+                .post(config::change)
+                .layer(DefaultBodyLimit::max(config::CONFIG_FORM_LIMIT)),
+        )
         .route("/staff/feeds", get(feeds::list).post(feeds::create))
         .route("/staff/feeds/revoke", post(feeds::revoke))
         .route("/staff/statistics", get(statistics::page))
