@@ -12,6 +12,8 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod ical;
+#[cfg(test)]
+mod layering_tests;
 pub mod limits;
 pub mod store;
 pub mod web;

@@ -261,6 +261,18 @@ async fn nothing_personal_reaches_the_logs(backend: Db) {
         assert!(line.contains("\"route\":\"/"), "{line}");
     }
     assert!(text.contains("\"route\":\"/api/v1/appointments/{locator}\""));
+    // A statement run while answering a request names the request and the use case, so
+    // one request can be followed through the log.
+    assert!(
+        text.lines()
+            .any(|l| l.contains("\"target\":\"sqlx::query\"")
+                && l.contains("\"name\":\"reschedule\"")
+                && client
+                    .request_ids
+                    .iter()
+                    .any(|id| l.contains(&format!("\"request_id\":\"{id}\"")))),
+        "no statement inside the reschedule's spans"
+    );
     // ...and nothing personal or secret is.
     let phone_digits: String = PHONE.chars().filter(char::is_ascii_digit).collect();
     for secret in [

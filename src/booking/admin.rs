@@ -134,6 +134,7 @@ pub enum ConfigChangeError {
 
 impl Booking {
     /// Validates `toml` and applies it (see the module docs).
+    #[tracing::instrument(skip_all)]
     pub async fn change_config(
         &self,
         toml: &str,

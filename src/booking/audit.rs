@@ -35,6 +35,7 @@ impl Booking {
     /// The office's trail on local `day` (any day when `None`), for `action` (any when
     /// `None`), older than line `before`. `Validation` for an action not in
     /// [`AUDIT_ACTIONS`].
+    #[tracing::instrument(level = "debug", skip_all, fields(office = %office_id))]
     pub async fn audit_trail(
         &self,
         office_id: &OfficeId,

@@ -47,6 +47,7 @@ pub(crate) type DaysKey = (OfficeId, ServiceId, NaiveDate, NaiveDate);
 
 impl Booking {
     /// Bookable starts of `service` on local `date`, with exact capacities.
+    #[tracing::instrument(level = "debug", skip_all, fields(office = %office_id, service = %service_id, %date))]
     pub async fn slots(
         &self,
         office_id: &OfficeId,
@@ -96,6 +97,7 @@ impl Booking {
         Ok(snapshot::office_with_closures(&mut conn, office).await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(office = %office_id, service = %service_id))]
     pub async fn days(
         &self,
         office_id: &OfficeId,

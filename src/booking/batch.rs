@@ -28,9 +28,7 @@ use crate::store::{Backend, ConnectionSlot, Flusher, Store, StoreError};
 use super::book::BookJob;
 use super::{BookOutcome, Booking, BookingError};
 
-/// The most bookings one transaction takes: enough to share a flush among a crowd,
-/// few enough that the offices' locks are never held for long.
-pub const MAX_BATCH: usize = 32;
+pub use crate::limits::MAX_BATCH;
 
 /// A booking's answer, and how long it waited for its turn: in the queue until its batch
 /// started, plus what the batch's transaction waited for the database.

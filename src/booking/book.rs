@@ -48,6 +48,7 @@ impl Booking {
     /// Books an appointment. With `idempotency_key`, a repeat of the same request returns
     /// the first result (with a fresh token) and a different request under the same key
     /// is refused.
+    #[tracing::instrument(skip_all, fields(office = %request.office_id, service = %request.service_id))]
     pub async fn book(
         &self,
         request: &BookRequest,

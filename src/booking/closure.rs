@@ -107,6 +107,7 @@ impl Booking {
 
     /// Closes `office` on local dates `from..=to`. No new bookings land there; with
     /// `cancel_appointments` the booked ones are cancelled (their calendars see it).
+    #[tracing::instrument(skip_all, fields(office = %office_id, %from, %to))]
     pub async fn close(
         &self,
         office_id: &OfficeId,

@@ -34,6 +34,7 @@ impl Booking {
     /// wrong, and an unknown locator costs the same work as a known one with the wrong
     /// document (one indexed read and one comparison): the answer's timing tells nothing
     /// either.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn lookup(&self, locator: &str, document: &str) -> Result<BookOutcome, BookingError> {
         let locator = Locator::parse(locator).map_err(|_| BookingError::NotFound)?;
         let mut conn = self.store.read().await?;
@@ -117,6 +118,7 @@ impl Booking {
 
     /// Moves a booked appointment to `start`. The new time is secured and the old one
     /// released in one transaction: on any failure the appointment stays as it was.
+    #[tracing::instrument(skip_all)]
     pub async fn reschedule(
         &self,
         locator: &str,
@@ -221,6 +223,7 @@ impl Booking {
     /// The citizen cancels with their token. The calendar token is replaced too (the
     /// answer carries the new one, whose `.ics` shows the cancellation): whoever holds an
     /// old calendar link learns nothing more.
+    #[tracing::instrument(skip_all)]
     pub async fn cancel(
         &self,
         locator: &str,

@@ -40,6 +40,10 @@ use crate::clock::Clock;
 use crate::domain::{Office, OfficeId};
 use crate::store::{self, OfficeLock, Store, StoreError};
 
+/// Configuration problems, as the use cases report them to the pages and the API.
+pub use crate::config::{ConfigError, ConfigProblem};
+/// How long a request's writes waited for the database (load shedding sizes by it).
+pub use crate::store::measure_waits;
 pub use admin::{ConfigApplied, ConfigChangeError, OnStranded, StrandReason, Stranded};
 pub use audit::{AUDIT_ACTIONS, AUDIT_PAGE, AuditPage};
 pub use availability::{DayAvailability, SlotAvailability};

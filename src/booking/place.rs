@@ -52,6 +52,7 @@ impl Booking {
     /// In this order, so that nothing about the owner is judged at a time that is not
     /// free anyway: the booking window and the slot, then the document's previous hold
     /// (replaced), then the client's cap (409 `hold_limit_reached`).
+    #[tracing::instrument(skip_all, fields(office = %office_id, service = %service_id))]
     pub async fn hold(
         &self,
         office_id: &crate::domain::OfficeId,

@@ -14,6 +14,7 @@ impl Booking {
     /// Erases the name, document, e-mail and phone of the appointment behind `locator`
     /// (its manage `token` proves whose it is) and revokes all its tokens. Only once it
     /// has passed or was cancelled: an appointment still to come needs them at the desk.
+    #[tracing::instrument(skip_all)]
     pub async fn erase(&self, locator: &str, token: &str) -> Result<(), BookingError> {
         let appointment = self.get(locator, token).await?;
         let now = self.clock.now();
@@ -44,6 +45,7 @@ impl Booking {
     /// Erases the personal data of appointments that ended more than the retention
     /// period ago, and what can no longer be used (expired holds, idempotency records,
     /// tokens past their grace). Run periodically by `serve` and by `cita purge`.
+    #[tracing::instrument(skip_all)]
     pub async fn purge(&self) -> Result<Purged, BookingError> {
         let now = self.clock.now();
         let retention = self.catalog().retention;

@@ -147,6 +147,7 @@ const MAX_REASON_CHARS: usize = 500;
 
 impl Booking {
     /// Creates a staff user and returns its token (the only time it is shown).
+    #[tracing::instrument(skip_all, fields(role = ?role))]
     pub async fn add_staff_user(
         &self,
         name: &str,
@@ -238,6 +239,7 @@ impl Booking {
     }
 
     /// Issues a feed token for an office, or for one of its desks.
+    #[tracing::instrument(skip_all, fields(office = %office_id))]
     pub async fn issue_feed_token(
         &self,
         office_id: &OfficeId,
@@ -296,6 +298,7 @@ impl Booking {
 
     /// Revokes the office's feed link `id` (from [`Booking::feed_links`]); `false` when
     /// the office has no such live link.
+    #[tracing::instrument(skip_all, fields(office = %office_id))]
     pub async fn revoke_feed_link(
         &self,
         office_id: &OfficeId,
@@ -343,6 +346,7 @@ impl Booking {
 
     /// A status change by staff on an appointment already found, with an optional reason
     /// kept in the audit trail.
+    #[tracing::instrument(skip_all, fields(office = %appointment.office_id, transition = ?transition))]
     pub async fn staff_change(
         &self,
         appointment: &Appointment,
@@ -363,6 +367,7 @@ impl Booking {
     }
 
     /// The office's appointments starting on local `date`, per desk.
+    #[tracing::instrument(level = "debug", skip_all, fields(office = %office_id, %date))]
     pub async fn agenda(
         &self,
         office_id: &OfficeId,

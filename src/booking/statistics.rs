@@ -181,6 +181,7 @@ fn desk_minutes(office: &Office, date: NaiveDate) -> i64 {
 impl Booking {
     /// The office's figures over local days `from..=to` (see the module docs).
     /// `Validation` when the range is reversed or longer than [`MAX_STATISTICS_DAYS`].
+    #[tracing::instrument(level = "debug", skip_all, fields(office = %office_id, %from, %to))]
     pub async fn statistics(
         &self,
         office_id: &OfficeId,

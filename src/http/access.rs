@@ -18,6 +18,7 @@ use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use tower_http::request_id::{MakeRequestId, RequestId};
+use tracing::Instrument;
 
 use crate::booking::secrets::{Pepper, random_id};
 
@@ -66,7 +67,8 @@ pub async fn drop_malformed_id(mut request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// Logs one line per request, and makes the request id known to problem bodies.
+/// Logs one line per request, and makes the request id known to problem bodies and to
+/// every log line written while answering it.
 pub async fn log_access(State(pepper): State<Pepper>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
@@ -87,7 +89,13 @@ pub async fn log_access(State(pepper): State<Pepper>, request: Request, next: Ne
         .map_or_else(String::new, |key| {
             pepper.digest("client", &key.to_string())[..16].to_owned()
         });
-    let response = CURRENT.scope(id.clone(), next.run(request)).await;
+    // Every line logged while answering carries the request id (the span's field), so one
+    // request can be followed through the log.
+    let span = tracing::info_span!("request", request_id = %id);
+    let response = CURRENT
+        .scope(id.clone(), next.run(request))
+        .instrument(span)
+        .await;
     tracing::info!(
         target: "cita::access",
         method = %method,

@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
+use crate::booking::ConfigError;
 use crate::booking::{ConfigApplied, ConfigChangeError, OnStranded, Stranded};
-use crate::config::ConfigError;
 
 use super::AppState;
 use super::auth::{ADMIN_ONLY, StaffUser};

@@ -26,7 +26,6 @@ use crate::limits::{
     Allowed, LimitSettings, Limited, Limiters, RouteClass, WriteBound, policy_header,
     ratelimit_header,
 };
-use crate::store;
 
 use super::client::ClientKey;
 use super::error::ApiError;
@@ -146,7 +145,7 @@ async fn run(request: Request, next: Next, write: Option<&WritePlace>) -> Respon
     let Some(WritePlace(bound)) = write else {
         return next.run(request).await;
     };
-    let (response, waited) = store::measure_waits(next.run(request)).await;
+    let (response, waited) = crate::booking::measure_waits(next.run(request)).await;
     if let Some(waited) = waited {
         bound.observe_wait(waited, Instant::now());
     }

@@ -26,7 +26,7 @@ use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 
-pub use settings::{LimitSettings, Rate, SHARED_BOOKINGS, WRITES_PER_CONNECTION};
+pub use settings::{LimitSettings, MAX_BATCH, Rate, SHARED_BOOKINGS, WRITES_PER_CONNECTION};
 pub use writes::{MIN_WRITES_IN_FLIGHT, WriteBound};
 
 /// Which budget a request draws from.

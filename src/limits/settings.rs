@@ -2,11 +2,14 @@
 
 use serde::Deserialize;
 
-use crate::booking::MAX_BATCH;
-
 /// Writes admitted per database connection when `max_writes_in_flight` is unset: one
 /// running and one waiting, so an admitted write waits for at most about one other.
 pub const WRITES_PER_CONNECTION: usize = 2;
+
+/// The most bookings one transaction takes: enough to share a flush among a crowd, few
+/// enough that the offices' locks are never held for long. Defined here, where admission
+/// is sized by it, and used by `booking`'s queue (this layer depends on nothing above).
+pub const MAX_BATCH: usize = 32;
 
 /// Bookings admitted on top of that: they do not take a connection each but share
 /// transactions of up to [`MAX_BATCH`], so a crowd needs two batches' worth in flight (one

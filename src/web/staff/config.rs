@@ -13,9 +13,9 @@ use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use crate::booking::ConfigProblem;
 use crate::booking::{BookingError, ConfigChangeError, OnStranded, Stranded};
 use crate::calendar::local_date;
-use crate::config::ConfigProblem;
 use crate::domain::Locator;
 use crate::http::AppState;
 use crate::http::auth::ADMIN_ONLY;

@@ -1,0 +1,289 @@
+//! The layers of DESIGN §2, checked on the source: every path a module names (`use`
+//! items and inline `crate::…`, `super::…`, `sqlx::…` paths) is resolved to the top-level
+//! module or crate it reaches, and compared with what that layer may depend on.
+//!
+//! - `domain`, `calendar`, `allocator` are pure: no I/O crate, no module above them.
+//! - `http` and `web` reach the database only through the use cases (`booking`).
+//! - `limits` depends on nothing above it.
+//! - `sqlx` is named in `store/` only, and in the use-case files listed in
+//!   [`SQLX_STILL_IN`], which may only shrink: a listed file that no longer names `sqlx`
+//!   fails the test until it is struck from the list.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Files outside `store/` that still hold a database connection; to be emptied by moving
+/// their SQL behind the store.
+const SQLX_STILL_IN: &[&str] = &[
+    "booking/admin.rs",
+    "booking/availability.rs",
+    "booking/book.rs",
+    "booking/import.rs",
+    "booking/manage.rs",
+    "booking/mod.rs",
+    "booking/place.rs",
+    "booking/snapshot.rs",
+];
+
+const IO_CRATES: &[&str] = &[
+    "sqlx",
+    "tokio",
+    "axum",
+    "axum_extra",
+    "tower",
+    "tower_http",
+    "hyper",
+    "redis",
+    "lettre",
+];
+
+/// What each layer may not name: crates and top-level modules of this crate.
+fn forbidden(layer: &str) -> Vec<&'static str> {
+    let above_pure = ["store", "http", "web", "booking", "limits", "app", "ical"];
+    match layer {
+        "domain" | "calendar" | "allocator" => {
+            let mut names = IO_CRATES.to_vec();
+            names.extend(above_pure);
+            names.extend(["std::fs", "std::net"]);
+            names
+        }
+        "http" | "web" => vec!["store", "sqlx", "config"],
+        "limits" => vec!["store", "http", "web", "booking", "app", "sqlx"],
+        _ => vec![],
+    }
+}
+
+/// Every `.rs` file under `src/`, as a path relative to it.
+fn sources() -> Vec<PathBuf> {
+    fn walk(dir: &Path, root: &Path, out: &mut Vec<PathBuf>) {
+        for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, root, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path.strip_prefix(root).unwrap_or(&path).to_path_buf());
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut out = vec![];
+    walk(&root, &root, &mut out);
+    out.sort();
+    out
+}
+
+/// The module a file is (`http/mod.rs` → `[http]`, `http/surge.rs` → `[http, surge]`).
+fn module_of(file: &Path) -> Vec<String> {
+    let mut parts: Vec<String> = file
+        .iter()
+        .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_owned())
+        .collect();
+    if parts
+        .last()
+        .is_some_and(|p| p == "mod" || p == "lib" || p == "main")
+    {
+        parts.pop();
+    }
+    parts
+}
+
+/// The code of `text` without comments and string literals (so a doc comment naming
+/// `sqlx` is not a dependency).
+fn code_only(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '/' if chars.peek() == Some(&'/') => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            '"' => {
+                let mut escaped = false;
+                for c in chars.by_ref() {
+                    if escaped {
+                        escaped = false;
+                    } else if c == '\\' {
+                        escaped = true;
+                    } else if c == '"' {
+                        break;
+                    }
+                }
+                out.push_str("\"\"");
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The names a file reaches: crates (`sqlx`, `std::fs`) and this crate's top-level
+/// modules, resolving `crate::`, `super::` chains and `use` groups' first segment.
+fn reached(file: &Path, text: &str) -> BTreeSet<String> {
+    let module = module_of(file);
+    let code = code_only(text);
+    let mut names = BTreeSet::new();
+    let bytes: Vec<char> = code.chars().collect();
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut i = 0;
+    while i < bytes.len() {
+        // Start of a path: an identifier not preceded by `::` or an identifier char.
+        let after_ident = i > 0 && is_ident(bytes[i - 1]);
+        let after_colons = i >= 2 && bytes[i - 1] == ':' && bytes[i - 2] == ':';
+        let starts = is_ident(bytes[i]) && !after_ident && !after_colons;
+        if !starts {
+            i += 1;
+            continue;
+        }
+        let mut segments = vec![];
+        let mut j = i;
+        loop {
+            let from = j;
+            while j < bytes.len() && is_ident(bytes[j]) {
+                j += 1;
+            }
+            segments.push(bytes[from..j].iter().collect::<String>());
+            if j + 2 < bytes.len()
+                && bytes[j] == ':'
+                && bytes[j + 1] == ':'
+                && is_ident(bytes[j + 2])
+            {
+                j += 2;
+            } else {
+                break;
+            }
+        }
+        i = j.max(i + 1);
+        // `crate::{a, b::c}` or `super::{x, y}`: each item continues the path.
+        if j + 2 < bytes.len() && bytes[j] == ':' && bytes[j + 1] == ':' && bytes[j + 2] == '{' {
+            let mut depth = 0;
+            let mut item = String::new();
+            let mut items = vec![];
+            for &c in &bytes[j + 2..] {
+                match c {
+                    '{' => depth += 1,
+                    '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    ',' if depth == 1 => items.push(std::mem::take(&mut item)),
+                    c if depth == 1 => item.push(c),
+                    _ => {}
+                }
+            }
+            items.push(item);
+            for item in items {
+                let head: String = item.trim().chars().take_while(|c| is_ident(*c)).collect();
+                if !head.is_empty() && head != "self" {
+                    let mut path = segments.clone();
+                    path.push(head);
+                    resolve(&module, &path, &mut names);
+                }
+            }
+            continue;
+        }
+        resolve(&module, &segments, &mut names);
+    }
+    names
+}
+
+/// Adds the top-level module or crate `segments` (a path named in `module`) reaches.
+fn resolve(module: &[String], segments: &[String], names: &mut BTreeSet<String>) {
+    {
+        if segments.len() < 2 {
+            return;
+        }
+        let first = segments[0].as_str();
+        if first == "crate" {
+            names.insert(segments[1].clone());
+        } else if first == "super" {
+            let ups = segments.iter().take_while(|s| *s == "super").count();
+            let mut base = module.to_vec();
+            for _ in 0..ups {
+                base.pop();
+            }
+            match base.first() {
+                Some(top) => names.insert(top.clone()),
+                None => segments.get(ups).map(|s| names.insert(s.clone())).is_some(),
+            };
+        } else if first == "std" {
+            names.insert(format!("std::{}", segments[1]));
+        } else if !OWN_MODULES.contains(&first) {
+            // A bare path names a crate, or a module declared or imported in this file —
+            // never one of this crate's top-level modules, which need `crate::`.
+            names.insert(first.to_owned());
+        }
+    }
+}
+
+/// This crate's top-level modules: a bare path with one of these names is a local one.
+const OWN_MODULES: &[&str] = &[
+    "allocator",
+    "app",
+    "booking",
+    "calendar",
+    "clock",
+    "config",
+    "domain",
+    "http",
+    "ical",
+    "limits",
+    "store",
+    "web",
+];
+
+#[test]
+fn every_layer_names_only_what_it_may() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut broken = vec![];
+    let mut sqlx_users = BTreeSet::new();
+    for file in sources() {
+        let text = fs::read_to_string(root.join(&file)).unwrap_or_default();
+        let names = reached(&file, &text);
+        let module = module_of(&file);
+        let layer = module.first().map_or("", String::as_str);
+        let shown = file.to_string_lossy().replace('\\', "/");
+        for name in forbidden(layer) {
+            if names.contains(name) && !(layer == "limits" && shown.ends_with("tests.rs")) {
+                broken.push(format!("{shown} names {name}"));
+            }
+        }
+        if names.contains("sqlx") && layer != "store" {
+            sqlx_users.insert(shown);
+        }
+    }
+    let allowed: BTreeSet<String> = SQLX_STILL_IN.iter().map(|s| (*s).to_owned()).collect();
+    for extra in sqlx_users.difference(&allowed) {
+        broken.push(format!("{extra} names sqlx outside store/"));
+    }
+    for gone in allowed.difference(&sqlx_users) {
+        broken.push(format!(
+            "{gone} no longer names sqlx: strike it from SQLX_STILL_IN"
+        ));
+    }
+    assert!(broken.is_empty(), "layering broken:\n{}", broken.join("\n"));
+}
+
+#[test]
+fn the_checker_sees_what_it_must() {
+    let file = Path::new("http/surge.rs");
+    let text = "use crate::store;\nuse super::super::config::X;\n// sqlx::query in a comment\n\
+                let s = \"tokio::spawn\";\nfn f() { sqlx::query(\"\"); std::fs::read(p); }\n\
+                use super::auth::Y;\nuse super::super::{booking::Z, self};\nconfig::show();";
+    let names = reached(file, text);
+    for expected in ["store", "config", "sqlx", "std::fs", "http", "booking"] {
+        assert!(names.contains(expected), "{expected} in {names:?}");
+    }
+    assert!(!names.contains("tokio"), "{names:?}");
+    // A bare `config::show` is a sibling module (`mod config;`), not the crate's `config`.
+    let names = reached(file, "mod config;\nfn f() { config::show(); }");
+    assert!(names.is_empty(), "{names:?}");
+    assert_eq!(module_of(Path::new("http/mod.rs")), vec!["http"]);
+}
