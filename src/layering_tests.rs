@@ -5,11 +5,13 @@
 //! - `domain`, `calendar`, `allocator` are pure: no I/O crate, no module above them.
 //! - `http` and `web` reach the database only through the use cases (`booking`).
 //! - `limits` depends on nothing above it.
+//! - Inside `domain`, `calendar` and `allocator`, no two modules name each other, even
+//!   through others (no cycles).
 //! - `sqlx` is named in `store/` only, and in the use-case files listed in
 //!   [`SQLX_STILL_IN`], which may only shrink: a listed file that no longer names `sqlx`
 //!   fails the test until it is struck from the list.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -126,8 +128,18 @@ fn code_only(text: &str) -> String {
 /// modules, resolving `crate::`, `super::` chains and `use` groups' first segment.
 fn reached(file: &Path, text: &str) -> BTreeSet<String> {
     let module = module_of(file);
-    let code = code_only(text);
     let mut names = BTreeSet::new();
+    for path in paths(text) {
+        resolve(&module, &path, &mut names);
+    }
+    names
+}
+
+/// Every path the code of `text` names, as segments; a `use` group (`a::{b, c::d}`) gives
+/// one path per item (`a::b`, `a::c`).
+fn paths(text: &str) -> Vec<Vec<String>> {
+    let code = code_only(text);
+    let mut found = vec![];
     let bytes: Vec<char> = code.chars().collect();
     let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
     let mut i = 0;
@@ -184,14 +196,14 @@ fn reached(file: &Path, text: &str) -> BTreeSet<String> {
                 if !head.is_empty() && head != "self" {
                     let mut path = segments.clone();
                     path.push(head);
-                    resolve(&module, &path, &mut names);
+                    found.push(path);
                 }
             }
             continue;
         }
-        resolve(&module, &segments, &mut names);
+        found.push(segments);
     }
-    names
+    found
 }
 
 /// Adds the top-level module or crate `segments` (a path named in `module`) reaches.
@@ -269,6 +281,79 @@ fn every_layer_names_only_what_it_may() {
         ));
     }
     assert!(broken.is_empty(), "layering broken:\n{}", broken.join("\n"));
+}
+
+/// Within each pure layer, which sibling module each file names (`super::x`).
+fn sibling_edges(layer: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let files: Vec<PathBuf> = sources()
+        .into_iter()
+        .filter(|f| module_of(f).len() == 2 && module_of(f)[0] == layer)
+        .collect();
+    let siblings: BTreeSet<String> = files.iter().map(|f| module_of(f)[1].clone()).collect();
+    let mut edges = BTreeMap::new();
+    for file in &files {
+        let text = fs::read_to_string(root.join(file)).unwrap_or_default();
+        let to: BTreeSet<String> = paths(&text)
+            .into_iter()
+            .filter(|p| p.len() >= 2 && p[0] == "super" && siblings.contains(&p[1]))
+            .map(|p| p[1].clone())
+            .collect();
+        edges.insert(module_of(file)[1].clone(), to);
+    }
+    edges
+}
+
+/// A cycle in `edges`, if any, as the modules along it.
+fn cycle(edges: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        edges: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|n| n == node) {
+            let mut found = path[at..].to_vec();
+            found.push(node.to_owned());
+            return Some(found);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_owned());
+        for next in edges.get(node).into_iter().flatten() {
+            if let Some(found) = visit(next, edges, path, done) {
+                return Some(found);
+            }
+        }
+        path.pop();
+        done.insert(node.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    edges
+        .keys()
+        .find_map(|node| visit(node, edges, &mut vec![], &mut done))
+}
+
+#[test]
+fn the_pure_core_has_no_cycles_between_its_modules() {
+    for layer in ["domain", "calendar", "allocator"] {
+        let edges = sibling_edges(layer);
+        assert!(
+            edges.len() > 1 || layer != "allocator",
+            "{layer}: {edges:?}"
+        );
+        if let Some(found) = cycle(&edges) {
+            panic!("{layer} has a cycle: {}", found.join(" -> "));
+        }
+    }
+    let looped: BTreeMap<String, BTreeSet<String>> = [
+        ("a".to_owned(), BTreeSet::from(["b".to_owned()])),
+        ("b".to_owned(), BTreeSet::from(["a".to_owned()])),
+    ]
+    .into();
+    assert_eq!(cycle(&looped).map(|c| c.len()), Some(3));
 }
 
 #[test]

@@ -18,8 +18,6 @@
 //! - Moves found by any search are then undone wherever the baseline desk is free.
 //! - A touched component with no valid assignment at all makes the answer 0.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use chrono::NaiveDate;
 
 use super::bits::{self, DeskSet};
@@ -806,27 +804,6 @@ fn solution_of(origin: &[Option<usize>], desks: Vec<u8>) -> Solution {
         }
     }
     solution
-}
-
-/// How many questions every search left undecided (answered "no"): zero on every
-/// office measured, but observable when some input is too hard.
-#[derive(Debug, Default)]
-pub(crate) struct Counter(AtomicU64);
-
-impl Counter {
-    pub(crate) fn bump(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub(crate) fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-impl Clone for Counter {
-    fn clone(&self) -> Self {
-        Counter(AtomicU64::new(self.get()))
-    }
 }
 
 /// What the staged search concluded.

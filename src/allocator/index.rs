@@ -18,9 +18,9 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use super::bits::{self, DeskSet, MAX_DESKS};
-use super::feasibility::Counter;
 use super::search::{self, Outcome, Task};
 use super::snapshot::Snapshot;
+use super::undecided::Counter;
 use crate::domain::{DeskId, ServiceId};
 
 /// Seconds since the epoch, rounded down (an occupancy's start, a queried start).

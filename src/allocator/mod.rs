@@ -51,6 +51,7 @@ mod quick;
 mod search;
 pub mod snapshot;
 mod sweep;
+mod undecided;
 mod walk;
 
 #[cfg(test)]
