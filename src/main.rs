@@ -235,7 +235,9 @@ async fn main() -> anyhow::Result<()> {
             }
             let office = OfficeId::new(office.context("--office is required")?);
             let desk = desk.map(DeskId::new);
-            let token = booking.issue_feed_token(&office, desk.as_ref()).await?;
+            let token = booking
+                .issue_feed_token(&office, desk.as_ref(), None)
+                .await?;
             let base = public_url.trim_end_matches('/');
             let path = match &desk {
                 None => format!("/feeds/offices/{office}.ics"),

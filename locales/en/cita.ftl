@@ -462,3 +462,5 @@ staff-stats-chart = Chart by day
 staff-config-too-large-title = The configuration is too large
 staff-config-too-large = The text and the file together may take up to 2 MB. Nothing was changed. Go back, empty the text box if you upload a file, and try again.
 staff-audit-moved = From { $from } to { $to }
+staff-feed-by = Created by
+staff-feed-by-cli = the command line

@@ -464,3 +464,5 @@ staff-stats-chart = Gráfico por día
 staff-config-too-large-title = La configuración es demasiado grande
 staff-config-too-large = El texto y el archivo juntos pueden ocupar hasta 2 MB. No se ha cambiado nada. Vuelva atrás, vacíe el cuadro de texto si sube un archivo e inténtelo de nuevo.
 staff-audit-moved = Del { $from } al { $to }
+staff-feed-by = Creado por
+staff-feed-by-cli = la línea de órdenes

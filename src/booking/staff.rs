@@ -125,6 +125,8 @@ pub struct FeedLink {
     /// `None`: the whole office's feed.
     pub desk_id: Option<DeskId>,
     pub created_at: DateTime<Utc>,
+    /// The name of the staff member who made it; `None` when made from the command line.
+    pub created_by: Option<String>,
 }
 
 /// One desk's appointments of the day.
@@ -238,12 +240,14 @@ impl Booking {
             .map_err(BookingError::from)
     }
 
-    /// Issues a feed token for an office, or for one of its desks.
+    /// Issues a feed token for an office, or for one of its desks; `by` is the staff
+    /// member who asked (`None` from the command line).
     #[tracing::instrument(skip_all, fields(office = %office_id))]
     pub async fn issue_feed_token(
         &self,
         office_id: &OfficeId,
         desk: Option<&DeskId>,
+        by: Option<&StaffMember>,
     ) -> Result<String, BookingError> {
         let catalog = self.catalog();
         let office = catalog
@@ -266,6 +270,7 @@ impl Booking {
                 desk_id: desk.map(ToString::to_string),
                 created_at: self.clock().now().timestamp(),
                 revoked_at: None,
+                created_by: by.map(|m| m.id.clone()),
             },
         )
         .await?;
@@ -292,6 +297,7 @@ impl Booking {
                 id: r.token_hash,
                 desk_id: r.desk_id.map(DeskId::new),
                 created_at: DateTime::from_timestamp(r.created_at, 0).unwrap_or_default(),
+                created_by: r.created_by_name,
             })
             .collect())
     }

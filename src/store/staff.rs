@@ -30,6 +30,17 @@ pub struct FeedTokenRecord {
     pub desk_id: Option<String>,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    /// The staff user who made it; `None` from the command line.
+    pub created_by: Option<String>,
+}
+
+/// A live feed link as the staff pages list it: who made it by name.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct FeedLinkRow {
+    pub token_hash: String,
+    pub desk_id: Option<String>,
+    pub created_at: i64,
+    pub created_by_name: Option<String>,
 }
 
 /// `Conflict` when an active user already has this name (or, astronomically unlikely, the
@@ -121,14 +132,15 @@ pub async fn insert_feed_token(
     token: &FeedTokenRecord,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO feed_tokens (token_hash, office_id, desk_id, created_at, revoked_at) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO feed_tokens (token_hash, office_id, desk_id, created_at, revoked_at, \
+         created_by) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&token.token_hash)
     .bind(&token.office_id)
     .bind(token.desk_id.as_deref())
     .bind(token.created_at)
     .bind(token.revoked_at)
+    .bind(token.created_by.as_deref())
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -140,8 +152,8 @@ pub async fn find_feed_token(
     token_hash: &str,
 ) -> Result<Option<FeedTokenRecord>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT token_hash, office_id, desk_id, created_at, revoked_at FROM feed_tokens \
-         WHERE token_hash = $1 AND revoked_at IS NULL",
+        "SELECT token_hash, office_id, desk_id, created_at, revoked_at, created_by \
+         FROM feed_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
     )
     .bind(token_hash)
     .fetch_optional(&mut *conn)
@@ -164,14 +176,16 @@ pub async fn revoke_feed_token(
     Ok(result.rows_affected() > 0)
 }
 
-/// An office's unrevoked feed tokens (its own and its desks'), oldest first.
+/// An office's unrevoked feed tokens (its own and its desks'), oldest first, with the
+/// name of the staff member who made each.
 pub async fn office_feed_tokens(
     conn: &mut AnyConnection,
     office_id: &str,
-) -> Result<Vec<FeedTokenRecord>, StoreError> {
+) -> Result<Vec<FeedLinkRow>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT token_hash, office_id, desk_id, created_at, revoked_at FROM feed_tokens \
-         WHERE office_id = $1 AND revoked_at IS NULL ORDER BY created_at, token_hash",
+        "SELECT f.token_hash, f.desk_id, f.created_at, s.name AS created_by_name \
+         FROM feed_tokens f LEFT JOIN staff_users s ON s.id = f.created_by \
+         WHERE f.office_id = $1 AND f.revoked_at IS NULL ORDER BY f.created_at, f.token_hash",
     )
     .bind(office_id)
     .fetch_all(&mut *conn)

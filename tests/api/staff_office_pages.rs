@@ -413,6 +413,12 @@ async fn feed_links_are_shown_once_and_revoked_after_a_confirmation(db: Db) {
     let mut what: Vec<&str> = listed.iter().map(|(w, _)| w.as_str()).collect();
     what.sort_unstable();
     assert_eq!(what, ["Puesto puesto-2", "Toda la oficina"], "{listed:?}");
+    // Each says who made it.
+    let rows = table(&list.body, "Enlaces en uso</caption>", "tbody");
+    assert!(
+        rows.iter().all(|(cells, _)| cells[2] == "marta"),
+        "{rows:?}"
+    );
     let desk_id = link_id(&list, "Puesto puesto-2");
     let office_id = link_id(&list, "Toda la oficina");
     assert_ne!(desk_id, office_id);
@@ -463,6 +469,29 @@ async fn feed_links_are_shown_once_and_revoked_after_a_confirmation(db: Db) {
         "en",
         &["Calendar feed links", "Links in use", "The whole office"],
     );
+    // A link made with the command line says so (the page is in English by now).
+    let before = table(
+        &browser.get(FEEDS).await.body,
+        "Links in use</caption>",
+        "tbody",
+    )
+    .len();
+    app.state
+        .booking
+        .issue_feed_token(&cita::domain::OfficeId::new(MADRID), None, None)
+        .await
+        .unwrap();
+    let rows = table(
+        &browser.get(FEEDS).await.body,
+        "Links in use</caption>",
+        "tbody",
+    );
+    assert_eq!(rows.len(), before + 1, "{rows:?}");
+    let by_cli: Vec<_> = rows
+        .iter()
+        .filter(|(cells, _)| cells[2] == "the command line")
+        .collect();
+    assert_eq!(by_cli.len(), 1, "{rows:?}");
 }
 
 async fn feed_links_of_other_offices_and_unknown_desks_are_not_found(db: Db) {

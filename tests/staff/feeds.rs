@@ -12,7 +12,7 @@ use crate::support::*;
 
 async fn feed_token(app: &TestApp, office: &str, desk: Option<&str>) -> String {
     app.booking()
-        .issue_feed_token(&OfficeId::new(office), desk.map(DeskId::new).as_ref())
+        .issue_feed_token(&OfficeId::new(office), desk.map(DeskId::new).as_ref(), None)
         .await
         .unwrap()
 }

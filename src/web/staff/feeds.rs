@@ -47,6 +47,8 @@ pub struct Row {
     pub id: String,
     pub what: String,
     pub created: String,
+    /// Who made it (a staff name, or "the command line").
+    pub by: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -99,7 +101,7 @@ pub async fn create(
     }
     let token = match state
         .booking
-        .issue_feed_token(&office.id, desk.as_ref())
+        .issue_feed_token(&office.id, desk.as_ref(), Some(&staff.member))
         .await
     {
         Ok(token) => token,
@@ -209,6 +211,10 @@ fn row(staff: &StaffVisit, office: &Office, link: &FeedLink) -> Row {
             lang.short_date(local_date(office.timezone, link.created_at)),
             lang.time(link.created_at, office.timezone)
         ),
+        by: link
+            .created_by
+            .clone()
+            .unwrap_or_else(|| lang.t("staff-feed-by-cli")),
     }
 }
 
