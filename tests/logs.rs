@@ -273,6 +273,35 @@ async fn nothing_personal_reaches_the_logs(backend: Db) {
                     .any(|id| l.contains(&format!("\"request_id\":\"{id}\"")))),
         "no statement inside the reschedule's spans"
     );
+    // A booking's transaction runs in the booking queue's task: the request's line names
+    // the batch, and the batch's statements carry its number.
+    // (Both backends' tests share this log: only this client's requests are looked at.)
+    let answered: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            l.contains("booking answered")
+                && client
+                    .request_ids
+                    .iter()
+                    .any(|id| l.contains(&format!("\"request_id\":\"{id}\"")))
+        })
+        .collect();
+    // The citizen's booking and the clerk's walk-in.
+    assert!(answered.len() >= 2, "{answered:?}");
+    for line in &answered {
+        let batch = line
+            .split("\"batch\":")
+            .nth(1)
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .unwrap_or_else(|| panic!("no batch number in {line}"));
+        assert!(
+            text.lines()
+                .any(|l| l.contains("\"target\":\"sqlx::query\"")
+                    && l.contains("\"name\":\"book_batch\"")
+                    && l.contains(&format!("\"batch\":{batch},"))),
+            "no statement of batch {batch}"
+        );
+    }
     // ...and nothing personal or secret is.
     let phone_digits: String = PHONE.chars().filter(char::is_ascii_digit).collect();
     for secret in [

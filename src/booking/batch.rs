@@ -25,14 +25,17 @@ use tokio::sync::oneshot;
 
 use crate::store::{Backend, ConnectionSlot, Flusher, Store, StoreError};
 
+use tracing::Instrument;
+
 use super::book::BookJob;
 use super::{BookOutcome, Booking, BookingError};
 
 pub use crate::limits::MAX_BATCH;
 
 /// A booking's answer, and how long it waited for its turn: in the queue until its batch
-/// started, plus what the batch's transaction waited for the database.
-type Answered = (Result<BookOutcome, BookingError>, Duration);
+/// started, plus what the batch's transaction waited for the database; and the batch's
+/// number, which the log lines of its transaction carry.
+type Answered = (Result<BookOutcome, BookingError>, Duration, u64);
 
 /// Where a queued booking's answer goes, and when it was queued.
 type Reply = (oneshot::Sender<Answered>, Instant);
@@ -72,10 +75,11 @@ impl BatchStats {
         self.bookings.load(Ordering::Relaxed)
     }
 
-    fn record(&self, size: usize) {
-        self.batches.fetch_add(1, Ordering::Relaxed);
+    /// Counts a batch of `size`; its number on this instance (from 1).
+    fn record(&self, size: usize) -> u64 {
         self.bookings
             .fetch_add(u64::try_from(size).unwrap_or(u64::MAX), Ordering::Relaxed);
+        self.batches.fetch_add(1, Ordering::Relaxed) + 1
     }
 }
 
@@ -105,11 +109,14 @@ impl BookQueue {
         if start_worker {
             tokio::spawn(work(Arc::clone(self), booking.clone()));
         }
-        let Ok((outcome, waited)) = answer.await else {
+        let Ok((outcome, waited, batch)) = answer.await else {
             return Err(BookingError::Store(StoreError::Corrupt(
                 "the booking worker stopped before answering".into(),
             )));
         };
+        // The transaction ran in the worker's `book_batch{batch}` span: this line, in the
+        // request's span, ties the request to it in the log.
+        tracing::info!(batch, booked = outcome.is_ok(), "booking answered");
         // The batch ran in the worker's task: its waits are handed over to this request's
         // account, which load shedding reads.
         crate::store::record_wait(waited);
@@ -141,10 +148,11 @@ async fn work(queue: Arc<BookQueue>, booking: Booking) {
     let held = ConnectionSlot::default();
     while let Some(batch) = queue.next_batch() {
         let (jobs, replies): (Vec<BookJob>, Vec<Reply>) = batch.into_iter().unzip();
-        queue.stats.record(jobs.len());
+        let batch = queue.stats.record(jobs.len());
+        let span = tracing::info_span!("book_batch", batch, size = jobs.len());
         let started = Instant::now();
         let (answers, database) =
-            crate::store::measure_waits(booking.book_batch(&jobs, &held)).await;
+            crate::store::measure_waits(booking.book_batch(&jobs, &held).instrument(span)).await;
         let waited = |queued: Instant| {
             started.saturating_duration_since(queued) + database.unwrap_or_default()
         };
@@ -154,7 +162,7 @@ async fn work(queue: Arc<BookQueue>, booking: Booking) {
         if booking.store.backend() == Backend::Sqlite || !committed {
             for ((reply, queued), answer) in replies.into_iter().zip(answers) {
                 // The caller may have gone away; its booking stands (it can be looked up).
-                let _ = reply.send((answer, waited(queued)));
+                let _ = reply.send((answer, waited(queued), batch));
             }
             continue;
         }
@@ -169,6 +177,7 @@ async fn work(queue: Arc<BookQueue>, booking: Booking) {
             Arc::clone(&queue.flusher),
             booking.store.clone(),
             replies,
+            batch,
         ));
     }
     guard.armed = false;
@@ -183,6 +192,7 @@ async fn acknowledge_when_durable(
         Result<BookOutcome, BookingError>,
         Duration,
     )>,
+    batch: u64,
 ) {
     let (flushed, flushing) = crate::store::measure_waits(flusher.flush(&store)).await;
     let flushing = flushing.unwrap_or_default();
@@ -198,7 +208,7 @@ async fn acknowledge_when_durable(
             (Err(error), Ok(_)) => Err(BookingError::Store(StoreError::Shared(Arc::clone(error)))),
             (Err(_), refused) => refused,
         };
-        let _ = reply.send((answer, waited + flushing));
+        let _ = reply.send((answer, waited + flushing, batch));
     }
 }
 
