@@ -1,10 +1,10 @@
 //! Reading an office's audit trail, for the staff pages: who did what and when, newest
 //! first, a page at a time, filtered by local day and action.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::calendar::local_to_utc;
-use crate::domain::{OfficeId, WallTime};
+use crate::domain::{DeskId, OfficeId, ServiceId, WallTime};
 use crate::store::{self, AuditFilter, AuditLine};
 
 use super::{Booking, BookingError};
@@ -20,6 +20,45 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "cancelled",
     "erased",
 ];
+
+/// What a line's detail says, read back from the text the use cases write with
+/// [`booked_detail`] and [`moved_detail`] (kept here side by side so they stay in step).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditDetail {
+    /// A booking: the desk it was placed at.
+    Desk(DeskId),
+    /// A reschedule: the old and the new start.
+    Moved {
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    },
+    /// Anything else, e.g. a reason staff typed, as written.
+    Text(String),
+}
+
+/// The detail of a `booked` line.
+pub(crate) fn booked_detail(service: &ServiceId, desk: &DeskId) -> String {
+    format!("service {service} desk {desk}")
+}
+
+/// The detail of a `rescheduled` line.
+pub(crate) fn moved_detail(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+    format!("from {} to {}", from.to_rfc3339(), to.to_rfc3339())
+}
+
+/// Reads a line's `detail` for its `action`.
+pub fn audit_detail(action: &str, detail: &str) -> AuditDetail {
+    let words: Vec<&str> = detail.split_whitespace().collect();
+    let instant = |text: &str| DateTime::parse_from_rfc3339(text).ok().map(|t| t.to_utc());
+    match (action, words.as_slice()) {
+        ("booked", ["service", _, "desk", desk]) => AuditDetail::Desk(DeskId::new(*desk)),
+        ("rescheduled", ["from", from, "to", to]) => match (instant(from), instant(to)) {
+            (Some(from), Some(to)) => AuditDetail::Moved { from, to },
+            _ => AuditDetail::Text(detail.to_owned()),
+        },
+        _ => AuditDetail::Text(detail.to_owned()),
+    }
+}
 
 /// Lines per page.
 pub const AUDIT_PAGE: usize = 50;
@@ -71,5 +110,31 @@ impl Booking {
             lines.last().map_or(0, |l| l.id)
         });
         Ok(AuditPage { lines, older })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn details_read_back_what_was_written() {
+        let desk = DeskId::new("puesto-2");
+        let written = booked_detail(&ServiceId::new("huellas-tie"), &desk);
+        assert_eq!(audit_detail("booked", &written), AuditDetail::Desk(desk));
+        let (from, to) = (
+            Utc.with_ymd_and_hms(2027, 3, 2, 8, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2027, 3, 2, 9, 15, 0).unwrap(),
+        );
+        assert_eq!(
+            audit_detail("rescheduled", &moved_detail(from, to)),
+            AuditDetail::Moved { from, to }
+        );
+        assert_eq!(
+            audit_detail("cancelled", "service x desk y"),
+            AuditDetail::Text("service x desk y".into())
+        );
     }
 }

@@ -685,10 +685,7 @@ impl Batch {
                 action: "booked",
                 actor_kind: actor.kind(),
                 actor_id: actor.id(),
-                detail: format!(
-                    "service {} desk {}",
-                    appointment.service_id, appointment.desk_id
-                ),
+                detail: super::audit::booked_detail(&appointment.service_id, &appointment.desk_id),
             })
             .collect();
         let write = store::BookingWrite {

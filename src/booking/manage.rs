@@ -213,7 +213,7 @@ impl Booking {
             "rescheduled",
             actor,
             now,
-            format!("from {} to {}", previous.to_rfc3339(), start.to_rfc3339()),
+            super::audit::moved_detail(previous, start),
         )
         .await?;
         tx.commit().await?;

@@ -45,7 +45,7 @@ pub use crate::config::{ConfigError, ConfigProblem};
 /// How long a request's writes waited for the database (load shedding sizes by it).
 pub use crate::store::measure_waits;
 pub use admin::{ConfigApplied, ConfigChangeError, OnStranded, StrandReason, Stranded};
-pub use audit::{AUDIT_ACTIONS, AUDIT_PAGE, AuditPage};
+pub use audit::{AUDIT_ACTIONS, AUDIT_PAGE, AuditDetail, AuditPage, audit_detail};
 pub use availability::{DayAvailability, SlotAvailability};
 pub use batch::{BatchStats, MAX_BATCH};
 pub use catalog::Catalog;

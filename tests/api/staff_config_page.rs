@@ -542,7 +542,7 @@ async fn a_change_that_strands_appointments_cancels_them_only_once_confirmed(db:
         409,
         "es",
         &[
-            "Compruebe antes de aplicar",
+            "Comprueba antes de aplicar",
             "Este cambio deja 1 cita sin sitio. Todavía no se ha cambiado nada.",
             "Anular esta cita y aplicar",
             "No, mantener la configuración vigente",
@@ -765,7 +765,7 @@ async fn bad_tokens_malformed_bodies_and_empty_text_are_refused(db: Db) {
             422,
             "es",
             &[
-                "Escriba o suba una configuración.",
+                "Escribe o sube una configuración.",
                 "href=\"#toml\"",
                 "id=\"toml-error\"",
             ],

@@ -799,21 +799,21 @@ async fn statistics_refuse_bad_ranges(db: Db) {
     let cases: [(&str, &[&str]); 5] = [
         (
             "from=ayer&to=2027-03-07",
-            &["href=\"#from\"", "Escriba el primer día como una fecha."],
+            &["href=\"#from\"", "Escribe el primer día como fecha."],
         ),
         (
             "from=2027-03-01&to=2027-02-30",
-            &["href=\"#to\"", "Escriba el último día como una fecha."],
+            &["href=\"#to\"", "Escribe el último día como fecha."],
         ),
         ("from=2027-03-07&to=2027-03-01", &["href=\"#to\""]),
         (
             "from=2027-01-01&to=2028-02-04",
-            &["href=\"#to\"", "Elija como mucho 366 días."],
+            &["href=\"#to\"", "Elige como mucho 366 días."],
         ),
         // 367 days, both ends counted: one too many.
         (
             "from=2027-01-01&to=2028-01-02",
-            &["href=\"#to\"", "Elija como mucho 366 días."],
+            &["href=\"#to\"", "Elige como mucho 366 días."],
         ),
     ];
     for (query, texts) in cases {
@@ -1043,7 +1043,7 @@ async fn the_activity_log_refuses_bad_filters(db: Db) {
         &[
             "error-summary",
             "href=\"#day\"",
-            "Escriba el día como una fecha, o déjelo vacío.",
+            "Escribe el día como fecha, o déjalo vacío.",
             "value=\"2027-02-30\"",
         ],
     );

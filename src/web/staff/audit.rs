@@ -5,14 +5,13 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::{DateTime, NaiveDate};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
-use crate::booking::{AUDIT_ACTIONS, BookingError};
+use crate::booking::{AUDIT_ACTIONS, AuditDetail, BookingError, audit_detail};
 use crate::calendar::local_date;
 use crate::domain::Office;
 use crate::http::AppState;
-use crate::http::auth::CLOSURE_ROLES;
 
 use super::super::book::encode;
 use super::super::i18n::Lang;
@@ -55,10 +54,7 @@ pub async fn page(
     staff: StaffVisit,
     Query(query): Query<AuditQuery>,
 ) -> Response {
-    if !staff.may(CLOSURE_ROLES) {
-        return staff.not_found();
-    }
-    let Some(office) = staff.office(&state, query.office_id.as_deref()) else {
+    let Some(office) = staff.managed_office(&state, query.office_id.as_deref()) else {
         return staff.not_found();
     };
     let text = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or_default().to_owned();
@@ -151,31 +147,22 @@ pub async fn page(
 /// A line's detail in the member's language where the system wrote it (the desk of a
 /// booking, the times of a move, in the office's zone); a reason staff typed as typed.
 fn detail(lang: &Lang, office: &Office, action: &str, detail: &str) -> String {
-    let words: Vec<&str> = detail.split_whitespace().collect();
-    match (action, words.as_slice()) {
-        ("booked", ["service", _, "desk", desk]) => {
-            lang.t_with("staff-feed-desk", &[("desk", (*desk).to_owned().into())])
+    let local = |t: DateTime<Utc>| {
+        format!(
+            "{}, {}",
+            lang.short_date(local_date(office.timezone, t)),
+            lang.time(t, office.timezone)
+        )
+    };
+    match audit_detail(action, detail) {
+        AuditDetail::Desk(desk) => {
+            lang.t_with("staff-feed-desk", &[("desk", desk.to_string().into())])
         }
-        ("rescheduled", ["from", from, "to", to]) => {
-            let local = |text: &str| {
-                DateTime::parse_from_rfc3339(text).map_or_else(
-                    |_| text.to_owned(),
-                    |t| {
-                        let t = t.to_utc();
-                        format!(
-                            "{}, {}",
-                            lang.short_date(local_date(office.timezone, t)),
-                            lang.time(t, office.timezone)
-                        )
-                    },
-                )
-            };
-            lang.t_with(
-                "staff-audit-moved",
-                &[("from", local(from).into()), ("to", local(to).into())],
-            )
-        }
-        _ => detail.to_owned(),
+        AuditDetail::Moved { from, to } => lang.t_with(
+            "staff-audit-moved",
+            &[("from", local(from).into()), ("to", local(to).into())],
+        ),
+        AuditDetail::Text(text) => text,
     }
 }
 

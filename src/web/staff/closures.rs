@@ -13,11 +13,10 @@ use crate::booking::{BookingError, ClosureProblem, closure_problems};
 use crate::calendar::local_date;
 use crate::domain::Office;
 use crate::http::AppState;
-use crate::http::auth::CLOSURE_ROLES;
 
 use super::super::i18n::FluentArg;
 use super::super::visit::{FieldError, Page};
-use super::{OfficeQuery, StaffNav, StaffVisit};
+use super::{OfficeQuery, StaffNav, StaffVisit, date_range};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ClosureForm {
@@ -60,10 +59,7 @@ pub async fn form(
     mut staff: StaffVisit,
     Query(query): Query<OfficeQuery>,
 ) -> Response {
-    if !staff.may(CLOSURE_ROLES) {
-        return staff.not_found();
-    }
-    let Some(office) = staff.office(&state, query.office_id.as_deref()) else {
+    let Some(office) = staff.managed_office(&state, query.office_id.as_deref()) else {
         return staff.not_found();
     };
     let message = staff.visit.session.staff.message.take();
@@ -113,25 +109,12 @@ fn checked(
     form: &ClosureForm,
 ) -> Result<(NaiveDate, NaiveDate), Vec<FieldError>> {
     let lang = &staff.visit.lang;
-    let mut errors = Vec::new();
-    let from = form.from.trim().parse::<NaiveDate>().ok();
-    let to = form.to.trim().parse::<NaiveDate>().ok();
-    if from.is_none() {
-        errors.push(FieldError {
-            field: "from",
-            message: lang.t("staff-closure-from-bad"),
-        });
-    }
-    if to.is_none() {
-        errors.push(FieldError {
-            field: "to",
-            message: lang.t("staff-closure-to-bad"),
-        });
-    }
-    let dates = from.zip(to);
-    for problem in closure_problems(dates, &form.reason) {
+    let dates = date_range(lang, &form.from, &form.to);
+    let mut errors = dates.clone().err().unwrap_or_default();
+    for problem in closure_problems(dates.clone().ok(), &form.reason) {
         let (field, id) = match problem {
-            ClosureProblem::ToBeforeFrom => ("to", "staff-closure-to-before"),
+            // Already said by `date_range`.
+            ClosureProblem::ToBeforeFrom => continue,
             ClosureProblem::TooLong => ("to", "staff-closure-too-long"),
             ClosureProblem::Reason => ("reason", "staff-closure-reason-bad"),
         };
@@ -141,7 +124,7 @@ fn checked(
         });
     }
     match dates {
-        Some(dates) if errors.is_empty() => Ok(dates),
+        Ok(dates) if errors.is_empty() => Ok(dates),
         _ => Err(errors),
     }
 }
@@ -155,10 +138,7 @@ pub async fn preview(
     if !staff.csrf_ok(&form.csrf) {
         return staff.expired();
     }
-    if !staff.may(CLOSURE_ROLES) {
-        return staff.not_found();
-    }
-    let Some(office) = staff.office(&state, Some(&form.office_id)) else {
+    let Some(office) = staff.managed_office(&state, Some(&form.office_id)) else {
         return staff.not_found();
     };
     let (from, to) = match checked(&staff, &form) {
@@ -218,10 +198,7 @@ pub async fn confirm(
     if !staff.csrf_ok(&form.csrf) {
         return staff.expired();
     }
-    if !staff.may(CLOSURE_ROLES) {
-        return staff.not_found();
-    }
-    let Some(office) = staff.office(&state, Some(&form.office_id)) else {
+    let Some(office) = staff.managed_office(&state, Some(&form.office_id)) else {
         return staff.not_found();
     };
     let (from, to) = match checked(&staff, &form) {

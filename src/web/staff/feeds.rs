@@ -14,7 +14,6 @@ use crate::booking::FeedLink;
 use crate::calendar::local_date;
 use crate::domain::{DeskId, Office};
 use crate::http::AppState;
-use crate::http::auth::CLOSURE_ROLES;
 
 use super::super::book::encode;
 use super::super::visit::Page;
@@ -74,7 +73,7 @@ pub async fn list(
     mut staff: StaffVisit,
     Query(query): Query<OfficeQuery>,
 ) -> Response {
-    let Some(office) = allowed_office(&state, &staff, query.office_id.as_deref()) else {
+    let Some(office) = staff.managed_office(&state, query.office_id.as_deref()) else {
         return staff.not_found();
     };
     let message = staff.visit.session.staff.message.take();
@@ -90,7 +89,7 @@ pub async fn create(
     if !staff.csrf_ok(&form.csrf) {
         return staff.expired();
     }
-    let Some(office) = allowed_office(&state, &staff, Some(&form.office_id)) else {
+    let Some(office) = staff.managed_office(&state, Some(&form.office_id)) else {
         return staff.not_found();
     };
     let desk = Some(form.desk_id.trim())
@@ -132,19 +131,11 @@ pub async fn revoke(
     if !staff.csrf_ok(&form.csrf) {
         return staff.expired();
     }
-    let Some(office) = allowed_office(&state, &staff, Some(&form.office_id)) else {
+    let Some(office) = staff.managed_office(&state, Some(&form.office_id)) else {
         return staff.not_found();
     };
     if form.confirm.as_deref() != Some("yes") {
-        let links = match state.booking.feed_links(&office.id).await {
-            Ok(links) => links,
-            Err(error) => return staff.visit.fail(error),
-        };
-        let Some(link) = links.iter().find(|l| l.id == form.id) else {
-            return staff.not_found();
-        };
-        let row = row(&staff, &office, link);
-        return render(&state, staff, &office, None, None, Some(row)).await;
+        return render(&state, staff, &office, None, None, Some(&form.id)).await;
     }
     match state.booking.revoke_feed_link(&office.id, &form.id).await {
         Ok(true) => {
@@ -159,25 +150,23 @@ pub async fn revoke(
     }
 }
 
-/// The office asked for, if this member may manage its links.
-fn allowed_office(state: &AppState, staff: &StaffVisit, asked: Option<&str>) -> Option<Office> {
-    if !staff.may(CLOSURE_ROLES) {
-        return None;
-    }
-    staff.office(state, asked)
-}
-
 async fn render(
     state: &AppState,
     staff: StaffVisit,
     office: &Office,
     message: Option<String>,
     created: Option<Created>,
-    revoking: Option<Row>,
+    revoking: Option<&str>,
 ) -> Response {
     let links = match state.booking.feed_links(&office.id).await {
         Ok(links) => links,
         Err(error) => return staff.visit.fail(error),
+    };
+    // The link to confirm revoking: one of this office's live links, or 404.
+    let revoking = match revoking.map(|id| links.iter().find(|l| l.id == id)) {
+        None => None,
+        Some(Some(link)) => Some(row(&staff, office, link)),
+        Some(None) => return staff.not_found(),
     };
     let mut scopes = vec![(String::new(), scope_label(&staff, None))];
     scopes.extend(

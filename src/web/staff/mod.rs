@@ -29,6 +29,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use axum::routing::{get, post};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::booking::{BookingError, Role, StaffMember};
@@ -38,9 +39,10 @@ use crate::http::AppState;
 use crate::http::auth::{ADMIN_ONLY, CLOSURE_ROLES};
 
 use super::book::encode;
+use super::i18n::Lang;
 use super::i18n::cookie;
 use super::session::same_token;
-use super::visit::{Page, Visit};
+use super::visit::{FieldError, Page, Visit};
 
 /// The staff session cookie: a random id, nothing else.
 pub const STAFF_COOKIE: &str = "cita_staff";
@@ -213,6 +215,16 @@ impl StaffVisit {
         catalog.office(&id).ok().cloned()
     }
 
+    /// [`StaffVisit::office`] for the pages that run an office (closures, statistics,
+    /// calendar links, activity log): `None` (404) for agents too.
+    pub fn managed_office(&self, state: &AppState, asked: Option<&str>) -> Option<Office> {
+        if self.may(CLOSURE_ROLES) {
+            self.office(state, asked)
+        } else {
+            None
+        }
+    }
+
     /// The offices this member may choose among (admins: all).
     pub fn offices(&self, state: &AppState) -> Vec<(String, String)> {
         state
@@ -251,6 +263,41 @@ impl StaffVisit {
     /// The 403 page telling that a form expired.
     pub fn expired(self) -> Response {
         self.visit.expired()
+    }
+}
+
+/// The `from` and `to` date fields of a form: both dates, or the problem of each at its
+/// field (a range that runs backwards too). What else limits a range is the caller's.
+fn date_range(
+    lang: &Lang,
+    from: &str,
+    to: &str,
+) -> Result<(NaiveDate, NaiveDate), Vec<FieldError>> {
+    let first = from.trim().parse::<NaiveDate>().ok();
+    let last = to.trim().parse::<NaiveDate>().ok();
+    let mut errors = Vec::new();
+    if first.is_none() {
+        errors.push(FieldError {
+            field: "from",
+            message: lang.t("staff-closure-from-bad"),
+        });
+    }
+    if last.is_none() {
+        errors.push(FieldError {
+            field: "to",
+            message: lang.t("staff-closure-to-bad"),
+        });
+    }
+    match first.zip(last) {
+        Some((first, last)) if last < first => {
+            errors.push(FieldError {
+                field: "to",
+                message: lang.t("staff-closure-to-before"),
+            });
+            Err(errors)
+        }
+        Some(range) => Ok(range),
+        None => Err(errors),
     }
 }
 

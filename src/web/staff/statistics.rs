@@ -14,12 +14,11 @@ use crate::booking::{BookingError, Counts, MAX_STATISTICS_DAYS, Statistics, shar
 use crate::calendar::local_date;
 use crate::domain::{Office, ServiceId};
 use crate::http::AppState;
-use crate::http::auth::CLOSURE_ROLES;
 
 use super::super::book::encode;
 use super::super::i18n::{FluentArg, Lang};
 use super::super::visit::{FieldError, Page};
-use super::{StaffNav, StaffVisit, chart};
+use super::{StaffNav, StaffVisit, chart, date_range};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct RangeQuery {
@@ -62,7 +61,7 @@ pub async fn page(
     staff: StaffVisit,
     Query(query): Query<RangeQuery>,
 ) -> Response {
-    let Some(office) = allowed_office(&state, &staff, query.office_id.as_deref()) else {
+    let Some(office) = staff.managed_office(&state, query.office_id.as_deref()) else {
         return staff.not_found();
     };
     let (from, to) = text_range(&staff, &office, &query);
@@ -99,7 +98,7 @@ pub async fn csv(
     staff: StaffVisit,
     Query(query): Query<RangeQuery>,
 ) -> Response {
-    let Some(office) = allowed_office(&state, &staff, query.office_id.as_deref()) else {
+    let Some(office) = staff.managed_office(&state, query.office_id.as_deref()) else {
         return staff.not_found();
     };
     let (from, to) = text_range(&staff, &office, &query);
@@ -131,13 +130,6 @@ pub async fn csv(
     staff.visit.respond(response)
 }
 
-fn allowed_office(state: &AppState, staff: &StaffVisit, asked: Option<&str>) -> Option<Office> {
-    if !staff.may(CLOSURE_ROLES) {
-        return None;
-    }
-    staff.office(state, asked)
-}
-
 /// The range asked for as written; by default four weeks around today (the last two
 /// and the next two), so the days already booked show too.
 fn text_range(staff: &StaffVisit, office: &Office, query: &RangeQuery) -> (String, String) {
@@ -155,45 +147,24 @@ fn text_range(staff: &StaffVisit, office: &Office, query: &RangeQuery) -> (Strin
     )
 }
 
+/// The range, or each problem at its field.
 fn checked(
     staff: &StaffVisit,
     from: &str,
     to: &str,
 ) -> Result<(NaiveDate, NaiveDate), Vec<FieldError>> {
     let lang = &staff.visit.lang;
-    let mut errors = vec![];
-    let first = from.parse::<NaiveDate>().ok();
-    let last = to.parse::<NaiveDate>().ok();
-    if first.is_none() {
-        errors.push(FieldError {
-            field: "from",
-            message: lang.t("staff-stats-from-bad"),
-        });
-    }
-    if last.is_none() {
-        errors.push(FieldError {
+    let (first, last) = date_range(lang, from, to)?;
+    if (last - first).num_days() >= MAX_STATISTICS_DAYS {
+        return Err(vec![FieldError {
             field: "to",
-            message: lang.t("staff-stats-to-bad"),
-        });
+            message: lang.t_with(
+                "staff-stats-too-long",
+                &[("days", FluentArg::Number(MAX_STATISTICS_DAYS))],
+            ),
+        }]);
     }
-    match first.zip(last) {
-        Some((first, last)) if last < first => errors.push(FieldError {
-            field: "to",
-            message: lang.t("staff-closure-to-before"),
-        }),
-        Some((first, last)) if (last - first).num_days() >= MAX_STATISTICS_DAYS => {
-            errors.push(FieldError {
-                field: "to",
-                message: lang.t_with(
-                    "staff-stats-too-long",
-                    &[("days", FluentArg::Number(MAX_STATISTICS_DAYS))],
-                ),
-            });
-        }
-        Some(range) if errors.is_empty() => return Ok(range),
-        _ => {}
-    }
-    Err(errors)
+    Ok((first, last))
 }
 
 fn figures(lang: &Lang, office: &Office, stats: &Statistics) -> Figures {
