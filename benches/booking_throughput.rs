@@ -23,7 +23,7 @@ use cita::booking::{
     Actor, BookRequest, Booking, Catalog, CitizenInput, ConfigSource, import_config,
 };
 use cita::clock::ManualClock;
-use cita::store::{Store, StoreOptions};
+use cita::store::StoreOptions;
 
 /// Operations per case; `CITA_BENCH_BOOKINGS` sets another (longer runs, for profiling).
 fn bookings() -> u32 {
@@ -63,7 +63,7 @@ fn dni(n: u32) -> String {
 }
 
 async fn measure(label: &str, url: &str, offices: u32, clients: u32) -> (f64, f64) {
-    let store = Store::connect(url, &StoreOptions::default())
+    let store = cita::store::connect(url, &StoreOptions::default())
         .await
         .expect("connect");
     store.migrate().await.expect("migrate");
@@ -123,7 +123,7 @@ async fn measure(label: &str, url: &str, offices: u32, clients: u32) -> (f64, f6
 
     // Baseline: one single-row INSERT per transaction, taking the same write lock.
     sqlx::query("CREATE TABLE IF NOT EXISTS bench_raw (id TEXT PRIMARY KEY, payload TEXT NOT NULL, at BIGINT NOT NULL)")
-        .execute(store.pool())
+        .execute(store.sql_pool())
         .await
         .expect("create");
     let next = Arc::new(AtomicU32::new(0));
@@ -142,7 +142,7 @@ async fn measure(label: &str, url: &str, offices: u32, clients: u32) -> (f64, f6
                     .bind(format!("row-{i}"))
                     .bind("payload")
                     .bind(i64::from(i))
-                    .execute(tx.conn())
+                    .execute(tx.sql())
                     .await
                     .expect("insert");
                 tx.commit().await.expect("commit");

@@ -22,7 +22,7 @@ use cita::booking::{
     Actor, BookRequest, Booking, BookingError, Catalog, CitizenInput, ConfigSource, import_config,
 };
 use cita::clock::ManualClock;
-use cita::store::{Store, StoreOptions};
+use cita::store::StoreOptions;
 
 const APPOINTMENTS: u32 = 2000;
 const DESKS: u32 = 5;
@@ -48,7 +48,7 @@ fn dni(n: u32) -> String {
 
 /// A booking service over `url` with [`APPOINTMENTS`] appointments; one known locator.
 async fn setup(url: &str) -> (Booking, String) {
-    let store = Store::connect(url, &StoreOptions::default())
+    let store = cita::store::connect(url, &StoreOptions::default())
         .await
         .expect("connect");
     store.migrate().await.expect("migrate");

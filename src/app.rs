@@ -15,7 +15,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::http::client::ClientKeys;
 use crate::http::surge::Surge;
 use crate::http::{AppState, HttpSettings, router};
-use crate::store::{Store, StoreOptions};
+use crate::store::StoreOptions;
 
 /// The demo offices (Madrid, Barcelona, Las Palmas de Gran Canaria) bundled in the binary.
 pub fn demo_config() -> ConfigSource {
@@ -58,7 +58,7 @@ impl Application {
         addr: &str,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Application> {
-        let store = Store::connect(&settings.database_url, &settings.store)
+        let store = crate::store::connect(&settings.database_url, &settings.store)
             .await
             .context("connecting to the database")?;
         store.migrate().await.context("migrating the database")?;
@@ -182,7 +182,7 @@ pub async fn connect_booking(
     options: &StoreOptions,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Booking> {
-    let store = Store::connect(database_url, options)
+    let store = crate::store::connect(database_url, options)
         .await
         .context("connecting to the database")?;
     store.migrate().await.context("migrating the database")?;

@@ -7,26 +7,12 @@
 //! - `limits` depends on nothing above it.
 //! - Inside `domain`, `calendar` and `allocator`, no two modules name each other, even
 //!   through others (no cycles).
-//! - `sqlx` is named in `store/` only, and in the use-case files listed in
-//!   [`SQLX_STILL_IN`], which may only shrink: a listed file that no longer names `sqlx`
-//!   fails the test until it is struck from the list.
+//! - `sqlx` is named in `store/` only: the use cases reach the database through the
+//!   store's traits.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-
-/// Files outside `store/` that still hold a database connection; to be emptied by moving
-/// their SQL behind the store.
-const SQLX_STILL_IN: &[&str] = &[
-    "booking/admin.rs",
-    "booking/availability.rs",
-    "booking/book.rs",
-    "booking/import.rs",
-    "booking/manage.rs",
-    "booking/mod.rs",
-    "booking/place.rs",
-    "booking/snapshot.rs",
-];
 
 const IO_CRATES: &[&str] = &[
     "sqlx",
@@ -255,7 +241,6 @@ const OWN_MODULES: &[&str] = &[
 fn every_layer_names_only_what_it_may() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut broken = vec![];
-    let mut sqlx_users = BTreeSet::new();
     for file in sources() {
         let text = fs::read_to_string(root.join(&file)).unwrap_or_default();
         let names = reached(&file, &text);
@@ -268,17 +253,8 @@ fn every_layer_names_only_what_it_may() {
             }
         }
         if names.contains("sqlx") && layer != "store" {
-            sqlx_users.insert(shown);
+            broken.push(format!("{shown} names sqlx outside store/"));
         }
-    }
-    let allowed: BTreeSet<String> = SQLX_STILL_IN.iter().map(|s| (*s).to_owned()).collect();
-    for extra in sqlx_users.difference(&allowed) {
-        broken.push(format!("{extra} names sqlx outside store/"));
-    }
-    for gone in allowed.difference(&sqlx_users) {
-        broken.push(format!(
-            "{gone} no longer names sqlx: strike it from SQLX_STILL_IN"
-        ));
     }
     assert!(broken.is_empty(), "layering broken:\n{}", broken.join("\n"));
 }

@@ -6,7 +6,7 @@ use anyhow::Context;
 use cita::app::{Application, ServeSettings, connect_booking, system_clock};
 use cita::booking::{ConfigSource, Role, import_config};
 use cita::domain::{DeskId, OfficeId};
-use cita::store::{SqliteSync, Store, StoreOptions};
+use cita::store::{self, SqliteSync, StoreOptions};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -171,7 +171,7 @@ async fn main() -> anyhow::Result<()> {
             app.run(listener, shutdown_signal()).await
         }
         Command::Migrate => {
-            let store = Store::connect(&cli.database_url, &options).await?;
+            let store = store::connect(&cli.database_url, &options).await?;
             store.migrate().await?;
             tracing::info!("migrations applied");
             Ok(())
@@ -192,7 +192,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Import { file } => {
             let source = ConfigSource::read(&file)
                 .map_err(|e| anyhow::anyhow!("{}:\n{e}", file.display()))?;
-            let store = Store::connect(&cli.database_url, &options).await?;
+            let store = store::connect(&cli.database_url, &options).await?;
             store.migrate().await?;
             let outcome = import_config(&store, &source, system_clock().now()).await?;
             tracing::info!(?outcome, "configuration imported");

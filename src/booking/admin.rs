@@ -24,13 +24,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use sqlx::AnyConnection;
 use thiserror::Error;
 
 use crate::calendar::local_date;
 use crate::config::{Config, ConfigError};
 use crate::domain::{Appointment, DeskId, Locator, Office, OfficeId, Status};
-use crate::store::{self, StoreError};
+use crate::store::Records;
+use crate::store::StoreError;
 
 use super::import::store_config;
 use super::place::cancel_in_transaction;
@@ -169,7 +169,7 @@ impl Booking {
         let now = self.clock.now();
         let mut tx = self.store.begin_write().await?;
         let conn = tx.conn();
-        if let Some(stored) = store::load_config(conn).await?
+        if let Some(stored) = conn.load_config().await?
             && stored.digest == source.digest()
         {
             return Ok(Ok(ConfigApplied {
@@ -179,11 +179,11 @@ impl Booking {
                 moved: 0,
             }));
         }
-        for office in store::all_office_ids(conn).await? {
-            store::lock_office(conn, &office).await?;
+        for office in conn.all_office_ids().await? {
+            conn.lock_office(&office).await?;
         }
         let mut by_office: BTreeMap<OfficeId, Vec<Appointment>> = BTreeMap::new();
-        for appointment in store::active_appointments_after(conn, now).await? {
+        for appointment in conn.active_appointments_after(now).await? {
             by_office
                 .entry(appointment.office_id.clone())
                 .or_default()
@@ -235,7 +235,7 @@ impl Booking {
             cancel_in_transaction(conn, &mut s.appointment, actor, now, detail).await?;
         }
         for (id, desk) in &moves {
-            store::update_desk(conn, id, desk).await?;
+            conn.update_desk(id, desk).await?;
         }
         let version = match store_config(conn, source, config, now)
             .await
@@ -267,7 +267,7 @@ impl Booking {
     pub async fn reload_config_if_changed(&self) -> Result<Option<i64>, ImportError> {
         let version = {
             let mut conn = self.store.read().await?;
-            store::config_version(&mut conn).await?
+            conn.config_version().await?
         };
         match version {
             Some(version) if version > self.catalog_version() => {}
@@ -315,7 +315,7 @@ fn source_with_files(
 /// The appointments of `office` (already locked) that its new desks and hours strand, and
 /// the desk changes the others need. `appointments` are its active ones still to come.
 async fn plan_office(
-    conn: &mut AnyConnection,
+    conn: &mut dyn Records,
     office: &Office,
     appointments: &[Appointment],
     now: DateTime<Utc>,

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::calendar::local_to_utc;
 use crate::domain::{DeskId, OfficeId, ServiceId, WallTime};
-use crate::store::{self, AuditFilter, AuditLine};
+use crate::store::{AuditFilter, AuditLine};
 
 use super::{Booking, BookingError};
 
@@ -104,7 +104,7 @@ impl Booking {
             limit: AUDIT_PAGE as i64 + 1,
         };
         let mut conn = self.store().read().await?;
-        let mut lines = store::office_audit(&mut conn, office_id.as_str(), &filter).await?;
+        let mut lines = conn.office_audit(office_id.as_str(), &filter).await?;
         let older = (lines.len() > AUDIT_PAGE).then(|| {
             lines.truncate(AUDIT_PAGE);
             lines.last().map_or(0, |l| l.id)

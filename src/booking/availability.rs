@@ -9,12 +9,12 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use sqlx::AnyConnection;
 
 use crate::allocator::Allocator;
 use crate::calendar;
 use crate::domain::{Office, OfficeId, Service, ServiceId, WallTime};
-use crate::store::{self, StoreError};
+use crate::store::Records;
+use crate::store::StoreError;
 
 use super::cache::Basis;
 use super::flight::FlightError;
@@ -65,7 +65,8 @@ impl Booking {
             .get_or_compute(key, basis, now, || async {
                 let mut conn = self.store.read().await?;
                 let snap =
-                    snapshot::load(&mut conn, office, date, date, now, Exclude::default()).await?;
+                    snapshot::load(conn.as_mut(), office, date, date, now, Exclude::default())
+                        .await?;
                 let allocator = Allocator::new(snap);
                 let slots: Vec<SlotAvailability> = allocator
                     .slots(&service.id, date)
@@ -79,7 +80,7 @@ impl Booking {
                     .collect();
                 warn_undecided(&office.id, &allocator);
                 let first = slots.first().map(|s| s.start);
-                let until = valid_until(&mut conn, office, service, first, now).await?;
+                let until = valid_until(conn.as_mut(), office, service, first, now).await?;
                 Ok((slots, until))
             })
             .await?;
@@ -94,7 +95,7 @@ impl Booking {
         let catalog = self.catalog();
         let office = catalog.office(office_id)?;
         let mut conn = self.store.read().await?;
-        Ok(snapshot::office_with_closures(&mut conn, office).await?)
+        Ok(snapshot::office_with_closures(conn.as_mut(), office).await?)
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(office = %office_id, service = %service_id))]
@@ -126,8 +127,8 @@ impl Booking {
             .days
             .get_or_compute(key, basis, now, || async {
                 let mut conn = self.store.read().await?;
-                let snap =
-                    snapshot::load(&mut conn, office, from, to, now, Exclude::default()).await?;
+                let snap = snapshot::load(conn.as_mut(), office, from, to, now, Exclude::default())
+                    .await?;
                 let allocator = Allocator::new(snap);
                 let days: Vec<DayAvailability> = allocator
                     .days(&service.id, from, to)
@@ -149,7 +150,7 @@ impl Booking {
                     None => None,
                 };
                 warn_undecided(&office.id, &allocator);
-                let until = valid_until(&mut conn, office, service, first, now).await?;
+                let until = valid_until(conn.as_mut(), office, service, first, now).await?;
                 Ok((days, until))
             })
             .await?;
@@ -168,9 +169,7 @@ impl Booking {
             let (store, id) = (store.clone(), id.clone());
             async move {
                 let mut conn = store.read().await.map_err(Arc::new)?;
-                store::office_version(&mut conn, &id)
-                    .await
-                    .map_err(Arc::new)
+                conn.office_version(&id).await.map_err(Arc::new)
             }
         };
         let office_version = self
@@ -195,7 +194,7 @@ impl Booking {
 /// Until when an answer computed at `now` stays exact: the first listed start entering
 /// its minimum notice, the earliest hold expiry, the next local midnight.
 async fn valid_until(
-    conn: &mut AnyConnection,
+    conn: &mut dyn Records,
     office: &Office,
     service: &Service,
     first_available: Option<DateTime<Utc>>,
@@ -209,7 +208,7 @@ async fn valid_until(
     if let Some(start) = first_available {
         until = until.min(start - Duration::minutes(i64::from(service.min_notice_minutes)));
     }
-    if let Some(expiry) = store::earliest_hold_expiry(conn, &office.id, now).await? {
+    if let Some(expiry) = conn.earliest_hold_expiry(&office.id, now).await? {
         until = until.min(expiry);
     }
     Ok(until)

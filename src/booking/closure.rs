@@ -4,7 +4,7 @@ use chrono::{Days, NaiveDate};
 
 use crate::calendar::local_to_utc;
 use crate::domain::{Appointment, OfficeId, Status, WallTime};
-use crate::store::{self, ClosureRecord};
+use crate::store::ClosureRecord;
 
 use super::place::cancel_in_transaction;
 use super::{Actor, Booking, BookingError};
@@ -91,12 +91,12 @@ impl Booking {
         let start = local_to_utc(office.timezone, from, WallTime::MIDNIGHT);
         let end = local_to_utc(office.timezone, to, WallTime::END_OF_DAY);
         let mut conn = self.store.read().await?;
-        let mut booked: Vec<Appointment> =
-            store::office_appointments_starting(&mut conn, office_id, start, end)
-                .await?
-                .into_iter()
-                .filter(|a| a.status == Status::Booked)
-                .collect();
+        let mut booked: Vec<Appointment> = conn
+            .office_appointments_starting(office_id, start, end)
+            .await?
+            .into_iter()
+            .filter(|a| a.status == Status::Booked)
+            .collect();
         booked.sort_by(|a, b| {
             a.start
                 .cmp(&b.start)
@@ -133,8 +133,9 @@ impl Booking {
                 to_date: to.to_string(),
                 reason: reason.to_owned(),
             };
-            store::insert_closure(conn, &closure, now).await?;
-            let booked: Vec<_> = store::office_appointments_starting(conn, office_id, start, end)
+            conn.insert_closure(&closure, now).await?;
+            let booked: Vec<_> = conn
+                .office_appointments_starting(office_id, start, end)
                 .await?
                 .into_iter()
                 .filter(|a| a.status == Status::Booked)

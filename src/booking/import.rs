@@ -9,7 +9,8 @@ use chrono::{DateTime, Duration, Utc};
 use thiserror::Error;
 
 use crate::config::{Config, ConfigError};
-use crate::store::{self, ConfigRecord, Store, StoreError};
+use crate::store::Records;
+use crate::store::{ConfigRecord, Store, StoreError};
 
 use super::Catalog;
 use super::secrets::sha256_hex;
@@ -116,13 +117,13 @@ pub async fn import_config(
 /// Stores an already validated `source` (parsed as `config`) inside the caller's write
 /// transaction: the admin API checks and cancels what a change strands in the same one.
 pub(crate) async fn store_config(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut dyn Records,
     source: &ConfigSource,
     config: &Config,
     now: DateTime<Utc>,
 ) -> Result<ImportOutcome, ImportError> {
     let digest = source.digest();
-    let stored = store::load_config(conn).await?;
+    let stored = conn.load_config().await?;
     if let Some(stored) = &stored
         && stored.digest == digest
     {
@@ -131,13 +132,12 @@ pub(crate) async fn store_config(
         });
     }
     for office in &config.offices {
-        store::ensure_office(conn, &office.id).await?;
+        conn.ensure_office(&office.id).await?;
     }
     let version = stored.map_or(1, |s| s.version + 1);
     let files =
         serde_json::to_string(&source.files).map_err(|e| ImportError::Stored(e.to_string()))?;
-    store::save_config(
-        conn,
+    conn.save_config(
         &ConfigRecord {
             toml: source.toml.clone(),
             files,
@@ -153,7 +153,7 @@ pub(crate) async fn store_config(
 /// The configuration stored in the database, if one was imported.
 pub async fn load_stored_config(store: &Store) -> Result<Option<(ConfigSource, i64)>, ImportError> {
     let mut conn = store.read().await?;
-    let Some(record) = store::load_config(&mut conn).await? else {
+    let Some(record) = conn.load_config().await? else {
         return Ok(None);
     };
     let files: BTreeMap<String, String> =

@@ -1,10 +1,10 @@
 //! Look up, read, reschedule, cancel, and the staff's status changes.
 
 use chrono::{DateTime, Duration, Utc};
-use sqlx::AnyConnection;
 
 use crate::domain::{Appointment, Document, Locator, Transition};
-use crate::store::{self, Backend, TokenScope};
+use crate::store::Records;
+use crate::store::TokenScope;
 
 use super::place::{audit, check_citizen_limits, hold_serves, place_and_move};
 use super::request::ValidCitizen;
@@ -38,7 +38,7 @@ impl Booking {
     pub async fn lookup(&self, locator: &str, document: &str) -> Result<BookOutcome, BookingError> {
         let locator = Locator::parse(locator).map_err(|_| BookingError::NotFound)?;
         let mut conn = self.store.read().await?;
-        let found = store::lookup_key(&mut conn, locator.as_str()).await?;
+        let found = conn.lookup_key(locator.as_str()).await?;
         let (declared, stored) = found.as_ref().map_or(("dni", ""), |(_, document, kind)| {
             (kind.as_str(), document.as_str())
         });
@@ -48,20 +48,25 @@ impl Booking {
             Some((id, _, _)) if same => id,
             _ => return Err(BookingError::NotFound),
         };
-        let appointment = store::find_appointment(&mut conn, &id)
+        let appointment = conn
+            .find_appointment(&id)
             .await?
             .ok_or(BookingError::NotFound)?;
         drop(conn);
         let now = self.clock.now();
         let mut tx = self.store.begin_write().await?;
-        store::delete_tokens(tx.conn(), &appointment.id, Some(TokenScope::Calendar)).await?;
+        tx.conn()
+            .delete_tokens(&appointment.id, Some(TokenScope::Calendar))
+            .await?;
         let token = random_token();
         let calendar_token = random_token();
         for (token, scope) in [
             (&token, TokenScope::Manage),
             (&calendar_token, TokenScope::Calendar),
         ] {
-            store::insert_token(tx.conn(), &sha256_hex(token), &appointment.id, scope, now).await?;
+            tx.conn()
+                .insert_token(&sha256_hex(token), &appointment.id, scope, now)
+                .await?;
         }
         tx.commit().await?;
         Ok(BookOutcome {
@@ -76,7 +81,7 @@ impl Booking {
     /// still valid.
     pub async fn get(&self, locator: &str, token: &str) -> Result<Appointment, BookingError> {
         let mut conn = self.store.read().await?;
-        self.authorize(&mut conn, locator, token, TokenScope::Manage)
+        self.authorize(conn.as_mut(), locator, token, TokenScope::Manage)
             .await
     }
 
@@ -89,7 +94,7 @@ impl Booking {
         token: &str,
     ) -> Result<Appointment, BookingError> {
         let mut conn = self.store.read().await?;
-        self.authorize(&mut conn, locator, token, TokenScope::Calendar)
+        self.authorize(conn.as_mut(), locator, token, TokenScope::Calendar)
             .await
     }
 
@@ -97,16 +102,18 @@ impl Booking {
     /// [`store::appointment_of_token`]); the appointment is read only for a valid token.
     async fn authorize(
         &self,
-        conn: &mut AnyConnection,
+        conn: &mut dyn Records,
         locator: &str,
         token: &str,
         scope: TokenScope,
     ) -> Result<Appointment, BookingError> {
         let locator = Locator::parse(locator).map_err(|_| BookingError::NotFound)?;
-        let id = store::appointment_of_token(conn, locator.as_str(), &sha256_hex(token), scope)
+        let id = conn
+            .appointment_of_token(locator.as_str(), &sha256_hex(token), scope)
             .await?
             .ok_or(BookingError::NotFound)?;
-        let appointment = store::find_appointment(conn, &id)
+        let appointment = conn
+            .find_appointment(&id)
             .await?
             .ok_or(BookingError::NotFound)?;
         if self.clock.now() < appointment.end + TOKEN_GRACE {
@@ -144,16 +151,15 @@ impl Booking {
         let catalog = self.catalog();
         let mut tx = self.store.begin_write().await?;
         let conn = tx.conn();
-        let unlocked = store::find_appointment(conn, id)
+        let unlocked = conn
+            .find_appointment(id)
             .await?
             .ok_or(BookingError::NotFound)?;
         // Citizen, then office: the lock order of every use case that takes both.
-        if self.store.backend() == Backend::Postgres {
-            // SQLite's write lock, taken by BEGIN IMMEDIATE, already serializes everything.
-            store::lock_citizen(conn, &unlocked.document).await?;
-        }
+        conn.lock_citizen(&unlocked.document).await?;
         let lock = self.lock_office(conn, &unlocked.office_id).await?;
-        let mut appointment = store::find_appointment(conn, id)
+        let mut appointment = conn
+            .find_appointment(id)
             .await?
             .ok_or(BookingError::NotFound)?;
         if !appointment.status.can_reschedule() {
@@ -175,7 +181,7 @@ impl Booking {
         };
         let document_key = self.document_key(&citizen.document);
         let hold = match hold_id {
-            Some(hold_id) => store::find_hold(conn, hold_id).await?.filter(|h| {
+            Some(hold_id) => conn.find_hold(hold_id).await?.filter(|h| {
                 h.office_id == office.id.as_str()
                     && h.service_id == service.id.as_str()
                     && h.start_at == start.timestamp()
@@ -197,7 +203,7 @@ impl Booking {
         let end = start + service.duration();
         check_citizen_limits(conn, &citizen, service, start, end, now, Some(id)).await?;
         if let Some(hold) = &hold {
-            store::delete_hold(conn, &hold.id).await?;
+            conn.delete_hold(&hold.id).await?;
         }
         let previous = appointment.start;
         appointment.desk_id = desk;
@@ -206,7 +212,7 @@ impl Booking {
         appointment.occupied_until = start + service.occupancy();
         appointment.sequence += 1;
         appointment.updated_at = now;
-        store::update_appointment(conn, &appointment).await?;
+        conn.update_appointment(&appointment).await?;
         audit(
             conn,
             &appointment,
@@ -235,10 +241,14 @@ impl Booking {
             .await?;
         let calendar_token = random_token();
         let mut tx = self.store.begin_write().await?;
-        store::delete_tokens(tx.conn(), &cancelled.id, Some(TokenScope::Calendar)).await?;
+        tx.conn()
+            .delete_tokens(&cancelled.id, Some(TokenScope::Calendar))
+            .await?;
         let hash = sha256_hex(&calendar_token);
         let now = self.clock.now();
-        store::insert_token(tx.conn(), &hash, &cancelled.id, TokenScope::Calendar, now).await?;
+        tx.conn()
+            .insert_token(&hash, &cancelled.id, TokenScope::Calendar, now)
+            .await?;
         tx.commit().await?;
         Ok((cancelled, calendar_token))
     }
@@ -267,12 +277,14 @@ impl Booking {
             let now = self.clock.now();
             let mut tx = self.store.begin_write().await?;
             let conn = tx.conn();
-            let office_id = store::find_appointment(conn, id)
+            let office_id = conn
+                .find_appointment(id)
                 .await?
                 .ok_or(BookingError::NotFound)?
                 .office_id;
             self.lock_office(conn, &office_id).await?;
-            let mut appointment = store::find_appointment(conn, id)
+            let mut appointment = conn
+                .find_appointment(id)
                 .await?
                 .ok_or(BookingError::NotFound)?;
             if transition == Transition::NoShow && now < appointment.start {
@@ -286,7 +298,7 @@ impl Booking {
                 appointment.sequence += 1;
             }
             appointment.updated_at = now;
-            store::update_appointment(conn, &appointment).await?;
+            conn.update_appointment(&appointment).await?;
             let action = match transition {
                 Transition::CheckIn => "checked_in",
                 Transition::Complete => "completed",

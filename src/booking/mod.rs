@@ -19,6 +19,7 @@ mod flight;
 mod import;
 mod manage;
 mod place;
+mod queue;
 mod replan;
 mod request;
 mod retention;
@@ -27,6 +28,7 @@ mod snapshot;
 mod staff;
 mod staff_session;
 mod statistics;
+mod transaction;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -38,6 +40,7 @@ use rand::Rng;
 
 use crate::clock::Clock;
 use crate::domain::{Office, OfficeId};
+use crate::store::Records;
 use crate::store::{self, OfficeLock, Store, StoreError};
 
 /// Configuration problems, as the use cases report them to the pages and the API.
@@ -47,12 +50,12 @@ pub use crate::store::measure_waits;
 pub use admin::{ConfigApplied, ConfigChangeError, OnStranded, StrandReason, Stranded};
 pub use audit::{AUDIT_ACTIONS, AUDIT_PAGE, AuditDetail, AuditPage, audit_detail};
 pub use availability::{DayAvailability, SlotAvailability};
-pub use batch::{BatchStats, MAX_BATCH};
 pub use catalog::Catalog;
 pub use closure::{ClosureOutcome, ClosureProblem, closure_problems};
 pub use error::{BookingError, CitizenLimit};
 pub use import::{ConfigSource, ImportError, ImportOutcome, import_config, load_stored_config};
 pub use place::{BookOutcome, HoldOutcome, HoldOwner};
+pub use queue::{BatchStats, MAX_BATCH};
 pub use request::{Actor, BookRequest, CitizenInput, CitizenProblem};
 pub use staff::{
     Agenda, CANCELLED_VISIBLE, DEMO_ADMIN, DeskAgenda, FEED_PAST, FeedLink, IssuedStaffToken, Role,
@@ -80,7 +83,7 @@ pub struct Booking {
     /// Availability answers shared by concurrent readers while they stay exact.
     caches: Arc<Caches>,
     /// Bookings waiting for the next booking transaction (one queue per instance).
-    book_queue: Arc<batch::BookQueue>,
+    book_queue: Arc<queue::BookQueue>,
     /// Each office's stored closures as last read, with the mark they were read at.
     closures: Arc<Mutex<HashMap<OfficeId, SeenClosures>>>,
     /// Keys the digests of clients and documents stored with holds and idempotency keys.
@@ -125,7 +128,9 @@ impl Booking {
     /// The database's digest key, made and stored now if it has none yet.
     pub async fn load_pepper(store: &Store) -> Result<secrets::Pepper, StoreError> {
         let mut conn = store.read().await?;
-        let stored = store::server_pepper(&mut conn, &secrets::Pepper::random().to_hex()).await?;
+        let stored = conn
+            .server_pepper(&secrets::Pepper::random().to_hex())
+            .await?;
         secrets::Pepper::from_hex(&stored)
             .ok_or_else(|| StoreError::Corrupt("the stored digest key is not 64 hex digits".into()))
     }
@@ -182,11 +187,11 @@ impl Booking {
     /// has the write retried with it, so no write lands under offices that no longer are.
     async fn lock_office(
         &self,
-        conn: &mut sqlx::AnyConnection,
+        conn: &mut dyn Records,
         office: &OfficeId,
     ) -> Result<OfficeLock, BookingError> {
         let asked = std::time::Instant::now();
-        let lock = store::lock_office(conn, office).await?;
+        let lock = conn.lock_office(office).await?;
         // Behind other writes of this office (another instance's too, on PostgreSQL).
         store::record_wait(asked.elapsed());
         self.check_config(lock).await
@@ -216,7 +221,7 @@ impl Booking {
     /// the database only when the lock's closure mark differs from the one last seen.
     async fn closed_office(
         &self,
-        conn: &mut sqlx::AnyConnection,
+        conn: &mut dyn Records,
         office: &Office,
         lock: &OfficeLock,
     ) -> Result<Office, StoreError> {
@@ -231,7 +236,7 @@ impl Booking {
         let records = match seen {
             Some(records) => records,
             None => {
-                let records = Arc::new(store::office_closures(conn, &office.id).await?);
+                let records = Arc::new(conn.office_closures(&office.id).await?);
                 self.closures
                     .lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner())

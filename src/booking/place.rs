@@ -1,16 +1,16 @@
 //! Hold and book: the two use cases that take capacity.
 
 use chrono::{DateTime, Utc};
-use sqlx::AnyConnection;
 
 use crate::allocator::{Allocator, Move, PlaceError, Placement, Snapshot};
 use crate::domain::{Appointment, DeskId, Document, Office, OfficeId, Service, ServiceId, Status};
-use crate::store::{self, AuditEntry, HoldRecord, StoreError};
+use crate::store::Records;
+use crate::store::{AuditEntry, HoldRecord, StoreError};
 
 use super::error::CitizenLimit;
 use super::request::ValidCitizen;
 use super::secrets::random_token;
-use super::snapshot::{self, APPOINTMENT_KEY, Exclude, HOLD_KEY};
+use super::snapshot::{self, Exclude, moves_by_kind};
 use super::{Actor, Booking, BookingError};
 
 /// A slot reserved for a short time.
@@ -90,23 +90,20 @@ impl Booking {
         let mut tx = self.store.begin_write().await?;
         let conn = tx.conn();
         // The owner's keys, then the office: holds of one client or one document at
-        // different offices are counted one at a time (SQLite's write lock already
-        // serializes everything).
-        if self.store.backend() == store::Backend::Postgres {
-            let mut owner_keys: Vec<&str> = [Some(keys.client), keys.document]
-                .into_iter()
-                .flatten()
-                .collect();
-            owner_keys.sort_unstable();
-            for key in owner_keys {
-                store::lock_key(conn, key).await?;
-            }
+        // different offices are counted one at a time.
+        let mut owner_keys: Vec<&str> = [Some(keys.client), keys.document]
+            .into_iter()
+            .flatten()
+            .collect();
+        owner_keys.sort_unstable();
+        for key in owner_keys {
+            conn.lock_key(key).await?;
         }
         let lock = self.lock_office(conn, &office.id).await?;
         let closed = self.closed_office(conn, office, &lock).await?;
-        store::delete_expired_holds(conn, &office.id, now).await?;
+        conn.delete_expired_holds(&office.id, now).await?;
         let replaced = match keys.document {
-            Some(document) => store::live_hold_of_document(conn, document, now).await?,
+            Some(document) => conn.live_hold_of_document(document, now).await?,
             None => None,
         };
         let exclude = Exclude {
@@ -115,9 +112,9 @@ impl Booking {
         };
         let desk = place_and_move(conn, &closed, service, start, now, exclude).await?;
         if let Some(replaced) = &replaced {
-            store::delete_hold(conn, replaced).await?;
+            conn.delete_hold(replaced).await?;
         }
-        let live = store::count_live_holds_of_client(conn, keys.client, now).await?;
+        let live = conn.count_live_holds_of_client(keys.client, now).await?;
         if live >= i64::from(keys.max_per_client) {
             return Err(BookingError::HoldLimitReached);
         }
@@ -133,7 +130,7 @@ impl Booking {
             client_key: Some(keys.client.to_owned()),
             document_key: keys.document.map(str::to_owned),
         };
-        store::insert_hold(conn, &hold).await?;
+        conn.insert_hold(&hold).await?;
         tx.commit().await?;
         Ok(HoldOutcome {
             hold_id: hold.id,
@@ -154,7 +151,7 @@ impl Booking {
             let now = self.clock.now();
             let mut tx = self.store.begin_write().await?;
             let conn = tx.conn();
-            let Some(hold) = store::find_hold(conn, hold_id).await? else {
+            let Some(hold) = conn.find_hold(hold_id).await? else {
                 return Ok(None);
             };
             if hold.expires_at <= now.timestamp() {
@@ -165,7 +162,7 @@ impl Booking {
             self.lock_office(conn, &OfficeId::new(hold.office_id.as_str()))
                 .await?;
             let expires = now + catalog.hold_ttl;
-            store::set_hold_expiry(conn, hold_id, expires.timestamp()).await?;
+            conn.set_hold_expiry(hold_id, expires.timestamp()).await?;
             tx.commit().await?;
             Ok(Some(expires))
         })
@@ -179,12 +176,12 @@ impl Booking {
         self.with_retry(|| async {
             let mut tx = self.store.begin_write().await?;
             let conn = tx.conn();
-            let Some(hold) = store::find_hold(conn, hold_id).await? else {
+            let Some(hold) = conn.find_hold(hold_id).await? else {
                 return Ok(());
             };
             self.lock_office(conn, &OfficeId::new(hold.office_id.as_str()))
                 .await?;
-            store::delete_hold(conn, hold_id).await?;
+            conn.delete_hold(hold_id).await?;
             tx.commit().await?;
             Ok(())
         })
@@ -216,7 +213,7 @@ pub(crate) fn hold_serves(hold: &HoldRecord, document_key: &str) -> bool {
 /// Anti-hoarding (DESIGN §3): at most `max_active_per_citizen` active appointments for the
 /// procedure across offices, and never two overlapping ones.
 pub(crate) async fn check_citizen_limits(
-    conn: &mut AnyConnection,
+    conn: &mut dyn Records,
     citizen: &ValidCitizen,
     service: &Service,
     start: DateTime<Utc>,
@@ -224,7 +221,9 @@ pub(crate) async fn check_citizen_limits(
     now: DateTime<Utc>,
     ignoring: Option<&str>,
 ) -> Result<(), BookingError> {
-    let mine = store::citizen_active_appointments(conn, citizen.document.number(), now).await?;
+    let mine = conn
+        .citizen_active_appointments(citizen.document.number(), now)
+        .await?;
     citizen_limits(&mine, service, start, end, ignoring)
 }
 
@@ -258,7 +257,7 @@ pub(crate) fn citizen_limits(
 /// answer needs other appointments moved is the whole day loaded and planned exactly.
 /// `office` has its stored closures folded in ([`Booking::closed_office`]).
 pub(crate) async fn place_and_move(
-    conn: &mut AnyConnection,
+    conn: &mut dyn Records,
     office: &Office,
     service: &Service,
     start: DateTime<Utc>,
@@ -280,7 +279,7 @@ pub(crate) async fn place_and_move(
         }
         Err(error) => return Err(refusal(error)),
     };
-    apply_moves(conn, &placement.moves).await?;
+    write_moves(conn, &placement.moves).await?;
     Ok(placement.desk)
 }
 
@@ -314,13 +313,15 @@ pub(crate) fn refusal(error: PlaceError) -> BookingError {
     }
 }
 
-async fn apply_moves(conn: &mut AnyConnection, moves: &[Move]) -> Result<(), StoreError> {
-    for m in moves {
-        if let Some(id) = m.key.strip_prefix(APPOINTMENT_KEY) {
-            store::update_desk(conn, id, &m.to).await?;
-        } else if let Some(id) = m.key.strip_prefix(HOLD_KEY) {
-            store::update_hold_desk(conn, id, &m.to).await?;
-        }
+/// Writes a placement's reassignments at once (a batch of bookings writes its own at its
+/// end, [`super::batch`]).
+async fn write_moves(conn: &mut dyn Records, moves: &[Move]) -> Result<(), StoreError> {
+    let (appointments, holds) = moves_by_kind(moves.iter().map(|m| (m.key.as_str(), &m.to)));
+    for (id, desk) in &appointments {
+        conn.update_desk(id, desk).await?;
+    }
+    for (id, desk) in &holds {
+        conn.update_hold_desk(id, desk).await?;
     }
     Ok(())
 }
@@ -328,7 +329,7 @@ async fn apply_moves(conn: &mut AnyConnection, moves: &[Move]) -> Result<(), Sto
 /// Cancels an appointment inside the caller's transaction (closures, configuration
 /// changes): the status, a new sequence so calendars see it, and the audit line.
 pub(crate) async fn cancel_in_transaction(
-    conn: &mut AnyConnection,
+    conn: &mut dyn Records,
     appointment: &mut Appointment,
     actor: &Actor,
     now: DateTime<Utc>,
@@ -337,29 +338,26 @@ pub(crate) async fn cancel_in_transaction(
     appointment.status = Status::Cancelled;
     appointment.sequence += 1;
     appointment.updated_at = now;
-    store::update_appointment(conn, appointment).await?;
+    conn.update_appointment(appointment).await?;
     audit(conn, appointment, "cancelled", actor, now, detail).await
 }
 
 pub(crate) async fn audit(
-    conn: &mut AnyConnection,
+    conn: &mut dyn Records,
     appointment: &Appointment,
     action: &'static str,
     actor: &Actor,
     now: DateTime<Utc>,
     detail: String,
 ) -> Result<(), StoreError> {
-    store::insert_audit(
-        conn,
-        &AuditEntry {
-            at: now,
-            office_id: appointment.office_id.clone(),
-            appointment_id: Some(appointment.id.clone()),
-            action,
-            actor_kind: actor.kind(),
-            actor_id: actor.id(),
-            detail,
-        },
-    )
+    conn.insert_audit(&AuditEntry {
+        at: now,
+        office_id: appointment.office_id.clone(),
+        appointment_id: Some(appointment.id.clone()),
+        action,
+        actor_kind: actor.kind(),
+        actor_id: actor.id(),
+        detail,
+    })
     .await
 }

@@ -4,7 +4,7 @@
 //! anonymous appointment (office, procedure, desk, times, status) for statistics.
 
 use crate::domain::{Status, TransitionError};
-use crate::store::{self, Purged};
+use crate::store::Purged;
 
 use super::manage::TOKEN_GRACE;
 use super::place::audit;
@@ -28,7 +28,7 @@ impl Booking {
             .into());
         }
         let mut tx = self.store.begin_write().await?;
-        store::erase_appointment(tx.conn(), &appointment.id, now).await?;
+        tx.conn().erase_appointment(&appointment.id, now).await?;
         audit(
             tx.conn(),
             &appointment,
@@ -50,7 +50,10 @@ impl Booking {
         let now = self.clock.now();
         let retention = self.catalog().retention;
         let mut tx = self.store.begin_write().await?;
-        let purged = store::purge(tx.conn(), now - retention, now - TOKEN_GRACE, now).await?;
+        let purged = tx
+            .conn()
+            .purge(now - retention, now - TOKEN_GRACE, now)
+            .await?;
         tx.commit().await?;
         Ok(purged)
     }

@@ -2,16 +2,38 @@
 //! and the calendar, inside the caller's transaction.
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use sqlx::AnyConnection;
 
 use crate::allocator::{Booked, DeskDay, DeskSchedule, Snapshot};
 use crate::calendar::{self, local_to_utc};
-use crate::domain::{Office, WallTime};
+use crate::domain::{DeskId, Office, WallTime};
+use crate::store::Records;
 use crate::store::{self, StoreError};
 
 /// Key prefixes that tell appointments and holds apart in allocator moves.
 pub(crate) const APPOINTMENT_KEY: &str = "appt:";
 pub(crate) const HOLD_KEY: &str = "hold:";
+
+/// Stored rows to move, as `(id, desk)`.
+pub(crate) type Reassignments = Vec<(String, DeskId)>;
+
+/// Reassignments of snapshot keys to desks, split by what they move (stored appointments,
+/// then holds), each list in id order: concurrent writers touch shared rows in the same
+/// order.
+pub(crate) fn moves_by_kind<'a>(
+    moves: impl IntoIterator<Item = (&'a str, &'a DeskId)>,
+) -> (Reassignments, Reassignments) {
+    let (mut appointments, mut holds) = (Vec::new(), Vec::new());
+    for (key, desk) in moves {
+        if let Some(id) = key.strip_prefix(APPOINTMENT_KEY) {
+            appointments.push((id.to_owned(), desk.clone()));
+        } else if let Some(id) = key.strip_prefix(HOLD_KEY) {
+            holds.push((id.to_owned(), desk.clone()));
+        }
+    }
+    appointments.sort();
+    holds.sort();
+    (appointments, holds)
+}
 
 /// What to leave out of the snapshot: the appointment being rescheduled, the hold being
 /// turned into an appointment.
@@ -23,10 +45,10 @@ pub(crate) struct Exclude<'a> {
 
 /// The office with its stored closures folded into `closed_dates`.
 pub(crate) async fn office_with_closures(
-    conn: &mut AnyConnection,
+    conn: &mut dyn Records,
     office: &Office,
 ) -> Result<Office, StoreError> {
-    let closures = store::office_closures(conn, &office.id).await?;
+    let closures = conn.office_closures(&office.id).await?;
     fold_closures(office, &closures)
 }
 
@@ -56,7 +78,7 @@ pub(crate) fn fold_closures(
 /// Snapshot covering local dates `first..=last` (plus one day each side, so appointments
 /// near midnight are judged against their own day's hours).
 pub(crate) async fn load(
-    conn: &mut AnyConnection,
+    conn: &mut dyn Records,
     office: &Office,
     first: NaiveDate,
     last: NaiveDate,
@@ -78,7 +100,7 @@ pub(crate) struct Loaded {
 }
 
 async fn load_with(
-    conn: &mut AnyConnection,
+    conn: &mut dyn Records,
     office: &Office,
     first: NaiveDate,
     last: NaiveDate,
@@ -95,7 +117,7 @@ async fn load_with(
 /// none), not enough to plan moves. `office` must already
 /// have its stored closures folded in ([`fold_closures`]).
 pub(crate) async fn load_closed(
-    conn: &mut AnyConnection,
+    conn: &mut dyn Records,
     office: &Office,
     first: NaiveDate,
     last: NaiveDate,
@@ -104,7 +126,7 @@ pub(crate) async fn load_closed(
     window: Option<(DateTime<Utc>, DateTime<Utc>)>,
 ) -> Result<Loaded, StoreError> {
     let (from, to) = span(office, first, last, window);
-    let rows = store::office_occupancies(conn, &office.id, now, from, to).await?;
+    let rows = conn.office_occupancies(&office.id, now, from, to).await?;
     from_occupancies(office, first, last, now, exclude, window, rows)
 }
 

@@ -23,7 +23,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::calendar::local_to_utc;
 use crate::domain::{Appointment, DeskId, Locator, OfficeId, Transition, WallTime};
-use crate::store::{self, FeedTokenRecord, StaffUserRecord, StoreError};
+use crate::store::{FeedTokenRecord, StaffUserRecord, StoreError};
 
 use super::secrets::{random_id, random_token, sha256_hex};
 use super::{Actor, Booking, BookingError};
@@ -187,7 +187,7 @@ impl Booking {
             revoked_at: None,
         };
         let mut conn = self.store().read().await?;
-        match store::insert_staff_user(&mut conn, &record).await {
+        match conn.insert_staff_user(&record).await {
             Ok(()) => {}
             Err(StoreError::Conflict(_)) => {
                 return Err(BookingError::Validation(format!(
@@ -207,7 +207,7 @@ impl Booking {
     pub async fn ensure_demo_admin(&self) -> Result<IssuedStaffToken, BookingError> {
         let existing = {
             let mut conn = self.store().read().await?;
-            store::find_staff_user_by_name(&mut conn, DEMO_ADMIN).await?
+            conn.find_staff_user_by_name(DEMO_ADMIN).await?
         };
         let Some(record) = existing else {
             return self.add_staff_user(DEMO_ADMIN, Role::Admin, None).await;
@@ -220,20 +220,23 @@ impl Booking {
         }
         let token = random_token();
         let mut conn = self.store().read().await?;
-        store::set_staff_token(&mut conn, &member.id, &sha256_hex(&token)).await?;
+        conn.set_staff_token(&member.id, &sha256_hex(&token))
+            .await?;
         Ok(IssuedStaffToken { member, token })
     }
 
     /// Revokes the active staff user `name`; `false` when there is none.
     pub async fn revoke_staff_user(&self, name: &str) -> Result<bool, BookingError> {
         let mut conn = self.store().read().await?;
-        Ok(store::revoke_staff_user(&mut conn, name.trim(), self.clock().now()).await?)
+        Ok(conn
+            .revoke_staff_user(name.trim(), self.clock().now())
+            .await?)
     }
 
     /// The active staff member holding `token`, if any.
     pub async fn staff_member(&self, token: &str) -> Result<Option<StaffMember>, BookingError> {
         let mut conn = self.store().read().await?;
-        store::find_staff_user_by_token(&mut conn, &sha256_hex(token))
+        conn.find_staff_user_by_token(&sha256_hex(token))
             .await?
             .map(StaffMember::try_from)
             .transpose()
@@ -262,17 +265,14 @@ impl Booking {
         }
         let token = random_token();
         let mut conn = self.store().read().await?;
-        store::insert_feed_token(
-            &mut conn,
-            &FeedTokenRecord {
-                token_hash: sha256_hex(&token),
-                office_id: office_id.to_string(),
-                desk_id: desk.map(ToString::to_string),
-                created_at: self.clock().now().timestamp(),
-                revoked_at: None,
-                created_by: by.map(|m| m.id.clone()),
-            },
-        )
+        conn.insert_feed_token(&FeedTokenRecord {
+            token_hash: sha256_hex(&token),
+            office_id: office_id.to_string(),
+            desk_id: desk.map(ToString::to_string),
+            created_at: self.clock().now().timestamp(),
+            revoked_at: None,
+            created_by: by.map(|m| m.id.clone()),
+        })
         .await?;
         Ok(token)
     }
@@ -280,17 +280,17 @@ impl Booking {
     /// Revokes a feed token; `false` when it is unknown or already revoked.
     pub async fn revoke_feed_token(&self, token: &str) -> Result<bool, BookingError> {
         let mut conn = self.store().read().await?;
-        Ok(
-            store::revoke_feed_token(&mut conn, &sha256_hex(token.trim()), self.clock().now())
-                .await?,
-        )
+        Ok(conn
+            .revoke_feed_token(&sha256_hex(token.trim()), self.clock().now())
+            .await?)
     }
 
     /// The office's live feed links (office and desks), for staff to review and revoke.
     /// Only hashes are stored, so a link is shown in full once, when it is issued.
     pub async fn feed_links(&self, office_id: &OfficeId) -> Result<Vec<FeedLink>, BookingError> {
         let mut conn = self.store().read().await?;
-        Ok(store::office_feed_tokens(&mut conn, office_id.as_str())
+        Ok(conn
+            .office_feed_tokens(office_id.as_str())
             .await?
             .into_iter()
             .map(|r| FeedLink {
@@ -311,10 +311,9 @@ impl Booking {
         id: &str,
     ) -> Result<bool, BookingError> {
         let mut conn = self.store().read().await?;
-        Ok(
-            store::revoke_office_feed_token(&mut conn, office_id.as_str(), id, self.clock().now())
-                .await?,
-        )
+        Ok(conn
+            .revoke_office_feed_token(office_id.as_str(), id, self.clock().now())
+            .await?)
     }
 
     /// Whether `token` opens the feed of `office` (desk `None`) or of one of its desks. An
@@ -329,7 +328,7 @@ impl Booking {
             return Ok(false);
         }
         let mut conn = self.store().read().await?;
-        let Some(record) = store::find_feed_token(&mut conn, &sha256_hex(token)).await? else {
+        let Some(record) = conn.find_feed_token(&sha256_hex(token)).await? else {
             return Ok(false);
         };
         Ok(record.office_id == office.as_str()
@@ -345,7 +344,7 @@ impl Booking {
     pub async fn appointment_by_locator(&self, locator: &str) -> Result<Appointment, BookingError> {
         let locator = Locator::parse(locator).map_err(|_| BookingError::NotFound)?;
         let mut conn = self.store().read().await?;
-        store::find_appointment_by_locator(&mut conn, locator.as_str())
+        conn.find_appointment_by_locator(locator.as_str())
             .await?
             .ok_or(BookingError::NotFound)
     }
@@ -385,7 +384,8 @@ impl Booking {
         let to = local_to_utc(office.timezone, date, WallTime::END_OF_DAY);
         let appointments = {
             let mut conn = self.store().read().await?;
-            store::office_appointments_starting(&mut conn, office_id, from, to).await?
+            conn.office_appointments_starting(office_id, from, to)
+                .await?
         };
         let mut desks: Vec<DeskAgenda> = office
             .desks
@@ -435,7 +435,9 @@ impl Booking {
         let now = self.clock().now();
         let (since, cancelled_since) = (now - FEED_PAST, now - CANCELLED_VISIBLE);
         let mut conn = self.store().read().await?;
-        Ok(store::feed_appointments(&mut conn, office_id, desk, since, cancelled_since).await?)
+        Ok(conn
+            .feed_appointments(office_id, desk, since, cancelled_since)
+            .await?)
     }
 }
 

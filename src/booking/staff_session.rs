@@ -13,8 +13,6 @@
 
 use chrono::Duration;
 
-use crate::store;
-
 use super::secrets::{random_token, sha256_hex};
 use super::{Booking, BookingError, StaffMember};
 
@@ -54,8 +52,9 @@ impl Booking {
         let (id, csrf) = (random_token(), random_token());
         let now = self.clock().now();
         let mut conn = self.store().read().await?;
-        store::delete_staff_sessions(&mut conn, "", now - idle).await?;
-        store::insert_staff_session(&mut conn, &sha256_hex(&id), &member.id, &csrf, now).await?;
+        conn.delete_staff_sessions("", now - idle).await?;
+        conn.insert_staff_session(&sha256_hex(&id), &member.id, &csrf, now)
+            .await?;
         Ok(Some(OpenedStaffSession { id, csrf, member }))
     }
 
@@ -72,7 +71,7 @@ impl Booking {
         let now = self.clock().now();
         let id_hash = sha256_hex(id);
         let mut conn = self.store().read().await?;
-        let Some(record) = store::find_staff_session(&mut conn, &id_hash).await? else {
+        let Some(record) = conn.find_staff_session(&id_hash).await? else {
             return Ok(None);
         };
         let idle_for = now.timestamp() - record.seen_at;
@@ -80,7 +79,7 @@ impl Booking {
             return Ok(None);
         }
         if idle_for >= TOUCH_EVERY.num_seconds() {
-            store::touch_staff_session(&mut conn, &id_hash, now).await?;
+            conn.touch_staff_session(&id_hash, now).await?;
         }
         Ok(Some(StaffSession {
             csrf: record.csrf,
@@ -91,7 +90,8 @@ impl Booking {
     /// Ends session `id` (sign out), and every session idle longer than `idle`.
     pub async fn close_staff_session(&self, id: &str, idle: Duration) -> Result<(), BookingError> {
         let mut conn = self.store().read().await?;
-        store::delete_staff_sessions(&mut conn, &sha256_hex(id), self.clock().now() - idle).await?;
+        conn.delete_staff_sessions(&sha256_hex(id), self.clock().now() - idle)
+            .await?;
         Ok(())
     }
 }

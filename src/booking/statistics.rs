@@ -20,7 +20,6 @@ use chrono::NaiveDate;
 
 use crate::calendar::{desk_open_intervals, local_date, local_to_utc};
 use crate::domain::{AppointmentFigures, Office, OfficeId, ServiceId, Status, WallTime};
-use crate::store;
 
 use super::snapshot::office_with_closures;
 use super::{Booking, BookingError};
@@ -198,9 +197,10 @@ impl Booking {
         let start = local_to_utc(office.timezone, from, WallTime::MIDNIGHT);
         let end = local_to_utc(office.timezone, to, WallTime::END_OF_DAY);
         let mut conn = self.store().read().await?;
-        let appointments =
-            store::office_appointment_figures(&mut conn, office_id, start, end).await?;
-        let office = office_with_closures(&mut conn, office).await?;
+        let appointments = conn
+            .office_appointment_figures(office_id, start, end)
+            .await?;
+        let office = office_with_closures(conn.as_mut(), office).await?;
         Ok(summarize(&office, from, to, &appointments))
     }
 }

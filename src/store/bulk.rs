@@ -12,8 +12,8 @@ use sqlx::query::Query;
 
 use crate::domain::Appointment;
 
-use super::StoreError;
 use super::rows::{AppointmentRow, AuditEntry, HOLD_COLUMNS, HoldRecord};
+use super::{StoreError, TokenRecord};
 
 /// `($1, $2), ($3, $4)` for `rows` rows of `columns` columns.
 fn values_list(rows: usize, columns: usize) -> String {
@@ -54,7 +54,10 @@ fn query(sql: String) -> AnyQuery {
 
 /// Serializes on several citizens at once (PostgreSQL), always in document order, so two
 /// batches that share citizens never wait on each other in a cycle.
-pub async fn lock_citizens(conn: &mut AnyConnection, documents: &[&str]) -> Result<(), StoreError> {
+pub(super) async fn lock_citizens(
+    conn: &mut AnyConnection,
+    documents: &[&str],
+) -> Result<(), StoreError> {
     let mut documents = documents.to_vec();
     documents.sort_unstable();
     documents.dedup();
@@ -78,7 +81,7 @@ pub async fn lock_citizens(conn: &mut AnyConnection, documents: &[&str]) -> Resu
 
 /// The active appointments that have not ended yet of each of `documents`, in every
 /// office, in one round trip.
-pub async fn citizens_active_appointments(
+pub(super) async fn citizens_active_appointments(
     conn: &mut AnyConnection,
     documents: &[&str],
     now: DateTime<Utc>,
@@ -158,7 +161,7 @@ fn bind_audits(mut statement: AnyQuery, entries: &[AuditEntry]) -> AnyQuery {
 }
 
 /// `Conflict` when a locator is taken (the caller draws new ones and retries).
-pub async fn insert_appointments(
+pub(super) async fn insert_appointments(
     conn: &mut AnyConnection,
     appointments: &[Appointment],
 ) -> Result<(), StoreError> {
@@ -178,54 +181,27 @@ pub async fn insert_appointments(
 /// Writes a batch of bookings statement by statement inside the caller's transaction
 /// (SQLite, which runs in the process; PostgreSQL batches go through
 /// [`super::PipelinedTx::write_and_commit`]).
-pub async fn write_booking(
+pub(super) async fn write_booking(
     conn: &mut AnyConnection,
     write: &super::BookingWrite<'_>,
 ) -> Result<(), StoreError> {
     for (id, desk) in write.moves {
-        super::update_desk(conn, id, desk).await?;
+        super::appointments::update_desk(conn, id, desk).await?;
     }
     for (id, desk) in write.hold_moves {
-        super::update_hold_desk(conn, id, desk).await?;
+        super::holds::update_hold_desk(conn, id, desk).await?;
     }
     delete_holds(conn, write.consumed_holds).await?;
     insert_appointments(conn, write.appointments).await?;
     insert_tokens(conn, write.tokens, write.now).await?;
     insert_audits(conn, write.audit).await?;
     for record in write.idempotency {
-        super::insert_idempotency(conn, record).await?;
+        super::idempotency::insert_idempotency(conn, record).await?;
     }
     Ok(())
 }
 
-/// A newly issued bearer token (stored as its hash) for an appointment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenRecord {
-    pub token_hash: String,
-    pub appointment_id: String,
-    pub scope: TokenScope,
-}
-
-/// What an appointment token opens (DESIGN §13).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenScope {
-    /// Read, reschedule, cancel and erase the appointment: a secret for its owner only.
-    Manage,
-    /// Read its `.ics` file and nothing else: calendar links end up in shared calendars,
-    /// sync services and proxy logs.
-    Calendar,
-}
-
-impl TokenScope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenScope::Manage => "manage",
-            TokenScope::Calendar => "calendar",
-        }
-    }
-}
-
-pub async fn insert_tokens(
+pub(super) async fn insert_tokens(
     conn: &mut AnyConnection,
     tokens: &[TokenRecord],
     now: DateTime<Utc>,
@@ -243,7 +219,7 @@ pub async fn insert_tokens(
     Ok(())
 }
 
-pub async fn insert_audits(
+pub(super) async fn insert_audits(
     conn: &mut AnyConnection,
     entries: &[AuditEntry],
 ) -> Result<(), StoreError> {
@@ -259,7 +235,7 @@ pub async fn insert_audits(
 }
 
 /// The holds among `ids` that exist (expired or not), in one round trip.
-pub async fn holds_by_id(
+pub(super) async fn holds_by_id(
     conn: &mut AnyConnection,
     ids: &[&str],
 ) -> Result<Vec<HoldRecord>, StoreError> {
@@ -277,7 +253,7 @@ pub async fn holds_by_id(
 }
 
 /// Deletes holds by id (the ones a batch of bookings turned into appointments).
-pub async fn delete_holds(conn: &mut AnyConnection, ids: &[&str]) -> Result<(), StoreError> {
+pub(super) async fn delete_holds(conn: &mut AnyConnection, ids: &[&str]) -> Result<(), StoreError> {
     if ids.is_empty() {
         return Ok(());
     }

@@ -1,13 +1,22 @@
-//! Persistence for SQLite and PostgreSQL, written once over `sqlx::Any`.
+//! Persistence: every operation a database provides, as traits, and the two databases
+//! that provide them (SQLite and PostgreSQL), chosen once at start-up from the URL.
 //!
-//! Instants are integer UTC seconds and ids are text, so the same SQL text and the same
-//! semantics serve both backends (DESIGN §5). Backend-specific DDL lives in
+//! The use cases (`crate::booking`) see only [`Database`], the transactions it opens and
+//! the per-aggregate traits below; no sqlx type and no backend test leaves this module.
+//! What the two backends do differently is only how they serialize writers and how they
+//! batch a booking transaction's reads and writes:
+//!
+//! - SQLite has a single writer: [`Database::begin_write`] takes the database write lock
+//!   up front (`BEGIN IMMEDIATE`), so locks on citizens and owners are not needed; a
+//!   batch of bookings reads statement by statement ([`sqlite`]).
+//! - PostgreSQL takes row locks (citizen first, then office) and runs a batch of bookings
+//!   in two round trips, its reads and its writes each one server-side function call with
+//!   one bound JSON parameter; those functions lock, read and write, and decide nothing
+//!   ([`postgres`]). The exclusion constraint on desk time is the last line of defence.
+//!
+//! The SQL text of every other operation is the same on both ([`sql`]): instants are
+//! integer UTC seconds and ids are text (DESIGN §5). Backend-specific DDL lives in
 //! `migrations/sqlite` and `migrations/postgres` under the same version names.
-//!
-//! Every write that can change an office's feasibility goes through [`WriteTx`], which
-//! takes the database write lock up front on SQLite (`BEGIN IMMEDIATE`) and, on
-//! PostgreSQL, row locks: on the citizen first (when the use case has one), then on the
-//! office.
 
 /// The columns of an appointment row, in the order `rows::AppointmentRow` reads them; one
 /// list for every statement that reads or writes whole appointments.
@@ -30,342 +39,451 @@ macro_rules! select_appointments {
     };
 }
 
+mod appointments;
+mod audit;
+mod booking_tx;
 mod bulk;
 mod error;
-mod owners;
-mod pipeline;
-mod queries;
+mod holds;
+mod idempotency;
+mod offices;
+mod options;
+mod postgres;
 mod retention;
 mod rows;
+mod sql;
+mod sqlite;
 mod staff;
+mod tokens;
+mod waits;
 
 use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor, Transaction};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
-pub use bulk::*;
+use crate::domain::{Appointment, AppointmentFigures, DeskId, OfficeId};
+
+pub use audit::{AuditFilter, AuditLine};
+pub use booking_tx::{BookingBegin, BookingLocks, BookingWrite, ConnectionSlot, StoredKey};
 pub use error::StoreError;
-pub use owners::*;
-pub use pipeline::*;
-pub use queries::*;
-pub use retention::*;
+pub use offices::{ClosureRecord, ConfigRecord, OccupancyRecord, OfficeLock};
+pub use options::{SqliteSync, StoreOptions};
+pub use retention::Purged;
 pub use rows::{AuditEntry, HoldRecord, IdempotencyRecord, instant};
-pub use staff::*;
+pub use staff::{FeedLinkRow, FeedTokenRecord, StaffSessionRecord, StaffUserRecord};
+pub use tokens::{TokenRecord, TokenScope};
 
-/// Which database a URL names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
+use options::Backend;
+
+/// A database, shared by every request of this instance.
+pub type Store = Arc<dyn Database>;
+
+/// Connects to the database `url` names (creating a missing SQLite file), with the
+/// backend it names.
+pub async fn connect(url: &str, options: &StoreOptions) -> Result<Store, StoreError> {
+    Ok(match Backend::from_url(url)? {
+        Backend::Sqlite => Arc::new(sqlite::Sqlite::connect(url, options).await?),
+        Backend::Postgres => Arc::new(postgres::Postgres::connect(url, options).await?),
+    })
 }
 
-/// SQLite's durability trade-off (`PRAGMA synchronous`). In WAL mode both survive a
-/// crash of the process (`kill -9`); only `Full` also survives a power loss or an OS
-/// crash, at the cost of an fsync per commit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SqliteSync {
-    #[default]
-    Full,
-    Normal,
-}
-
-impl FromStr for SqliteSync {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "full" => Ok(SqliteSync::Full),
-            "normal" => Ok(SqliteSync::Normal),
-            other => Err(format!(
-                "unknown SQLite synchronous mode {other:?}; use full or normal"
-            )),
-        }
-    }
-}
-
-/// Connection settings beyond the URL.
-#[derive(Debug, Clone)]
-pub struct StoreOptions {
-    pub max_connections: u32,
-    pub sqlite_synchronous: SqliteSync,
-    /// How long a writer waits for SQLite's write lock before giving up.
-    pub sqlite_busy_timeout: Duration,
-    /// How long a request waits for a connection (and for the database to accept one)
-    /// before it is answered 503 `unavailable`: an unreachable database must not hold
-    /// requests for long.
-    pub acquire_timeout: Duration,
-    /// Caps the SQLite file at this many pages: past it a write fails as on a full disk
-    /// (SQLITE_FULL, answered 503 `unavailable`). `None`: only the disk limits it.
-    pub sqlite_max_page_count: Option<u64>,
-    /// Log statements slower than this (their text, which never holds personal data: every
-    /// value is a bound parameter). `None`, the default, logs no statement at all.
-    pub log_slow_statements: Option<Duration>,
-}
-
-impl Default for StoreOptions {
-    fn default() -> Self {
-        StoreOptions {
-            max_connections: 16,
-            sqlite_synchronous: SqliteSync::Full,
-            sqlite_busy_timeout: Duration::from_secs(10),
-            acquire_timeout: Duration::from_secs(1),
-            sqlite_max_page_count: None,
-            log_slow_statements: None,
-        }
-    }
-}
-
-tokio::task_local! {
-    /// How long the writes of the current request waited for their turn so far.
-    static WAITED: std::cell::Cell<Option<Duration>>;
-}
-
-/// Runs `request`, adding up how long its writes waited for their turn at the database
-/// (SQLite's write queue, a pool connection, an office's lock; over every retry): `None`
-/// when it wrote nothing. Load shedding sizes what it admits by it.
-pub async fn measure_waits<F: Future>(request: F) -> (F::Output, Option<Duration>) {
-    WAITED
-        .scope(std::cell::Cell::new(None), async {
-            let output = request.await;
-            (output, WAITED.with(std::cell::Cell::get))
-        })
-        .await
-}
-
-/// A write of the current request waited `waited` for its turn at the database (nothing
-/// outside [`measure_waits`]).
-pub fn record_wait(waited: Duration) {
-    let _ = WAITED.try_with(|total| total.set(Some(total.get().unwrap_or_default() + waited)));
-}
-
-/// A pool of connections to one database.
-#[derive(Clone)]
-pub struct Store {
-    pool: AnyPool,
-    backend: Backend,
-    /// SQLite admits one writer at a time and makes the others poll with growing sleeps
-    /// (its busy handler); queueing this process's writers here hands the lock over at
-    /// once instead. Other processes still wait through `busy_timeout`.
-    write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
-}
-
-/// The URL may carry a password: never print it.
-impl fmt::Debug for Store {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Store")
-            .field("backend", &self.backend)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Backend {
-    pub fn from_url(url: &str) -> Result<Self, StoreError> {
-        if url.starts_with("sqlite:") {
-            Ok(Backend::Sqlite)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Backend::Postgres)
-        } else {
-            Err(StoreError::UnsupportedUrl)
-        }
-    }
-}
-
-impl Store {
-    /// Connects (creating a missing SQLite file) and prepares each connection.
-    pub async fn connect(url: &str, options: &StoreOptions) -> Result<Store, StoreError> {
-        sqlx::any::install_default_drivers();
-        let backend = Backend::from_url(url)?;
-        let url = match backend {
-            Backend::Sqlite if !url.contains("mode=") => {
-                let sep = if url.contains('?') { '&' } else { '?' };
-                format!("{url}{sep}mode=rwc")
-            }
-            _ => url.to_owned(),
-        };
-        let connect = AnyConnectOptions::from_str(&url).map_err(StoreError::from)?;
-        let connect = match options.log_slow_statements {
-            None => connect.disable_statement_logging(),
-            Some(threshold) => connect
-                .log_statements(tracing::log::LevelFilter::Off)
-                .log_slow_statements(tracing::log::LevelFilter::Warn, threshold),
-        };
-        let mut pragmas = format!(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;",
-            match options.sqlite_synchronous {
-                SqliteSync::Full => "FULL",
-                SqliteSync::Normal => "NORMAL",
-            },
-            options.sqlite_busy_timeout.as_millis()
-        );
-        if let Some(pages) = options.sqlite_max_page_count {
-            pragmas.push_str(&format!(" PRAGMA max_page_count = {pages};"));
-        }
-        let pool = AnyPoolOptions::new()
-            .max_connections(options.max_connections)
-            .acquire_timeout(options.acquire_timeout)
-            .after_connect(move |conn, _meta| {
-                let pragmas = pragmas.clone();
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        conn.execute(sqlx::AssertSqlSafe(pragmas)).await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(connect)
-            .await?;
-        let write_gate =
-            (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
-        Ok(Store {
-            pool,
-            backend,
-            write_gate,
-        })
-    }
-
+/// What a backend provides: connections for reads, and transactions that serialize
+/// writers (DESIGN §5).
+#[async_trait]
+pub trait Database: Send + Sync + fmt::Debug {
     /// Applies pending migrations for this backend.
-    pub async fn migrate(&self) -> Result<(), StoreError> {
-        let migrator = match self.backend {
-            Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
-            Backend::Postgres => sqlx::migrate!("migrations/postgres"),
-        };
-        migrator
-            .run(&self.pool)
-            .await
-            .map_err(|e| StoreError::Migration(e.to_string()))
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
+    async fn migrate(&self) -> Result<(), StoreError>;
 
     /// Answers whether the database is reachable (for `/readyz`).
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        conn.ping().await?;
-        Ok(())
-    }
+    async fn ping(&self) -> Result<(), StoreError>;
 
     /// A connection for reads outside a write transaction.
-    pub async fn read(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
-        Ok(self.pool.acquire().await?)
-    }
+    async fn read(&self) -> Result<Box<dyn Records>, StoreError>;
 
-    /// Starts a write transaction holding the database write lock from its first statement
-    /// on SQLite (a deferred transaction that upgrades would fail with `SQLITE_BUSY` at
+    /// Starts a write transaction. Take locks in a fixed order: the citizen
+    /// ([`Appointments::lock_citizen`]) or the owner ([`Holds::lock_key`]), then the office
+    /// ([`Offices::lock_office`]). On SQLite it holds the database write lock from its first
+    /// statement (a deferred transaction that upgrades would fail with `SQLITE_BUSY` at
     /// once, ignoring `busy_timeout`).
-    pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
-        let asked = Instant::now();
-        let gate = match &self.write_gate {
-            Some(gate) => Some(Arc::clone(gate).lock_owned().await),
-            None => None,
-        };
-        let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        };
-        record_wait(asked.elapsed());
-        Ok(WriteTx { tx, _gate: gate })
-    }
+    async fn begin_write(&self) -> Result<Box<dyn WriteTx>, StoreError>;
 
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
+    /// Starts a batch of bookings' transaction: takes the citizens' locks, then the
+    /// offices' (in `begin`'s order), and reads what they guard. `held` is the booking
+    /// worker's connection slot, which a backend may keep a connection in between
+    /// batches.
+    async fn begin_booking(
+        &self,
+        held: &ConnectionSlot,
+        begin: &BookingBegin<'_>,
+    ) -> Result<(Box<dyn BookingTx>, BookingLocks), StoreError>;
+
+    /// Whether a committed booking transaction is on disk when its commit returns; when
+    /// not, its answers wait for [`Database::flush_commits`].
+    fn commits_durably(&self) -> bool;
+
+    /// Returns once every transaction committed before the call is on disk.
+    async fn flush_commits(&self) -> Result<(), StoreError>;
+
+    /// Closes every connection.
+    async fn close(&self);
 
     /// Most connections the pool opens: how many statements run at once.
-    pub fn max_connections(&self) -> u32 {
-        self.pool.options().get_max_connections()
-    }
+    fn max_connections(&self) -> u32;
 
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
-    }
+    /// The pool underneath, for tests, benches and tools that inspect the tables
+    /// themselves; the use cases never touch it.
+    fn sql_pool(&self) -> &sqlx::AnyPool;
 }
 
-/// A write transaction. Take locks in a fixed order: the citizen, then the office.
-#[derive(Debug)]
-pub struct WriteTx {
-    tx: Transaction<'static, sqlx::Any>,
-    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+/// Every operation on one connection or transaction.
+pub trait Records:
+    Offices + Appointments + Tokens + Holds + Idempotency + Audit + Staff + Retention
+{
 }
 
-impl WriteTx {
-    pub fn conn(&mut self) -> &mut AnyConnection {
-        &mut self.tx
-    }
-
-    pub async fn commit(self) -> Result<(), StoreError> {
-        Ok(self.tx.commit().await?)
-    }
+impl<T: Offices + Appointments + Tokens + Holds + Idempotency + Audit + Staff + Retention> Records
+    for T
+{
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// A write transaction: every operation ([`WriteTx::conn`]), then commit. Dropped
+/// without a commit, it rolls back.
+#[async_trait]
+pub trait WriteTx: Send {
+    /// Its operations.
+    fn conn(&mut self) -> &mut dyn Records;
 
-    fn migration_names(backend: &str) -> Vec<String> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("migrations")
-            .join(backend);
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
+    /// The connection underneath, for tests, benches and tools that write the tables
+    /// themselves; the use cases never touch it.
+    fn sql(&mut self) -> &mut sqlx::AnyConnection;
 
-    #[test]
-    fn both_backends_have_the_same_migration_versions() {
-        let sqlite = migration_names("sqlite");
-        assert!(!sqlite.is_empty());
-        assert_eq!(sqlite, migration_names("postgres"));
-    }
-
-    #[test]
-    fn urls_pick_the_backend() {
-        assert_eq!(
-            Backend::from_url("sqlite://cita.db").unwrap(),
-            Backend::Sqlite
-        );
-        assert_eq!(
-            Backend::from_url("sqlite::memory:").unwrap(),
-            Backend::Sqlite
-        );
-        assert_eq!(
-            Backend::from_url("postgres://u@h/db").unwrap(),
-            Backend::Postgres
-        );
-        assert_eq!(
-            Backend::from_url("postgresql://u@h/db").unwrap(),
-            Backend::Postgres
-        );
-        assert!(Backend::from_url("mysql://u@h/db").is_err());
-        assert_eq!("NORMAL".parse::<SqliteSync>(), Ok(SqliteSync::Normal));
-        assert!("off".parse::<SqliteSync>().is_err());
-    }
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
 
-#[cfg(test)]
-mod wait_tests {
-    use std::time::Duration;
+/// A batch of bookings' transaction ([`Database::begin_booking`]).
+#[async_trait]
+pub trait BookingTx: Send {
+    /// Its operations, for what the batch still has to read.
+    fn conn(&mut self) -> Result<&mut dyn Records, StoreError>;
 
-    use super::{measure_waits, record_wait};
+    /// Writes everything the batch decided and commits; the backend may keep the
+    /// connection in `held` for the next batch. On failure nothing was written.
+    async fn write_and_commit(
+        self: Box<Self>,
+        write: &BookingWrite<'_>,
+        held: &ConnectionSlot,
+    ) -> Result<(), StoreError>;
 
-    #[tokio::test]
-    async fn waits_add_up_per_request_and_only_inside_one() {
-        record_wait(Duration::from_millis(5)); // outside any request: ignored
-        let ((), waited) = measure_waits(async {
-            record_wait(Duration::from_millis(3));
-            tokio::task::yield_now().await;
-            record_wait(Duration::from_millis(4));
-        })
-        .await;
-        assert_eq!(waited, Some(Duration::from_millis(7)));
-        let ((), waited) = measure_waits(async {}).await;
-        assert_eq!(waited, None, "a request that wrote nothing");
-    }
+    async fn rollback(self: Box<Self>);
 }
+
+/// Offices, their locks, closures and desk occupancies, and the stored configuration.
+#[async_trait]
+pub trait Offices: Send {
+    /// Serializes on the office: the first statement of every feasibility-changing write.
+    /// `NotFound` when the office is not in the database.
+    ///
+    /// The configuration version and the closure mark must be read after the lock is
+    /// granted: a subquery of the locking statement itself would read the snapshot taken
+    /// before it waited, and miss a closure or a configuration committed meanwhile. On
+    /// PostgreSQL a server-side function (migration 0003) reads them in a statement of their
+    /// own; SQLite holds its write lock from `BEGIN IMMEDIATE`, before any read.
+    async fn lock_office(&mut self, office: &OfficeId) -> Result<OfficeLock, StoreError>;
+    /// Offices known to the database, and whether each exists; used by import.
+    async fn ensure_office(&mut self, office: &OfficeId) -> Result<(), StoreError>;
+    async fn office_version(&mut self, office: &OfficeId) -> Result<Option<i64>, StoreError>;
+    /// Desk occupancies of an office overlapping `[from, to)`: appointments that take desk
+    /// time and live holds, in one round trip (this runs inside every booking).
+    async fn office_occupancies(
+        &mut self,
+        office: &OfficeId,
+        now: DateTime<Utc>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<OccupancyRecord>, StoreError>;
+    async fn insert_closure(
+        &mut self,
+        closure: &ClosureRecord,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn office_closures(
+        &mut self,
+        office: &OfficeId,
+    ) -> Result<Vec<ClosureRecord>, StoreError>;
+    async fn load_config(&mut self) -> Result<Option<ConfigRecord>, StoreError>;
+    async fn save_config(
+        &mut self,
+        record: &ConfigRecord,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The stored configuration's version: one indexed row, cheap enough to poll.
+    async fn config_version(&mut self) -> Result<Option<i64>, StoreError>;
+    /// Every office row, ascending: the order in which a transaction touching all offices
+    /// must lock them.
+    async fn all_office_ids(&mut self) -> Result<Vec<OfficeId>, StoreError>;
+    /// The stored digest key (64 hex digits), stored first as `candidate` if there is none
+    /// yet: every instance ends up with the one the first instance wrote.
+    async fn server_pepper(&mut self, candidate: &str) -> Result<String, StoreError>;
+}
+
+/// Appointments: the citizens' locks, lookups, the agenda's and the feeds' reads, writes.
+#[async_trait]
+pub trait Appointments: Send {
+    /// Serializes on one citizen (always before the office lock, so no deadlock). Nothing
+    /// to do where a write transaction already excludes every other writer (SQLite).
+    async fn lock_citizen(&mut self, document: &str) -> Result<(), StoreError>;
+    /// The active appointments that have not ended yet of each of `documents`, in every
+    /// office, in one round trip.
+    async fn citizens_active_appointments(
+        &mut self,
+        documents: &[&str],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Appointment>, StoreError>;
+    /// A citizen's active appointments that have not ended yet, in every office.
+    async fn citizen_active_appointments(
+        &mut self,
+        document: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Appointment>, StoreError>;
+    async fn find_appointment_by_locator(
+        &mut self,
+        locator: &str,
+    ) -> Result<Option<Appointment>, StoreError>;
+    async fn find_appointment(&mut self, id: &str) -> Result<Option<Appointment>, StoreError>;
+    /// Appointments of an office starting in `[from, to)`, any status (agenda, feeds, closures).
+    async fn office_appointments_starting(
+        &mut self,
+        office: &OfficeId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Appointment>, StoreError>;
+    /// The procedure, times and status of an office's appointments starting in `[from, to)`:
+    /// what statistics count, without reading anyone's personal data.
+    async fn office_appointment_figures(
+        &mut self,
+        office: &OfficeId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<AppointmentFigures>, StoreError>;
+    /// `Conflict` when the locator is taken (the caller draws another).
+    async fn insert_appointment(&mut self, a: &Appointment) -> Result<(), StoreError>;
+    /// Moves an appointment to another desk (a reassignment the citizen does not see).
+    async fn update_desk(&mut self, id: &str, desk: &DeskId) -> Result<(), StoreError>;
+    /// Writes time, desk, status and sequence of an appointment after a change.
+    async fn update_appointment(&mut self, a: &Appointment) -> Result<(), StoreError>;
+    /// Active (booked or checked-in) appointments of every office whose desk time has not
+    /// ended by `now`: what a configuration change could strand.
+    async fn active_appointments_after(
+        &mut self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Appointment>, StoreError>;
+    /// What an office's calendar feed shows (or one desk's, with `desk`): appointments
+    /// starting at or after `since` that were served or are still due, plus the ones cancelled
+    /// after `cancelled_since` (so subscribed calendars see the cancellation). No-shows are
+    /// left out.
+    async fn feed_appointments(
+        &mut self,
+        office: &OfficeId,
+        desk: Option<&DeskId>,
+        since: DateTime<Utc>,
+        cancelled_since: DateTime<Utc>,
+    ) -> Result<Vec<Appointment>, StoreError>;
+}
+
+/// Appointment tokens, stored as SHA-256 hashes only.
+#[async_trait]
+pub trait Tokens: Send {
+    async fn insert_token(
+        &mut self,
+        token_hash: &str,
+        appointment_id: &str,
+        scope: TokenScope,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The id of the appointment behind `locator` if `token_hash` is a token of `scope` for
+    /// it. Both indexes are probed whatever the outcome (two independent subqueries), so a
+    /// wrong token costs the same work for a taken locator as for a free one: the answer's
+    /// timing does not tell a guesser which locators exist.
+    async fn appointment_of_token(
+        &mut self,
+        locator: &str,
+        token_hash: &str,
+        scope: TokenScope,
+    ) -> Result<Option<String>, StoreError>;
+    /// What a look-up compares, by locator: the appointment's id, document and document type
+    /// (a short row, so a taken locator costs about what a free one does).
+    async fn lookup_key(
+        &mut self,
+        locator: &str,
+    ) -> Result<Option<(String, String, String)>, StoreError>;
+    /// Revokes the appointment's tokens of `scope` (all of them when `None`).
+    async fn delete_tokens(
+        &mut self,
+        appointment_id: &str,
+        scope: Option<TokenScope>,
+    ) -> Result<u64, StoreError>;
+}
+
+/// Holds on a time while a citizen fills in the form, and their owners' locks.
+#[async_trait]
+pub trait Holds: Send {
+    /// Serializes on an owner's `key` until the transaction ends (PostgreSQL: an advisory
+    /// lock on its 64-bit hash; two keys that collide only wait for each other needlessly;
+    /// SQLite: nothing to do, its write transaction excludes every other writer).
+    async fn lock_key(&mut self, key: &str) -> Result<(), StoreError>;
+    /// The holds among `ids` that exist (expired or not), in one round trip.
+    async fn holds_by_id(&mut self, ids: &[&str]) -> Result<Vec<HoldRecord>, StoreError>;
+    async fn find_hold(&mut self, id: &str) -> Result<Option<HoldRecord>, StoreError>;
+    async fn insert_hold(&mut self, hold: &HoldRecord) -> Result<(), StoreError>;
+    async fn delete_hold(&mut self, id: &str) -> Result<(), StoreError>;
+    async fn update_hold_desk(&mut self, id: &str, desk: &DeskId) -> Result<(), StoreError>;
+    /// Moves a hold's expiry (a citizen asked for more time).
+    async fn set_hold_expiry(&mut self, hold_id: &str, expires_at: i64) -> Result<(), StoreError>;
+    /// Expired holds are ignored by the allocator anyway; this only keeps the table small.
+    async fn delete_expired_holds(
+        &mut self,
+        office: &OfficeId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+    /// When the next live hold of an office expires (availability changes then).
+    async fn earliest_hold_expiry(
+        &mut self,
+        office: &OfficeId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// The live hold taken for the document with digest `document_key`, if any.
+    async fn live_hold_of_document(
+        &mut self,
+        document_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, StoreError>;
+    /// How many live holds the client with digest `client_key` has, in every office.
+    async fn count_live_holds_of_client(
+        &mut self,
+        client_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError>;
+}
+
+/// Idempotency records: a repeated booking request gets its first answer.
+#[async_trait]
+pub trait Idempotency: Send {
+    async fn find_idempotency(
+        &mut self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<IdempotencyRecord>, StoreError>;
+    /// Records a key; an expired record under the same key is replaced.
+    async fn insert_idempotency(&mut self, record: &IdempotencyRecord) -> Result<(), StoreError>;
+}
+
+/// The audit trail of who changed what.
+#[async_trait]
+pub trait Audit: Send {
+    async fn insert_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError>;
+    /// A page of `office_id`'s audit trail, newest first.
+    async fn office_audit(
+        &mut self,
+        office_id: &str,
+        filter: &AuditFilter,
+    ) -> Result<Vec<AuditLine>, StoreError>;
+}
+
+/// Staff users, their sessions and the calendar feed links they make.
+#[async_trait]
+pub trait Staff: Send {
+    /// `Conflict` when an active user already has this name (or, astronomically unlikely, the
+    /// token hash is taken).
+    async fn insert_staff_user(&mut self, user: &StaffUserRecord) -> Result<(), StoreError>;
+    /// The unrevoked user holding this token, if any.
+    async fn find_staff_user_by_token(
+        &mut self,
+        token_hash: &str,
+    ) -> Result<Option<StaffUserRecord>, StoreError>;
+    /// The unrevoked user with this name, if any.
+    async fn find_staff_user_by_name(
+        &mut self,
+        name: &str,
+    ) -> Result<Option<StaffUserRecord>, StoreError>;
+    /// Replaces a user's token: the old one stops working at once.
+    async fn set_staff_token(&mut self, id: &str, token_hash: &str) -> Result<(), StoreError>;
+    /// Revokes the active user with this name; `false` when there is none.
+    async fn revoke_staff_user(
+        &mut self,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    async fn insert_staff_session(
+        &mut self,
+        id_hash: &str,
+        user_id: &str,
+        csrf: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The session with this id hash whose user is still active, if any.
+    async fn find_staff_session(
+        &mut self,
+        id_hash: &str,
+    ) -> Result<Option<StaffSessionRecord>, StoreError>;
+    /// Marks the session as used now.
+    async fn touch_staff_session(
+        &mut self,
+        id_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Ends session `id_hash` (sign out; `""` for none), and every session idle since before
+    /// `idle_before`.
+    async fn delete_staff_sessions(
+        &mut self,
+        id_hash: &str,
+        idle_before: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn insert_feed_token(&mut self, token: &FeedTokenRecord) -> Result<(), StoreError>;
+    /// The unrevoked feed token with this hash, if any.
+    async fn find_feed_token(
+        &mut self,
+        token_hash: &str,
+    ) -> Result<Option<FeedTokenRecord>, StoreError>;
+    /// Revokes a feed token; `false` when it is unknown or already revoked.
+    async fn revoke_feed_token(
+        &mut self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// An office's unrevoked feed tokens (its own and its desks'), oldest first, with the
+    /// name of the staff member who made each.
+    async fn office_feed_tokens(&mut self, office_id: &str)
+    -> Result<Vec<FeedLinkRow>, StoreError>;
+    /// Revokes one of `office_id`'s feed tokens by its hash; `false` when it is not one.
+    async fn revoke_office_feed_token(
+        &mut self,
+        office_id: &str,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Erasing personal data once it is no longer needed (DESIGN §13).
+#[async_trait]
+pub trait Retention: Send {
+    /// Erases the personal data of one appointment and revokes all its tokens.
+    async fn erase_appointment(
+        &mut self,
+        appointment_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Erases the personal data of every appointment that ended before `ended_before`, and
+    /// removes what can no longer be used: tokens of appointments that ended before
+    /// `tokens_before` (or are being erased), holds and idempotency records expired at `now`.
+    async fn purge(
+        &mut self,
+        ended_before: DateTime<Utc>,
+        tokens_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Purged, StoreError>;
+    async fn purge_expired_idempotency(&mut self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+}
+
+pub use waits::{measure_waits, record_wait};

@@ -6,7 +6,10 @@
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
-use super::StoreError;
+use async_trait::async_trait;
+
+use super::sql::{Connection, Sql};
+use super::{Retention, StoreError};
 
 /// What one purge removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -21,7 +24,7 @@ pub struct Purged {
 }
 
 /// Erases the personal data of one appointment and revokes all its tokens.
-pub async fn erase_appointment(
+pub(super) async fn erase_appointment(
     conn: &mut AnyConnection,
     appointment_id: &str,
     now: DateTime<Utc>,
@@ -34,14 +37,14 @@ pub async fn erase_appointment(
     .bind(now.timestamp())
     .execute(&mut *conn)
     .await?;
-    super::delete_tokens(conn, appointment_id, None).await?;
+    super::tokens::delete_tokens(conn, appointment_id, None).await?;
     Ok(())
 }
 
 /// Erases the personal data of every appointment that ended before `ended_before`, and
 /// removes what can no longer be used: tokens of appointments that ended before
 /// `tokens_before` (or are being erased), holds and idempotency records expired at `now`.
-pub async fn purge(
+pub(super) async fn purge(
     conn: &mut AnyConnection,
     ended_before: DateTime<Utc>,
     tokens_before: DateTime<Utc>,
@@ -71,7 +74,7 @@ pub async fn purge(
         .execute(&mut *conn)
         .await?
         .rows_affected();
-    let idempotency_keys = super::purge_expired_idempotency(conn, now).await?;
+    let idempotency_keys = super::idempotency::purge_expired_idempotency(conn, now).await?;
     // A citizen's lock row holds their document, and is made for every booking tried,
     // refused ones too: rows of documents without an active appointment go (the next
     // booking of that document makes its row again; the row only serializes).
@@ -89,4 +92,26 @@ pub async fn purge(
         idempotency_keys,
         citizens,
     })
+}
+
+#[async_trait]
+impl<C: Connection> Retention for Sql<C> {
+    async fn erase_appointment(
+        &mut self,
+        appointment_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        erase_appointment(self.conn(), appointment_id, now).await
+    }
+    async fn purge(
+        &mut self,
+        ended_before: DateTime<Utc>,
+        tokens_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Purged, StoreError> {
+        purge(self.conn(), ended_before, tokens_before, now).await
+    }
+    async fn purge_expired_idempotency(&mut self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        super::idempotency::purge_expired_idempotency(self.conn(), now).await
+    }
 }

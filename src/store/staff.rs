@@ -1,13 +1,12 @@
-//! Staff users, calendar feed tokens, and the small reads the admin configuration and the
-//! feeds need. Same SQL text on both backends; tokens only ever as SHA-256 hex.
+//! Staff users, their sessions and the calendar feed links they make; tokens only ever as
+//! SHA-256 hex.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
-use crate::domain::{Appointment, DeskId, OfficeId};
-
-use super::StoreError;
-use super::rows::AppointmentRow;
+use super::sql::{Connection, Sql};
+use super::{Staff, StoreError};
 
 /// A staff user as stored. `role` is `admin`, `manager` or `agent`; `office_id` is `None`
 /// exactly for admins (the schema checks it).
@@ -45,7 +44,7 @@ pub struct FeedLinkRow {
 
 /// `Conflict` when an active user already has this name (or, astronomically unlikely, the
 /// token hash is taken).
-pub async fn insert_staff_user(
+pub(super) async fn insert_staff_user(
     conn: &mut AnyConnection,
     user: &StaffUserRecord,
 ) -> Result<(), StoreError> {
@@ -66,7 +65,7 @@ pub async fn insert_staff_user(
 }
 
 /// The unrevoked user holding this token, if any.
-pub async fn find_staff_user_by_token(
+pub(super) async fn find_staff_user_by_token(
     conn: &mut AnyConnection,
     token_hash: &str,
 ) -> Result<Option<StaffUserRecord>, StoreError> {
@@ -80,7 +79,7 @@ pub async fn find_staff_user_by_token(
 }
 
 /// The unrevoked user with this name, if any.
-pub async fn find_staff_user_by_name(
+pub(super) async fn find_staff_user_by_name(
     conn: &mut AnyConnection,
     name: &str,
 ) -> Result<Option<StaffUserRecord>, StoreError> {
@@ -94,7 +93,7 @@ pub async fn find_staff_user_by_name(
 }
 
 /// Replaces a user's token: the old one stops working at once.
-pub async fn set_staff_token(
+pub(super) async fn set_staff_token(
     conn: &mut AnyConnection,
     id: &str,
     token_hash: &str,
@@ -112,7 +111,7 @@ pub async fn set_staff_token(
 }
 
 /// Revokes the active user with this name; `false` when there is none.
-pub async fn revoke_staff_user(
+pub(super) async fn revoke_staff_user(
     conn: &mut AnyConnection,
     name: &str,
     now: DateTime<Utc>,
@@ -127,7 +126,7 @@ pub async fn revoke_staff_user(
     Ok(result.rows_affected() > 0)
 }
 
-pub async fn insert_feed_token(
+pub(super) async fn insert_feed_token(
     conn: &mut AnyConnection,
     token: &FeedTokenRecord,
 ) -> Result<(), StoreError> {
@@ -147,7 +146,7 @@ pub async fn insert_feed_token(
 }
 
 /// The unrevoked feed token with this hash, if any.
-pub async fn find_feed_token(
+pub(super) async fn find_feed_token(
     conn: &mut AnyConnection,
     token_hash: &str,
 ) -> Result<Option<FeedTokenRecord>, StoreError> {
@@ -161,7 +160,7 @@ pub async fn find_feed_token(
 }
 
 /// Revokes a feed token; `false` when it is unknown or already revoked.
-pub async fn revoke_feed_token(
+pub(super) async fn revoke_feed_token(
     conn: &mut AnyConnection,
     token_hash: &str,
     now: DateTime<Utc>,
@@ -178,7 +177,7 @@ pub async fn revoke_feed_token(
 
 /// An office's unrevoked feed tokens (its own and its desks'), oldest first, with the
 /// name of the staff member who made each.
-pub async fn office_feed_tokens(
+pub(super) async fn office_feed_tokens(
     conn: &mut AnyConnection,
     office_id: &str,
 ) -> Result<Vec<FeedLinkRow>, StoreError> {
@@ -193,7 +192,7 @@ pub async fn office_feed_tokens(
 }
 
 /// Revokes one of `office_id`'s feed tokens by its hash; `false` when it is not one.
-pub async fn revoke_office_feed_token(
+pub(super) async fn revoke_office_feed_token(
     conn: &mut AnyConnection,
     office_id: &str,
     token_hash: &str,
@@ -211,124 +210,6 @@ pub async fn revoke_office_feed_token(
     Ok(result.rows_affected() > 0)
 }
 
-/// One line of an office's audit trail as the staff pages show it.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct AuditLine {
-    pub id: i64,
-    pub at: i64,
-    pub action: String,
-    pub actor_kind: String,
-    /// The staff member's name, when staff acted.
-    pub actor_name: Option<String>,
-    pub locator: Option<String>,
-    pub detail: String,
-}
-
-/// What an audit page asks for: `[from, to)` in Unix seconds, an action (`None`: any),
-/// and lines older than `before` (an id), newest first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditFilter {
-    pub from: i64,
-    pub to: i64,
-    pub action: Option<String>,
-    pub before: i64,
-    pub limit: i64,
-}
-
-/// A page of `office_id`'s audit trail, newest first.
-pub async fn office_audit(
-    conn: &mut AnyConnection,
-    office_id: &str,
-    filter: &AuditFilter,
-) -> Result<Vec<AuditLine>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT a.id, a.at, a.action, a.actor_kind, s.name AS actor_name, p.locator, a.detail \
-         FROM audit_log a \
-         LEFT JOIN staff_users s ON a.actor_kind = 'staff' AND s.id = a.actor_id \
-         LEFT JOIN appointments p ON p.id = a.appointment_id \
-         WHERE a.office_id = $1 AND a.at >= $2 AND a.at < $3 AND a.id < $4 \
-         AND ($5 = '' OR a.action = $5) \
-         ORDER BY a.id DESC LIMIT $6",
-    )
-    .bind(office_id)
-    .bind(filter.from)
-    .bind(filter.to)
-    .bind(filter.before)
-    .bind(filter.action.as_deref().unwrap_or_default())
-    .bind(filter.limit)
-    .fetch_all(&mut *conn)
-    .await?)
-}
-
-/// The stored configuration's version: one indexed row, cheap enough to poll.
-pub async fn config_version(conn: &mut AnyConnection) -> Result<Option<i64>, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT version FROM config WHERE id = 1")
-            .fetch_optional(&mut *conn)
-            .await?,
-    )
-}
-
-/// Every office row, ascending: the order in which a transaction touching all offices
-/// must lock them.
-pub async fn all_office_ids(conn: &mut AnyConnection) -> Result<Vec<OfficeId>, StoreError> {
-    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM offices ORDER BY id")
-        .fetch_all(&mut *conn)
-        .await?;
-    Ok(ids.into_iter().map(OfficeId::new).collect())
-}
-
-/// Active (booked or checked-in) appointments of every office whose desk time has not
-/// ended by `now`: what a configuration change could strand.
-pub async fn active_appointments_after(
-    conn: &mut AnyConnection,
-    now: DateTime<Utc>,
-) -> Result<Vec<Appointment>, StoreError> {
-    let rows: Vec<AppointmentRow> = sqlx::query_as(
-        select_appointments!(
-            "occupied_until > $1 AND status IN ('booked', 'checked_in') ORDER BY office_id, start_at, id"
-        ),
-    )
-    .bind(now.timestamp())
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.into_iter().map(Appointment::try_from).collect()
-}
-
-/// What an office's calendar feed shows (or one desk's, with `desk`): appointments
-/// starting at or after `since` that were served or are still due, plus the ones cancelled
-/// after `cancelled_since` (so subscribed calendars see the cancellation). No-shows are
-/// left out.
-pub async fn feed_appointments(
-    conn: &mut AnyConnection,
-    office: &OfficeId,
-    desk: Option<&DeskId>,
-    since: DateTime<Utc>,
-    cancelled_since: DateTime<Utc>,
-) -> Result<Vec<Appointment>, StoreError> {
-    let statement = sqlx::query_as::<_, AppointmentRow>(match desk {
-        None => select_appointments!(
-            "office_id = $1 AND start_at >= $2 \
-             AND (status IN ('booked', 'checked_in', 'completed') OR (status = 'cancelled' AND updated_at > $3)) \
-             ORDER BY start_at, id"
-        ),
-        Some(_) => select_appointments!(
-            "office_id = $1 AND start_at >= $2 \
-             AND (status IN ('booked', 'checked_in', 'completed') OR (status = 'cancelled' AND updated_at > $3)) \
-             AND desk_id = $4 ORDER BY start_at, id"
-        ),
-    })
-    .bind(office.as_str())
-    .bind(since.timestamp())
-    .bind(cancelled_since.timestamp());
-    let statement = match desk {
-        Some(desk) => statement.bind(desk.as_str()),
-        None => statement,
-    };
-    let rows = statement.fetch_all(&mut *conn).await?;
-    rows.into_iter().map(Appointment::try_from).collect()
-}
-
 /// A staff sign-in session as stored, with its user (unrevoked only).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StaffSessionRecord {
@@ -338,7 +219,7 @@ pub struct StaffSessionRecord {
     pub user: StaffUserRecord,
 }
 
-pub async fn insert_staff_session(
+pub(super) async fn insert_staff_session(
     conn: &mut AnyConnection,
     id_hash: &str,
     user_id: &str,
@@ -359,7 +240,7 @@ pub async fn insert_staff_session(
 }
 
 /// The session with this id hash whose user is still active, if any.
-pub async fn find_staff_session(
+pub(super) async fn find_staff_session(
     conn: &mut AnyConnection,
     id_hash: &str,
 ) -> Result<Option<StaffSessionRecord>, StoreError> {
@@ -374,7 +255,7 @@ pub async fn find_staff_session(
 }
 
 /// Marks the session as used now.
-pub async fn touch_staff_session(
+pub(super) async fn touch_staff_session(
     conn: &mut AnyConnection,
     id_hash: &str,
     now: DateTime<Utc>,
@@ -389,7 +270,7 @@ pub async fn touch_staff_session(
 
 /// Ends session `id_hash` (sign out; `""` for none), and every session idle since before
 /// `idle_before`.
-pub async fn delete_staff_sessions(
+pub(super) async fn delete_staff_sessions(
     conn: &mut AnyConnection,
     id_hash: &str,
     idle_before: DateTime<Utc>,
@@ -400,4 +281,92 @@ pub async fn delete_staff_sessions(
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+#[async_trait]
+impl<C: Connection> Staff for Sql<C> {
+    async fn insert_staff_user(&mut self, user: &StaffUserRecord) -> Result<(), StoreError> {
+        insert_staff_user(self.conn(), user).await
+    }
+    async fn find_staff_user_by_token(
+        &mut self,
+        token_hash: &str,
+    ) -> Result<Option<StaffUserRecord>, StoreError> {
+        find_staff_user_by_token(self.conn(), token_hash).await
+    }
+    async fn find_staff_user_by_name(
+        &mut self,
+        name: &str,
+    ) -> Result<Option<StaffUserRecord>, StoreError> {
+        find_staff_user_by_name(self.conn(), name).await
+    }
+    async fn set_staff_token(&mut self, id: &str, token_hash: &str) -> Result<(), StoreError> {
+        set_staff_token(self.conn(), id, token_hash).await
+    }
+    async fn revoke_staff_user(
+        &mut self,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        revoke_staff_user(self.conn(), name, now).await
+    }
+    async fn insert_staff_session(
+        &mut self,
+        id_hash: &str,
+        user_id: &str,
+        csrf: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        insert_staff_session(self.conn(), id_hash, user_id, csrf, now).await
+    }
+    async fn find_staff_session(
+        &mut self,
+        id_hash: &str,
+    ) -> Result<Option<StaffSessionRecord>, StoreError> {
+        find_staff_session(self.conn(), id_hash).await
+    }
+    async fn touch_staff_session(
+        &mut self,
+        id_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        touch_staff_session(self.conn(), id_hash, now).await
+    }
+    async fn delete_staff_sessions(
+        &mut self,
+        id_hash: &str,
+        idle_before: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        delete_staff_sessions(self.conn(), id_hash, idle_before).await
+    }
+    async fn insert_feed_token(&mut self, token: &FeedTokenRecord) -> Result<(), StoreError> {
+        insert_feed_token(self.conn(), token).await
+    }
+    async fn find_feed_token(
+        &mut self,
+        token_hash: &str,
+    ) -> Result<Option<FeedTokenRecord>, StoreError> {
+        find_feed_token(self.conn(), token_hash).await
+    }
+    async fn revoke_feed_token(
+        &mut self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        revoke_feed_token(self.conn(), token_hash, now).await
+    }
+    async fn office_feed_tokens(
+        &mut self,
+        office_id: &str,
+    ) -> Result<Vec<FeedLinkRow>, StoreError> {
+        office_feed_tokens(self.conn(), office_id).await
+    }
+    async fn revoke_office_feed_token(
+        &mut self,
+        office_id: &str,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        revoke_office_feed_token(self.conn(), office_id, token_hash, now).await
+    }
 }

@@ -10,7 +10,7 @@ use cita::booking::{Actor, BookRequest, Booking, Catalog, CitizenInput, HoldOwne
 use cita::calendar;
 use cita::clock::ManualClock;
 use cita::domain::{Desk, Office, OpeningRule, Service, WallTime, Weekdays};
-use cita::store::{self, Store, StoreOptions};
+use cita::store::{Store, StoreOptions};
 use sqlx::Row;
 
 pub use crate::db::*;
@@ -114,15 +114,13 @@ pub async fn spawn(db: Db) -> Option<TestApp> {
 
 /// A booking service on `url` with the test offices (used by child processes too).
 pub async fn connect_booking(url: &str, clock: Arc<ManualClock>) -> Booking {
-    let store = Store::connect(url, &StoreOptions::default())
+    let store = cita::store::connect(url, &StoreOptions::default())
         .await
         .expect("connect");
     store.migrate().await.expect("migrate");
     let mut conn = store.read().await.expect("conn");
     for office in offices() {
-        store::ensure_office(&mut conn, &office.id)
-            .await
-            .expect("office row");
+        conn.ensure_office(&office.id).await.expect("office row");
     }
     drop(conn);
     Booking::new(
@@ -164,7 +162,7 @@ pub fn visitor() -> HoldOwner {
 
 /// Invariant 1 checked with SQL: no two desk occupancies overlap on one desk.
 pub async fn overlapping_pairs(store: &Store) -> i64 {
-    let mut conn = store.read().await.unwrap();
+    let mut conn = store.sql_pool().acquire().await.unwrap();
     sqlx::query(
         "SELECT COUNT(*) AS n FROM appointments a JOIN appointments b \
          ON a.office_id = b.office_id AND a.desk_id = b.desk_id AND a.id < b.id \
@@ -180,7 +178,7 @@ pub async fn overlapping_pairs(store: &Store) -> i64 {
 /// Invariant 1, the rest of feasibility: every active appointment is on a desk that serves
 /// its procedure and is open over its whole occupancy. Returns the offending ids.
 pub async fn misplaced_appointments(store: &Store) -> Vec<String> {
-    let mut conn = store.read().await.unwrap();
+    let mut conn = store.sql_pool().acquire().await.unwrap();
     let rows = sqlx::query(
         "SELECT id, office_id, service_id, desk_id, start_at, occupied_until FROM appointments \
          WHERE status IN ('booked', 'checked_in', 'completed')",
@@ -214,7 +212,7 @@ pub async fn misplaced_appointments(store: &Store) -> Vec<String> {
 
 /// Count of appointments by status for an office.
 pub async fn count_status(store: &Store, status: &str) -> i64 {
-    let mut conn = store.read().await.unwrap();
+    let mut conn = store.sql_pool().acquire().await.unwrap();
     sqlx::query("SELECT COUNT(*) AS n FROM appointments WHERE status = $1")
         .bind(status)
         .fetch_one(&mut *conn)

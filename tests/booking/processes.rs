@@ -168,13 +168,11 @@ async fn acknowledged_bookings_survive_kill_9(db: Db) {
         40,
         "the child acknowledged bookings before being killed"
     );
-    let store = store::Store::connect(&db.url, &Default::default())
-        .await
-        .unwrap();
+    let store = store::connect(&db.url, &Default::default()).await.unwrap();
     let mut conn = store.read().await.unwrap();
     for locator in &acked {
         assert!(
-            store::find_appointment_by_locator(&mut conn, locator)
+            conn.find_appointment_by_locator(locator)
                 .await
                 .unwrap()
                 .is_some(),

@@ -447,7 +447,7 @@ async fn staff_status_machine(db: Db) {
         Err(BookingError::NotFound)
     ));
     // Every change is in the audit trail with its actor.
-    let mut conn = app.store().read().await.unwrap();
+    let mut conn = app.store().sql_pool().acquire().await.unwrap();
     let actions: Vec<(String, String)> = sqlx::query_as(
         "SELECT action, actor_kind FROM audit_log WHERE appointment_id = $1 ORDER BY id",
     )
@@ -689,9 +689,7 @@ async fn postgres_exclusion_constraint_refuses_overlap() {
     clash.end += Duration::minutes(5);
     clash.occupied_until += Duration::minutes(5);
     let mut tx = app.store().begin_write().await.unwrap();
-    cita::store::insert_appointment(tx.conn(), &clash)
-        .await
-        .unwrap();
+    tx.conn().insert_appointment(&clash).await.unwrap();
     // The constraint is deferred (so a transaction may swap desks): it fires at commit.
     let error = tx.commit().await.unwrap_err();
     assert!(
@@ -722,14 +720,12 @@ async fn postgres_lock_waiters_see_what_the_holder_committed() {
 
     // Another writer holds the office's lock and closes Wednesday.
     let mut holder = app.store().begin_write().await.unwrap();
-    cita::store::lock_office(holder.conn(), &"madrid".into())
-        .await
-        .unwrap();
+    holder.conn().lock_office(&"madrid".into()).await.unwrap();
     sqlx::query(
         "INSERT INTO office_closures (office_id, from_date, to_date, reason, created_at) \
          VALUES ('madrid', '2027-03-03', '2027-03-03', 'obras', 0)",
     )
-    .execute(holder.conn())
+    .execute(holder.sql())
     .await
     .unwrap();
 
@@ -781,7 +777,7 @@ async fn postgres_booking_reads_stay_on_the_indexes_as_tables_grow() {
     let Some(app) = spawn(Db::Postgres).await else {
         return;
     };
-    let mut conn = app.store().read().await.unwrap();
+    let mut conn = app.store().sql_pool().acquire().await.unwrap();
     let at = |hours: i64| (test_now() + Duration::hours(hours)).timestamp();
     let begin = |document: &str, hours: i64| {
         format!(

@@ -208,10 +208,10 @@ async fn serve_demo_prints_a_fresh_admin_token_each_start() {
     let barcelona = "/api/v1/staff/offices/barcelona-extranjeria/agenda?date=2027-03-02";
     assert_eq!(status(&app, barcelona, Some(&second)).await, 200);
     assert_eq!(status(&app, barcelona, Some(&first)).await, 401);
-    let store = cita::store::Store::connect(&url, &Default::default())
+    let store = cita::store::connect(&url, &Default::default())
         .await
         .unwrap();
-    let mut conn = store.read().await.unwrap();
+    let mut conn = store.sql_pool().acquire().await.unwrap();
     let admins: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM staff_users WHERE name = 'demo-admin'")
             .fetch_one(&mut *conn)

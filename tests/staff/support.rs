@@ -13,7 +13,7 @@ use cita::booking::{
 };
 use cita::clock::ManualClock;
 use cita::http::{AppState, HttpSettings, router};
-use cita::store::{Store, StoreOptions};
+use cita::store::StoreOptions;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -90,7 +90,7 @@ pub struct TestApp {
 pub async fn spawn(db: Db) -> Option<TestApp> {
     let db = test_db(db).await?;
     let clock = Arc::new(ManualClock::new(test_now()));
-    let store = Store::connect(&db.url, &StoreOptions::default())
+    let store = cita::store::connect(&db.url, &StoreOptions::default())
         .await
         .expect("connect");
     store.migrate().await.expect("migrate");

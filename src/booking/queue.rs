@@ -23,14 +23,27 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-use crate::store::{Backend, ConnectionSlot, Flusher, Store, StoreError};
+use crate::store::{ConnectionSlot, Store, StoreError};
 
 use tracing::Instrument;
 
-use super::book::BookJob;
-use super::{BookOutcome, Booking, BookingError};
+use super::request::ValidCitizen;
+use super::{Actor, BookOutcome, BookRequest, Booking, BookingError};
 
 pub use crate::limits::MAX_BATCH;
+
+/// One validated booking request waiting for the next booking transaction.
+#[derive(Debug)]
+pub(crate) struct BookJob {
+    pub request: BookRequest,
+    pub citizen: ValidCitizen,
+    /// The keyed digest of the citizen's document, which a hold taken for a document
+    /// must match.
+    pub document_key: String,
+    /// `(key, fingerprint)` when the request carried an `Idempotency-Key`.
+    pub idempotency: Option<(String, String)>,
+    pub actor: Actor,
+}
 
 /// A booking's answer, and how long it waited for its turn: in the queue until its batch
 /// started, plus what the batch's transaction waited for the database; and the batch's
@@ -45,8 +58,6 @@ type Reply = (oneshot::Sender<Answered>, Instant);
 pub(crate) struct BookQueue {
     state: Mutex<QueueState>,
     stats: Arc<BatchStats>,
-    /// Makes PostgreSQL's asynchronous commits durable before bookings are answered.
-    flusher: Arc<Flusher>,
 }
 
 #[derive(Debug, Default)]
@@ -159,22 +170,21 @@ async fn work(queue: Arc<BookQueue>, booking: Booking) {
         // Nothing committed (every booking refused, or the database out of reach): no
         // flush to wait for.
         let committed = answers.iter().any(Result::is_ok);
-        if booking.store.backend() == Backend::Sqlite || !committed {
+        if booking.store.commits_durably() || !committed {
             for ((reply, queued), answer) in replies.into_iter().zip(answers) {
                 // The caller may have gone away; its booking stands (it can be looked up).
                 let _ = reply.send((answer, waited(queued), batch));
             }
             continue;
         }
-        // PostgreSQL committed without waiting for the disk (see `store::pipeline`): the
-        // answers wait for the flush, the next batch does not.
+        // Committed without waiting for the disk (PostgreSQL): the answers wait for the
+        // flush, the next batch does not.
         let replies: Vec<_> = replies
             .into_iter()
             .zip(answers)
             .map(|((reply, queued), answer)| (reply, answer, waited(queued)))
             .collect();
         tokio::spawn(acknowledge_when_durable(
-            Arc::clone(&queue.flusher),
             booking.store.clone(),
             replies,
             batch,
@@ -185,7 +195,6 @@ async fn work(queue: Arc<BookQueue>, booking: Booking) {
 
 /// Sends the answers of a batch committed asynchronously once the log is flushed past it.
 async fn acknowledge_when_durable(
-    flusher: Arc<Flusher>,
     store: Store,
     replies: Vec<(
         oneshot::Sender<Answered>,
@@ -194,7 +203,7 @@ async fn acknowledge_when_durable(
     )>,
     batch: u64,
 ) {
-    let (flushed, flushing) = crate::store::measure_waits(flusher.flush(&store)).await;
+    let (flushed, flushing) = crate::store::measure_waits(store.flush_commits()).await;
     let flushing = flushing.unwrap_or_default();
     let flushed = flushed.map_err(Arc::new);
     if let Err(error) = &flushed {

@@ -1,0 +1,203 @@
+//! SQLite: one writer at a time. A write transaction takes the database write lock with
+//! its first statement (`BEGIN IMMEDIATE`), which already excludes every other writer, so
+//! no lock on a citizen, an owner or an office row is needed for correctness (the office
+//! row's version still moves, for the availability caches). A batch of bookings reads
+//! statement by statement and writes with a few multi-row statements.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use sqlx::{Any, AnyPool, Connection, Transaction};
+
+use super::options::{SqliteSync, StoreOptions, open_pool};
+use super::sql::Sql;
+use super::{
+    BookingBegin, BookingLocks, BookingTx, BookingWrite, ConnectionSlot, Database, Records,
+    StoreError, StoredKey, WriteTx, bulk, record_wait,
+};
+
+/// An SQLite database file.
+#[derive(Debug)]
+pub(super) struct Sqlite {
+    pool: AnyPool,
+    /// SQLite admits one writer at a time and makes the others poll with growing sleeps
+    /// (its busy handler); queueing this process's writers here hands the lock over at
+    /// once instead. Other processes still wait through `busy_timeout`.
+    write_gate: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A write transaction holding the database write lock (and this process's write gate).
+#[derive(Debug)]
+struct SqliteTx {
+    sql: Sql<Transaction<'static, Any>>,
+    _gate: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl Sqlite {
+    /// Opens (creating a missing file) with WAL, the chosen durability, a busy timeout and
+    /// foreign keys on every connection.
+    pub(super) async fn connect(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
+        let url = if url.contains("mode=") {
+            url.to_owned()
+        } else {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{sep}mode=rwc")
+        };
+        let mut pragmas = format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;",
+            match options.sqlite_synchronous {
+                SqliteSync::Full => "FULL",
+                SqliteSync::Normal => "NORMAL",
+            },
+            options.sqlite_busy_timeout.as_millis()
+        );
+        if let Some(pages) = options.sqlite_max_page_count {
+            pragmas.push_str(&format!(" PRAGMA max_page_count = {pages};"));
+        }
+        Ok(Sqlite {
+            pool: open_pool(&url, options, Some(pragmas)).await?,
+            write_gate: Arc::new(tokio::sync::Mutex::new(())),
+        })
+    }
+
+    async fn begin(&self) -> Result<SqliteTx, StoreError> {
+        let asked = Instant::now();
+        let gate = Arc::clone(&self.write_gate).lock_owned().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        record_wait(asked.elapsed());
+        Ok(SqliteTx {
+            sql: Sql::new(tx, true),
+            _gate: gate,
+        })
+    }
+}
+
+#[async_trait]
+impl Database for Sqlite {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("migrations/sqlite")
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Migration(e.to_string()))
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        conn.ping().await?;
+        Ok(())
+    }
+
+    async fn read(&self) -> Result<Box<dyn Records>, StoreError> {
+        Ok(Box::new(Sql::new(self.pool.acquire().await?, false)))
+    }
+
+    async fn begin_write(&self) -> Result<Box<dyn WriteTx>, StoreError> {
+        Ok(Box::new(self.begin().await?))
+    }
+
+    /// The write lock serializes everything; then every read, statement by statement.
+    async fn begin_booking(
+        &self,
+        _held: &ConnectionSlot,
+        begin: &BookingBegin<'_>,
+    ) -> Result<(Box<dyn BookingTx>, BookingLocks), StoreError> {
+        let mut tx = self.begin().await?;
+        let read = read_for_booking(&mut tx.sql, begin).await?;
+        Ok((Box::new(tx), read))
+    }
+
+    fn commits_durably(&self) -> bool {
+        true
+    }
+
+    async fn flush_commits(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    fn max_connections(&self) -> u32 {
+        self.pool.options().get_max_connections()
+    }
+
+    fn sql_pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+/// What a batch of bookings reads under the write lock.
+async fn read_for_booking(
+    conn: &mut dyn Records,
+    begin: &BookingBegin<'_>,
+) -> Result<BookingLocks, StoreError> {
+    let active = conn
+        .citizens_active_appointments(begin.documents, begin.now)
+        .await?;
+    let mut locks = Vec::with_capacity(begin.offices.len());
+    for &office_id in begin.offices {
+        match conn.lock_office(office_id).await {
+            Ok(lock) => locks.push((office_id.clone(), lock)),
+            Err(StoreError::NotFound) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    let mut keys = HashMap::new();
+    for &key in begin.keys {
+        if let Some(record) = conn.find_idempotency(key, begin.now).await? {
+            let appointment = conn.find_appointment(&record.appointment_id).await?;
+            keys.insert(
+                key.to_owned(),
+                StoredKey {
+                    record,
+                    appointment,
+                },
+            );
+        }
+    }
+    let holds = conn.holds_by_id(begin.holds).await?;
+    Ok(BookingLocks {
+        locks,
+        active,
+        occupancies: None,
+        keys,
+        holds,
+    })
+}
+
+#[async_trait]
+impl WriteTx for SqliteTx {
+    fn conn(&mut self) -> &mut dyn Records {
+        &mut self.sql
+    }
+
+    fn sql(&mut self) -> &mut sqlx::AnyConnection {
+        self.sql.conn()
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        Ok(self.sql.into_inner().commit().await?)
+    }
+}
+
+#[async_trait]
+impl BookingTx for SqliteTx {
+    fn conn(&mut self) -> Result<&mut dyn Records, StoreError> {
+        Ok(&mut self.sql)
+    }
+
+    async fn write_and_commit(
+        mut self: Box<Self>,
+        write: &BookingWrite<'_>,
+        _held: &ConnectionSlot,
+    ) -> Result<(), StoreError> {
+        bulk::write_booking(self.sql.conn(), write).await?;
+        WriteTx::commit(self).await
+    }
+
+    /// Dropping sqlx's transaction rolls it back.
+    async fn rollback(self: Box<Self>) {}
+}
