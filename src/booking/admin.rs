@@ -32,8 +32,8 @@ use crate::domain::{Appointment, DeskId, Locator, Office, OfficeId, Status};
 use crate::store::Records;
 use crate::store::StoreError;
 
+use super::audit::cancel_in_transaction;
 use super::import::store_config;
-use super::place::cancel_in_transaction;
 use super::replan::replan;
 use super::snapshot::{self, APPOINTMENT_KEY, Exclude, HOLD_KEY};
 use super::{

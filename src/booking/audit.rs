@@ -1,13 +1,14 @@
-//! Reading an office's audit trail, for the staff pages: who did what and when, newest
-//! first, a page at a time, filtered by local day and action.
+//! The audit trail: the line every change writes in its transaction, and the staff's
+//! reading of it (who did what and when, newest first, a page at a time, filtered by
+//! local day and action).
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::calendar::local_to_utc;
-use crate::domain::{DeskId, OfficeId, ServiceId, WallTime};
-use crate::store::{AuditFilter, AuditLine};
+use crate::domain::{Appointment, DeskId, OfficeId, ServiceId, Status, WallTime};
+use crate::store::{AuditEntry, AuditFilter, AuditLine, Records, StoreError};
 
-use super::{Booking, BookingError};
+use super::{Actor, Booking, BookingError};
 
 /// Every action the trail records, in the order of an appointment's life.
 pub const AUDIT_ACTIONS: &[&str] = &[
@@ -111,6 +112,42 @@ impl Booking {
         });
         Ok(AuditPage { lines, older })
     }
+}
+
+/// Cancels an appointment inside the caller's transaction (closures, configuration
+/// changes): the status, a new sequence so calendars see it, and the audit line.
+pub(crate) async fn cancel_in_transaction(
+    conn: &mut dyn Records,
+    appointment: &mut Appointment,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    detail: String,
+) -> Result<(), StoreError> {
+    appointment.status = Status::Cancelled;
+    appointment.sequence += 1;
+    appointment.updated_at = now;
+    conn.update_appointment(appointment).await?;
+    audit(conn, appointment, "cancelled", actor, now, detail).await
+}
+
+pub(crate) async fn audit(
+    conn: &mut dyn Records,
+    appointment: &Appointment,
+    action: &'static str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    detail: String,
+) -> Result<(), StoreError> {
+    conn.insert_audit(&AuditEntry {
+        at: now,
+        office_id: appointment.office_id.clone(),
+        appointment_id: Some(appointment.id.clone()),
+        action,
+        actor_kind: actor.kind(),
+        actor_id: actor.id(),
+        detail,
+    })
+    .await
 }
 
 #[cfg(test)]

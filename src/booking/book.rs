@@ -4,8 +4,21 @@
 //! the transaction ([`super::transaction`]) that judges each booking of the batch in turn
 //! ([`super::batch`]) and writes them all at once through the store.
 
+use crate::domain::Appointment;
+
 use super::queue::BookJob;
-use super::{Actor, BookOutcome, BookRequest, Booking, BookingError};
+use super::{Actor, BookRequest, Booking, BookingError};
+
+/// A booked appointment with a bearer token for it (freshly issued, also on replay) and
+/// a calendar token that opens only its `.ics` file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookOutcome {
+    pub appointment: Appointment,
+    pub token: String,
+    pub calendar_token: String,
+    /// The request repeated an `Idempotency-Key` and this is the first request's result.
+    pub replayed: bool,
+}
 
 impl Booking {
     /// Books an appointment. With `idempotency_key`, a repeat of the same request returns

@@ -6,7 +6,7 @@ use crate::calendar::local_to_utc;
 use crate::domain::{Appointment, OfficeId, Status, WallTime};
 use crate::store::ClosureRecord;
 
-use super::place::cancel_in_transaction;
+use super::audit::cancel_in_transaction;
 use super::{Actor, Booking, BookingError};
 
 /// What a closure did.

@@ -6,7 +6,9 @@ use crate::domain::{Appointment, Document, Locator, Transition};
 use crate::store::Records;
 use crate::store::TokenScope;
 
-use super::place::{audit, check_citizen_limits, hold_serves, place_and_move};
+use super::audit::audit;
+use super::hold::hold_serves;
+use super::place::{check_citizen_limits, place_and_move};
 use super::request::ValidCitizen;
 use super::secrets::{random_token, sha256_hex};
 use super::snapshot::Exclude;

@@ -6,6 +6,7 @@
 //! the database detects are retried a bounded number of times, never surfaced as 500s.
 
 mod admin;
+mod agenda;
 mod audit;
 mod availability;
 mod batch;
@@ -15,7 +16,9 @@ mod catalog;
 mod closure;
 mod demo;
 mod error;
+mod feeds;
 mod flight;
+mod hold;
 mod import;
 mod manage;
 mod place;
@@ -48,19 +51,19 @@ pub use crate::config::{ConfigError, ConfigProblem};
 /// How long a request's writes waited for the database (load shedding sizes by it).
 pub use crate::store::measure_waits;
 pub use admin::{ConfigApplied, ConfigChangeError, OnStranded, StrandReason, Stranded};
+pub use agenda::{Agenda, DeskAgenda};
 pub use audit::{AUDIT_ACTIONS, AUDIT_PAGE, AuditDetail, AuditPage, audit_detail};
 pub use availability::{DayAvailability, SlotAvailability};
+pub use book::BookOutcome;
 pub use catalog::Catalog;
 pub use closure::{ClosureOutcome, ClosureProblem, closure_problems};
 pub use error::{BookingError, CitizenLimit};
+pub use feeds::{CANCELLED_VISIBLE, FEED_PAST, FeedLink};
+pub use hold::{HoldOutcome, HoldOwner};
 pub use import::{ConfigSource, ImportError, ImportOutcome, import_config, load_stored_config};
-pub use place::{BookOutcome, HoldOutcome, HoldOwner};
 pub use queue::{BatchStats, MAX_BATCH};
 pub use request::{Actor, BookRequest, CitizenInput, CitizenProblem};
-pub use staff::{
-    Agenda, CANCELLED_VISIBLE, DEMO_ADMIN, DeskAgenda, FEED_PAST, FeedLink, IssuedStaffToken, Role,
-    StaffMember,
-};
+pub use staff::{DEMO_ADMIN, IssuedStaffToken, Role, StaffMember};
 pub use staff_session::{OpenedStaffSession, StaffSession};
 pub use statistics::{
     Counts, DayFigures, MAX_STATISTICS_DAYS, Statistics, share_percent, summarize,

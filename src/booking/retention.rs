@@ -6,8 +6,8 @@
 use crate::domain::{Status, TransitionError};
 use crate::store::Purged;
 
+use super::audit::audit;
 use super::manage::TOKEN_GRACE;
-use super::place::audit;
 use super::{Actor, Booking, BookingError};
 
 impl Booking {

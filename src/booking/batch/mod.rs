@@ -17,7 +17,8 @@ use crate::store::{
     TokenScope,
 };
 
-use super::place::{citizen_limits, hold_serves};
+use super::hold::hold_serves;
+use super::place::citizen_limits;
 use super::queue::BookJob;
 use super::request::ValidCitizen;
 use super::secrets::{random_id, random_token, sha256_hex};
