@@ -178,29 +178,6 @@ pub(super) async fn insert_appointments(
     Ok(())
 }
 
-/// Writes a batch of bookings statement by statement inside the caller's transaction
-/// (SQLite, which runs in the process; PostgreSQL batches go through
-/// [`super::PipelinedTx::write_and_commit`]).
-pub(super) async fn write_booking(
-    conn: &mut AnyConnection,
-    write: &super::BookingWrite<'_>,
-) -> Result<(), StoreError> {
-    for (id, desk) in write.moves {
-        super::appointments::update_desk(conn, id, desk).await?;
-    }
-    for (id, desk) in write.hold_moves {
-        super::holds::update_hold_desk(conn, id, desk).await?;
-    }
-    delete_holds(conn, write.consumed_holds).await?;
-    insert_appointments(conn, write.appointments).await?;
-    insert_tokens(conn, write.tokens, write.now).await?;
-    insert_audits(conn, write.audit).await?;
-    for record in write.idempotency {
-        super::idempotency::insert_idempotency(conn, record).await?;
-    }
-    Ok(())
-}
-
 pub(super) async fn insert_tokens(
     conn: &mut AnyConnection,
     tokens: &[TokenRecord],

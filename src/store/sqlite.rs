@@ -9,13 +9,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
-use sqlx::{Any, AnyPool, Connection, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Transaction};
 
 use super::options::{SqliteSync, StoreOptions, open_pool};
 use super::sql::Sql;
 use super::{
     BookingBegin, BookingLocks, BookingTx, BookingWrite, ConnectionSlot, Database, Records,
-    StoreError, StoredKey, WriteTx, bulk, record_wait,
+    StoreError, StoredKey, WriteTx, appointments, bulk, holds, idempotency, record_wait,
 };
 
 /// An SQLite database file.
@@ -168,6 +168,29 @@ async fn read_for_booking(
     })
 }
 
+/// Writes a batch of bookings statement by statement inside the caller's transaction
+/// (SQLite, which runs in the process; PostgreSQL batches go through
+/// [`super::PipelinedTx::write_and_commit`]).
+async fn write_booking(
+    conn: &mut AnyConnection,
+    write: &BookingWrite<'_>,
+) -> Result<(), StoreError> {
+    for (id, desk) in write.moves {
+        appointments::update_desk(conn, id, desk).await?;
+    }
+    for (id, desk) in write.hold_moves {
+        holds::update_hold_desk(conn, id, desk).await?;
+    }
+    bulk::delete_holds(conn, write.consumed_holds).await?;
+    bulk::insert_appointments(conn, write.appointments).await?;
+    bulk::insert_tokens(conn, write.tokens, write.now).await?;
+    bulk::insert_audits(conn, write.audit).await?;
+    for record in write.idempotency {
+        idempotency::insert_idempotency(conn, record).await?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl WriteTx for SqliteTx {
     fn conn(&mut self) -> &mut dyn Records {
@@ -194,7 +217,7 @@ impl BookingTx for SqliteTx {
         write: &BookingWrite<'_>,
         _held: &ConnectionSlot,
     ) -> Result<(), StoreError> {
-        bulk::write_booking(self.sql.conn(), write).await?;
+        write_booking(self.sql.conn(), write).await?;
         WriteTx::commit(self).await
     }
 
