@@ -1,126 +1,22 @@
-//! The staff API (DESIGN §6 "Staff"): an office's agenda, status changes, walk-in and phone
-//! bookings, and closures. Every route needs a staff token ([`StaffUser`]); managers and
-//! agents reach only their own office (403 otherwise), agents cannot close offices.
-//!
-//! Status changes answer the appointment as the public API shows it; the agenda shows
-//! every status, so staff see cancellations and no-shows too.
+//! Status changes of one appointment (check-in and its undo, complete, no-show, cancel),
+//! each with an optional reason, and the reading of that optional body.
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
-use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::booking::Agenda;
-use crate::domain::{OfficeId, Transition};
+use crate::domain::Transition;
 
-use super::AppState;
-use super::auth::{ANY_ROLE, CLOSURE_ROLES, StaffUser};
-use super::contract;
-use super::error::{ApiError, Problem};
-use super::extract::{ApiJson, ApiPath, ApiQuery, IdempotencyKey};
-use super::public::{self, AppointmentBody, BookBody, local};
-
-/// The staff operations, merged into the API document (`openapi.rs`).
-#[derive(Debug, utoipa::OpenApi)]
-#[openapi(
-    paths(get_agenda, check_in, undo_check_in, complete, no_show, cancel, book_walk_in, close_office),
-    tags((name = "staff", description = "Office staff: agenda, status changes, walk-ins, closures"))
-)]
-pub struct StaffApi;
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct AgendaQuery {
-    /// Local date (YYYY-MM-DD) in the office's time zone.
-    pub date: NaiveDate,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AgendaAppointment {
-    #[schema(value_type = contract::Locator)]
-    pub locator: String,
-    pub service_id: String,
-    #[schema(value_type = contract::LocalInstant)]
-    pub start: String,
-    #[schema(value_type = contract::LocalInstant)]
-    pub end: String,
-    #[schema(value_type = contract::AppointmentStatus)]
-    pub status: String,
-    pub citizen_name: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AgendaDesk {
-    pub desk_id: String,
-    pub appointments: Vec<AgendaAppointment>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AgendaBody {
-    pub office_id: String,
-    pub date: NaiveDate,
-    pub desks: Vec<AgendaDesk>,
-}
-
-impl AgendaBody {
-    fn new(state: &AppState, agenda: Agenda) -> Result<Self, ApiError> {
-        let catalog = state.booking.catalog();
-        let office = catalog.office(&agenda.office_id)?;
-        Ok(AgendaBody {
-            office_id: agenda.office_id.to_string(),
-            date: agenda.date,
-            desks: agenda
-                .desks
-                .into_iter()
-                .map(|desk| AgendaDesk {
-                    desk_id: desk.desk_id.to_string(),
-                    appointments: desk
-                        .appointments
-                        .into_iter()
-                        .map(|a| AgendaAppointment {
-                            locator: a.locator.to_string(),
-                            service_id: a.service_id.to_string(),
-                            start: local(office, a.start),
-                            end: local(office, a.end),
-                            status: a.status.to_string(),
-                            citizen_name: a.citizen_name,
-                        })
-                        .collect(),
-                })
-                .collect(),
-        })
-    }
-}
-
-/// The office's appointments of one local date, per desk (every desk, even empty).
-#[utoipa::path(get, path = "/api/v1/staff/offices/{office}/agenda", tag = "staff",
-    params(("office" = String, Path), AgendaQuery), security(("staff_token" = [])),
-    responses(
-        (status = 200, description = "every desk of the office with its appointments starting that date, in any status, by start time", body = AgendaBody),
-        (status = 400, description = "malformed path or query parameters: `date` missing or not YYYY-MM-DD, or an unknown parameter", body = Problem),
-        (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
-        (status = 403, description = "a manager or agent asking for another office than their own", body = Problem),
-        (status = 404, description = "unknown office", body = Problem),
-        (status = 503, description = "unavailable: the database is out of reach; retry after Retry-After seconds", body = Problem),
-    ),
-)]
-pub async fn get_agenda(
-    State(state): State<AppState>,
-    user: StaffUser,
-    ApiPath(office): ApiPath<String>,
-    ApiQuery(query): ApiQuery<AgendaQuery>,
-) -> Result<Json<AgendaBody>, ApiError> {
-    let office = OfficeId::new(office);
-    user.require_role(ANY_ROLE)?;
-    user.require_office(&office)?;
-    let agenda = state.booking.agenda(&office, query.date).await?;
-    Ok(Json(AgendaBody::new(&state, agenda)?))
-}
+use super::super::AppState;
+use super::super::auth::{ANY_ROLE, StaffUser};
+use super::super::contract;
+use super::super::error::{ApiError, Problem};
+use super::super::extract::ApiPath;
+use super::super::public::AppointmentBody;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -289,11 +185,11 @@ async fn change(
     Ok(Json(AppointmentBody::new(
         state,
         &changed,
-        super::public::IssuedTokens::default(),
+        super::super::public::IssuedTokens::default(),
     )))
 }
 
-/// The body could not be read: it is over [`super::BODY_LIMIT`] or the client went away.
+/// The body could not be read: it is over [`super::super::BODY_LIMIT`] or the client went away.
 pub fn too_large(_: BytesRejection) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -335,122 +231,4 @@ fn optional_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<Option<T
             ApiError::bad_request(format!("the body is not valid JSON: {e}"))
         }
     })
-}
-
-/// Books at the counter or by phone for a citizen: the public booking body, the office
-/// from the path (it must match `office_id`). Send `Idempotency-Key` to make retries safe.
-#[utoipa::path(post, path = "/api/v1/staff/offices/{office}/appointments", tag = "staff",
-    params(("office" = String, Path), ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", max_length = 255,
-        description = "1 to 255 visible ASCII characters; a retry with the same key and body replays the first answer")), request_body = BookBody,
-    security(("staff_token" = [])),
-    responses(
-        (status = 201, description = "booked (or the replay of an earlier booking under the same Idempotency-Key), with a token for the citizen", body = AppointmentBody),
-        (status = 400, description = "the body is not valid JSON, the Idempotency-Key is not 1 to 255 visible ASCII characters, or the office is not valid UTF-8 once percent-decoded", body = Problem),
-        (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
-        (status = 403, description = "a manager or agent booking for another office than their own", body = Problem),
-        (status = 404, description = "unknown office or procedure", body = Problem),
-        (status = 409, description = "slot_unavailable (not a free candidate start) or citizen_limit_reached", body = Problem),
-        (status = 413, description = "the body is too large", body = Problem),
-        (status = 415, description = "the body is not declared as application/json", body = Problem),
-        (status = 422, description = "validation_failed (also when `office_id` is not the office in the path), invalid_document, outside_booking_window or idempotency_key_reused", body = Problem),
-        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
-    ),
-)]
-pub async fn book_walk_in(
-    State(state): State<AppState>,
-    user: StaffUser,
-    ApiPath(office): ApiPath<String>,
-    IdempotencyKey(key): IdempotencyKey,
-    ApiJson(body): ApiJson<BookBody>,
-) -> Result<(StatusCode, Json<AppointmentBody>), ApiError> {
-    let office = OfficeId::new(office);
-    user.require_role(ANY_ROLE)?;
-    user.require_office(&office)?;
-    if body.office_id != office.as_str() {
-        return Err(ApiError::validation(format!(
-            "office_id {:?} does not match the office in the path ({office})",
-            body.office_id
-        )));
-    }
-    // A staff member's keys are theirs alone: nobody else's request can match them.
-    let key = key.map(|key| format!("staff:{}:{key}", user.0.id));
-    let outcome = state
-        .booking
-        .book(
-            &body.into_request(Some(office)),
-            key.as_deref(),
-            &user.actor(),
-        )
-        .await?;
-    Ok(public::created(&state, &outcome))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ClosureBody {
-    /// First closed local date (YYYY-MM-DD).
-    pub from: NaiveDate,
-    /// Last closed local date, inclusive.
-    pub to: NaiveDate,
-    #[schema(value_type = contract::ClosureReason)]
-    pub reason: String,
-    /// Cancel the booked appointments in the range (their calendars see it); otherwise
-    /// they stay and are reported as `stranded`.
-    #[serde(default)]
-    pub cancel_appointments: bool,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ClosureDone {
-    pub office_id: String,
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-    /// Appointments cancelled by this closure.
-    pub cancelled: u32,
-    /// Booked appointments left in the closed range (staff must call those citizens).
-    pub stranded: u32,
-}
-
-/// Closes the office on a range of local dates: nothing new is booked there.
-#[utoipa::path(post, path = "/api/v1/staff/offices/{office}/closures", tag = "staff",
-    params(("office" = String, Path)), request_body = ClosureBody, security(("staff_token" = [])),
-    responses(
-        (status = 200, description = "closed; `cancelled` counts the appointments cancelled, `stranded` the booked ones left in the range", body = ClosureDone),
-        (status = 400, description = "the body is not valid JSON, or the office is not valid UTF-8 once percent-decoded", body = Problem),
-        (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
-        (status = 403, description = "an agent (agents cannot close offices), or a manager closing another office than their own", body = Problem),
-        (status = 404, description = "unknown office", body = Problem),
-        (status = 413, description = "the body is too large", body = Problem),
-        (status = 415, description = "the body is not declared as application/json", body = Problem),
-        (status = 422, description = "validation_failed: a body of the wrong shape, `to` before `from` or more than 366 days after it, or a `reason` that is empty or over 500 characters", body = Problem),
-        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
-    ),
-)]
-pub async fn close_office(
-    State(state): State<AppState>,
-    user: StaffUser,
-    ApiPath(office): ApiPath<String>,
-    ApiJson(body): ApiJson<ClosureBody>,
-) -> Result<Json<ClosureDone>, ApiError> {
-    let office = OfficeId::new(office);
-    user.require_role(CLOSURE_ROLES)?;
-    user.require_office(&office)?;
-    let outcome = state
-        .booking
-        .close(
-            &office,
-            body.from,
-            body.to,
-            &body.reason,
-            body.cancel_appointments,
-            &user.actor(),
-        )
-        .await?;
-    Ok(Json(ClosureDone {
-        office_id: office.to_string(),
-        from: body.from,
-        to: body.to,
-        cancelled: outcome.cancelled,
-        stranded: outcome.stranded,
-    }))
 }

@@ -1,0 +1,188 @@
+//! What a `slots` walk carries from one start to the next ([`Hint`]): the last
+//! small-cluster assignment and the last answer searched, with what that answer depended
+//! on. Kept apart from the searches because it only decides when they can be skipped.
+
+use super::super::bits::{self, DeskSet};
+use super::super::index::Index;
+use super::super::quick;
+use super::Probe;
+
+/// The desks a "yes" of the small-cluster search gave a cluster's items, kept for the
+/// next starts of a `slots` walk. Consecutive starts usually touch the same cluster, and
+/// that assignment is valid whatever the new start (the items' desks, hours and fixed
+/// occupancies do not depend on it), so every allowed desk it leaves free over the next
+/// occupancy takes one more appointment there: a lower bound on that capacity, proven
+/// without searching again.
+///
+/// It also keeps the last answer searched (a capacity, or for `days` 1 or 0) with what it
+/// depended on ([`Instance`]): consecutive starts often pose the very same question,
+/// answered then without searching.
+#[derive(Debug)]
+pub(crate) struct Hint {
+    lo: usize,
+    hi: usize,
+    /// Desks of the items `lo..hi`; unused when `lo == hi`.
+    desks: [u8; quick::MAX_JOBS],
+    last: Option<Asked>,
+}
+
+/// An answer worked out, what it depended on, and the starts `[from, until)` that pose
+/// the same question (with the same desks allowed).
+#[derive(Debug, Clone, Copy)]
+struct Asked {
+    instance: Instance,
+    answer: u32,
+    from: i64,
+    until: i64,
+}
+
+impl Default for Hint {
+    fn default() -> Self {
+        Hint {
+            lo: 0,
+            hi: 0,
+            desks: [0; quick::MAX_JOBS],
+            last: None,
+        }
+    }
+}
+
+/// Everything a capacity depends on besides the index itself: two starts with equal
+/// instances have equal capacities (the same items, conflicting with the new ones in the
+/// same way, and the same desks for the new ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Instance {
+    allowed: DeskSet,
+    lo: usize,
+    hi: usize,
+    /// Bit `x - lo` set when item `x` overlaps the new occupancy.
+    overlapping: u64,
+}
+
+impl Hint {
+    /// The answer at `t` when it poses the question last answered, known without
+    /// probing: `t` is inside the stretch where that question stays the same.
+    pub(super) fn repeat(&self, t: i64, allowed: DeskSet) -> Option<u32> {
+        self.last
+            .filter(|last| last.instance.allowed == allowed && (last.from..last.until).contains(&t))
+            .map(|last| last.answer)
+    }
+
+    /// The answer at `t` when its question, worked out, is the one last answered; the
+    /// stretch where it stays the same then starts at `t`.
+    fn same(&mut self, t: i64, instance: Option<(Instance, i64)>) -> Option<u32> {
+        let (key, until) = instance?;
+        let last = self.last.as_mut().filter(|last| last.instance == key)?;
+        (last.from, last.until) = (t, until);
+        Some(last.answer)
+    }
+
+    /// Remembers the items' desks of a "yes" for `k` copies at the probe (`assign` in the
+    /// order of [`Index::quick_jobs`]: the copies sit before the first item starting at or
+    /// after the probe).
+    pub(super) fn keep(
+        &mut self,
+        index: &Index,
+        probe: &Probe,
+        k: u32,
+        assign: &[u8; quick::MAX_JOBS],
+    ) {
+        let items = &index.items[probe.lo..probe.hi];
+        for (i, (item, slot)) in items.iter().zip(&mut self.desks).enumerate() {
+            let job = if item.start >= probe.t {
+                i + k as usize
+            } else {
+                i
+            };
+            match assign.get(job) {
+                Some(&d) => *slot = d,
+                None => {
+                    (self.lo, self.hi) = (0, 0);
+                    return;
+                }
+            }
+        }
+        (self.lo, self.hi) = (probe.lo, probe.hi);
+    }
+
+    /// How many allowed desks the kept assignment leaves free over the probe's
+    /// occupancy; 0 when it was kept for another cluster.
+    pub(super) fn copies_at(&self, index: &Index, probe: &Probe) -> u32 {
+        if self.lo == self.hi || (self.lo, self.hi) != (probe.lo, probe.hi) {
+            return 0;
+        }
+        let mut taken: DeskSet = 0;
+        for (item, &d) in index.items[self.lo..self.hi].iter().zip(&self.desks) {
+            if item.start < probe.end && probe.t < item.end {
+                taken |= bits::bit(usize::from(d));
+            }
+        }
+        bits::count(probe.allowed & !taken)
+    }
+}
+
+impl Index {
+    /// The answer to the probe's question: the hint's when it last answered the same
+    /// question, else `work`'s, then kept in the hint for the next starts. An answer cut
+    /// short by a search budget is not proven and is not kept.
+    pub(super) fn remembered(
+        &self,
+        probe: &Probe,
+        hint: &mut Hint,
+        work: impl FnOnce(&mut Hint) -> u32,
+    ) -> u32 {
+        let instance = self.instance(probe);
+        if let Some(answer) = hint.same(probe.t, instance) {
+            return answer;
+        }
+        let undecided = self.undecided.get();
+        let answer = work(hint);
+        hint.last =
+            instance
+                .filter(|_| self.undecided.get() == undecided)
+                .map(|(instance, until)| Asked {
+                    instance,
+                    answer,
+                    from: probe.t,
+                    until,
+                });
+        answer
+    }
+
+    /// What the capacity at the probe depends on: the desks that could take one, the
+    /// touched cluster, and which of its items overlap the new occupancy (the items and
+    /// their allowed desks are the same for every start). With it, the first later start
+    /// (same occupancy) where that may change: an overlapping item is passed, or the next
+    /// item comes within reach. `None` for clusters too large to describe in one key.
+    fn instance(&self, probe: &Probe) -> Option<(Instance, i64)> {
+        let items = self.items.get(probe.lo..probe.hi)?;
+        if items.len() > 64 {
+            return None;
+        }
+        let occupancy = probe.end - probe.t;
+        let mut overlapping = 0u64;
+        let mut until = i64::MAX;
+        let mut next = self.items.get(probe.hi).map(|i| i.start);
+        for (x, item) in items.iter().enumerate() {
+            if item.start >= probe.end {
+                // Items are sorted by start: this is the next one to come within reach.
+                next = Some(item.start);
+                break;
+            }
+            if probe.t < item.end {
+                overlapping |= 1 << x;
+                until = until.min(item.end);
+            }
+        }
+        if let Some(start) = next {
+            until = until.min(start.saturating_sub(occupancy).saturating_add(1));
+        }
+        let instance = Instance {
+            allowed: probe.allowed,
+            lo: probe.lo,
+            hi: probe.hi,
+            overlapping,
+        };
+        Some((instance, until))
+    }
+}

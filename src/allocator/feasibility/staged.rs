@@ -1,0 +1,334 @@
+//! The staged exact search, cheapest stage first (see the parent module): the per-instant
+//! matching check, chains of moves, growing windows, then the whole cluster. Used when
+//! the small-cluster search gives up.
+
+use super::super::bits::{self, DeskSet};
+use super::super::ejection::{self, Piece};
+use super::super::index::Index;
+use super::super::search::{self, EXACT_BUDGET, Outcome, Task};
+use super::super::sweep;
+use super::{Probe, Solution};
+
+/// The second window reaches this far (seconds) on each side of the new occupancy (the
+/// first is the occupancy itself); each next one twice as far.
+const WINDOW_STEP: i64 = 30 * 60;
+
+/// Placements the time sweep over a whole cluster may try.
+const SWEEP_BUDGET: u64 = 50_000;
+
+/// Search nodes per task a window narrower than the whole cluster may use before the
+/// window is widened (its answer would only be a heuristic "no" anyway).
+const WINDOW_BUDGET_PER_TASK: u64 = 20;
+
+impl Index {
+    /// An assignment with `k` copies at the probe, or `None` when there is none.
+    pub(crate) fn solve_copies(&self, probe: &Probe, k: u32) -> Option<Solution> {
+        match self.decide(probe, k) {
+            Decision::Yes(solution) => Some(self.settle(probe, solution)),
+            Decision::No => None,
+            Decision::Unknown => {
+                self.undecided.bump();
+                None
+            }
+        }
+    }
+
+    /// Cheap answers first, then searches that prove more and cost more.
+    fn decide(&self, probe: &Probe, k: u32) -> Decision {
+        if !probe.feasible || bits::count(probe.allowed) < k {
+            return Decision::No;
+        }
+        let cluster = probe.lo..probe.hi;
+        let root = Some((probe.t, probe.end));
+        // Most "no" answers: at some instant the new ones cannot all get a desk. Only the
+        // items overlapping the new occupancy cover its instants.
+        let near: Vec<usize> = cluster
+            .clone()
+            .filter(|&x| self.items[x].start < probe.end && self.items[x].end > probe.t)
+            .collect();
+        let local = self.relaxed_tasks(probe, k, &near, probe.t, probe.end);
+        if !search::hall_holds(&local, probe.t, probe.end) {
+            return Decision::No;
+        }
+        if let Some(solution) = self.eject(probe, k) {
+            return Decision::Yes(solution);
+        }
+        // Relaxed windows (everything outside dropped) prove "no"; windows with the rest
+        // held on its baseline desks prove "yes". Both grow until one answers.
+        let mut reach = 0;
+        let mut last_size = usize::MAX;
+        loop {
+            let (from, to) = (
+                probe.t.saturating_sub(reach),
+                probe.end.saturating_add(reach),
+            );
+            let window: Vec<usize> = cluster
+                .clone()
+                .filter(|&x| self.items[x].start < to && self.items[x].end > from)
+                .collect();
+            if window.len() == cluster.len() {
+                break;
+            }
+            if window.len() != last_size {
+                last_size = window.len();
+                let budget = WINDOW_BUDGET_PER_TASK * window.len() as u64 + 1000;
+                if reach > 0 {
+                    let (tasks, origin) = self.tasks(probe, k, &window);
+                    if let Some(solution) = self.run(&tasks, origin, root, Some(budget)) {
+                        return Decision::Yes(solution);
+                    }
+                }
+                let relaxed = self.relaxed_tasks(probe, k, &window, from, to);
+                if search::solve(&relaxed, root, Some(budget)) == Outcome::Infeasible {
+                    return Decision::No;
+                }
+            }
+            reach = if reach == 0 {
+                WINDOW_STEP
+            } else {
+                reach.saturating_mul(2)
+            };
+        }
+        // The whole cluster: first sweeping time with memoized frontiers, then the
+        // constraint search with no preferences.
+        let (tasks, origin) = self.tasks(probe, k, &cluster.collect::<Vec<_>>());
+        match sweep::solve(&tasks, SWEEP_BUDGET) {
+            Outcome::Found(desks) => return Decision::Yes(solution_of(&origin, desks)),
+            Outcome::Infeasible => return Decision::No,
+            Outcome::GaveUp => {}
+        }
+        // Preferences keep answers close to the baseline but can lead the search into
+        // long dead ends; `settle` moves appointments home afterwards anyway.
+        let plain: Vec<Task> = tasks
+            .iter()
+            .map(|t| Task {
+                pref: None,
+                near: 0,
+                ..t.clone()
+            })
+            .collect();
+        match search::solve(&plain, root, Some(EXACT_BUDGET)) {
+            Outcome::Found(desks) => Decision::Yes(solution_of(&origin, desks)),
+            Outcome::Infeasible => Decision::No,
+            Outcome::GaveUp => Decision::Unknown,
+        }
+    }
+
+    /// Chains of moves from the baseline, fewest moves first.
+    fn eject(&self, probe: &Probe, k: u32) -> Option<Solution> {
+        let mut pieces: Vec<Piece> = (probe.lo..probe.hi)
+            .map(|x| Piece {
+                start: self.items[x].start,
+                end: self.items[x].end,
+                allowed: self.items[x].allowed,
+                desk: Some(self.baseline[x]),
+            })
+            .collect();
+        for _ in 0..k {
+            pieces.push(Piece {
+                start: probe.t,
+                end: probe.end,
+                allowed: probe.allowed,
+                desk: None,
+            });
+        }
+        let desks = ejection::place(&pieces)?;
+        let n = probe.hi - probe.lo;
+        Some(Solution {
+            copies: desks[n..].to_vec(),
+            items: (probe.lo..probe.hi).zip(desks).collect(),
+        })
+    }
+
+    /// Puts moved appointments back on their baseline desk wherever that desk is free
+    /// in the solution, until nothing changes: searches may move more than needed.
+    pub(super) fn settle(&self, probe: &Probe, mut solution: Solution) -> Solution {
+        let (lo, hi) = (probe.lo, probe.hi);
+        let mut desk: Vec<u8> = self.baseline[lo..hi].to_vec();
+        for &(x, d) in &solution.items {
+            desk[x - lo] = d;
+        }
+        let clashes = |desk: &[u8], x: usize, d: u8| {
+            let (s, e) = (self.items[x].start, self.items[x].end);
+            let copies = solution.copies.contains(&d) && s < probe.end && probe.t < e;
+            copies
+                || (lo..hi).any(|y| {
+                    y != x && desk[y - lo] == d && self.items[y].start < e && s < self.items[y].end
+                })
+        };
+        loop {
+            let mut changed = false;
+            for x in lo..hi {
+                let home = self.baseline[x];
+                if desk[x - lo] != home && !clashes(&desk, x, home) {
+                    desk[x - lo] = home;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        solution.items = (lo..hi).zip(desk).collect();
+        solution
+    }
+
+    /// The search tasks for `k` copies with the `window` items movable and the rest of
+    /// the cluster on its baseline, sorted by start; and where each task came from.
+    fn tasks(&self, probe: &Probe, k: u32, window: &[usize]) -> (Vec<Task>, Vec<Option<usize>>) {
+        let mut inside = vec![false; probe.hi - probe.lo];
+        for &x in window {
+            inside[x - probe.lo] = true;
+        }
+        let hull_start = window
+            .iter()
+            .map(|&x| self.items[x].start)
+            .min()
+            .unwrap_or(probe.t);
+        let hull_end = window
+            .iter()
+            .map(|&x| self.items[x].end)
+            .max()
+            .unwrap_or(probe.end);
+        // Baseline placements just outside the window block their desks for the items
+        // inside that overlap them (never the copies: the window contains their span).
+        let mut blocked: Vec<DeskSet> = vec![0; window.len()];
+        for o in probe.lo..probe.hi {
+            let item = &self.items[o];
+            if inside[o - probe.lo] || item.end <= hull_start || item.start >= hull_end {
+                continue;
+            }
+            let desk = bits::bit(usize::from(self.baseline[o]));
+            for (slot, &x) in blocked.iter_mut().zip(window) {
+                let w = &self.items[x];
+                if w.start < item.end && item.start < w.end {
+                    *slot |= desk;
+                }
+            }
+        }
+        let mut tasks: Vec<(Task, Option<usize>)> = window
+            .iter()
+            .zip(&blocked)
+            .map(|(&x, &block)| {
+                let item = &self.items[x];
+                let allowed = item.allowed & !block;
+                // Desks free in the baseline over the whole item end a chain of moves.
+                let taken = bits::iter(allowed)
+                    .filter(|&d| self.busy[d].overlaps(item.start, item.end))
+                    .fold(0, |set, d| set | bits::bit(d));
+                let task = Task {
+                    start: item.start,
+                    end: item.end,
+                    allowed,
+                    pref: Some(self.baseline[x]),
+                    near: allowed & !taken,
+                    copy: false,
+                };
+                (task, Some(x))
+            })
+            .collect();
+        // A single new one first tries desks where it displaces only one appointment.
+        let mut displaced = [0u8; bits::MAX_DESKS];
+        for &x in window {
+            let item = &self.items[x];
+            if item.start < probe.end && probe.t < item.end {
+                let d = usize::from(self.baseline[x]);
+                displaced[d] = displaced[d].saturating_add(1);
+            }
+        }
+        let near = if k == 1 {
+            bits::iter(probe.allowed)
+                .filter(|&d| displaced[d] <= 1)
+                .fold(0, |set, d| set | bits::bit(d))
+        } else {
+            0 // identical copies take desks in index order (see `search`)
+        };
+        for _ in 0..k {
+            let task = Task {
+                start: probe.t,
+                end: probe.end,
+                allowed: probe.allowed,
+                pref: None,
+                near,
+                copy: true,
+            };
+            tasks.push((task, None));
+        }
+        // Stable: copies stay contiguous after the existing items with the same span.
+        tasks.sort_by_key(|(t, _)| (t.start, t.end, t.allowed, t.copy));
+        tasks.into_iter().unzip()
+    }
+
+    /// The `window` items clipped to `[from, to)`, free to take any allowed desk, with
+    /// `k` copies: everything outside the window is dropped, so this is a relaxation and
+    /// its infeasibility proves the whole cluster's.
+    fn relaxed_tasks(
+        &self,
+        probe: &Probe,
+        k: u32,
+        window: &[usize],
+        from: i64,
+        to: i64,
+    ) -> Vec<Task> {
+        let mut tasks: Vec<Task> = window
+            .iter()
+            .map(|&x| {
+                let item = &self.items[x];
+                Task {
+                    start: item.start.max(from),
+                    end: item.end.min(to),
+                    allowed: item.allowed,
+                    pref: None,
+                    near: 0,
+                    copy: false,
+                }
+            })
+            .collect();
+        tasks.extend((0..k).map(|_| Task {
+            start: probe.t,
+            end: probe.end,
+            allowed: probe.allowed,
+            pref: None,
+            near: 0,
+            copy: true,
+        }));
+        tasks.sort_by_key(|t| (t.start, t.end, t.allowed, t.copy));
+        tasks
+    }
+
+    fn run(
+        &self,
+        tasks: &[Task],
+        origin: Vec<Option<usize>>,
+        root: Option<(i64, i64)>,
+        budget: Option<u64>,
+    ) -> Option<Solution> {
+        match search::solve(tasks, root, budget) {
+            Outcome::Found(desks) => Some(solution_of(&origin, desks)),
+            Outcome::Infeasible | Outcome::GaveUp => None,
+        }
+    }
+}
+
+/// Splits a search's desks into the copies' and the items'.
+fn solution_of(origin: &[Option<usize>], desks: Vec<u8>) -> Solution {
+    let mut solution = Solution {
+        copies: Vec::new(),
+        items: Vec::new(),
+    };
+    for (&from, desk) in origin.iter().zip(desks) {
+        match from {
+            Some(x) => solution.items.push((x, desk)),
+            None => solution.copies.push(desk),
+        }
+    }
+    solution
+}
+
+/// What the staged search concluded.
+enum Decision {
+    Yes(Solution),
+    No,
+    /// Every search ran out of budget.
+    Unknown,
+}

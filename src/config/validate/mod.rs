@@ -1,0 +1,104 @@
+//! Value and cross-reference checks: raw structs in, domain values out.
+//!
+//! Every check reports its own problem and carries on, so one pass lists them all. A check
+//! that fails returns `Err(Reported)`; later checks that depend on that value are skipped
+//! rather than reporting the same mistake again in other words.
+//!
+//! The whole-file settings are checked here; each section of an office (and the holiday
+//! calendars) in its own module, with the checks of single values in `fields`.
+
+use super::shape::RawConfig;
+use super::{BookingSettings, Config, PrivacySettings, Problems};
+use crate::limits::LimitSettings;
+
+mod calendars;
+mod desks;
+mod fields;
+mod hours;
+mod offices;
+mod services;
+
+use calendars::calendars;
+use fields::number;
+use offices::offices;
+
+/// The allocator keeps desk sets in 128-bit masks.
+pub(super) const MAX_DESKS_PER_OFFICE: usize = 128;
+pub(super) const MAX_ID_LEN: usize = 64;
+const MINUTES_PER_DAY: u32 = 24 * 60;
+/// Booking further ahead than a year is not something a public office plans for.
+const MAX_ADVANCE_DAYS: u32 = 366;
+
+/// A problem about this value has already been reported.
+#[derive(Debug)]
+struct Reported;
+
+type Checked<T> = Result<T, Reported>;
+
+/// Builds the configuration. Returns `None` only after reporting at least one problem.
+pub(super) fn build(
+    raw: &RawConfig,
+    read_file: &dyn Fn(&str) -> std::io::Result<String>,
+    p: &mut Problems,
+) -> Option<Config> {
+    let booking = booking(p, raw);
+    let privacy = privacy(p, raw);
+    let calendars = calendars(p, raw, read_file);
+    let offices = offices(p, raw, &calendars);
+    let limits = limits(p, raw);
+    Some(Config {
+        holiday_calendars: calendars.list.ok()?,
+        offices: offices.ok()?,
+        booking: booking.ok()?,
+        privacy: privacy.ok()?,
+        limits: limits.ok()?,
+    })
+}
+
+fn privacy(p: &mut Problems, raw: &RawConfig) -> Checked<PrivacySettings> {
+    let Some(privacy) = &raw.privacy else {
+        return Ok(PrivacySettings::default());
+    };
+    let retain_personal_data_days = number(
+        p,
+        &privacy.retain_personal_data_days,
+        "[privacy]",
+        "retain_personal_data_days",
+        PrivacySettings::RETENTION_RANGE,
+        Some(PrivacySettings::DEFAULT_RETENTION_DAYS),
+        &(0..0),
+    )?;
+    Ok(PrivacySettings {
+        retain_personal_data_days,
+    })
+}
+
+/// `[limits]` is read by the surge-protection layer's own schema; its complaint is
+/// reported at the section's line.
+fn limits(p: &mut Problems, raw: &RawConfig) -> Checked<LimitSettings> {
+    let Some(table) = raw.limits.given() else {
+        return Ok(LimitSettings::default());
+    };
+    LimitSettings::from_table(Some(table.get_ref())).map_err(|message| {
+        p.at(&table.span(), message);
+        Reported
+    })
+}
+
+fn booking(p: &mut Problems, raw: &RawConfig) -> Checked<BookingSettings> {
+    let Some(b) = &raw.booking else {
+        return Ok(BookingSettings::default());
+    };
+    let hold_ttl_seconds = number(
+        p,
+        &b.hold_ttl_seconds,
+        "[booking]",
+        "hold_ttl_seconds",
+        BookingSettings::HOLD_TTL_RANGE,
+        Some(BookingSettings::DEFAULT_HOLD_TTL_SECONDS),
+        &(0..0),
+    )?;
+    Ok(BookingSettings { hold_ttl_seconds })
+}
+
+// --- small readers ---------------------------------------------------------------------

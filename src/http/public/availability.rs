@@ -1,0 +1,189 @@
+//! What a citizen looks at before booking: the offices with their procedures, the days
+//! with free times, and the free times of a day.
+
+use axum::Json;
+use axum::extract::State;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::{OfficeId, ServiceId};
+
+use super::super::AppState;
+use super::super::contract;
+use super::super::error::{ApiError, Problem};
+use super::super::extract::{ApiPath, ApiQuery};
+use super::local;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceSummary {
+    pub id: String,
+    pub name: String,
+    pub duration_minutes: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OfficeSummary {
+    pub id: String,
+    pub name: String,
+    pub timezone: String,
+    pub address: String,
+    pub services: Vec<ServiceSummary>,
+}
+
+/// The offices and the procedures each one offers.
+#[utoipa::path(get, path = "/api/v1/offices", tag = "public", responses((status = 200, description = "the offices and their procedures", body = [OfficeSummary])))]
+pub async fn list_offices(State(state): State<AppState>) -> Json<Vec<OfficeSummary>> {
+    let catalog = state.booking.catalog();
+    Json(
+        catalog
+            .offices()
+            .map(|o| OfficeSummary {
+                id: o.id.to_string(),
+                name: o.name.clone(),
+                timezone: o.timezone.name().to_owned(),
+                address: o.address.clone(),
+                services: o
+                    .services
+                    .iter()
+                    .map(|s| ServiceSummary {
+                        id: s.id.to_string(),
+                        name: s.name.clone(),
+                        duration_minutes: s.duration_minutes,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    )
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DaysQuery {
+    /// First local date (YYYY-MM-DD).
+    pub from: NaiveDate,
+    /// Last local date, inclusive; at most 62 days after `from`.
+    pub to: NaiveDate,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DayBody {
+    pub date: NaiveDate,
+    pub slots: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DaysBody {
+    pub office_id: String,
+    pub service_id: String,
+    pub timezone: String,
+    pub days: Vec<DayBody>,
+}
+
+/// How many bookable times each date in a range has.
+#[utoipa::path(get, path = "/api/v1/offices/{office}/services/{service}/days", tag = "public",
+    params(("office" = String, Path), ("service" = String, Path), DaysQuery),
+    responses(
+        (status = 200, description = "every date of the range; 0 when closed, full or outside the booking window", body = DaysBody),
+        (status = 400, description = "malformed path or query parameters", body = Problem),
+        (status = 404, description = "unknown office or procedure", body = Problem),
+        (status = 422, description = "validation_failed: `to` before `from`, or a range of more than 62 days (`to` - `from` >= 62): a limit across two parameters that the schema cannot state", body = Problem),
+        (status = 503, description = "unavailable: the database is out of reach; retry after Retry-After seconds", body = Problem),
+    ),
+)]
+pub async fn list_days(
+    State(state): State<AppState>,
+    ApiPath((office, service)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<DaysQuery>,
+) -> Result<Json<DaysBody>, ApiError> {
+    let (office_id, service_id) = (OfficeId::new(office), ServiceId::new(service));
+    let days = state
+        .booking
+        .days(&office_id, &service_id, query.from, query.to)
+        .await?;
+    let timezone = state
+        .booking
+        .catalog()
+        .office(&office_id)?
+        .timezone
+        .name()
+        .to_owned();
+    Ok(Json(DaysBody {
+        office_id: office_id.to_string(),
+        service_id: service_id.to_string(),
+        timezone,
+        days: days
+            .into_iter()
+            .map(|d| DayBody {
+                date: d.date,
+                slots: d.slots,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SlotsQuery {
+    /// Local date (YYYY-MM-DD).
+    pub date: NaiveDate,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlotBody {
+    #[schema(value_type = contract::LocalInstant)]
+    pub start: String,
+    #[schema(value_type = contract::LocalInstant)]
+    pub end: String,
+    #[schema(minimum = 1)]
+    pub capacity: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlotsBody {
+    pub office_id: String,
+    pub service_id: String,
+    pub date: NaiveDate,
+    pub timezone: String,
+    pub slots: Vec<SlotBody>,
+}
+
+/// Bookable times of one date, with how many more appointments fit at each.
+#[utoipa::path(get, path = "/api/v1/offices/{office}/services/{service}/slots", tag = "public",
+    params(("office" = String, Path), ("service" = String, Path), SlotsQuery),
+    responses(
+        (status = 200, description = "bookable starts, ascending; empty when closed, full or outside the booking window", body = SlotsBody),
+        (status = 400, description = "malformed path or query parameters", body = Problem),
+        (status = 404, description = "unknown office or procedure", body = Problem),
+        (status = 503, description = "unavailable: the database is out of reach; retry after Retry-After seconds", body = Problem),
+    ),
+)]
+pub async fn list_slots(
+    State(state): State<AppState>,
+    ApiPath((office, service)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<SlotsQuery>,
+) -> Result<Json<SlotsBody>, ApiError> {
+    let (office_id, service_id) = (OfficeId::new(office), ServiceId::new(service));
+    let slots = state
+        .booking
+        .slots(&office_id, &service_id, query.date)
+        .await?;
+    let catalog = state.booking.catalog();
+    let office = catalog.office(&office_id)?;
+    Ok(Json(SlotsBody {
+        office_id: office_id.to_string(),
+        service_id: service_id.to_string(),
+        date: query.date,
+        timezone: office.timezone.name().to_owned(),
+        slots: slots
+            .into_iter()
+            .map(|s| SlotBody {
+                start: local(office, s.start),
+                end: local(office, s.end),
+                capacity: s.capacity,
+            })
+            .collect(),
+    }))
+}
