@@ -123,7 +123,7 @@ async fn measure(label: &str, url: &str, offices: u32, clients: u32) -> (f64, f6
 
     // Baseline: one single-row INSERT per transaction, taking the same write lock.
     sqlx::query("CREATE TABLE IF NOT EXISTS bench_raw (id TEXT PRIMARY KEY, payload TEXT NOT NULL, at BIGINT NOT NULL)")
-        .execute(store.sql_pool())
+        .execute(store.sql_pool().expect("an SQL store"))
         .await
         .expect("create");
     let next = Arc::new(AtomicU32::new(0));
@@ -142,7 +142,7 @@ async fn measure(label: &str, url: &str, offices: u32, clients: u32) -> (f64, f6
                     .bind(format!("row-{i}"))
                     .bind("payload")
                     .bind(i64::from(i))
-                    .execute(tx.sql())
+                    .execute(tx.sql().expect("an SQL transaction"))
                     .await
                     .expect("insert");
                 tx.commit().await.expect("commit");

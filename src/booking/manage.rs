@@ -3,7 +3,6 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::{Appointment, Document, Locator, Transition};
-use crate::store::Records;
 use crate::store::TokenScope;
 
 use super::audit::audit;
@@ -82,9 +81,7 @@ impl Booking {
     /// The appointment behind `locator` if `token` is a manage token issued for it and
     /// still valid.
     pub async fn get(&self, locator: &str, token: &str) -> Result<Appointment, BookingError> {
-        let mut conn = self.store.read().await?;
-        self.authorize(conn.as_mut(), locator, token, TokenScope::Manage)
-            .await
+        self.authorize(locator, token, TokenScope::Manage).await
     }
 
     /// The appointment behind `locator` if `token` is its calendar token: what its `.ics`
@@ -95,21 +92,20 @@ impl Booking {
         locator: &str,
         token: &str,
     ) -> Result<Appointment, BookingError> {
-        let mut conn = self.store.read().await?;
-        self.authorize(conn.as_mut(), locator, token, TokenScope::Calendar)
-            .await
+        self.authorize(locator, token, TokenScope::Calendar).await
     }
 
     /// The same work whether the locator exists or not (see
-    /// [`store::appointment_of_token`]); the appointment is read only for a valid token.
+    /// [`crate::store::Tokens::appointment_of_token`]); the appointment is read only for a
+    /// valid token. A locator that cannot be one is refused before the database is asked.
     async fn authorize(
         &self,
-        conn: &mut dyn Records,
         locator: &str,
         token: &str,
         scope: TokenScope,
     ) -> Result<Appointment, BookingError> {
         let locator = Locator::parse(locator).map_err(|_| BookingError::NotFound)?;
+        let mut conn = self.store.read().await?;
         let id = conn
             .appointment_of_token(locator.as_str(), &sha256_hex(token), scope)
             .await?

@@ -133,8 +133,11 @@ pub trait Database: Send + Sync + fmt::Debug {
     fn max_connections(&self) -> u32;
 
     /// The pool underneath, for tests, benches and tools that inspect the tables
-    /// themselves; the use cases never touch it.
-    fn sql_pool(&self) -> &sqlx::AnyPool;
+    /// themselves; the use cases never touch it. `None` for a database that is not SQL
+    /// (a test's fake).
+    fn sql_pool(&self) -> Option<&sqlx::AnyPool> {
+        None
+    }
 }
 
 /// Every operation on one connection or transaction.
@@ -156,8 +159,10 @@ pub trait WriteTx: Send {
     fn conn(&mut self) -> &mut dyn Records;
 
     /// The connection underneath, for tests, benches and tools that write the tables
-    /// themselves; the use cases never touch it.
-    fn sql(&mut self) -> &mut sqlx::AnyConnection;
+    /// themselves; the use cases never touch it. `None` for a fake.
+    fn sql(&mut self) -> Option<&mut sqlx::AnyConnection> {
+        None
+    }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }

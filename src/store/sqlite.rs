@@ -124,8 +124,8 @@ impl Database for Sqlite {
         self.pool.options().get_max_connections()
     }
 
-    fn sql_pool(&self) -> &AnyPool {
-        &self.pool
+    fn sql_pool(&self) -> Option<&AnyPool> {
+        Some(&self.pool)
     }
 }
 
@@ -197,8 +197,8 @@ impl WriteTx for SqliteTx {
         &mut self.sql
     }
 
-    fn sql(&mut self) -> &mut sqlx::AnyConnection {
-        self.sql.conn()
+    fn sql(&mut self) -> Option<&mut AnyConnection> {
+        Some(self.sql.conn())
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {

@@ -224,7 +224,7 @@ async fn a_full_sqlite_disk_answers_503_and_keeps_the_file_sound() {
     let pages = {
         let app = app_on(&db.url, quick_store()).await;
         let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
-            .fetch_one(app.state.booking.store().sql_pool())
+            .fetch_one(app.state.booking.store().sql_pool().expect("an SQL store"))
             .await
             .unwrap();
         app.state.booking.store().close().await;
@@ -281,7 +281,7 @@ async fn a_full_sqlite_disk_answers_503_and_keeps_the_file_sound() {
     // Room again: the file is sound and holds every acknowledged booking.
     let app = app_on(&db.url, quick_store()).await;
     let check: String = sqlx::query_scalar("PRAGMA integrity_check")
-        .fetch_one(app.state.booking.store().sql_pool())
+        .fetch_one(app.state.booking.store().sql_pool().expect("an SQL store"))
         .await
         .unwrap();
     assert_eq!(check, "ok");

@@ -290,7 +290,7 @@ async fn stored_person(
         "SELECT citizen_name, document, email, phone, erased_at FROM appointments WHERE locator = $1",
     )
     .bind(locator)
-    .fetch_one(app.state.booking.store().sql_pool())
+    .fetch_one(app.state.booking.store().sql_pool().expect("an SQL store"))
     .await
     .unwrap();
     (row.0, row.1, row.2, row.3, row.4.is_some())
@@ -302,14 +302,14 @@ async fn statistics(app: &TestApp) -> Vec<(String, String, String, i64, i64)> {
         "SELECT office_id, service_id, status, start_at, COUNT(*) FROM appointments \
          GROUP BY office_id, service_id, status, start_at ORDER BY office_id, service_id, status, start_at",
     )
-    .fetch_all(app.state.booking.store().sql_pool())
+    .fetch_all(app.state.booking.store().sql_pool().expect("an SQL store"))
     .await
     .unwrap()
 }
 
 async fn count(app: &TestApp, sql: &'static str) -> i64 {
     sqlx::query_scalar(sql)
-        .fetch_one(app.state.booking.store().sql_pool())
+        .fetch_one(app.state.booking.store().sql_pool().expect("an SQL store"))
         .await
         .unwrap()
 }
@@ -367,7 +367,7 @@ async fn personal_data_is_erased_after_its_retention_and_statistics_stay(db: Db)
         0
     );
     let documents: Vec<String> = sqlx::query_scalar("SELECT document FROM citizens")
-        .fetch_all(app.state.booking.store().sql_pool())
+        .fetch_all(app.state.booking.store().sql_pool().expect("an SQL store"))
         .await
         .unwrap();
     assert!(!documents.contains(&dni(5)), "{documents:?}");

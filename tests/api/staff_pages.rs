@@ -186,7 +186,7 @@ async fn a_session_ends_when_idle_and_a_new_sign_in_replaces_it(db: Db) {
     // browser, never signed out).
     let sessions = || async {
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM staff_sessions")
-            .fetch_one(app.state.booking.store().sql_pool())
+            .fetch_one(app.state.booking.store().sql_pool().expect("an SQL store"))
             .await
             .unwrap()
     };

@@ -36,7 +36,13 @@ async fn book_together(
 }
 
 async fn stored_desk(app: &TestApp, locator: &str) -> String {
-    let mut conn = app.store().sql_pool().acquire().await.unwrap();
+    let mut conn = app
+        .store()
+        .sql_pool()
+        .expect("an SQL store")
+        .acquire()
+        .await
+        .unwrap();
     sqlx::query("SELECT desk_id FROM appointments WHERE locator = $1")
         .bind(locator)
         .fetch_one(&mut *conn)
@@ -153,7 +159,13 @@ async fn a_hold_named_twice_in_a_batch_is_consumed_once(db: Db) {
     assert!(answers[0].is_ok(), "{:?}", answers[0]);
     assert!(answers[1].is_ok(), "{:?}", answers[1]);
     assert!(matches!(answers[2], Err(BookingError::SlotUnavailable)));
-    let mut conn = app.store().sql_pool().acquire().await.unwrap();
+    let mut conn = app
+        .store()
+        .sql_pool()
+        .expect("an SQL store")
+        .acquire()
+        .await
+        .unwrap();
     let holds: i64 = sqlx::query("SELECT COUNT(*) AS n FROM holds")
         .fetch_one(&mut *conn)
         .await

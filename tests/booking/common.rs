@@ -162,7 +162,12 @@ pub fn visitor() -> HoldOwner {
 
 /// Invariant 1 checked with SQL: no two desk occupancies overlap on one desk.
 pub async fn overlapping_pairs(store: &Store) -> i64 {
-    let mut conn = store.sql_pool().acquire().await.unwrap();
+    let mut conn = store
+        .sql_pool()
+        .expect("an SQL store")
+        .acquire()
+        .await
+        .unwrap();
     sqlx::query(
         "SELECT COUNT(*) AS n FROM appointments a JOIN appointments b \
          ON a.office_id = b.office_id AND a.desk_id = b.desk_id AND a.id < b.id \
@@ -178,7 +183,12 @@ pub async fn overlapping_pairs(store: &Store) -> i64 {
 /// Invariant 1, the rest of feasibility: every active appointment is on a desk that serves
 /// its procedure and is open over its whole occupancy. Returns the offending ids.
 pub async fn misplaced_appointments(store: &Store) -> Vec<String> {
-    let mut conn = store.sql_pool().acquire().await.unwrap();
+    let mut conn = store
+        .sql_pool()
+        .expect("an SQL store")
+        .acquire()
+        .await
+        .unwrap();
     let rows = sqlx::query(
         "SELECT id, office_id, service_id, desk_id, start_at, occupied_until FROM appointments \
          WHERE status IN ('booked', 'checked_in', 'completed')",
@@ -212,7 +222,12 @@ pub async fn misplaced_appointments(store: &Store) -> Vec<String> {
 
 /// Count of appointments by status for an office.
 pub async fn count_status(store: &Store, status: &str) -> i64 {
-    let mut conn = store.sql_pool().acquire().await.unwrap();
+    let mut conn = store
+        .sql_pool()
+        .expect("an SQL store")
+        .acquire()
+        .await
+        .unwrap();
     sqlx::query("SELECT COUNT(*) AS n FROM appointments WHERE status = $1")
         .bind(status)
         .fetch_one(&mut *conn)

@@ -1,5 +1,6 @@
 //! The booking use cases against real databases: SQLite always, PostgreSQL when
-//! `CITA_TEST_POSTGRES_URL` is set. One binary so it links once.
+//! `CITA_TEST_POSTGRES_URL` is set; and against a fake one that is down (`down`). One
+//! binary so it links once.
 
 // Test code: a failed setup step should stop the test loudly; children report on stdout.
 #![allow(
@@ -14,5 +15,6 @@ mod common;
 mod concurrency;
 #[path = "../shared/db.rs"]
 mod db;
+mod down;
 mod processes;
 mod use_cases;

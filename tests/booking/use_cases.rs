@@ -447,7 +447,13 @@ async fn staff_status_machine(db: Db) {
         Err(BookingError::NotFound)
     ));
     // Every change is in the audit trail with its actor.
-    let mut conn = app.store().sql_pool().acquire().await.unwrap();
+    let mut conn = app
+        .store()
+        .sql_pool()
+        .expect("an SQL store")
+        .acquire()
+        .await
+        .unwrap();
     let actions: Vec<(String, String)> = sqlx::query_as(
         "SELECT action, actor_kind FROM audit_log WHERE appointment_id = $1 ORDER BY id",
     )
@@ -725,7 +731,7 @@ async fn postgres_lock_waiters_see_what_the_holder_committed() {
         "INSERT INTO office_closures (office_id, from_date, to_date, reason, created_at) \
          VALUES ('madrid', '2027-03-03', '2027-03-03', 'obras', 0)",
     )
-    .execute(holder.sql())
+    .execute(holder.sql().expect("an SQL transaction"))
     .await
     .unwrap();
 
@@ -777,7 +783,13 @@ async fn postgres_booking_reads_stay_on_the_indexes_as_tables_grow() {
     let Some(app) = spawn(Db::Postgres).await else {
         return;
     };
-    let mut conn = app.store().sql_pool().acquire().await.unwrap();
+    let mut conn = app
+        .store()
+        .sql_pool()
+        .expect("an SQL store")
+        .acquire()
+        .await
+        .unwrap();
     let at = |hours: i64| (test_now() + Duration::hours(hours)).timestamp();
     let begin = |document: &str, hours: i64| {
         format!(

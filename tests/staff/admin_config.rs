@@ -224,7 +224,14 @@ async fn removing_a_desk_is_refused_while_it_strands_then_forced(db: Db) {
     assert_eq!(overlapping_pairs(app.booking().store()).await, 0);
 
     // The audit trail names the admin and the reason.
-    let mut conn = app.booking().store().sql_pool().acquire().await.unwrap();
+    let mut conn = app
+        .booking()
+        .store()
+        .sql_pool()
+        .expect("an SQL store")
+        .acquire()
+        .await
+        .unwrap();
     let row = sqlx::query(
         "SELECT actor_kind, detail FROM audit_log WHERE appointment_id = $1 AND action = 'cancelled'",
     )

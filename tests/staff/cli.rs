@@ -211,7 +211,12 @@ async fn serve_demo_prints_a_fresh_admin_token_each_start() {
     let store = cita::store::connect(&url, &Default::default())
         .await
         .unwrap();
-    let mut conn = store.sql_pool().acquire().await.unwrap();
+    let mut conn = store
+        .sql_pool()
+        .expect("an SQL store")
+        .acquire()
+        .await
+        .unwrap();
     let admins: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM staff_users WHERE name = 'demo-admin'")
             .fetch_one(&mut *conn)

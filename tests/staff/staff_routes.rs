@@ -203,7 +203,14 @@ async fn transitions_and_their_refusals(db: Db) {
     assert_eq!(answer.status.as_u16(), 422, "{}", answer.text());
 
     // The audit trail names the staff member and keeps the reason.
-    let mut conn = app.booking().store().sql_pool().acquire().await.unwrap();
+    let mut conn = app
+        .booking()
+        .store()
+        .sql_pool()
+        .expect("an SQL store")
+        .acquire()
+        .await
+        .unwrap();
     let row = sqlx::query(
         "SELECT actor_kind, actor_id, detail FROM audit_log WHERE appointment_id = $1 AND action = 'cancelled'",
     )
@@ -231,7 +238,14 @@ async fn transitions_and_their_refusals(db: Db) {
 /// The actions of an appointment's audit trail, oldest first, with the actor kind and
 /// the detail.
 async fn audit_trail(app: &TestApp, appointment_id: &str) -> Vec<(String, String, String)> {
-    let mut conn = app.booking().store().sql_pool().acquire().await.unwrap();
+    let mut conn = app
+        .booking()
+        .store()
+        .sql_pool()
+        .expect("an SQL store")
+        .acquire()
+        .await
+        .unwrap();
     sqlx::query(
         "SELECT action, actor_kind, detail FROM audit_log WHERE appointment_id = $1 ORDER BY id",
     )
@@ -495,7 +509,14 @@ async fn walk_ins_honour_idempotency_keys(db: Db) {
     assert_problem(&answer, 422, "invalid_document");
 
     // The audit trail records a staff booking.
-    let mut conn = app.booking().store().sql_pool().acquire().await.unwrap();
+    let mut conn = app
+        .booking()
+        .store()
+        .sql_pool()
+        .expect("an SQL store")
+        .acquire()
+        .await
+        .unwrap();
     let kind: String =
         sqlx::query_scalar("SELECT actor_kind FROM audit_log WHERE action = 'booked'")
             .fetch_one(&mut *conn)

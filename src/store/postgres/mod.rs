@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
-use sqlx::{Any, AnyPool, Connection, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Transaction};
 
 use super::options::{StoreOptions, open_pool};
 use super::sql::Sql;
@@ -106,8 +106,8 @@ impl Database for Postgres {
         self.pool.options().get_max_connections()
     }
 
-    fn sql_pool(&self) -> &AnyPool {
-        &self.pool
+    fn sql_pool(&self) -> Option<&AnyPool> {
+        Some(&self.pool)
     }
 }
 
@@ -117,8 +117,8 @@ impl WriteTx for PostgresTx {
         &mut self.sql
     }
 
-    fn sql(&mut self) -> &mut sqlx::AnyConnection {
-        self.sql.conn()
+    fn sql(&mut self) -> Option<&mut AnyConnection> {
+        Some(self.sql.conn())
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
