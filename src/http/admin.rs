@@ -22,6 +22,7 @@ use utoipa::ToSchema;
 
 use crate::booking::ConfigError;
 use crate::booking::{ConfigApplied, ConfigChangeError, OnStranded, Stranded};
+use crate::http::openapi::answers::{Busy, StaffUnauthorized, TooLarge};
 
 use super::AppState;
 use super::auth::{ADMIN_ONLY, StaffUser};
@@ -88,13 +89,13 @@ pub struct ConfigAppliedBody {
     responses(
         (status = 200, description = "stored and served by this instance; `changed` is false when it was already the stored document, `cancelled` lists the appointments cancelled by ?force=cancel, `moved` counts those moved to another desk", body = ConfigAppliedBody),
         (status = 400, description = "an unknown or malformed query parameter, `force` other than `cancel`, a body that is not UTF-8, or a JSON body that is not valid JSON", body = Problem),
-        (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
+        StaffUnauthorized,
         (status = 403, description = "the staff member is not an admin", body = Problem),
         (status = 409, description = "config_conflict: the change would strand active appointments, listed in `appointments` (locator, office_id, start, reason); nothing changed; send it again with ?force=cancel to cancel them", body = Problem),
-        (status = 413, description = "the body is too large", body = Problem),
+        TooLarge,
         (status = 415, description = "Content-Type is not application/toml, text/plain, text/toml, text/x-toml, application/x-toml, application/json or another +json type", body = Problem),
         (status = 422, description = "validation_failed: the configuration is not valid (each problem by line in `problems`; for a JSON body, lines of its TOML equivalent, given in `toml`), or the JSON has no TOML equivalent (not an object, a null, an array mixing tables and values)", body = Problem),
-        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
+        Busy,
     ),
 )]
 pub async fn put_config(

@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::domain::{DeskId, OfficeId};
+use crate::http::openapi::answers::DatabaseUnavailable;
 use crate::ical::{feed_calendar, feed_etag};
 
 use super::AppState;
@@ -55,7 +56,7 @@ pub struct FeedQuery {
         (status = 304, description = "If-None-Match names the feed's current ETag (or is `*`): not modified, no body"),
         (status = 400, description = "the file name is not valid UTF-8 once percent-decoded", body = Problem),
         (status = 404, description = "no such feed: no token, an unknown or revoked token, a token for another office, an unknown office or a name not ending in `.ics` all answer the same", body = Problem),
-        (status = 503, description = "unavailable: the database is out of reach; retry after Retry-After seconds", body = Problem),
+        DatabaseUnavailable,
     ),
 )]
 pub async fn office_feed(
@@ -76,7 +77,7 @@ pub async fn office_feed(
         (status = 304, description = "If-None-Match names the feed's current ETag (or is `*`): not modified, no body"),
         (status = 400, description = "the office or file name is not valid UTF-8 once percent-decoded", body = Problem),
         (status = 404, description = "no such feed: no token, an unknown or revoked token, a token for another office or desk, an unknown office or desk or a name not ending in `.ics` all answer the same", body = Problem),
-        (status = 503, description = "unavailable: the database is out of reach; retry after Retry-After seconds", body = Problem),
+        DatabaseUnavailable,
     ),
 )]
 pub async fn desk_feed(

@@ -15,6 +15,7 @@ use utoipa::{Modify, OpenApi};
 use super::error::ApiError;
 use super::{contract, metrics, ops, public};
 
+pub(crate) mod answers;
 mod corrections;
 mod links;
 

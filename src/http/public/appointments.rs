@@ -9,6 +9,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::booking::{Actor, BookingError};
+use crate::http::openapi::answers::{Busy, DatabaseUnavailable, NotJson, TooLarge};
 
 use super::super::AppState;
 use super::super::client::ClientKey;
@@ -31,11 +32,11 @@ pub struct LookupBody {
     responses(
         (status = 200, description = "the appointment, with a fresh token", body = AppointmentBody),
         (status = 400, description = "the body is not JSON", body = Problem),
-        (status = 413, description = "the body is too large", body = Problem),
-        (status = 415, description = "the body is not declared as application/json", body = Problem),
+        TooLarge,
+        NotJson,
         (status = 404, description = "no appointment with that locator and document", body = Problem),
         (status = 422, description = "validation_failed: a body of the wrong shape", body = Problem),
-        (status = 503, description = "unavailable: the database is out of reach; retry after Retry-After seconds", body = Problem),
+        DatabaseUnavailable,
     ),
 )]
 pub async fn lookup_appointment(
@@ -69,7 +70,7 @@ pub async fn lookup_appointment(
         (status = 400, description = "malformed path or query parameters", body = Problem),
         (status = 401, description = "missing or malformed Authorization", body = Problem),
         (status = 404, description = "unknown locator or wrong token", body = Problem),
-        (status = 503, description = "unavailable: the database is out of reach; retry after Retry-After seconds", body = Problem),
+        DatabaseUnavailable,
     ),
 )]
 pub async fn get_appointment(
@@ -100,13 +101,13 @@ pub struct RescheduleBody {
     responses(
         (status = 200, description = "moved; `sequence` is one more", body = AppointmentBody),
         (status = 400, description = "the body is not JSON", body = Problem),
-        (status = 413, description = "the body is too large", body = Problem),
-        (status = 415, description = "the body is not declared as application/json", body = Problem),
+        TooLarge,
+        NotJson,
         (status = 401, description = "missing or malformed Authorization", body = Problem),
         (status = 404, description = "unknown locator or wrong token", body = Problem),
         (status = 409, description = "slot_unavailable, citizen_limit_reached or invalid_transition; the appointment is unchanged", body = Problem),
         (status = 422, description = "validation_failed (a body of the wrong shape, or a hold_id of a live hold for another office, procedure, time or document) or outside_booking_window", body = Problem),
-        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
+        Busy,
     ),
 )]
 pub async fn reschedule_appointment(
@@ -142,7 +143,7 @@ pub async fn reschedule_appointment(
         (status = 401, description = "missing or malformed Authorization", body = Problem),
         (status = 404, description = "unknown locator or wrong token", body = Problem),
         (status = 409, description = "invalid_transition: already cancelled or attended", body = Problem),
-        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
+        Busy,
     ),
 )]
 pub async fn cancel_appointment(

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::{OfficeId, ServiceId};
+use crate::http::openapi::answers::DatabaseUnavailable;
 
 use super::super::AppState;
 use super::super::contract;
@@ -89,7 +90,7 @@ pub struct DaysBody {
         (status = 400, description = "malformed path or query parameters", body = Problem),
         (status = 404, description = "unknown office or procedure", body = Problem),
         (status = 422, description = "validation_failed: `to` before `from`, or a range of more than 62 days (`to` - `from` >= 62): a limit across two parameters that the schema cannot state", body = Problem),
-        (status = 503, description = "unavailable: the database is out of reach; retry after Retry-After seconds", body = Problem),
+        DatabaseUnavailable,
     ),
 )]
 pub async fn list_days(
@@ -157,7 +158,7 @@ pub struct SlotsBody {
         (status = 200, description = "bookable starts, ascending; empty when closed, full or outside the booking window", body = SlotsBody),
         (status = 400, description = "malformed path or query parameters", body = Problem),
         (status = 404, description = "unknown office or procedure", body = Problem),
-        (status = 503, description = "unavailable: the database is out of reach; retry after Retry-After seconds", body = Problem),
+        DatabaseUnavailable,
     ),
 )]
 pub async fn list_slots(

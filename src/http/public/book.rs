@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use crate::booking::{Actor, BookOutcome, BookRequest, CitizenInput, HoldOwner};
 use crate::domain::{OfficeId, ServiceId};
+use crate::http::openapi::answers::{Busy, NotJson, TooLarge};
 
 use super::super::AppState;
 use super::super::client::ClientKey;
@@ -51,12 +52,12 @@ pub struct HoldCreated {
     responses(
         (status = 201, description = "held until `expires_at`", body = HoldCreated),
         (status = 400, description = "the body is not JSON", body = Problem),
-        (status = 413, description = "the body is too large", body = Problem),
-        (status = 415, description = "the body is not declared as application/json", body = Problem),
+        TooLarge,
+        NotJson,
         (status = 404, description = "unknown office or procedure", body = Problem),
         (status = 409, description = "slot_unavailable, or hold_limit_reached: this client already holds as many times as it may", body = Problem),
         (status = 422, description = "validation_failed, invalid_document or outside_booking_window", body = Problem),
-        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
+        Busy,
     ),
 )]
 pub async fn create_hold(
@@ -147,12 +148,12 @@ impl BookBody {
     responses(
         (status = 201, description = "booked (or the replay of an earlier booking under the same Idempotency-Key), with a token", body = AppointmentBody),
         (status = 400, description = "the body is not JSON, or the Idempotency-Key is not 1 to 255 visible ASCII characters", body = Problem),
-        (status = 413, description = "the body is too large", body = Problem),
-        (status = 415, description = "the body is not declared as application/json", body = Problem),
+        TooLarge,
+        NotJson,
         (status = 404, description = "unknown office or procedure", body = Problem),
         (status = 409, description = "slot_unavailable (not a free candidate start) or citizen_limit_reached", body = Problem),
         (status = 422, description = "validation_failed (a body of the wrong shape, or a hold_id of a live hold for another office, procedure, time or document), invalid_document (a wrong check letter), outside_booking_window or idempotency_key_reused", body = Problem),
-        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
+        Busy,
     ),
 )]
 pub async fn book_appointment(

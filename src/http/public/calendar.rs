@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::domain::{Appointment, Office};
+use crate::http::openapi::answers::DatabaseUnavailable;
 use crate::ical::{EventInput, appointment_calendar};
 
 use super::super::AppState;
@@ -29,7 +30,7 @@ pub struct TokenQuery {
         (status = 200, description = "RFC 5545 calendar with one VEVENT", content_type = "text/calendar", body = String),
         (status = 400, description = "no token", body = Problem),
         (status = 404, description = "unknown locator or wrong token", body = Problem),
-        (status = 503, description = "unavailable: the database is out of reach; retry after Retry-After seconds", body = Problem),
+        DatabaseUnavailable,
     ),
 )]
 pub async fn appointment_ics(

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use crate::booking::Agenda;
 use crate::domain::OfficeId;
+use crate::http::openapi::answers::{DatabaseUnavailable, StaffUnauthorized};
 
 use super::super::AppState;
 use super::super::auth::{ANY_ROLE, StaffUser};
@@ -87,10 +88,10 @@ impl AgendaBody {
     responses(
         (status = 200, description = "every desk of the office with its appointments starting that date, in any status, by start time", body = AgendaBody),
         (status = 400, description = "malformed path or query parameters: `date` missing or not YYYY-MM-DD, or an unknown parameter", body = Problem),
-        (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
+        StaffUnauthorized,
         (status = 403, description = "a manager or agent asking for another office than their own", body = Problem),
         (status = 404, description = "unknown office", body = Problem),
-        (status = 503, description = "unavailable: the database is out of reach; retry after Retry-After seconds", body = Problem),
+        DatabaseUnavailable,
     ),
 )]
 pub async fn get_agenda(

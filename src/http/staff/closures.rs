@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::OfficeId;
+use crate::http::openapi::answers::{Busy, NotJson, StaffUnauthorized, TooLarge};
 
 use super::super::AppState;
 use super::super::auth::{CLOSURE_ROLES, StaffUser};
@@ -46,13 +47,13 @@ pub struct ClosureDone {
     responses(
         (status = 200, description = "closed; `cancelled` counts the appointments cancelled, `stranded` the booked ones left in the range", body = ClosureDone),
         (status = 400, description = "the body is not valid JSON, or the office is not valid UTF-8 once percent-decoded", body = Problem),
-        (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
+        StaffUnauthorized,
         (status = 403, description = "an agent (agents cannot close offices), or a manager closing another office than their own", body = Problem),
         (status = 404, description = "unknown office", body = Problem),
-        (status = 413, description = "the body is too large", body = Problem),
-        (status = 415, description = "the body is not declared as application/json", body = Problem),
+        TooLarge,
+        NotJson,
         (status = 422, description = "validation_failed: a body of the wrong shape, `to` before `from` or more than 366 days after it, or a `reason` that is empty or over 500 characters", body = Problem),
-        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
+        Busy,
     ),
 )]
 pub async fn close_office(

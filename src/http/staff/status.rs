@@ -10,6 +10,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::domain::Transition;
+use crate::http::openapi::answers::{Busy, RoleForbidden, StaffUnauthorized, TooLarge};
 
 use super::super::AppState;
 use super::super::auth::{ANY_ROLE, StaffUser};
@@ -32,14 +33,14 @@ pub struct TransitionBody {
     responses(
         (status = 200, description = "checked in: the appointment, status `checked_in`", body = AppointmentBody),
         (status = 400, description = "the body is not valid JSON, or the locator is not valid UTF-8 once percent-decoded", body = Problem),
-        (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
-        (status = 403, description = "the staff member's role may not do this", body = Problem),
+        StaffUnauthorized,
+        RoleForbidden,
         (status = 404, description = "unknown locator, or an appointment of another office than the manager's or agent's own", body = Problem),
         (status = 409, description = "invalid_transition: only a booked appointment can be checked in", body = Problem),
-        (status = 413, description = "the body is too large", body = Problem),
+        TooLarge,
         (status = 415, description = "a body was sent without Content-Type: application/json", body = Problem),
         (status = 422, description = "validation_failed: an unknown member, a `reason` that is not a string, or a `reason` over 500 characters or with control characters", body = Problem),
-        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
+        Busy,
     ),
 )]
 pub async fn check_in(
@@ -61,14 +62,14 @@ pub async fn check_in(
     responses(
         (status = 200, description = "the check-in is undone: the appointment, status `booked` again, `sequence` unchanged", body = AppointmentBody),
         (status = 400, description = "the body is not valid JSON, or the locator is not valid UTF-8 once percent-decoded", body = Problem),
-        (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
-        (status = 403, description = "the staff member's role may not do this", body = Problem),
+        StaffUnauthorized,
+        RoleForbidden,
         (status = 404, description = "unknown locator, or an appointment of another office than the manager's or agent's own", body = Problem),
         (status = 409, description = "invalid_transition: only a checked-in appointment can go back to booked", body = Problem),
-        (status = 413, description = "the body is too large", body = Problem),
+        TooLarge,
         (status = 415, description = "a body was sent without Content-Type: application/json", body = Problem),
         (status = 422, description = "validation_failed: an unknown member, a `reason` that is not a string, or a `reason` over 500 characters or with control characters", body = Problem),
-        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
+        Busy,
     ),
 )]
 pub async fn undo_check_in(
@@ -88,14 +89,14 @@ pub async fn undo_check_in(
     responses(
         (status = 200, description = "completed: the appointment, status `completed`", body = AppointmentBody),
         (status = 400, description = "the body is not valid JSON, or the locator is not valid UTF-8 once percent-decoded", body = Problem),
-        (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
-        (status = 403, description = "the staff member's role may not do this", body = Problem),
+        StaffUnauthorized,
+        RoleForbidden,
         (status = 404, description = "unknown locator, or an appointment of another office than the manager's or agent's own", body = Problem),
         (status = 409, description = "invalid_transition: only a checked-in appointment can be completed", body = Problem),
-        (status = 413, description = "the body is too large", body = Problem),
+        TooLarge,
         (status = 415, description = "a body was sent without Content-Type: application/json", body = Problem),
         (status = 422, description = "validation_failed: an unknown member, a `reason` that is not a string, or a `reason` over 500 characters or with control characters", body = Problem),
-        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
+        Busy,
     ),
 )]
 pub async fn complete(
@@ -115,14 +116,14 @@ pub async fn complete(
     responses(
         (status = 200, description = "marked as no-show: the appointment, status `no_show`", body = AppointmentBody),
         (status = 400, description = "the body is not valid JSON, or the locator is not valid UTF-8 once percent-decoded", body = Problem),
-        (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
-        (status = 403, description = "the staff member's role may not do this", body = Problem),
+        StaffUnauthorized,
+        RoleForbidden,
         (status = 404, description = "unknown locator, or an appointment of another office than the manager's or agent's own", body = Problem),
         (status = 409, description = "invalid_transition: only a booked appointment can be marked as no-show", body = Problem),
-        (status = 413, description = "the body is too large", body = Problem),
+        TooLarge,
         (status = 415, description = "a body was sent without Content-Type: application/json", body = Problem),
         (status = 422, description = "validation_failed: an unknown member, a `reason` that is not a string, or a `reason` over 500 characters or with control characters; or the appointment has not started yet", body = Problem),
-        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
+        Busy,
     ),
 )]
 pub async fn no_show(
@@ -142,14 +143,14 @@ pub async fn no_show(
     responses(
         (status = 200, description = "cancelled: the appointment, status `cancelled`, `sequence` one more", body = AppointmentBody),
         (status = 400, description = "the body is not valid JSON, or the locator is not valid UTF-8 once percent-decoded", body = Problem),
-        (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
-        (status = 403, description = "the staff member's role may not do this", body = Problem),
+        StaffUnauthorized,
+        RoleForbidden,
         (status = 404, description = "unknown locator, or an appointment of another office than the manager's or agent's own", body = Problem),
         (status = 409, description = "invalid_transition: the appointment is already cancelled, completed or a no-show", body = Problem),
-        (status = 413, description = "the body is too large", body = Problem),
+        TooLarge,
         (status = 415, description = "a body was sent without Content-Type: application/json", body = Problem),
         (status = 422, description = "validation_failed: an unknown member, a `reason` that is not a string, or a `reason` over 500 characters or with control characters", body = Problem),
-        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
+        Busy,
     ),
 )]
 pub async fn cancel(

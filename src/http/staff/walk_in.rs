@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 use crate::domain::OfficeId;
+use crate::http::openapi::answers::{Busy, NotJson, StaffUnauthorized, TooLarge};
 
 use super::super::AppState;
 use super::super::auth::{ANY_ROLE, StaffUser};
@@ -21,14 +22,14 @@ use super::super::public::{self, AppointmentBody, BookBody};
     responses(
         (status = 201, description = "booked (or the replay of an earlier booking under the same Idempotency-Key), with a token for the citizen", body = AppointmentBody),
         (status = 400, description = "the body is not valid JSON, the Idempotency-Key is not 1 to 255 visible ASCII characters, or the office is not valid UTF-8 once percent-decoded", body = Problem),
-        (status = 401, description = "missing or malformed Authorization, or an unknown or revoked staff token", body = Problem),
+        StaffUnauthorized,
         (status = 403, description = "a manager or agent booking for another office than their own", body = Problem),
         (status = 404, description = "unknown office or procedure", body = Problem),
         (status = 409, description = "slot_unavailable (not a free candidate start) or citizen_limit_reached", body = Problem),
-        (status = 413, description = "the body is too large", body = Problem),
-        (status = 415, description = "the body is not declared as application/json", body = Problem),
+        TooLarge,
+        NotJson,
         (status = 422, description = "validation_failed (also when `office_id` is not the office in the path), invalid_document, outside_booking_window or idempotency_key_reused", body = Problem),
-        (status = 503, description = "overloaded (too busy) or unavailable (the database is out of reach); retry after Retry-After seconds", body = Problem),
+        Busy,
     ),
 )]
 pub async fn book_walk_in(
