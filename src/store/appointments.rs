@@ -200,7 +200,7 @@ pub(super) async fn feed_appointments(
 #[async_trait]
 impl<C: Connection> Appointments for Sql<C> {
     async fn lock_citizen(&mut self, document: &str) -> Result<(), StoreError> {
-        if self.single_writer() {
+        if self.excludes_other_writers() {
             return Ok(());
         }
         lock_citizen(self.conn(), document).await

@@ -152,7 +152,7 @@ pub(super) async fn count_live_holds_of_client(
 #[async_trait]
 impl<C: Connection> Holds for Sql<C> {
     async fn lock_key(&mut self, key: &str) -> Result<(), StoreError> {
-        if self.single_writer() {
+        if self.excludes_other_writers() {
             return Ok(());
         }
         lock_key(self.conn(), key).await

@@ -5,7 +5,12 @@
 
 use std::ops::DerefMut;
 
-use sqlx::AnyConnection;
+use async_trait::async_trait;
+use sqlx::migrate::Migrator;
+use sqlx::{Any, AnyConnection, AnyPool, Connection as _, Transaction};
+use tokio::sync::OwnedMutexGuard;
+
+use super::{Records, StoreError, WriteTx};
 
 /// What an SQL operation can run on: a pooled connection or an open transaction.
 pub(super) trait Connection: DerefMut<Target = AnyConnection> + Send {}
@@ -16,17 +21,25 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Connection for C {}
 #[derive(Debug)]
 pub(super) struct Sql<C> {
     conn: C,
-    /// The transaction holds the database's only write lock (SQLite's `BEGIN IMMEDIATE`):
-    /// it already excludes every other writer, so locks on citizens and owner keys are
-    /// not taken.
-    single_writer: bool,
+    /// This process's write gate, held with the database's only write lock (SQLite's
+    /// `BEGIN IMMEDIATE`): the transaction already excludes every other writer, so locks
+    /// on citizens and owner keys are not taken. Released only once it has ended.
+    write_gate: Option<OwnedMutexGuard<()>>,
 }
 
 impl<C: Connection> Sql<C> {
-    pub(super) fn new(conn: C, single_writer: bool) -> Self {
+    pub(super) fn new(conn: C) -> Self {
         Sql {
             conn,
-            single_writer,
+            write_gate: None,
+        }
+    }
+
+    /// A transaction that holds the database's only write lock and `gate`.
+    pub(super) fn single_writer(conn: C, gate: OwnedMutexGuard<()>) -> Self {
+        Sql {
+            conn,
+            write_gate: Some(gate),
         }
     }
 
@@ -35,8 +48,8 @@ impl<C: Connection> Sql<C> {
     }
 
     /// Whether the transaction already excludes every other writer.
-    pub(super) fn single_writer(&self) -> bool {
-        self.single_writer
+    pub(super) fn excludes_other_writers(&self) -> bool {
+        self.write_gate.is_some()
     }
 
     pub(super) fn inner_mut(&mut self) -> &mut C {
@@ -46,4 +59,51 @@ impl<C: Connection> Sql<C> {
     pub(super) fn into_inner(self) -> C {
         self.conn
     }
+
+    /// Ends the transaction with `end` (commit), and only then lets the next writer of
+    /// this process in.
+    async fn end<F, Fut>(self, end: F) -> Result<(), StoreError>
+    where
+        F: FnOnce(C) -> Fut + Send,
+        Fut: Future<Output = Result<(), sqlx::Error>> + Send,
+    {
+        let ended = end(self.conn).await;
+        drop(self.write_gate);
+        Ok(ended?)
+    }
+}
+
+/// A write transaction on either backend; on SQLite it holds the write gate until it ends.
+#[async_trait]
+impl WriteTx for Sql<Transaction<'static, Any>> {
+    fn conn(&mut self) -> &mut dyn Records {
+        self
+    }
+
+    fn sql(&mut self) -> Option<&mut AnyConnection> {
+        Some(Sql::conn(self))
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.end(Transaction::commit).await
+    }
+}
+
+/// A connection for reads from `pool`.
+pub(super) async fn read(pool: &AnyPool) -> Result<Box<dyn Records>, StoreError> {
+    Ok(Box::new(Sql::new(pool.acquire().await?)))
+}
+
+/// Whether `pool`'s database answers.
+pub(super) async fn ping(pool: &AnyPool) -> Result<(), StoreError> {
+    pool.acquire().await?.ping().await?;
+    Ok(())
+}
+
+/// Applies `migrator`'s pending migrations on `pool`.
+pub(super) async fn migrate(migrator: &Migrator, pool: &AnyPool) -> Result<(), StoreError> {
+    migrator
+        .run(pool)
+        .await
+        .map_err(|e| StoreError::Migration(e.to_string()))
 }

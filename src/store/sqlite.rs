@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
-use sqlx::{Any, AnyConnection, AnyPool, Connection, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Transaction};
 
 use super::options::{SqliteSync, StoreOptions, open_pool};
-use super::sql::Sql;
+use super::sql::{self, Sql};
 use super::{
     BookingBegin, BookingLocks, BookingTx, BookingWrite, ConnectionSlot, Database, Records,
     StoreError, StoredKey, WriteTx, appointments, bulk, holds, idempotency, record_wait,
@@ -28,12 +28,12 @@ pub(super) struct Sqlite {
     write_gate: Arc<tokio::sync::Mutex<()>>,
 }
 
-/// A write transaction holding the database write lock (and this process's write gate).
+/// A write transaction holding the database write lock and this process's write gate.
+type SqliteTx = Sql<Transaction<'static, Any>>;
+
+/// A batch of bookings' transaction: a write transaction that writes the batch at its end.
 #[derive(Debug)]
-struct SqliteTx {
-    sql: Sql<Transaction<'static, Any>>,
-    _gate: tokio::sync::OwnedMutexGuard<()>,
-}
+struct SqliteBatch(SqliteTx);
 
 impl Sqlite {
     /// Opens (creating a missing file) with WAL, the chosen durability, a busy timeout and
@@ -67,30 +67,22 @@ impl Sqlite {
         let gate = Arc::clone(&self.write_gate).lock_owned().await;
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         record_wait(asked.elapsed());
-        Ok(SqliteTx {
-            sql: Sql::new(tx, true),
-            _gate: gate,
-        })
+        Ok(Sql::single_writer(tx, gate))
     }
 }
 
 #[async_trait]
 impl Database for Sqlite {
     async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("migrations/sqlite")
-            .run(&self.pool)
-            .await
-            .map_err(|e| StoreError::Migration(e.to_string()))
+        sql::migrate(&sqlx::migrate!("migrations/sqlite"), &self.pool).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        conn.ping().await?;
-        Ok(())
+        sql::ping(&self.pool).await
     }
 
     async fn read(&self) -> Result<Box<dyn Records>, StoreError> {
-        Ok(Box::new(Sql::new(self.pool.acquire().await?, false)))
+        sql::read(&self.pool).await
     }
 
     async fn begin_write(&self) -> Result<Box<dyn WriteTx>, StoreError> {
@@ -104,8 +96,8 @@ impl Database for Sqlite {
         begin: &BookingBegin<'_>,
     ) -> Result<(Box<dyn BookingTx>, BookingLocks), StoreError> {
         let mut tx = self.begin().await?;
-        let read = read_for_booking(&mut tx.sql, begin).await?;
-        Ok((Box::new(tx), read))
+        let read = read_for_booking(&mut tx, begin).await?;
+        Ok((Box::new(SqliteBatch(tx)), read))
     }
 
     fn commits_durably(&self) -> bool {
@@ -169,8 +161,8 @@ async fn read_for_booking(
 }
 
 /// Writes a batch of bookings statement by statement inside the caller's transaction
-/// (SQLite, which runs in the process; PostgreSQL batches go through
-/// [`super::PipelinedTx::write_and_commit`]).
+/// (SQLite, which runs in the process; PostgreSQL batches send theirs in one call,
+/// `postgres::pipeline`).
 async fn write_booking(
     conn: &mut AnyConnection,
     write: &BookingWrite<'_>,
@@ -192,24 +184,9 @@ async fn write_booking(
 }
 
 #[async_trait]
-impl WriteTx for SqliteTx {
-    fn conn(&mut self) -> &mut dyn Records {
-        &mut self.sql
-    }
-
-    fn sql(&mut self) -> Option<&mut AnyConnection> {
-        Some(self.sql.conn())
-    }
-
-    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        Ok(self.sql.into_inner().commit().await?)
-    }
-}
-
-#[async_trait]
-impl BookingTx for SqliteTx {
+impl BookingTx for SqliteBatch {
     fn conn(&mut self) -> Result<&mut dyn Records, StoreError> {
-        Ok(&mut self.sql)
+        Ok(&mut self.0)
     }
 
     async fn write_and_commit(
@@ -217,8 +194,8 @@ impl BookingTx for SqliteTx {
         write: &BookingWrite<'_>,
         _held: &ConnectionSlot,
     ) -> Result<(), StoreError> {
-        write_booking(self.sql.conn(), write).await?;
-        WriteTx::commit(self).await
+        write_booking(self.0.conn(), write).await?;
+        Box::new(self.0).commit().await
     }
 
     /// Dropping sqlx's transaction rolls it back.

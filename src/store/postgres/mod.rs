@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
-use sqlx::{Any, AnyConnection, AnyPool, Connection, Transaction};
+use sqlx::AnyPool;
 
 use super::options::{StoreOptions, open_pool};
-use super::sql::Sql;
+use super::sql::{self, Sql};
 use super::{
     BookingBegin, BookingLocks, BookingTx, ConnectionSlot, Database, Records, StoreError, WriteTx,
     record_wait,
@@ -26,12 +26,6 @@ use super::{
 pub(super) struct Postgres {
     pool: AnyPool,
     flusher: Arc<flush::Flusher>,
-}
-
-/// A write transaction; its locks are taken statement by statement.
-#[derive(Debug)]
-struct PostgresTx {
-    sql: Sql<Transaction<'static, Any>>,
 }
 
 impl Postgres {
@@ -46,29 +40,23 @@ impl Postgres {
 #[async_trait]
 impl Database for Postgres {
     async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("migrations/postgres")
-            .run(&self.pool)
-            .await
-            .map_err(|e| StoreError::Migration(e.to_string()))
+        sql::migrate(&sqlx::migrate!("migrations/postgres"), &self.pool).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        conn.ping().await?;
-        Ok(())
+        sql::ping(&self.pool).await
     }
 
     async fn read(&self) -> Result<Box<dyn Records>, StoreError> {
-        Ok(Box::new(Sql::new(self.pool.acquire().await?, false)))
+        sql::read(&self.pool).await
     }
 
     async fn begin_write(&self) -> Result<Box<dyn WriteTx>, StoreError> {
         let asked = Instant::now();
         let tx = self.pool.begin().await?;
         record_wait(asked.elapsed());
-        Ok(Box::new(PostgresTx {
-            sql: Sql::new(tx, false),
-        }))
+        // Its locks are taken statement by statement.
+        Ok(Box::new(Sql::new(tx)))
     }
 
     /// On the worker's held connection if it has one (no trip through the pool, whose
@@ -108,20 +96,5 @@ impl Database for Postgres {
 
     fn sql_pool(&self) -> Option<&AnyPool> {
         Some(&self.pool)
-    }
-}
-
-#[async_trait]
-impl WriteTx for PostgresTx {
-    fn conn(&mut self) -> &mut dyn Records {
-        &mut self.sql
-    }
-
-    fn sql(&mut self) -> Option<&mut AnyConnection> {
-        Some(self.sql.conn())
-    }
-
-    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        Ok(self.sql.into_inner().commit().await?)
     }
 }

@@ -37,7 +37,7 @@ pub(super) async fn begin(
 ) -> Result<(PipelinedTx, BookingLocks), StoreError> {
     let params = begin_params(begin)?;
     let mut tx = PipelinedTx {
-        sql: Some(Sql::new(conn, false)),
+        sql: Some(Sql::new(conn)),
     };
     match tx.read_begin(params).await {
         Ok(locks) => Ok((tx, locks)),
