@@ -48,6 +48,12 @@ pub struct Args {
     /// Multiples of the capacity to offer, open loop.
     #[arg(long, value_delimiter = ',', default_value = "1,10")]
     pub multipliers: Vec<f64>,
+    /// Offer multiples of this rate (bookings/s) instead of the capacity measured in this
+    /// run, so that two servers compared one after the other get the same offered load
+    /// (capacity measured on a shared machine varies from run to run). Capacity is still
+    /// measured and reported.
+    #[arg(long)]
+    pub base_rate: Option<f64>,
     /// Length of each multiple's run, warm-up included.
     #[arg(long, default_value_t = 10)]
     pub seconds: u64,
@@ -128,12 +134,13 @@ pub async fn run(setup: &Setup, args: &Args, reports: &Path) -> anyhow::Result<P
         with_limits(&config_text, &unshed_writes(&config.limits)),
     )?;
     let capacity_phase = phase(setup, args, &capacity_config, &limits, "capacity", None).await?;
-    let capacity = capacity_phase.results.throughput(BOOK).1;
+    let measured = capacity_phase.results.throughput(BOOK).1;
     anyhow::ensure!(
-        capacity > 0.0,
+        measured > 0.0,
         "no booking completed while measuring capacity"
     );
-    progress(&format!("surge: booking capacity {capacity:.0}/s"));
+    progress(&format!("surge: booking capacity {measured:.0}/s"));
+    let capacity = args.base_rate.unwrap_or(measured);
 
     // 2. Each multiple, open loop, rate limits on.
     let mut phases = vec![];
@@ -174,7 +181,7 @@ pub async fn run(setup: &Setup, args: &Args, reports: &Path) -> anyhow::Result<P
         setup,
         args,
         &capacity_phase,
-        capacity,
+        measured,
         &phases,
         &limits,
         &config.limits,
@@ -449,6 +456,12 @@ fn markdown(
         report::ms(cap.p99),
         args.capacity_workers
     ));
+    if let Some(base) = args.base_rate {
+        md.push_str(&format!(
+            "The multiples below are of **{base:.0} bookings/s** given with `--base-rate`, \
+             not of the capacity measured in this run.\n\n"
+        ));
+    }
 
     let base = phases
         .iter()

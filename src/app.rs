@@ -102,7 +102,9 @@ impl Application {
             &config.limits,
             booking.store().max_connections(),
             settings.rate_limit,
-        );
+            booking.pepper(),
+        )
+        .map_err(|e| anyhow::anyhow!(e))?;
         let clients = ClientKeys {
             trust_proxy: settings.trust_proxy,
             proxy_hops: config.limits.trusted_proxy_hops,
@@ -113,6 +115,7 @@ impl Application {
             max_in_flight = config.limits.max_in_flight,
             max_writes_in_flight = surge.max_writes_in_flight(),
             write_wait_target_ms = config.limits.write_wait_target_ms,
+            shared_limits = config.limits.shared.is_some(),
             "load shedding bounds"
         );
         Ok(Application {

@@ -86,27 +86,29 @@ impl HttpSettings {
     }
 
     /// Charges a booking to its document; 429 when over the limit.
-    pub fn check_document(&self, document: &str) -> Result<(), error::ApiError> {
-        self.surge
-            .as_ref()
-            .map_or(Ok(()), |surge| surge.check_document(document))
+    pub async fn check_document(&self, document: &str) -> Result<(), error::ApiError> {
+        match &self.surge {
+            Some(surge) => surge.check_document(document).await,
+            None => Ok(()),
+        }
     }
 
     /// 429 when `client` or `locator` failed too many look-ups lately.
-    pub fn check_lookup(
+    pub async fn check_lookup(
         &self,
         client: client::ClientKey,
         locator: &str,
     ) -> Result<(), error::ApiError> {
-        self.surge
-            .as_ref()
-            .map_or(Ok(()), |surge| surge.check_lookup(client, locator))
+        match &self.surge {
+            Some(surge) => surge.check_lookup(client, locator).await,
+            None => Ok(()),
+        }
     }
 
     /// Charges a failed look-up to the client and the locator.
-    pub fn lookup_failed(&self, client: client::ClientKey, locator: &str) {
+    pub async fn lookup_failed(&self, client: client::ClientKey, locator: &str) {
         if let Some(surge) = &self.surge {
-            surge.lookup_failed(client, locator);
+            surge.lookup_failed(client, locator).await;
         }
     }
 }

@@ -22,8 +22,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
 
+use crate::booking::secrets::Pepper;
 use crate::limits::{
-    Allowed, LimitSettings, Limited, Limiters, RouteClass, WriteBound, policy_header,
+    Allowed, LimitSettings, Limited, Limits, Refused, RouteClass, WriteBound, policy_header,
     ratelimit_header,
 };
 
@@ -34,7 +35,7 @@ use super::error::ApiError;
 #[derive(Debug)]
 pub struct Surge {
     /// `None` with `--no-rate-limit`.
-    pub limiters: Option<Limiters>,
+    pub limiters: Option<Limits>,
     in_flight: Arc<Semaphore>,
     /// Places for writes, on top of an `in_flight` permit.
     writes: Arc<WriteBound>,
@@ -42,16 +43,30 @@ pub struct Surge {
 
 impl Surge {
     /// Protection for a server whose database pool holds `database_connections`
-    /// (the default bound on writes in flight derives from it).
-    pub fn new(settings: &LimitSettings, database_connections: u32, rate_limited: bool) -> Self {
-        Surge {
-            limiters: rate_limited.then(|| Limiters::new(settings)),
+    /// (the default bound on writes in flight derives from it). The keys of shared limits
+    /// (`[limits] shared`) are hashed with a key derived from `pepper`, the database's
+    /// secret, so every instance names the same budgets and Redis holds no address.
+    pub fn new(
+        settings: &LimitSettings,
+        database_connections: u32,
+        rate_limited: bool,
+        pepper: &Pepper,
+    ) -> Result<Self, String> {
+        let limiters = if rate_limited {
+            let mut key = [0u8; 32];
+            key.copy_from_slice(&pepper.key_material("shared-limits")[..32]);
+            Some(Limits::new(settings, key)?)
+        } else {
+            None
+        };
+        Ok(Surge {
+            limiters,
             in_flight: Arc::new(Semaphore::new(settings.max_in_flight)),
             writes: Arc::new(WriteBound::new(
                 settings.writes_in_flight(database_connections),
                 settings.write_wait_target(),
             )),
-        }
+        })
     }
 
     /// The most writes this server ever admits at once (`max_writes_in_flight`).
@@ -70,31 +85,33 @@ impl Surge {
     }
 
     /// Charges a booking to the document (normalized as the booking layer does).
-    pub fn check_document(&self, raw_document: &str) -> Result<(), ApiError> {
+    pub async fn check_document(&self, raw_document: &str) -> Result<(), ApiError> {
         let Some(limiters) = &self.limiters else {
             return Ok(());
         };
         let document = crate::domain::document::normalize(raw_document);
         limiters
             .check_document(&document)
+            .await
             .map(|_| ())
-            .map_err(|limited| rate_limited("document", limited))
+            .map_err(|refused| refusal("document", refused))
     }
 
     /// 429 when the client or the locator has failed too many look-ups lately.
-    pub fn check_lookup(&self, client: ClientKey, locator: &str) -> Result<(), ApiError> {
+    pub async fn check_lookup(&self, client: ClientKey, locator: &str) -> Result<(), ApiError> {
         let Some(limiters) = &self.limiters else {
             return Ok(());
         };
         limiters
             .check_lookup(client.address(), locator)
-            .map_err(|limited| rate_limited("failed-lookup", limited))
+            .await
+            .map_err(|refused| refusal("failed-lookup", refused))
     }
 
     /// A look-up failed: charged to the client and to the locator.
-    pub fn lookup_failed(&self, client: ClientKey, locator: &str) {
+    pub async fn lookup_failed(&self, client: ClientKey, locator: &str) {
         if let Some(limiters) = &self.limiters {
-            limiters.lookup_failed(client.address(), locator);
+            limiters.lookup_failed(client.address(), locator).await;
         }
     }
 }
@@ -129,13 +146,13 @@ pub async fn protect(State(surge): State<Arc<Surge>>, request: Request, next: Ne
         .extensions()
         .get::<ClientKey>()
         .map_or(std::net::IpAddr::from([0, 0, 0, 0]), ClientKey::address);
-    match limiters.check_client(class, address) {
+    match limiters.check_client(class, address).await {
         Ok(allowed) => {
             let mut response = run(request, next, write_place.as_ref()).await;
             add_headers(response.headers_mut(), class.name(), allowed);
             response
         }
-        Err(limited) => rate_limited(class.name(), limited).into_response(),
+        Err(refused) => refusal(class.name(), refused).into_response(),
     }
 }
 
@@ -189,6 +206,20 @@ fn add_headers(headers: &mut HeaderMap, name: &str, allowed: Allowed) {
         allowed.reset_seconds,
     )) {
         headers.insert("ratelimit", value);
+    }
+}
+
+fn refusal(name: &str, refused: Refused) -> ApiError {
+    match refused {
+        Refused::Limited(limited) => rate_limited(name, limited),
+        Refused::Unavailable => ApiError {
+            retry_after: Some(1),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the service cannot check its limits right now; please retry in a moment",
+            )
+        },
     }
 }
 

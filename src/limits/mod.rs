@@ -11,7 +11,9 @@
 //! limiter: memory stays bounded under millions of distinct keys.
 
 mod failures;
+mod redis;
 mod settings;
+mod shared;
 mod writes;
 
 use std::collections::hash_map::RandomState;
@@ -26,7 +28,10 @@ use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 
-pub use settings::{LimitSettings, MAX_BATCH, Rate, SHARED_BOOKINGS, WRITES_PER_CONNECTION};
+pub use settings::{
+    LimitSettings, MAX_BATCH, Rate, SHARED_BOOKINGS, Unreachable, WRITES_PER_CONNECTION,
+};
+pub use shared::{Limits, Refused, WARN_EVERY};
 pub use writes::{MIN_WRITES_IN_FLIGHT, WriteBound};
 
 /// Which budget a request draws from.
@@ -268,9 +273,8 @@ impl<C: Clock + Clone> Limiters<C> {
         self.failed_locators.fail(self.locator_key(locator));
     }
 
-    /// Locators are accepted in any case and with spaces around.
     fn locator_key(&self, locator: &str) -> u64 {
-        self.hasher.hash_one(locator.trim().to_ascii_uppercase())
+        self.hasher.hash_one(normalize_locator(locator))
     }
 
     /// Forgets keys whose budget is full again, and caps what is left.
@@ -292,6 +296,11 @@ impl<C: Clock + Clone> Limiters<C> {
             + self.failed_lookups.len()
             + self.failed_locators.len()
     }
+}
+
+/// Locators are accepted in any case and with spaces around.
+fn normalize_locator(locator: &str) -> String {
+    locator.trim().to_ascii_uppercase()
 }
 
 /// `RateLimit-Policy` header value (IETF draft): `"browse";q=120;w=60`.

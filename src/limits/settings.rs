@@ -64,6 +64,26 @@ pub struct LimitSettings {
     pub write_wait_target_ms: u64,
     /// Keys each limiter may remember; past it the limiter forgets them all.
     pub max_tracked_keys: usize,
+    /// A Redis URL (`redis://host:port/db`): the per-client, per-document and failed
+    /// look-up budgets then live there, shared by every instance that names it, instead
+    /// of in each instance's memory (where N instances allow N times each limit).
+    pub shared: Option<String>,
+    /// How long a check may wait for Redis before it counts as unreachable.
+    pub shared_timeout_ms: u64,
+    /// What a check does while Redis is unreachable.
+    pub shared_unreachable: Unreachable,
+}
+
+/// What the shared limits do while Redis does not answer (a warning is logged either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Unreachable {
+    /// Fail open: each instance counts in its own memory until Redis is back (limits
+    /// hold per instance; the service stays up).
+    #[default]
+    CountLocally,
+    /// Fail closed: limited requests are answered 503 `unavailable` until Redis is back.
+    Refuse,
 }
 
 impl Default for LimitSettings {
@@ -101,6 +121,9 @@ impl Default for LimitSettings {
             max_writes_in_flight: None,
             write_wait_target_ms: 20,
             max_tracked_keys: 1_000_000,
+            shared: None,
+            shared_timeout_ms: 50,
+            shared_unreachable: Unreachable::CountLocally,
         }
     }
 }
@@ -148,6 +171,10 @@ impl LimitSettings {
                 "write_wait_target_ms",
                 usize::try_from(settings.write_wait_target_ms).ok(),
             ),
+            (
+                "shared_timeout_ms",
+                usize::try_from(settings.shared_timeout_ms).ok(),
+            ),
         ] {
             if value == Some(0) {
                 return Err(format!(
@@ -169,7 +196,29 @@ impl LimitSettings {
                 settings.ipv4_prefix, settings.ipv6_prefix
             ));
         }
+        if let Some(url) = &settings.shared
+            && !url.starts_with("redis://")
+        {
+            return Err(
+                "[limits] shared must be a Redis URL such as \"redis://127.0.0.1:6379/0\""
+                    .to_owned(),
+            );
+        }
         Ok(settings)
+    }
+
+    /// The per-client rate of `class`.
+    pub fn rate_of(&self, class: super::RouteClass) -> Rate {
+        match class {
+            super::RouteClass::Browse => self.browse,
+            super::RouteClass::HoldBook => self.hold_book,
+            super::RouteClass::Lookup => self.lookup,
+        }
+    }
+
+    /// How long a check may wait for the shared limits.
+    pub fn shared_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.shared_timeout_ms)
     }
 
     /// How long an admitted write may wait for the database.

@@ -8,8 +8,8 @@ use axum::response::Response;
 use chrono::DateTime;
 use serde::Deserialize;
 
-use crate::booking::{Actor, BookingError, CitizenLimit};
-use crate::domain::{Appointment, Office, Status};
+use crate::booking::{Actor, BookingError};
+use crate::domain::{Appointment, Office, Service, Status};
 use crate::http::AppState;
 
 use super::Visit;
@@ -83,7 +83,7 @@ pub async fn look_up(
         });
     }
     if errors.is_empty() {
-        if let Err(limited) = state.settings.check_lookup(visit.client, &locator) {
+        if let Err(limited) = state.settings.check_lookup(visit.client, &locator).await {
             return visit.fail_api(limited);
         }
         match state.booking.lookup(&locator, &document).await {
@@ -96,7 +96,7 @@ pub async fn look_up(
                 return visit.redirect("/manage/appointment");
             }
             Err(BookingError::NotFound) => {
-                state.settings.lookup_failed(visit.client, &locator);
+                state.settings.lookup_failed(visit.client, &locator).await;
                 errors.push(FieldError {
                     field: "locator",
                     message: visit.lang.t("manage-not-found"),
@@ -130,11 +130,10 @@ async fn managed(state: &AppState, visit: &Visit) -> Result<(Held, Appointment),
 fn office_of<'c>(
     catalog: &'c crate::booking::Catalog,
     appointment: &Appointment,
-) -> Option<(&'c Office, String)> {
-    let (office, service) = catalog
+) -> Option<(&'c Office, &'c Service)> {
+    catalog
         .service(&appointment.office_id, &appointment.service_id)
-        .ok()?;
-    Some((office, service.name.clone()))
+        .ok()
 }
 
 #[derive(Debug, Deserialize)]
@@ -153,20 +152,24 @@ pub async fn appointment(
         Err(response) => return visit.respond(response),
     };
     let catalog = state.booking.catalog();
-    let Some((office, procedure)) = office_of(&catalog, &appointment) else {
+    let Some((office, service)) = office_of(&catalog, &appointment) else {
         return visit.fail(BookingError::NotFound);
     };
     let lang = &visit.lang;
+    let can_change = appointment.status == Status::Booked && appointment.start > visit.now;
+    // Moves bump the sequence of a booked appointment (see `Booking::reschedule`).
+    let can_move = can_change && appointment.sequence < i64::from(service.max_reschedules);
     let template = AppointmentPage {
         page: visit.page("manage-title"),
         message: (query.notice.as_deref() == Some("moved")).then(|| lang.t("manage-moved")),
         locator: held.locator.clone(),
         status: lang.t(&format!("status-{}", appointment.status.as_str())),
-        procedure,
+        procedure: service.name.clone(),
         when: when(lang, office, appointment.start),
         office: office.name.clone(),
         address: office.address.clone(),
-        can_change: appointment.status == Status::Booked && appointment.start > visit.now,
+        can_change,
+        can_move,
         ics_url: held.calendar_token.as_ref().map(|_| ics_url(&held)),
     };
     visit.render(StatusCode::OK, &template)
@@ -266,11 +269,7 @@ pub async fn reschedule(
             visit.redirect(&retry)
         }
         Err(BookingError::CitizenLimitReached(limit)) => {
-            let id = match limit {
-                CitizenLimit::Procedure => "check-limit-procedure",
-                CitizenLimit::Overlap => "check-limit-overlap",
-            };
-            let message = visit.lang.t(id);
+            let message = visit.lang.t(super::citizen_limit_message(limit));
             times_page(
                 &state,
                 visit,
@@ -301,7 +300,8 @@ pub async fn confirm_cancel(State(state): State<AppState>, visit: Visit) -> Resp
     };
     let template = CancelPage {
         summary: format!(
-            "{procedure} · {}",
+            "{} · {}",
+            procedure.name,
             when(&visit.lang, office, appointment.start)
         ),
         page: visit.page("manage-cancel-title"),

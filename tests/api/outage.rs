@@ -20,14 +20,14 @@ use tokio::task::JoinHandle;
 use crate::common::*;
 
 /// A TCP proxy to `target` that can be cut and restored on the same port.
-struct Proxy {
-    address: SocketAddr,
+pub(crate) struct Proxy {
+    pub(crate) address: SocketAddr,
     target: SocketAddr,
     tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
 
 impl Proxy {
-    async fn start(target: SocketAddr) -> Proxy {
+    pub(crate) async fn start(target: SocketAddr) -> Proxy {
         let proxy = Proxy {
             address: "127.0.0.1:0".parse().unwrap(),
             target,
@@ -37,7 +37,7 @@ impl Proxy {
     }
 
     /// Accepts on `self.address` (a new port the first time, then the same one).
-    async fn listen(mut self) -> Proxy {
+    pub(crate) async fn listen(mut self) -> Proxy {
         let socket = TcpSocket::new_v4().unwrap();
         socket.set_reuseaddr(true).unwrap();
         socket.bind(self.address).unwrap();
@@ -59,7 +59,7 @@ impl Proxy {
     }
 
     /// Resets every connection and refuses new ones.
-    fn cut(&self) {
+    pub(crate) fn cut(&self) {
         for task in self.tasks.lock().unwrap().drain(..) {
             task.abort();
         }

@@ -48,7 +48,7 @@ pub(crate) fn limits() -> LimitSettings {
 pub(crate) async fn protected(limits: LimitSettings, trust_proxy: bool) -> TestApp {
     let app = spawn(Db::Sqlite).await.expect("sqlite always runs");
     let connections = app.state.booking.store().max_connections();
-    let surge = Surge::new(&limits, connections, true);
+    let surge = Surge::new(&limits, connections, true, app.state.booking.pepper()).unwrap();
     let settings = HttpSettings::new(PUBLIC_URL)
         .with_surge(surge)
         .with_clients(ClientKeys {

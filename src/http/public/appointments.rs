@@ -46,7 +46,7 @@ pub async fn lookup_appointment(
 ) -> Result<Json<AppointmentBody>, ApiError> {
     // Failed look-ups are charged to the client and the locator, never to the document:
     // anyone may type someone's document, and must not lock them out by failing.
-    state.settings.check_lookup(client, &body.locator)?;
+    state.settings.check_lookup(client, &body.locator).await?;
     match state.booking.lookup(&body.locator, &body.document).await {
         Ok(outcome) => Ok(Json(AppointmentBody::new(
             &state,
@@ -55,7 +55,7 @@ pub async fn lookup_appointment(
         ))),
         Err(error) => {
             if matches!(error, BookingError::NotFound) {
-                state.settings.lookup_failed(client, &body.locator);
+                state.settings.lookup_failed(client, &body.locator).await;
             }
             Err(error.into())
         }

@@ -162,7 +162,10 @@ pub async fn book_appointment(
     IdempotencyKey(key): IdempotencyKey,
     ApiJson(body): ApiJson<BookBody>,
 ) -> Result<Response, ApiError> {
-    state.settings.check_document(&body.citizen.document)?;
+    state
+        .settings
+        .check_document(&body.citizen.document)
+        .await?;
     // Keys are scoped to the client that sends them, so nobody can take a key another
     // client will send and have its booking answered with theirs.
     let key = key.map(|key| {

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use crate::booking::{Actor, BookRequest, BookingError, CitizenLimit};
+use crate::booking::{Actor, BookRequest, BookingError};
 use crate::calendar::local_date;
 use crate::http::AppState;
 
@@ -120,7 +120,7 @@ pub async fn confirm(
     let Some(details) = draft.details.clone() else {
         return visit.redirect("/book/details");
     };
-    if let Err(limited) = state.settings.check_document(&details.document) {
+    if let Err(limited) = state.settings.check_document(&details.document).await {
         return visit.fail_api(limited);
     }
     // One key per draft: a double submit or a retry books once.
@@ -163,11 +163,7 @@ pub async fn confirm(
             visit.redirect(&retry)
         }
         Err(BookingError::CitizenLimitReached(limit)) => {
-            let id = match limit {
-                CitizenLimit::Procedure => "check-limit-procedure",
-                CitizenLimit::Overlap => "check-limit-overlap",
-            };
-            let message = visit.lang.t(id);
+            let message = visit.lang.t(crate::web::citizen_limit_message(limit));
             check_page(&state, visit, Some(message))
         }
         Err(BookingError::InvalidDocument(_) | BookingError::Validation(_)) => {

@@ -64,7 +64,7 @@ pub async fn sign_in(
         return visit.expired();
     }
     let key = failure_key(&visit);
-    if let Err(limited) = state.settings.check_lookup(visit.client, &key) {
+    if let Err(limited) = state.settings.check_lookup(visit.client, &key).await {
         return visit.fail_api(limited);
     }
     let opened = match state
@@ -76,7 +76,7 @@ pub async fn sign_in(
         Err(error) => return visit.fail(error),
     };
     let Some(opened) = opened else {
-        state.settings.lookup_failed(visit.client, &key);
+        state.settings.lookup_failed(visit.client, &key).await;
         let mut page = visit.page("staff-sign-in-title");
         page.errors.push(FieldError {
             field: "token",
