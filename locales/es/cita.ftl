@@ -111,6 +111,7 @@ check-phone = Teléfono
 check-none = No indicado
 check-confirm = Confirmar la cita
 check-limit-procedure = Ya tienes una cita para este trámite. Búscala con tu localizador para cambiarla o anularla.
+check-limit-reschedules = Esta cita ya se ha cambiado todas las veces que se permite. Puedes mantener su hora, o anularla y pedir otra.
 check-limit-overlap = Ya tienes otra cita a esa hora. Elige otra hora, o busca esa cita con tu localizador para cambiarla o anularla.
 
 # Confirmación

@@ -48,6 +48,8 @@ pub enum CitizenLimit {
     Procedure,
     /// Another appointment of this document overlaps the time asked for.
     Overlap,
+    /// This appointment was already moved `max_reschedules` times.
+    Reschedules,
 }
 
 impl std::fmt::Display for CitizenLimit {
@@ -62,6 +64,10 @@ impl std::fmt::Display for CitizenLimit {
             CitizenLimit::Overlap => {
                 "you already have another appointment at that time; choose another time, or \
                  look that appointment up with your locator to change or cancel it"
+            }
+            CitizenLimit::Reschedules => {
+                "this appointment has already been changed as many times as allowed; keep its \
+                 time, or cancel it and book again"
             }
         })
     }

@@ -6,6 +6,7 @@ use crate::domain::{Appointment, Document, Locator, Transition};
 use crate::store::TokenScope;
 
 use super::audit::audit;
+use super::error::CitizenLimit;
 use super::hold::hold_serves;
 use super::place::{check_citizen_limits, place_and_move};
 use super::request::ValidCitizen;
@@ -198,6 +199,11 @@ impl Booking {
         let desk = place_and_move(conn, &closed, service, start, now, exclude).await?;
         // The appointment itself is ignored: rescheduling does not count twice against
         // the per-procedure limit, and may move into its own old time.
+        // Only moves bump the sequence of an appointment still booked (a cancellation
+        // also does, but ends it), so it counts the times it was moved.
+        if appointment.sequence >= i64::from(service.max_reschedules) {
+            return Err(BookingError::CitizenLimitReached(CitizenLimit::Reschedules));
+        }
         let end = start + service.duration();
         check_citizen_limits(conn, &citizen, service, start, end, now, Some(id)).await?;
         if let Some(hold) = &hold {

@@ -168,6 +168,7 @@ fn insert(snapshot: &mut Snapshot, booked: Booked) -> Result<(), Booked> {
         min_notice_minutes: 0,
         max_advance_days: u32::MAX,
         max_active_per_citizen: 1,
+        max_reschedules: 0,
         description: None,
         requirements: Vec::new(),
     });

@@ -232,6 +232,7 @@ closed_dates = [2027-03-01, "2027-03-02"]
   min_notice_minutes = 120
   max_advance_days = 366
   max_active_per_citizen = 2
+  max_reschedules = 5
 
   [[office.desk]]
   id = "d1"
@@ -279,6 +280,7 @@ closed_dates = [2027-03-01, "2027-03-02"]
             min_notice_minutes: 120,
             max_advance_days: 366,
             max_active_per_citizen: 2,
+            max_reschedules: 5,
             description: None,
             requirements: Vec::new(),
         }
@@ -981,6 +983,11 @@ fn service_numbers_are_range_checked() {
         &set("max_active_per_citizen", "0"),
         16,
         "max_active_per_citizen must be at least 1, not 0",
+    );
+    assert_only(
+        &set("max_reschedules", "-1"),
+        16,
+        "max_reschedules must be at least 0, not -1",
     );
     assert_only(
         &set("buffer_minutes", "-1"),

@@ -22,6 +22,10 @@ pub struct Service {
     pub min_notice_minutes: u32,
     pub max_advance_days: u32,
     pub max_active_per_citizen: u32,
+    /// Times a citizen may move one appointment to another time (a reseller who holds a
+    /// booking and swaps it to each buyer's wishes needs many; a person rarely more
+    /// than one or two).
+    pub max_reschedules: u32,
     /// What the procedure is, in a sentence or two (shown to citizens).
     pub description: Option<String>,
     /// What to bring, one item each.
@@ -40,6 +44,7 @@ impl Service {
             min_notice_minutes: 0,
             max_advance_days: 60,
             max_active_per_citizen: 1,
+            max_reschedules: 2,
             description: None,
             requirements: Vec::new(),
         }

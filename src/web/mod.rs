@@ -140,6 +140,16 @@ fn query_lang(query: Option<&str>) -> Option<String> {
 
 /// An HTML answer with the headers every page carries: no caching of personal pages, no
 /// framing, no sniffing, and nothing loaded from another host.
+/// The message that tells a citizen which of their limits refused a booking or a change.
+pub(crate) fn citizen_limit_message(limit: crate::booking::CitizenLimit) -> &'static str {
+    use crate::booking::CitizenLimit;
+    match limit {
+        CitizenLimit::Procedure => "check-limit-procedure",
+        CitizenLimit::Overlap => "check-limit-overlap",
+        CitizenLimit::Reschedules => "check-limit-reschedules",
+    }
+}
+
 pub(crate) fn html(status: StatusCode, body: String) -> Response {
     let mut response = (status, Body::from(body)).into_response();
     let headers = response.headers_mut();

@@ -182,6 +182,8 @@ pub struct AppointmentPage {
     pub office: String,
     pub address: String,
     pub can_change: bool,
+    /// Whether it may still be moved to another time (`max_reschedules`).
+    pub can_move: bool,
     pub ics_url: Option<String>,
 }
 

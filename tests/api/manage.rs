@@ -224,7 +224,23 @@ async fn reschedule_moves_the_appointment_atomically(db: Db) {
         1
     );
     assert_eq!(app.capacity_at(MADRID, HUELLAS, full).await, 0);
-    // Into a time held for it.
+    // A third move is past the procedure's `max_reschedules` (2 unless configured), even
+    // to a free time; the appointment stays where it is.
+    let third = app
+        .post_with_token(&path, &booked.token, &json!({"start": LATER}))
+        .await
+        .problem(409, "citizen_limit_reached");
+    assert!(
+        third["detail"]
+            .as_str()
+            .unwrap()
+            .contains("changed as many times as allowed")
+    );
+    assert_eq!(app.capacity_at(MADRID, HUELLAS, LATER).await, 2);
+    // Into a time held for it (another appointment, with its moves left).
+    let other = app
+        .book(&BookReq::new(MADRID, HUELLAS, SLOT, &dni(8)))
+        .await;
     let hold = app
         .post_json(
             "/api/v1/holds",
@@ -234,13 +250,13 @@ async fn reschedule_moves_the_appointment_atomically(db: Db) {
         .ok(201);
     let held = app
         .post_with_token(
-            &path,
-            &booked.token,
+            &format!("/api/v1/appointments/{}/reschedule", other.locator),
+            &other.token,
             &json!({"start": LATER, "hold_id": hold["hold_id"]}),
         )
         .await
         .ok(200);
-    assert_eq!(held["sequence"], 3);
+    assert_eq!(held["sequence"], 1);
     assert_eq!(app.capacity_at(MADRID, HUELLAS, LATER).await, 1);
 }
 

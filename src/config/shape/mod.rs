@@ -119,6 +119,7 @@ pub(super) struct RawService {
     pub min_notice_minutes: Field<i64>,
     pub max_advance_days: Field<i64>,
     pub max_active_per_citizen: Field<i64>,
+    pub max_reschedules: Field<i64>,
     pub description: Field<String>,
     pub requirements: Field<Strings>,
 }
@@ -170,6 +171,7 @@ const SERVICE_KEYS: &[&str] = &[
     "min_notice_minutes",
     "max_advance_days",
     "max_active_per_citizen",
+    "max_reschedules",
     "description",
     "requirements",
 ];

@@ -124,6 +124,7 @@ fn read_service(p: &mut Problems, t: &DeTable<'_>, span: Span) -> RawService {
             "max_active_per_citizen" => {
                 s.max_active_per_citizen = integer(p, v, l, "max_active_per_citizen");
             }
+            "max_reschedules" => s.max_reschedules = integer(p, v, l, "max_reschedules"),
             "description" => s.description = string(p, v, l, "description"),
             "requirements" => s.requirements = list(p, v, l, "requirements", string),
             other => unknown_key(p, key, other, l, SERVICE_KEYS),

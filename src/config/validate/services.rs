@@ -131,6 +131,15 @@ fn service(
         Some(1),
         at,
     );
+    let max_reschedules = number(
+        p,
+        &s.max_reschedules,
+        l,
+        "max_reschedules",
+        0..=u32::MAX,
+        Some(2),
+        at,
+    );
 
     if let (Ok(duration), Ok(buffer)) = (&duration, &buffer)
         && duration + buffer > MINUTES_PER_DAY
@@ -220,5 +229,6 @@ fn service(
         min_notice_minutes: min_notice?,
         max_advance_days: max_advance?,
         max_active_per_citizen: max_active?,
+        max_reschedules: max_reschedules?,
     })
 }
