@@ -4,8 +4,9 @@
 //!   `[a, b)` of the desk on `L`, `t = a + k*step` (real seconds) while
 //!   `t + duration + buffer <= b`. Each interval restarts at its own `a`; the office's
 //!   candidates are the union over desks that serve the service.
-//! - A start is inside the booking window iff `t >= now + min_notice` and the local date of
-//!   `t` is at most `max_advance_days` after the local date of `now`.
+//! - A start is inside the booking window iff `t >= now + min_notice`, the local date of
+//!   `t` is at most `max_advance_days` after the local date of `now`, and the service's
+//!   scheduled releases (if any) have opened that date ([`crate::calendar::opening`]).
 //! - A service with a zero occupancy offers nothing; a zero step offers each interval's
 //!   first start only.
 
@@ -13,6 +14,7 @@ use chrono::{Days, NaiveDate};
 
 use super::bits;
 use super::index::{Index, ServiceInfo, instant};
+use crate::calendar::Opening;
 
 /// Seconds in a day: more than any UTC offset.
 const DAY: i64 = 86_400;
@@ -29,7 +31,7 @@ impl Index {
         // The local date is the date of `t + offset`, and every offset is less than a day:
         // far enough from the limit, the time zone cannot change the answer.
         if t.saturating_add(DAY) < limit {
-            return true;
+            return self.released_at(svc, t);
         }
         if t.saturating_sub(DAY) >= limit {
             return false;
@@ -38,9 +40,29 @@ impl Index {
             .today
             .checked_add_days(Days::new(u64::from(svc.max_advance_days)))
         else {
-            return true;
+            return self.released_at(svc, t);
         };
         instant(t).is_some_and(|t| t.with_timezone(&self.tz).date_naive() <= last)
+            && self.released_at(svc, t)
+    }
+
+    /// Whether the releases of `svc` have opened the local date of `t`.
+    fn released_at(&self, svc: &ServiceInfo, t: i64) -> bool {
+        if svc.releases.is_empty() {
+            return true;
+        }
+        instant(t).is_some_and(|t| self.released(svc, t.with_timezone(&self.tz).date_naive()))
+    }
+
+    /// Whether the releases of `svc` have opened local `date`.
+    fn released(&self, svc: &ServiceInfo, date: NaiveDate) -> bool {
+        if svc.releases.is_empty() {
+            return true;
+        }
+        let Some(now) = instant(self.now) else {
+            return false;
+        };
+        crate::calendar::opening(&svc.releases, self.tz, date, now) == Opening::Open
     }
 
     /// Candidate starts of `svc` on local `date` inside the window, ascending, unique.
@@ -59,7 +81,7 @@ impl Index {
         starts: &mut Vec<i64>,
     ) {
         starts.clear();
-        if svc.occupancy <= 0 {
+        if svc.occupancy <= 0 || !self.released(svc, date) {
             return;
         }
         let Some(groups) = self.days.get(&date) else {

@@ -265,6 +265,65 @@ fn max_advance_counts_local_dates() {
 }
 
 #[test]
+fn scheduled_releases_close_dates_until_their_instant() {
+    // Released on Mondays at 09:00 Madrid time (08:00 UTC in winter), the next day only.
+    let mut s = service("s", 30);
+    s.releases = vec![crate::domain::Release {
+        days: crate::domain::Weekdays::empty().with(chrono::Weekday::Mon),
+        at: crate::domain::WallTime::parse("09:00").unwrap(),
+        first: 1,
+        last: 1,
+    }];
+    let days: [(&str, &[(&str, &str)]); 2] = [
+        (
+            "2027-03-02",
+            &[("2027-03-02T08:00:00Z", "2027-03-02T09:00:00Z")],
+        ),
+        (
+            "2027-03-03",
+            &[("2027-03-03T08:00:00Z", "2027-03-03T09:00:00Z")],
+        ),
+    ];
+    let mut snap = snapshot(vec![s], vec![desk("A", &["s"], &days)], vec![]);
+    snap.timezone = chrono_tz::Europe::Madrid;
+    let at_now = |now: &str| {
+        let mut snap = snap.clone();
+        snap.now = at(now);
+        Allocator::new(snap)
+    };
+    let before = at_now("2027-03-01T07:59:59Z");
+    let counts: Vec<u32> = before
+        .days(&sid("s"), date("2027-03-02"), date("2027-03-03"))
+        .unwrap()
+        .iter()
+        .map(|c| c.slots)
+        .collect();
+    assert_eq!(counts, [0, 0]);
+    assert_eq!(
+        before.place(&sid("s"), at("2027-03-02T08:00:00Z")),
+        Err(PlaceError::OutsideBookingWindow)
+    );
+    assert_eq!(
+        before.capacity(&sid("s"), at("2027-03-02T08:00:00Z")),
+        Ok(0)
+    );
+    let after = at_now("2027-03-01T08:00:00Z");
+    let counts: Vec<u32> = after
+        .days(&sid("s"), date("2027-03-02"), date("2027-03-03"))
+        .unwrap()
+        .iter()
+        .map(|c| c.slots)
+        .collect();
+    // Tuesday is released; Wednesday would be by a Tuesday release, which there is not.
+    assert_eq!(counts, [2, 0]);
+    assert!(after.place(&sid("s"), at("2027-03-02T08:30:00Z")).is_ok());
+    assert_eq!(
+        after.place(&sid("s"), at("2027-03-03T08:00:00Z")),
+        Err(PlaceError::OutsideBookingWindow)
+    );
+}
+
+#[test]
 fn step_shorter_than_duration_gives_overlapping_starts() {
     let mut s = service("s", 30);
     s.step_minutes = 10;

@@ -38,6 +38,8 @@ pub struct SlotAvailability {
 pub struct DayAvailability {
     pub date: NaiveDate,
     pub slots: u32,
+    /// When the procedure's scheduled releases open this date, if they have not yet.
+    pub opens_at: Option<DateTime<Utc>>,
 }
 
 /// The question `slots` answers.
@@ -137,6 +139,15 @@ impl Booking {
                     .map(|d| DayAvailability {
                         date: d.date,
                         slots: d.slots,
+                        opens_at: match calendar::opening(
+                            &service.releases,
+                            office.timezone,
+                            d.date,
+                            now,
+                        ) {
+                            calendar::Opening::At(instant) => Some(instant),
+                            calendar::Opening::Open | calendar::Opening::Never => None,
+                        },
                     })
                     .collect();
                 // The counts change when the earliest available start falls inside its
@@ -192,7 +203,8 @@ impl Booking {
 }
 
 /// Until when an answer computed at `now` stays exact: the first listed start entering
-/// its minimum notice, the earliest hold expiry, the next local midnight.
+/// its minimum notice, the earliest hold expiry, the next local midnight, the service's
+/// next scheduled release.
 async fn valid_until(
     conn: &mut dyn Records,
     office: &Office,
@@ -210,6 +222,9 @@ async fn valid_until(
     }
     if let Some(expiry) = conn.earliest_hold_expiry(&office.id, now).await? {
         until = until.min(expiry);
+    }
+    if let Some(release) = calendar::next_release(&service.releases, office.timezone, now) {
+        until = until.min(release);
     }
     Ok(until)
 }

@@ -7,8 +7,9 @@
 //!   it first thing in its transaction (DESIGN §5), on any instance;
 //! - the catalog (configuration) is the same one;
 //! - no time boundary has passed: the earliest hold expiry, the moment the earliest
-//!   listed start falls inside its minimum notice, and the next local midnight (when a new
-//!   day enters the booking window) — and, as a safety net, at most [`MAX_AGE`].
+//!   listed start falls inside its minimum notice, the next local midnight (when a new
+//!   day enters the booking window) and the service's next scheduled release — and, as a
+//!   safety net, at most [`MAX_AGE`].
 //!
 //! Readers of one key wait for a single computation instead of all running it.
 

@@ -169,6 +169,7 @@ fn insert(snapshot: &mut Snapshot, booked: Booked) -> Result<(), Booked> {
         max_advance_days: u32::MAX,
         max_active_per_citizen: 1,
         max_reschedules: 0,
+        releases: Vec::new(),
         description: None,
         requirements: Vec::new(),
     });

@@ -281,6 +281,7 @@ closed_dates = [2027-03-01, "2027-03-02"]
             max_advance_days: 366,
             max_active_per_citizen: 2,
             max_reschedules: 5,
+            releases: Vec::new(),
             description: None,
             requirements: Vec::new(),
         }
@@ -1255,4 +1256,91 @@ proptest! {
         }
         check_never_panics(&text)?;
     }
+}
+
+/// BASE with one release of `s1` (its lines are 21 to 25).
+fn with_release(service: &str, at: &str, days: &str, opens: &str) -> String {
+    format!(
+        "{BASE}\n  [[office.release]]\n  service = \"{service}\"\n  at = \"{at}\"\n  days = {days}\n  opens = \"{opens}\"\n"
+    )
+}
+
+#[test]
+fn releases_attach_to_their_service() {
+    let config = parse(&with_release(
+        "s1",
+        "09:30",
+        r#"["mon", "thu"]"#,
+        "D+7..D+9",
+    ))
+    .unwrap();
+    let service = &config.offices[0].services[0];
+    assert_eq!(service.max_reschedules, 2);
+    assert_eq!(
+        service.releases,
+        vec![crate::domain::Release {
+            days: Weekdays::empty().with(Weekday::Mon).with(Weekday::Thu),
+            at: WallTime::parse("09:30").unwrap(),
+            first: 7,
+            last: 9,
+        }]
+    );
+    assert!(
+        parse(BASE).unwrap().offices[0].services[0]
+            .releases
+            .is_empty()
+    );
+}
+
+#[test]
+fn bad_releases_are_reported_where_they_are() {
+    assert_only(
+        &with_release("s9", "09:00", r#"["mon"]"#, "D+7..D+9"),
+        22,
+        "service \"s9\" is not a service of this office",
+    );
+    assert_only(
+        &with_release("s1", "9h", r#"["mon"]"#, "D+7..D+9"),
+        23,
+        "at \"9h\" is not a time",
+    );
+    assert_only(
+        &with_release("s1", "09:00", r#"["lunes"]"#, "D+7..D+9"),
+        24,
+        "unknown weekday \"lunes\"",
+    );
+    assert_only(
+        &with_release("s1", "09:00", "[]", "D+7..D+9"),
+        24,
+        "days is empty",
+    );
+    assert_only(
+        &with_release("s1", "09:00", r#"["mon"]"#, "D+9..D+7"),
+        25,
+        "is not a range of days after the release",
+    );
+    // The service books 60 days ahead (the default): D+61 could never be booked.
+    assert_only(
+        &with_release("s1", "09:00", r#"["mon"]"#, "D+55..D+61"),
+        25,
+        "past the service's max_advance_days (60)",
+    );
+    assert_only(
+        &edit(
+            &with_release("s1", "09:00", r#"["mon"]"#, "D+7..D+9"),
+            "  opens = \"D+7..D+9\"\n",
+            "  opens = \"D+7..D+9\"\n  when = \"always\"\n",
+        ),
+        26,
+        "when",
+    );
+    assert_only(
+        &edit(
+            &with_release("s1", "09:00", r#"["mon"]"#, "D+7..D+9"),
+            "  at = \"09:00\"\n",
+            "",
+        ),
+        21,
+        "is missing at",
+    );
 }

@@ -6,6 +6,7 @@ pub mod hours;
 pub mod ids;
 pub mod locator;
 pub mod office;
+pub mod release;
 
 pub use appointment::{Appointment, AppointmentFigures, Status, Transition, TransitionError};
 pub use document::{Document, DocumentError, DocumentType};
@@ -13,3 +14,4 @@ pub use hours::{DateException, ExceptionHours, MonthDay, OpeningRule, Season, Wa
 pub use ids::{DeskId, HolidayCalendarId, OfficeId, ServiceId};
 pub use locator::{Locator, LocatorError};
 pub use office::{Desk, Office, Service};
+pub use release::Release;

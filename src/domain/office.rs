@@ -26,6 +26,9 @@ pub struct Service {
     /// booking and swaps it to each buyer's wishes needs many; a person rarely more
     /// than one or two).
     pub max_reschedules: u32,
+    /// When its appointments are released; empty: a rolling window (each date becomes
+    /// bookable `max_advance_days` before it, at midnight).
+    pub releases: Vec<super::Release>,
     /// What the procedure is, in a sentence or two (shown to citizens).
     pub description: Option<String>,
     /// What to bring, one item each.
@@ -45,6 +48,7 @@ impl Service {
             max_advance_days: 60,
             max_active_per_citizen: 1,
             max_reschedules: 2,
+            releases: Vec::new(),
             description: None,
             requirements: Vec::new(),
         }

@@ -74,6 +74,8 @@ pub struct DaysPage {
     pub procedure: String,
     pub office: String,
     pub week: String,
+    /// When the procedure's next scheduled release is, if it has releases.
+    pub next_release: Option<String>,
     pub days: Vec<DayView>,
     pub previous_href: Option<String>,
     pub next_href: Option<String>,

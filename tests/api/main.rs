@@ -21,6 +21,7 @@ mod never_lies;
 mod ops;
 mod outage;
 mod privacy;
+mod releases;
 mod shared_limits;
 mod staff_config_page;
 mod staff_office_pages;

@@ -44,6 +44,8 @@ pub(crate) struct ServiceInfo {
     /// Midnight (as UTC-naive seconds) of the first local date past the booking window,
     /// or `None` when that date is beyond the calendar (no upper limit).
     pub(crate) window_end: Option<i64>,
+    /// Scheduled releases (usually none): a date they have not opened offers nothing.
+    pub(crate) releases: Vec<crate::domain::Release>,
     pub(crate) serving: DeskSet,
 }
 
@@ -157,6 +159,7 @@ impl Index {
                     .and_then(|last| last.succ_opt())
                     .and_then(|next| next.and_hms_opt(0, 0, 0))
                     .map(|midnight| midnight.and_utc().timestamp()),
+                releases: service.releases.clone(),
                 serving,
             });
         }

@@ -84,6 +84,17 @@ pub(super) struct RawOffice {
     pub exceptions: Field<Vec<RawException>>,
     pub services: Field<Vec<RawService>>,
     pub desks: Field<Vec<RawDesk>>,
+    pub releases: Field<Vec<RawRelease>>,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct RawRelease {
+    pub span: Span,
+    pub label: String,
+    pub service: Field<String>,
+    pub at: Field<String>,
+    pub days: Field<Strings>,
+    pub opens: Field<String>,
 }
 
 #[derive(Debug, Default)]
@@ -159,7 +170,9 @@ const OFFICE_KEYS: &[&str] = &[
     "exception",
     "service",
     "desk",
+    "release",
 ];
+const RELEASE_KEYS: &[&str] = &["service", "at", "days", "opens"];
 const HOURS_KEYS: &[&str] = &["days", "open", "close", "from", "to"];
 const EXCEPTION_KEYS: &[&str] = &["date", "open", "close", "closed"];
 const SERVICE_KEYS: &[&str] = &[

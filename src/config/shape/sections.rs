@@ -8,8 +8,8 @@ use super::super::Problems;
 use super::values::{boolean, date, integer, label_of, list, string, tables, unknown_key};
 use super::{
     BOOKING_KEYS, CALENDAR_KEYS, DESK_KEYS, EXCEPTION_KEYS, HOURS_KEYS, OFFICE_KEYS, PRIVACY_KEYS,
-    RawBooking, RawCalendar, RawDesk, RawException, RawHours, RawOffice, RawPrivacy, RawService,
-    SERVICE_KEYS, Span,
+    RELEASE_KEYS, RawBooking, RawCalendar, RawDesk, RawException, RawHours, RawOffice, RawPrivacy,
+    RawRelease, RawService, SERVICE_KEYS, Span,
 };
 
 pub(super) fn read_calendar(p: &mut Problems, t: &DeTable<'_>, span: Span) -> RawCalendar {
@@ -55,6 +55,7 @@ pub(super) fn read_office(p: &mut Problems, t: &DeTable<'_>, span: Span) -> RawO
             "exception" => o.exceptions = tables(p, v, l, "office.exception", read_exception),
             "service" => o.services = tables(p, v, l, "office.service", read_service),
             "desk" => o.desks = tables(p, v, l, "office.desk", read_desk),
+            "release" => o.releases = tables(p, v, l, "office.release", read_release),
             other => unknown_key(p, key, other, l, OFFICE_KEYS),
         }
     }
@@ -131,6 +132,25 @@ fn read_service(p: &mut Problems, t: &DeTable<'_>, span: Span) -> RawService {
         }
     }
     s
+}
+
+fn read_release(p: &mut Problems, t: &DeTable<'_>, span: Span) -> RawRelease {
+    let mut r = RawRelease {
+        label: label_of(t, "release of", "service"),
+        span,
+        ..RawRelease::default()
+    };
+    for (key, v) in t.iter() {
+        let l = &r.label;
+        match key.get_ref().as_ref() {
+            "service" => r.service = string(p, v, l, "service"),
+            "at" => r.at = string(p, v, l, "at"),
+            "days" => r.days = list(p, v, l, "days", string),
+            "opens" => r.opens = string(p, v, l, "opens"),
+            other => unknown_key(p, key, other, l, RELEASE_KEYS),
+        }
+    }
+    r
 }
 
 fn read_desk(p: &mut Problems, t: &DeTable<'_>, span: Span) -> RawDesk {

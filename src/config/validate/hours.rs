@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use toml::Spanned;
 
 use super::super::Problems;
-use super::super::shape::{Field, RawException, RawHours, RawOffice, Span};
+use super::super::shape::{Field, RawException, RawHours, RawOffice, Span, Strings};
 use super::fields::{date, optional, required};
 use super::{Checked, Reported};
 use crate::domain::{
@@ -117,7 +117,7 @@ pub(super) fn opening_rules(p: &mut Problems, list: &[RawHours]) -> Checked<Vec<
 }
 
 fn opening_rule(p: &mut Problems, h: &RawHours) -> Checked<OpeningRule> {
-    let days = weekdays(p, h);
+    let days = weekdays(p, &h.days, &h.label, &h.span);
     let open = wall_time(p, &h.open, &h.label, "open", &h.span);
     let close = wall_time(p, &h.close, &h.label, "close", &h.span);
     let season = season(p, h);
@@ -130,15 +130,18 @@ fn opening_rule(p: &mut Problems, h: &RawHours) -> Checked<OpeningRule> {
     })
 }
 
-fn weekdays(p: &mut Problems, h: &RawHours) -> Checked<Weekdays> {
-    let names = required(p, &h.days, &h.label, "days", &h.span)?;
+/// A required, non-empty list of weekday names (`mon` … `sun`).
+pub(super) fn weekdays(
+    p: &mut Problems,
+    f: &Field<Strings>,
+    label: &str,
+    table: &Span,
+) -> Checked<Weekdays> {
+    let names = required(p, f, label, "days", table)?;
     if names.get_ref().is_empty() {
         p.at(
             &names.span(),
-            format!(
-                "{}: days is empty; list some of mon, tue, wed, thu, fri, sat, sun",
-                h.label
-            ),
+            format!("{label}: days is empty; list some of mon, tue, wed, thu, fri, sat, sun"),
         );
         return Err(Reported);
     }
@@ -152,8 +155,7 @@ fn weekdays(p: &mut Problems, h: &RawHours) -> Checked<Weekdays> {
                 p.at(
                     &name.span(),
                     format!(
-                        "{}: unknown weekday {:?}; use mon, tue, wed, thu, fri, sat, sun",
-                        h.label,
+                        "{label}: unknown weekday {:?}; use mon, tue, wed, thu, fri, sat, sun",
                         name.get_ref()
                     ),
                 );
@@ -209,7 +211,8 @@ fn season(p: &mut Problems, h: &RawHours) -> Checked<Option<Season>> {
     }
 }
 
-fn wall_time(
+/// A required wall time (`HH:MM`).
+pub(super) fn wall_time(
     p: &mut Problems,
     f: &Field<String>,
     label: &str,

@@ -16,6 +16,7 @@ mod desks;
 mod fields;
 mod hours;
 mod offices;
+mod releases;
 mod services;
 
 use calendars::calendars;

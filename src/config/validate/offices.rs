@@ -12,6 +12,7 @@ use super::calendars::{Calendars, holiday_refs};
 use super::desks::{desks, office_without_hours};
 use super::fields::{date_set, id, optional_text, required, text, unique};
 use super::hours::{exceptions, opening_rules};
+use super::releases::attach_releases;
 use super::services::{SharedServices, services};
 use super::{Checked, Reported};
 use crate::domain::{Office, OfficeId};
@@ -77,6 +78,10 @@ fn office(
     if let Field::Given(list) = &o.desks {
         office_without_hours(p, o, list.get_ref());
     }
+    let built = services.built.and_then(|mut list| {
+        attach_releases(p, o, &mut list)?;
+        Ok(list)
+    });
 
     let (
         Ok(id),
@@ -100,7 +105,7 @@ fn office(
         closed_dates,
         hours,
         exceptions,
-        services.built,
+        built,
         desks,
         municipality,
         province,

@@ -230,5 +230,7 @@ fn service(
         max_advance_days: max_advance?,
         max_active_per_citizen: max_active?,
         max_reschedules: max_reschedules?,
+        // Attached by `releases` once every service of the office is built.
+        releases: Vec::new(),
     })
 }

@@ -72,6 +72,11 @@ pub struct DaysQuery {
 pub struct DayBody {
     pub date: NaiveDate,
     pub slots: u32,
+    /// When this date's times are released, for a procedure released on a schedule
+    /// (`[[office.release]]`) whose release has not happened yet; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<contract::LocalInstant>)]
+    pub opens_at: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -103,22 +108,18 @@ pub async fn list_days(
         .booking
         .days(&office_id, &service_id, query.from, query.to)
         .await?;
-    let timezone = state
-        .booking
-        .catalog()
-        .office(&office_id)?
-        .timezone
-        .name()
-        .to_owned();
+    let catalog = state.booking.catalog();
+    let office = catalog.office(&office_id)?;
     Ok(Json(DaysBody {
         office_id: office_id.to_string(),
         service_id: service_id.to_string(),
-        timezone,
+        timezone: office.timezone.name().to_owned(),
         days: days
             .into_iter()
             .map(|d| DayBody {
                 date: d.date,
                 slots: d.slots,
+                opens_at: d.opens_at.map(|instant| local(office, instant)),
             })
             .collect(),
     }))

@@ -83,6 +83,21 @@ pub struct DaysQuery {
     week: Option<String>,
 }
 
+/// The date and wall time of a release instant, for the messages that announce it.
+fn release_args(
+    lang: &super::super::i18n::Lang,
+    office: &crate::domain::Office,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Vec<(&'static str, FluentArg)> {
+    vec![
+        (
+            "date",
+            lang.short_date(local_date(office.timezone, at)).into(),
+        ),
+        ("time", lang.time(at, office.timezone).into()),
+    ]
+}
+
 /// A week of days with their number of free times.
 pub async fn days(
     State(state): State<AppState>,
@@ -166,6 +181,11 @@ pub(crate) async fn days_page(
                     lang.t(if holiday { "day-holiday" } else { "day-closed" }),
                     false,
                 )
+            } else if let Some(opens) = day.opens_at {
+                (
+                    lang.t_with("day-opens", &release_args(&lang, office, opens)),
+                    false,
+                )
             } else if day.slots == 0 {
                 (lang.t("day-full"), false)
             } else {
@@ -210,6 +230,8 @@ pub(crate) async fn days_page(
                 ("to", lang.short_date(sunday).into()),
             ],
         ),
+        next_release: crate::calendar::next_release(&service.releases, office.timezone, visit.now)
+            .map(|at| lang.t_with("day-next-release", &release_args(&lang, office, at))),
         days,
         previous_href: (monday > today).then(|| {
             calendar.link(

@@ -1,0 +1,174 @@
+//! Which dates scheduled releases have opened, and when the others open (DST-correct:
+//! a release instant is its wall time on its own local date, [`local_to_utc`]).
+//!
+//! CONTRACT:
+//! - A date `d` is released at `now` iff some release instant `R` (a local date `r` whose
+//!   weekday is one of the release's days, at its wall time) has `R <= now` and
+//!   `d - r` within the release's `first..=last` days. No releases: every date is.
+//! - Otherwise it opens at the earliest such `R` after `now`, or never (no release
+//!   covers it).
+
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use super::zone::{local_date, local_to_utc};
+use crate::domain::Release;
+
+/// Whether a date is bookable yet under its procedure's releases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opening {
+    /// Released (or no releases: a rolling window).
+    Open,
+    /// Opens at this instant.
+    At(DateTime<Utc>),
+    /// No release covers it.
+    Never,
+}
+
+/// Whether `date` is released at `now` under `releases`, in zone `tz`.
+pub fn opening(releases: &[Release], tz: Tz, date: NaiveDate, now: DateTime<Utc>) -> Opening {
+    if releases.is_empty() {
+        return Opening::Open;
+    }
+    let mut next: Option<DateTime<Utc>> = None;
+    for release in releases {
+        for after in release.first..=release.last {
+            let Some(day) = date.checked_sub_days(Days::new(u64::from(after))) else {
+                continue;
+            };
+            if !release.days.contains(day.weekday()) {
+                continue;
+            }
+            let instant = local_to_utc(tz, day, release.at);
+            if instant <= now {
+                return Opening::Open;
+            }
+            next = Some(next.map_or(instant, |n| n.min(instant)));
+        }
+    }
+    next.map_or(Opening::Never, Opening::At)
+}
+
+/// The first release instant after `now`, if there are releases: until then, no date
+/// changes from closed to open.
+pub fn next_release(releases: &[Release], tz: Tz, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let today = local_date(tz, now);
+    // Releases repeat weekly: the next is within eight local dates (today's may be over).
+    (0..8)
+        .filter_map(|ahead| today.checked_add_days(Days::new(ahead)))
+        .flat_map(|day| {
+            releases
+                .iter()
+                .filter(move |release| release.days.contains(day.weekday()))
+                .map(move |release| local_to_utc(tz, day, release.at))
+        })
+        .filter(|&instant| instant > now)
+        .min()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Weekday};
+
+    use super::*;
+    use crate::domain::{WallTime, Weekdays};
+
+    const MADRID: Tz = chrono_tz::Europe::Madrid;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn utc(y: i32, m: u32, day: u32, h: u32, min: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, day, h, min, 0).unwrap()
+    }
+
+    /// Mondays at `at`, opening D+14..D+20.
+    fn weekly(at: &str) -> Release {
+        Release {
+            days: Weekdays::empty().with(Weekday::Mon),
+            at: WallTime::parse(at).unwrap(),
+            first: 14,
+            last: 20,
+        }
+    }
+
+    #[test]
+    fn a_weekly_release_opens_the_week_two_weeks_ahead_at_its_hour() {
+        let releases = [weekly("09:00")];
+        // Monday 2027-03-01, 09:00 CET = 08:00 UTC, opens 03-15..03-21.
+        let before = utc(2027, 3, 1, 7, 59);
+        let at = utc(2027, 3, 1, 8, 0);
+        for date in [d(2027, 3, 15), d(2027, 3, 21)] {
+            assert_eq!(opening(&releases, MADRID, date, before), Opening::At(at));
+            assert_eq!(opening(&releases, MADRID, date, at), Opening::Open);
+        }
+        // The week before was opened by the previous Monday's release.
+        assert_eq!(
+            opening(&releases, MADRID, d(2027, 3, 14), before),
+            Opening::Open
+        );
+        // The week after opens a week later.
+        assert_eq!(
+            opening(&releases, MADRID, d(2027, 3, 22), at),
+            Opening::At(utc(2027, 3, 8, 8, 0))
+        );
+        assert_eq!(next_release(&releases, MADRID, before), Some(at));
+        assert_eq!(
+            next_release(&releases, MADRID, at),
+            Some(utc(2027, 3, 8, 8, 0))
+        );
+    }
+
+    #[test]
+    fn release_instants_follow_the_office_clock_across_dst() {
+        let releases = [weekly("09:00")];
+        // Summer time starts on Sunday 2027-03-28: the Monday after, 09:00 is 07:00 UTC.
+        let monday = utc(2027, 3, 29, 7, 0);
+        assert_eq!(
+            opening(&releases, MADRID, d(2027, 4, 12), utc(2027, 3, 29, 6, 59)),
+            Opening::At(monday)
+        );
+        assert_eq!(
+            next_release(&releases, MADRID, utc(2027, 3, 27, 12, 0)),
+            Some(monday)
+        );
+        // A release inside the spring gap (02:30 does not exist on 03-28) is read an
+        // hour later, like every wall time: 03:30 CEST = 01:30 UTC.
+        let sunday = [Release {
+            days: Weekdays::empty().with(Weekday::Sun),
+            at: WallTime::parse("02:30").unwrap(),
+            first: 1,
+            last: 1,
+        }];
+        assert_eq!(
+            opening(&sunday, MADRID, d(2027, 3, 29), utc(2027, 3, 28, 0, 0)),
+            Opening::At(utc(2027, 3, 28, 1, 30))
+        );
+        // In the autumn overlap (02:30 happens twice on 10-31) the first one counts.
+        assert_eq!(
+            opening(&sunday, MADRID, d(2027, 11, 1), utc(2027, 10, 30, 12, 0)),
+            Opening::At(utc(2027, 10, 31, 0, 30))
+        );
+    }
+
+    #[test]
+    fn dates_no_release_covers_never_open_and_no_releases_means_open() {
+        let sparse = [Release {
+            days: Weekdays::empty().with(Weekday::Mon),
+            at: WallTime::parse("09:00").unwrap(),
+            first: 14,
+            last: 15,
+        }];
+        // Mondays open D+14 (a Monday) and D+15 (a Tuesday): Wednesdays never.
+        assert_eq!(
+            opening(&sparse, MADRID, d(2027, 3, 17), utc(2027, 3, 1, 12, 0)),
+            Opening::Never
+        );
+        assert_eq!(
+            opening(&[], MADRID, d(2027, 3, 17), utc(2027, 3, 1, 12, 0)),
+            Opening::Open
+        );
+        assert_eq!(next_release(&[], MADRID, utc(2027, 3, 1, 12, 0)), None);
+    }
+}

@@ -1,0 +1,90 @@
+//! `[[office.release]]`: when a procedure's appointments are released, attached to the
+//! office's services once those are built.
+
+use super::super::Problems;
+use super::super::shape::{Field, RawOffice, RawRelease};
+use super::fields::required;
+use super::hours::{wall_time, weekdays};
+use super::{Checked, Reported};
+use crate::domain::{Release, Service};
+
+/// Adds each release to the service it names.
+pub(super) fn attach_releases(
+    p: &mut Problems,
+    o: &RawOffice,
+    services: &mut [Service],
+) -> Checked<()> {
+    let list = match &o.releases {
+        Field::Given(list) => list.get_ref(),
+        Field::Missing => return Ok(()),
+        Field::Bad => return Err(Reported),
+    };
+    let mut ok = true;
+    for raw in list {
+        match release(p, raw, services) {
+            Ok((ix, release)) => services[ix].releases.push(release),
+            Err(Reported) => ok = false,
+        }
+    }
+    if ok { Ok(()) } else { Err(Reported) }
+}
+
+/// One release, with the position of its service.
+fn release(p: &mut Problems, r: &RawRelease, services: &[Service]) -> Checked<(usize, Release)> {
+    let label = &r.label;
+    let service = required(p, &r.service, label, "service", &r.span);
+    let days = weekdays(p, &r.days, label, &r.span);
+    let at = wall_time(p, &r.at, label, "at", &r.span);
+    let opens = required(p, &r.opens, label, "opens", &r.span);
+    let service = service.and_then(|id| {
+        let found = services
+            .iter()
+            .position(|s| s.id.as_str() == id.get_ref().trim());
+        if found.is_none() {
+            p.at(
+                &id.span(),
+                format!(
+                    "{label}: service {:?} is not a service of this office",
+                    id.get_ref()
+                ),
+            );
+        }
+        found.ok_or(Reported)
+    });
+    let range = opens.and_then(|text| {
+        let parsed = Release::parse_opens(text.get_ref());
+        if parsed.is_none() {
+            p.at(
+                &text.span(),
+                format!(
+                    "{label}: opens {:?} is not a range of days after the release such as \
+                     \"D+14..D+20\"",
+                    text.get_ref()
+                ),
+            );
+        }
+        parsed.ok_or(Reported)
+    });
+    let (ix, (first, last), days, at) = (service?, range?, days?, at?);
+    let max_advance = services[ix].max_advance_days;
+    if last > max_advance {
+        let span = r.opens.given().map_or(r.span.clone(), |v| v.span());
+        p.at(
+            &span,
+            format!(
+                "{label}: opens reaches D+{last}, past the service's max_advance_days \
+                 ({max_advance}): those dates could never be booked"
+            ),
+        );
+        return Err(Reported);
+    }
+    Ok((
+        ix,
+        Release {
+            days,
+            at: at.into_inner(),
+            first,
+            last,
+        },
+    ))
+}

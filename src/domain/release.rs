@@ -1,0 +1,59 @@
+//! Scheduled releases: instead of a rolling window that opens a new day at midnight (when
+//! only bots are awake), a procedure's appointments can be released at a set time, all at
+//! once, for everyone (`[[office.release]]`).
+
+use super::hours::{WallTime, Weekdays};
+
+/// On each of `days`, at `at` (the office's wall time), the dates `first..=last` days
+/// after that day become bookable. Weekly on Monday at 09:00 with `D+14..D+20` releases
+/// the week starting two weeks later, so every date is released exactly once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    pub days: Weekdays,
+    pub at: WallTime,
+    /// Days after the release day, inclusive: `D+14..D+20` is 14..=20.
+    pub first: u32,
+    pub last: u32,
+}
+
+impl Release {
+    /// Reads the configuration spelling of the dates a release opens: `D+14..D+20` (a
+    /// single day is `D+14..D+14`); `None` if it is not that, or ends before it starts.
+    pub fn parse_opens(text: &str) -> Option<(u32, u32)> {
+        let (first, last) = text.trim().split_once("..")?;
+        let day = |part: &str| -> Option<u32> {
+            let digits = part.trim().strip_prefix("D+")?;
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            digits.parse().ok()
+        };
+        let (first, last) = (day(first)?, day(last)?);
+        (first <= last).then_some((first, last))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opens_reads_a_day_range_after_the_release_day() {
+        assert_eq!(Release::parse_opens("D+14..D+20"), Some((14, 20)));
+        assert_eq!(Release::parse_opens(" D+0..D+0 "), Some((0, 0)));
+        for bad in [
+            "",
+            "D+20..D+14",
+            "14..20",
+            "D+14",
+            "D-1..D+3",
+            "D+..D+3",
+            "D+1..D+x",
+            "D+1...D+3",
+            "D++1..D+3",
+            "D+99999999999..D+99999999999",
+        ] {
+            assert_eq!(Release::parse_opens(bad), None, "{bad}");
+        }
+    }
+}
