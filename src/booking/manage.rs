@@ -303,6 +303,15 @@ impl Booking {
             }
             appointment.updated_at = now;
             conn.update_appointment(&appointment).await?;
+            // A citizen's own cancellation is how resellers hand a time over.
+            if transition == Transition::Cancel && matches!(actor, Actor::Citizen) {
+                let catalog = self.catalog();
+                if let Ok((_, service)) =
+                    catalog.service(&appointment.office_id, &appointment.service_id)
+                {
+                    super::held_back::hold_back(conn, &appointment, service, now).await?;
+                }
+            }
             let action = match transition {
                 Transition::CheckIn => "checked_in",
                 Transition::Complete => "completed",

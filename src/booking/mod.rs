@@ -18,6 +18,7 @@ mod demo;
 mod error;
 mod feeds;
 mod flight;
+mod held_back;
 mod hold;
 mod import;
 mod manage;

@@ -282,6 +282,7 @@ closed_dates = [2027-03-01, "2027-03-02"]
             max_active_per_citizen: 2,
             max_reschedules: 5,
             releases: Vec::new(),
+            cancelled_return_minutes: None,
             description: None,
             requirements: Vec::new(),
         }
@@ -984,6 +985,11 @@ fn service_numbers_are_range_checked() {
         &set("max_active_per_citizen", "0"),
         16,
         "max_active_per_citizen must be at least 1, not 0",
+    );
+    assert_only(
+        &set("cancelled_return_minutes", "1441"),
+        16,
+        "cancelled_return_minutes must be between 0 and 1440, not 1441",
     );
     assert_only(
         &set("max_reschedules", "-1"),

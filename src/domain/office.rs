@@ -29,6 +29,10 @@ pub struct Service {
     /// When its appointments are released; empty: a rolling window (each date becomes
     /// bookable `max_advance_days` before it, at midnight).
     pub releases: Vec<super::Release>,
+    /// Most minutes a time a citizen cancels stays off sale (a random delay, so that a
+    /// reseller cannot hand it over at an agreed instant); `None`: the default of
+    /// [`Service::cancelled_return_minutes`].
+    pub cancelled_return_minutes: Option<u32>,
     /// What the procedure is, in a sentence or two (shown to citizens).
     pub description: Option<String>,
     /// What to bring, one item each.
@@ -49,9 +53,18 @@ impl Service {
             max_active_per_citizen: 1,
             max_reschedules: 2,
             releases: Vec::new(),
+            cancelled_return_minutes: None,
             description: None,
             requirements: Vec::new(),
         }
+    }
+
+    /// How long at most a cancelled time stays off sale: as configured, else 20 minutes
+    /// for a procedure with scheduled releases (where times are scarce and resold) and
+    /// none for one with a rolling window.
+    pub fn cancelled_return_minutes(&self) -> u32 {
+        self.cancelled_return_minutes
+            .unwrap_or(if self.releases.is_empty() { 0 } else { 20 })
     }
 
     /// What the citizen sees: `end = start + duration`.

@@ -167,7 +167,58 @@ async fn a_release_past_the_booking_window_is_refused(db: Db) {
     assert!(open[0]["slots"].as_u64().unwrap() > 0);
 }
 
+async fn a_cancelled_time_returns_to_sale_only_after_a_random_delay(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    let auth = admin(&app).await;
+    assert_eq!(install(&app, &auth, &with_release()).await, 200);
+    app.clock.advance(Duration::minutes(30));
+    let start = "2027-03-15T08:00:00+00:00";
+    let booked = app
+        .book(&BookReq::new(LAS_PALMAS, RENOVACION, start, &dni(42)))
+        .await;
+    assert_eq!(app.capacity_at(LAS_PALMAS, RENOVACION, start).await, 0);
+    app.post_with_token(
+        &format!("/api/v1/appointments/{}/cancel", booked.locator),
+        &booked.token,
+        &json!({}),
+    )
+    .await
+    .ok(200);
+    // Not back on sale at the instant of the cancellation, for anyone.
+    assert_eq!(app.capacity_at(LAS_PALMAS, RENOVACION, start).await, 0);
+    app.try_book(&BookReq::new(LAS_PALMAS, RENOVACION, start, &dni(43)))
+        .await
+        .problem(409, "slot_unavailable");
+    // Within 20 minutes (the default for a procedure with releases) it is.
+    app.clock.advance(Duration::minutes(20));
+    assert_eq!(app.capacity_at(LAS_PALMAS, RENOVACION, start).await, 1);
+    app.book(&BookReq::new(LAS_PALMAS, RENOVACION, start, &dni(43)))
+        .await;
+    // A procedure without releases gives a cancelled time back at once (as
+    // `manage::cancel_frees_the_time_once` shows); `cancelled_return_minutes = 0` does
+    // the same for one with releases.
+    let at_once = with_release().replace(
+        "  duration_minutes = 10\n",
+        "  duration_minutes = 10\n  cancelled_return_minutes = 0\n",
+    );
+    assert_ne!(at_once, with_release());
+    assert_eq!(install(&app, &auth, &at_once).await, 200);
+    let other = "2027-03-15T08:10:00+00:00";
+    let booked = app
+        .book(&BookReq::new(LAS_PALMAS, RENOVACION, other, &dni(44)))
+        .await;
+    app.post_with_token(
+        &format!("/api/v1/appointments/{}/cancel", booked.locator),
+        &booked.token,
+        &json!({}),
+    )
+    .await
+    .ok(200);
+    assert_eq!(app.capacity_at(LAS_PALMAS, RENOVACION, other).await, 1);
+}
+
 both_backends!(
+    a_cancelled_time_returns_to_sale_only_after_a_random_delay,
     scheduled_release_opens_its_dates_at_its_hour,
     the_week_page_says_when_a_day_opens,
     a_release_past_the_booking_window_is_refused,

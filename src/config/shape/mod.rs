@@ -131,6 +131,7 @@ pub(super) struct RawService {
     pub max_advance_days: Field<i64>,
     pub max_active_per_citizen: Field<i64>,
     pub max_reschedules: Field<i64>,
+    pub cancelled_return_minutes: Field<i64>,
     pub description: Field<String>,
     pub requirements: Field<Strings>,
 }
@@ -185,6 +186,7 @@ const SERVICE_KEYS: &[&str] = &[
     "max_advance_days",
     "max_active_per_citizen",
     "max_reschedules",
+    "cancelled_return_minutes",
     "description",
     "requirements",
 ];

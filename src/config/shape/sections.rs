@@ -126,6 +126,9 @@ fn read_service(p: &mut Problems, t: &DeTable<'_>, span: Span) -> RawService {
                 s.max_active_per_citizen = integer(p, v, l, "max_active_per_citizen");
             }
             "max_reschedules" => s.max_reschedules = integer(p, v, l, "max_reschedules"),
+            "cancelled_return_minutes" => {
+                s.cancelled_return_minutes = integer(p, v, l, "cancelled_return_minutes");
+            }
             "description" => s.description = string(p, v, l, "description"),
             "requirements" => s.requirements = list(p, v, l, "requirements", string),
             other => unknown_key(p, key, other, l, SERVICE_KEYS),

@@ -131,6 +131,19 @@ fn service(
         Some(1),
         at,
     );
+    let cancelled_return = match &s.cancelled_return_minutes {
+        Field::Missing => Ok(None),
+        _ => number(
+            p,
+            &s.cancelled_return_minutes,
+            l,
+            "cancelled_return_minutes",
+            0..=MINUTES_PER_DAY,
+            None,
+            at,
+        )
+        .map(Some),
+    };
     let max_reschedules = number(
         p,
         &s.max_reschedules,
@@ -232,5 +245,6 @@ fn service(
         max_reschedules: max_reschedules?,
         // Attached by `releases` once every service of the office is built.
         releases: Vec::new(),
+        cancelled_return_minutes: cancelled_return?,
     })
 }
