@@ -112,6 +112,7 @@ check-none = Not given
 check-confirm = Confirm the appointment
 check-limit-procedure = You already have an appointment for this procedure. Look it up with your locator to change or cancel it.
 check-limit-reschedules = This appointment has already been changed as many times as allowed. You can keep its time, or cancel it and book again.
+check-limit-waiting = This procedure cannot be booked again with this document yet: after a missed appointment, or after several cancellations, there is a waiting period. Try again in a few days, or ask at the office.
 check-limit-overlap = You already have another appointment at that time. Choose another time, or look that appointment up with your locator to change or cancel it.
 
 # Confirmation

@@ -114,6 +114,7 @@ check-none = No indicado
 check-confirm = Confirmar la cita
 check-limit-procedure = Ya tienes una cita para este trámite. Búscala con tu localizador para cambiarla o anularla.
 check-limit-reschedules = Esta cita ya se ha cambiado todas las veces que se permite. Puedes mantener su hora, o anularla y pedir otra.
+check-limit-waiting = Todavía no se puede pedir este trámite con este documento: después de una cita a la que no se acudió, o de varias anulaciones, hay un plazo de espera. Vuelve a intentarlo dentro de unos días, o pregunta en la oficina.
 check-limit-overlap = Ya tienes otra cita a esa hora. Elige otra hora, o busca esa cita con tu localizador para cambiarla o anularla.
 
 # Confirmación

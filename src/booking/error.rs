@@ -50,6 +50,9 @@ pub enum CitizenLimit {
     Overlap,
     /// This appointment was already moved `max_reschedules` times.
     Reschedules,
+    /// A recent no-show or too many own cancellations of the procedure: the document
+    /// waits (`no_show_cool_off_days`, `max_cancellations`).
+    Waiting,
 }
 
 impl std::fmt::Display for CitizenLimit {
@@ -64,6 +67,11 @@ impl std::fmt::Display for CitizenLimit {
             CitizenLimit::Overlap => {
                 "you already have another appointment at that time; choose another time, or \
                  look that appointment up with your locator to change or cancel it"
+            }
+            CitizenLimit::Waiting => {
+                "this procedure cannot be booked again with this document yet: after a missed \
+                 appointment, or after several cancellations, there is a waiting period; try \
+                 again in a few days, or ask at the office"
             }
             CitizenLimit::Reschedules => {
                 "this appointment has already been changed as many times as allowed; keep its \

@@ -2,11 +2,11 @@
 //! needs written, and the citizen's limits, checked only once the time is known to be
 //! free.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use crate::allocator::{Allocator, Move, PlaceError, Placement, Snapshot};
 use crate::domain::{Appointment, DeskId, Office, OfficeId, Service, ServiceId};
-use crate::store::{Records, StoreError};
+use crate::store::{CitizenHistory, Records, StoreError};
 
 use super::BookingError;
 use super::error::CitizenLimit;
@@ -48,6 +48,54 @@ pub(crate) fn citizen_limits(
     }
     if mine().any(|a| a.start < end && start < a.end) {
         return Err(BookingError::CitizenLimitReached(CitizenLimit::Overlap));
+    }
+    Ok(())
+}
+
+/// After a no-show, or too many own cancellations, of `service`, a document waits
+/// before booking it again (DESIGN-extension of §3; off unless the procedure sets
+/// `no_show_cool_off_days` or `max_cancellations`, and then one indexed read).
+pub(crate) async fn check_citizen_history(
+    conn: &mut dyn Records,
+    document: &str,
+    service: &Service,
+    now: DateTime<Utc>,
+) -> Result<(), BookingError> {
+    let cool_off = Duration::days(i64::from(service.no_show_cool_off_days));
+    let window = match service.max_cancellations {
+        Some(_) => Duration::days(i64::from(service.cancellations_window_days)),
+        None => Duration::zero(),
+    };
+    let reach = cool_off.max(window);
+    if reach.is_zero() {
+        return Ok(());
+    }
+    let history = conn
+        .citizen_history(document, &service.id, now - reach)
+        .await?;
+    history_allows(&history, service, now)
+}
+
+/// [`check_citizen_history`] on the history already read.
+pub(crate) fn history_allows(
+    history: &CitizenHistory,
+    service: &Service,
+    now: DateTime<Utc>,
+) -> Result<(), BookingError> {
+    let cool_off = Duration::days(i64::from(service.no_show_cool_off_days));
+    if !cool_off.is_zero() && history.no_shows.iter().any(|&start| start > now - cool_off) {
+        return Err(BookingError::CitizenLimitReached(CitizenLimit::Waiting));
+    }
+    if let Some(most) = service.max_cancellations {
+        let since = now - Duration::days(i64::from(service.cancellations_window_days));
+        let recent = history
+            .cancellations
+            .iter()
+            .filter(|&&at| at > since)
+            .count();
+        if recent >= usize::try_from(most).unwrap_or(usize::MAX) {
+            return Err(BookingError::CitizenLimitReached(CitizenLimit::Waiting));
+        }
     }
     Ok(())
 }

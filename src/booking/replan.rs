@@ -171,6 +171,9 @@ fn insert(snapshot: &mut Snapshot, booked: Booked) -> Result<(), Booked> {
         max_reschedules: 0,
         releases: Vec::new(),
         cancelled_return_minutes: None,
+        no_show_cool_off_days: 0,
+        max_cancellations: None,
+        cancellations_window_days: 30,
         description: None,
         requirements: Vec::new(),
     });

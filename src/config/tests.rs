@@ -283,6 +283,9 @@ closed_dates = [2027-03-01, "2027-03-02"]
             max_reschedules: 5,
             releases: Vec::new(),
             cancelled_return_minutes: None,
+            no_show_cool_off_days: 0,
+            max_cancellations: None,
+            cancellations_window_days: 30,
             description: None,
             requirements: Vec::new(),
         }
@@ -990,6 +993,16 @@ fn service_numbers_are_range_checked() {
         &set("cancelled_return_minutes", "1441"),
         16,
         "cancelled_return_minutes must be between 0 and 1440, not 1441",
+    );
+    assert_only(
+        &set("max_cancellations", "0"),
+        16,
+        "max_cancellations must be at least 1, not 0",
+    );
+    assert_only(
+        &set("no_show_cool_off_days", "400"),
+        16,
+        "no_show_cool_off_days must be between 0 and 366, not 400",
     );
     assert_only(
         &set("max_reschedules", "-1"),

@@ -33,6 +33,14 @@ pub struct Service {
     /// reseller cannot hand it over at an agreed instant); `None`: the default of
     /// [`Service::cancelled_return_minutes`].
     pub cancelled_return_minutes: Option<u32>,
+    /// Days a document waits to book this procedure again after not coming to an
+    /// appointment of it (0: no wait).
+    pub no_show_cool_off_days: u32,
+    /// Own cancellations of this procedure a document may make within
+    /// `cancellations_window_days` before it may not book it again until the oldest is
+    /// out of the window (`None`: no cap). Resellers cancel and rebook for each buyer.
+    pub max_cancellations: Option<u32>,
+    pub cancellations_window_days: u32,
     /// What the procedure is, in a sentence or two (shown to citizens).
     pub description: Option<String>,
     /// What to bring, one item each.
@@ -54,6 +62,9 @@ impl Service {
             max_reschedules: 2,
             releases: Vec::new(),
             cancelled_return_minutes: None,
+            no_show_cool_off_days: 0,
+            max_cancellations: None,
+            cancellations_window_days: 30,
             description: None,
             requirements: Vec::new(),
         }

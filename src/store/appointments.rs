@@ -9,7 +9,7 @@ use crate::domain::{Appointment, AppointmentFigures, DeskId, OfficeId, ServiceId
 
 use super::rows::AppointmentRow;
 use super::sql::{Connection, Sql};
-use super::{Appointments, StoreError, bulk};
+use super::{Appointments, CitizenHistory, StoreError, bulk};
 
 /// Serializes on one citizen (always before the office lock, so no deadlock).
 pub(super) async fn lock_citizen(
@@ -26,6 +26,38 @@ pub(super) async fn citizen_active_appointments(
     now: DateTime<Utc>,
 ) -> Result<Vec<Appointment>, StoreError> {
     super::bulk::citizens_active_appointments(conn, &[document], now).await
+}
+
+pub(super) async fn citizen_history(
+    conn: &mut AnyConnection,
+    document: &str,
+    service: &ServiceId,
+    since: DateTime<Utc>,
+) -> Result<CitizenHistory, StoreError> {
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT a.status, a.start_at, a.updated_at FROM appointments a \
+         WHERE a.document = $1 AND a.service_id = $2 \
+           AND a.status IN ('no_show', 'cancelled') \
+           AND ((a.status = 'no_show' AND a.start_at >= $3) \
+             OR (a.status = 'cancelled' AND a.updated_at >= $3 AND EXISTS ( \
+                   SELECT 1 FROM audit_log l WHERE l.appointment_id = a.id \
+                     AND l.action = 'cancelled' AND l.actor_kind = 'citizen')))",
+    )
+    .bind(document)
+    .bind(service.as_str())
+    .bind(since.timestamp())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut history = CitizenHistory::default();
+    for (status, start, updated) in rows {
+        let at = |secs: i64| DateTime::from_timestamp(secs, 0).unwrap_or(DateTime::UNIX_EPOCH);
+        if status == "no_show" {
+            history.no_shows.push(at(start));
+        } else {
+            history.cancellations.push(at(updated));
+        }
+    }
+    Ok(history)
 }
 
 pub(super) async fn find_appointment_by_locator(
@@ -218,6 +250,14 @@ impl<C: Connection> Appointments for Sql<C> {
         now: DateTime<Utc>,
     ) -> Result<Vec<Appointment>, StoreError> {
         citizen_active_appointments(self.conn(), document, now).await
+    }
+    async fn citizen_history(
+        &mut self,
+        document: &str,
+        service: &ServiceId,
+        since: DateTime<Utc>,
+    ) -> Result<CitizenHistory, StoreError> {
+        citizen_history(self.conn(), document, service, since).await
     }
     async fn find_appointment_by_locator(
         &mut self,

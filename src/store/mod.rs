@@ -63,7 +63,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Appointment, AppointmentFigures, DeskId, OfficeId};
+use crate::domain::{Appointment, AppointmentFigures, DeskId, OfficeId, ServiceId};
 
 pub use audit::{AuditFilter, AuditLine};
 pub use booking_tx::{BookingBegin, BookingLocks, BookingWrite, ConnectionSlot, StoredKey};
@@ -138,6 +138,16 @@ pub trait Database: Send + Sync + fmt::Debug {
     fn sql_pool(&self) -> Option<&sqlx::AnyPool> {
         None
     }
+}
+
+/// A citizen's recent no-shows and own cancellations of one procedure
+/// ([`Appointments::citizen_history`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CitizenHistory {
+    /// Starts of the appointments it did not come to.
+    pub no_shows: Vec<DateTime<Utc>>,
+    /// When it cancelled its appointments.
+    pub cancellations: Vec<DateTime<Utc>>,
 }
 
 /// Every operation on one connection or transaction.
@@ -252,6 +262,15 @@ pub trait Appointments: Send {
         document: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<Appointment>, StoreError>;
+    /// What `document` did lately with `service`, since `since`: the starts of its
+    /// no-shows and when it cancelled appointments itself (staff cancellations are not its
+    /// doing). Read only for procedures with a cool-off or a cap on cancellations.
+    async fn citizen_history(
+        &mut self,
+        document: &str,
+        service: &ServiceId,
+        since: DateTime<Utc>,
+    ) -> Result<CitizenHistory, StoreError>;
     async fn find_appointment_by_locator(
         &mut self,
         locator: &str,

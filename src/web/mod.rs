@@ -147,6 +147,7 @@ pub(crate) fn citizen_limit_message(limit: crate::booking::CitizenLimit) -> &'st
         CitizenLimit::Procedure => "check-limit-procedure",
         CitizenLimit::Overlap => "check-limit-overlap",
         CitizenLimit::Reschedules => "check-limit-reschedules",
+        CitizenLimit::Waiting => "check-limit-waiting",
     }
 }
 

@@ -27,4 +27,5 @@ mod staff_config_page;
 mod staff_office_pages;
 mod staff_pages;
 mod surge;
+mod waiting;
 mod web;

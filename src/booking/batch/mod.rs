@@ -18,7 +18,7 @@ use crate::store::{
 };
 
 use super::hold::hold_serves;
-use super::place::citizen_limits;
+use super::place::{check_citizen_history, citizen_limits};
 use super::queue::BookJob;
 use super::request::ValidCitizen;
 use super::secrets::{random_id, random_token, sha256_hex};
@@ -119,6 +119,10 @@ impl Batch {
             .map(Vec::as_slice)
             .unwrap_or_default();
         citizen_limits(mine, service, start, end, None)?;
+        // Staff booking at the counter or by phone judge for themselves.
+        if matches!(job.actor, Actor::Citizen) {
+            check_citizen_history(conn, document, service, now).await?;
+        }
         self.apply_moves(&placement.moves);
         let desk = placement.desk;
         if let Some(key) = hold_key {

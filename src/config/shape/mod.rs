@@ -132,6 +132,9 @@ pub(super) struct RawService {
     pub max_active_per_citizen: Field<i64>,
     pub max_reschedules: Field<i64>,
     pub cancelled_return_minutes: Field<i64>,
+    pub no_show_cool_off_days: Field<i64>,
+    pub max_cancellations: Field<i64>,
+    pub cancellations_window_days: Field<i64>,
     pub description: Field<String>,
     pub requirements: Field<Strings>,
 }
@@ -187,6 +190,9 @@ const SERVICE_KEYS: &[&str] = &[
     "max_active_per_citizen",
     "max_reschedules",
     "cancelled_return_minutes",
+    "no_show_cool_off_days",
+    "max_cancellations",
+    "cancellations_window_days",
     "description",
     "requirements",
 ];

@@ -129,6 +129,13 @@ fn read_service(p: &mut Problems, t: &DeTable<'_>, span: Span) -> RawService {
             "cancelled_return_minutes" => {
                 s.cancelled_return_minutes = integer(p, v, l, "cancelled_return_minutes");
             }
+            "no_show_cool_off_days" => {
+                s.no_show_cool_off_days = integer(p, v, l, "no_show_cool_off_days");
+            }
+            "max_cancellations" => s.max_cancellations = integer(p, v, l, "max_cancellations"),
+            "cancellations_window_days" => {
+                s.cancellations_window_days = integer(p, v, l, "cancellations_window_days");
+            }
             "description" => s.description = string(p, v, l, "description"),
             "requirements" => s.requirements = list(p, v, l, "requirements", string),
             other => unknown_key(p, key, other, l, SERVICE_KEYS),

@@ -144,6 +144,37 @@ fn service(
         )
         .map(Some),
     };
+    let cool_off = number(
+        p,
+        &s.no_show_cool_off_days,
+        l,
+        "no_show_cool_off_days",
+        0..=MAX_ADVANCE_DAYS,
+        Some(0),
+        at,
+    );
+    let max_cancellations = match &s.max_cancellations {
+        Field::Missing => Ok(None),
+        _ => number(
+            p,
+            &s.max_cancellations,
+            l,
+            "max_cancellations",
+            1..=u32::MAX,
+            None,
+            at,
+        )
+        .map(Some),
+    };
+    let cancellations_window = number(
+        p,
+        &s.cancellations_window_days,
+        l,
+        "cancellations_window_days",
+        1..=MAX_ADVANCE_DAYS,
+        Some(30),
+        at,
+    );
     let max_reschedules = number(
         p,
         &s.max_reschedules,
@@ -246,5 +277,8 @@ fn service(
         // Attached by `releases` once every service of the office is built.
         releases: Vec::new(),
         cancelled_return_minutes: cancelled_return?,
+        no_show_cool_off_days: cool_off?,
+        max_cancellations: max_cancellations?,
+        cancellations_window_days: cancellations_window?,
     })
 }
