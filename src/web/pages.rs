@@ -108,6 +108,8 @@ pub struct TimesPage {
     pub action: String,
     pub hidden: Vec<(&'static str, String)>,
     pub times: Vec<TimeView>,
+    /// What to say when there are no times: none left, or when they are released.
+    pub none: String,
 }
 
 pub struct TimeView {

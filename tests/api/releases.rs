@@ -148,8 +148,20 @@ async fn the_week_page_says_when_a_day_opens(db: Db) {
         html.contains("La próxima apertura es el lunes 1 de marzo a las 07:30"),
         "{html}"
     );
-    // No link to the times of a day not yet released.
+    // No link to the times of a day not yet released; typed, its page says when it opens
+    // instead of "no free times left".
     assert!(!html.contains("date=2027-03-15"), "{html}");
+    let times = app
+        .get(&format!(
+            "/book/time?office_id={LAS_PALMAS}&service_id={RENOVACION}&date=2027-03-15"
+        ))
+        .await
+        .text();
+    assert!(
+        times.contains("Se abre el lunes 1 de marzo a las 07:30."),
+        "{times}"
+    );
+    assert!(!times.contains("no quedan horas libres"), "{times}");
 }
 
 async fn a_release_past_the_booking_window_is_refused(db: Db) {

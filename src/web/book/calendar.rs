@@ -84,7 +84,7 @@ pub struct DaysQuery {
 }
 
 /// The date and wall time of a release instant, for the messages that announce it.
-fn release_args(
+pub(super) fn release_args(
     lang: &super::super::i18n::Lang,
     office: &crate::domain::Office,
     at: chrono::DateTime<chrono::Utc>,

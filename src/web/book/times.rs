@@ -15,7 +15,7 @@ use crate::http::AppState;
 use super::super::Visit;
 use super::super::i18n::Lang;
 use super::super::pages::{TimeView, TimesPage};
-use super::calendar::{Calendar, calendar_ids, days_page};
+use super::calendar::{Calendar, calendar_ids, days_page, release_args};
 use super::encode;
 
 #[derive(Debug, Deserialize)]
@@ -148,6 +148,16 @@ pub(crate) async fn times_page(
         ),
     };
     hidden.push(("date", date.to_string()));
+    // A date not released yet is not full: say when it opens.
+    let none = match crate::calendar::opening(&service.releases, office.timezone, date, visit.now) {
+        crate::calendar::Opening::At(at) if slots.is_empty() => {
+            format!(
+                "{}.",
+                lang.t_with("day-opens", &release_args(lang, office, at))
+            )
+        }
+        _ => lang.t("time-none"),
+    };
     let template = TimesPage {
         page: visit.page(title),
         back_href: calendar.link(calendar.days_path(), &[("week", date.to_string())]),
@@ -160,6 +170,7 @@ pub(crate) async fn times_page(
         action: action.to_owned(),
         hidden,
         times,
+        none,
     };
     visit.render(StatusCode::OK, &template)
 }
