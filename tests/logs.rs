@@ -342,3 +342,53 @@ async fn nothing_personal_reaches_the_logs_on_sqlite() {
 async fn nothing_personal_reaches_the_logs_on_postgres() {
     nothing_personal_reaches_the_logs(Db::Postgres).await;
 }
+
+/// With `[limits] shared` and Redis unreachable, the server says so in a warning — once
+/// per 10 s however many checks fall back, and without the Redis URL (it may carry a
+/// password) or anything about the client or the document checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_shared_limit_store_is_warned_about_once_and_discreetly() {
+    use cita::limits::{LimitSettings, Limits, RouteClass};
+    let log = captured();
+    let closed = {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        listener.local_addr().unwrap()
+    };
+    let url = format!("redis://:pw-Quintanilla-77@{closed}/0");
+    let limits = Limits::new(
+        &LimitSettings {
+            shared: Some(url),
+            shared_timeout_ms: 100,
+            ..LimitSettings::default()
+        },
+        [9; 32],
+    )
+    .unwrap();
+    let client: std::net::IpAddr = "198.51.100.201".parse().unwrap();
+    // Within the default bursts (fail open: counted in memory meanwhile).
+    for _ in 0..3 {
+        assert!(
+            limits
+                .check_client(RouteClass::Browse, client)
+                .await
+                .is_ok()
+        );
+        assert!(limits.check_document("99887766V").await.is_ok());
+    }
+    let text = text_of(log);
+    let warnings: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("the shared rate limits are unreachable"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    for secret in [
+        "pw-Quintanilla-77",
+        "198.51.100.201",
+        "99887766V",
+        &closed.to_string(),
+    ] {
+        assert!(!warnings[0].contains(secret), "{secret} in {}", warnings[0]);
+    }
+    // Nor does anything else in the log (the Redis client's own lines included).
+    assert!(!text.contains("pw-Quintanilla-77"));
+}
