@@ -1,6 +1,7 @@
 //! Cancelled times are not a resale channel. A reseller hands a time over by cancelling
-//! it at an agreed instant while the buyer rebooks it; so a time a citizen cancels, for a
-//! procedure whose appointments are scarce, returns to sale only after a random delay
+//! it (or moving away from it) at an agreed instant while the buyer rebooks it; so a time
+//! a citizen cancels or leaves, for a procedure whose appointments are scarce, returns to
+//! sale only after a random delay
 //! (uniform, from the operating system's CSPRNG through `rand`'s thread generator), not
 //! at an instant the reseller knows. Until then a hold that no booking can use keeps it.
 
@@ -16,8 +17,8 @@ use super::secrets::random_id;
 /// hex), so no booking may use the hold ([`super::hold::hold_serves`]).
 const NOBODY: &str = "held-back";
 
-/// Keeps the time `appointment` had (just cancelled by its citizen) off sale for a random
-/// while of up to the service's `cancelled_return_minutes`; the delay, or `None` when it
+/// Keeps the time `appointment` had (just cancelled or moved by its citizen) off sale for
+/// a random while of up to the service's `cancelled_return_minutes`; the delay, or `None` when it
 /// returns at once (no delay configured, or the time has passed).
 pub(crate) async fn hold_back(
     conn: &mut dyn Records,

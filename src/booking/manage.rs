@@ -209,6 +209,7 @@ impl Booking {
         if let Some(hold) = &hold {
             conn.delete_hold(&hold.id).await?;
         }
+        let before = appointment.clone();
         let previous = appointment.start;
         appointment.desk_id = desk;
         appointment.start = start;
@@ -217,6 +218,8 @@ impl Booking {
         appointment.sequence += 1;
         appointment.updated_at = now;
         conn.update_appointment(&appointment).await?;
+        // Moving away hands the old time over just as cancelling does.
+        super::held_back::hold_back(conn, &before, service, now).await?;
         audit(
             conn,
             &appointment,

@@ -206,6 +206,26 @@ async fn a_cancelled_time_returns_to_sale_only_after_a_random_delay(db: Db) {
     assert_eq!(app.capacity_at(LAS_PALMAS, RENOVACION, start).await, 1);
     app.book(&BookReq::new(LAS_PALMAS, RENOVACION, start, &dni(43)))
         .await;
+    // Moving away from a time hands it over just as well: the old time is held back too.
+    let moving = app
+        .book(&BookReq::new(
+            LAS_PALMAS,
+            RENOVACION,
+            "2027-03-16T08:00:00+00:00",
+            &dni(45),
+        ))
+        .await;
+    app.post_with_token(
+        &format!("/api/v1/appointments/{}/reschedule", moving.locator),
+        &moving.token,
+        &json!({"start": "2027-03-16T09:00:00+00:00"}),
+    )
+    .await
+    .ok(200);
+    let left = "2027-03-16T08:00:00+00:00";
+    assert_eq!(app.capacity_at(LAS_PALMAS, RENOVACION, left).await, 0);
+    app.clock.advance(Duration::minutes(20));
+    assert_eq!(app.capacity_at(LAS_PALMAS, RENOVACION, left).await, 1);
     // A procedure without releases gives a cancelled time back at once (as
     // `manage::cancel_frees_the_time_once` shows); `cancelled_return_minutes = 0` does
     // the same for one with releases.
