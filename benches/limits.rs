@@ -34,7 +34,7 @@ fn settings(shared: Option<String>) -> LimitSettings {
         hold_book: generous,
         failed_lookups: generous,
         failed_lookups_per_locator: generous,
-        shared,
+        shared: shared.map(Into::into),
         shared_timeout_ms: 1_000,
         shared_unreachable: Unreachable::Refuse,
         ..LimitSettings::default()

@@ -357,7 +357,7 @@ async fn an_unreachable_shared_limit_store_is_warned_about_once_and_discreetly()
     let url = format!("redis://:pw-Quintanilla-77@{closed}/0");
     let limits = Limits::new(
         &LimitSettings {
-            shared: Some(url),
+            shared: Some(url.into()),
             shared_timeout_ms: 100,
             ..LimitSettings::default()
         },

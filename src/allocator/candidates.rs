@@ -26,7 +26,8 @@ impl Index {
             return false;
         }
         let Some(limit) = svc.window_end else {
-            return true; // beyond the calendar: no upper limit to enforce
+            // Beyond the calendar: no upper limit to enforce, releases still apply.
+            return self.released_at(svc, t);
         };
         // The local date is the date of `t + offset`, and every offset is less than a day:
         // far enough from the limit, the time zone cannot change the answer.

@@ -3,12 +3,12 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::{Appointment, Document, Locator, Transition};
-use crate::store::TokenScope;
+use crate::store::{CitizenMark, TokenScope};
 
 use super::audit::audit;
 use super::error::CitizenLimit;
 use super::hold::hold_serves;
-use super::place::{check_citizen_limits, place_and_move};
+use super::place::{check_citizen_limits, mark_if_counted, place_and_move};
 use super::request::ValidCitizen;
 use super::secrets::{random_token, sha256_hex};
 use super::snapshot::Exclude;
@@ -306,13 +306,26 @@ impl Booking {
             }
             appointment.updated_at = now;
             conn.update_appointment(&appointment).await?;
-            // A citizen's own cancellation is how resellers hand a time over.
-            if transition == Transition::Cancel && matches!(actor, Actor::Citizen) {
-                let catalog = self.catalog();
-                if let Ok((_, service)) =
-                    catalog.service(&appointment.office_id, &appointment.service_id)
-                {
-                    super::held_back::hold_back(conn, &appointment, service, now).await?;
+            let catalog = self.catalog();
+            // An appointment whose personal data was erased has no document to mark.
+            if let (Ok((_, service)), false) = (
+                catalog.service(&appointment.office_id, &appointment.service_id),
+                appointment.document.is_empty(),
+            ) {
+                let document_key = self.pepper.digest("document", &appointment.document);
+                match (transition, actor) {
+                    // A citizen's own cancellation is how resellers hand a time over.
+                    (Transition::Cancel, Actor::Citizen) => {
+                        super::held_back::hold_back(conn, &appointment, service, now).await?;
+                        let mark = CitizenMark::Cancelled;
+                        mark_if_counted(conn, &document_key, service, mark, now).await?;
+                    }
+                    (Transition::NoShow, _) => {
+                        let start = appointment.start;
+                        let mark = CitizenMark::NoShow;
+                        mark_if_counted(conn, &document_key, service, mark, start).await?;
+                    }
+                    _ => {}
                 }
             }
             let action = match transition {

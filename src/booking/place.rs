@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::allocator::{Allocator, Move, PlaceError, Placement, Snapshot};
 use crate::domain::{Appointment, DeskId, Office, OfficeId, Service, ServiceId};
-use crate::store::{CitizenHistory, Records, StoreError};
+use crate::store::{CitizenHistory, CitizenMark, Records, StoreError};
 
 use super::BookingError;
 use super::error::CitizenLimit;
@@ -57,7 +57,7 @@ pub(crate) fn citizen_limits(
 /// `no_show_cool_off_days` or `max_cancellations`, and then one indexed read).
 pub(crate) async fn check_citizen_history(
     conn: &mut dyn Records,
-    document: &str,
+    document_key: &str,
     service: &Service,
     now: DateTime<Utc>,
 ) -> Result<(), BookingError> {
@@ -71,7 +71,7 @@ pub(crate) async fn check_citizen_history(
         return Ok(());
     }
     let history = conn
-        .citizen_history(document, &service.id, now - reach)
+        .citizen_history(document_key, &service.id, now - reach)
         .await?;
     history_allows(&history, service, now)
 }
@@ -96,6 +96,26 @@ pub(crate) fn history_allows(
         if recent >= usize::try_from(most).unwrap_or(usize::MAX) {
             return Err(BookingError::CitizenLimitReached(CitizenLimit::Waiting));
         }
+    }
+    Ok(())
+}
+
+/// Records what `appointment`'s document did, if `service` has a rule that looks at it
+/// (a no-show with a cool-off, an own cancellation with a cap); nothing otherwise.
+pub(crate) async fn mark_if_counted(
+    conn: &mut dyn Records,
+    document_key: &str,
+    service: &Service,
+    mark: CitizenMark,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let counted = match mark {
+        CitizenMark::NoShow => service.no_show_cool_off_days > 0,
+        CitizenMark::Cancelled => service.max_cancellations.is_some(),
+    };
+    if counted {
+        conn.mark_citizen(document_key, &service.id, mark, at)
+            .await?;
     }
     Ok(())
 }

@@ -32,19 +32,28 @@ pub fn opening(releases: &[Release], tz: Tz, date: NaiveDate, now: DateTime<Utc>
     }
     let mut next: Option<DateTime<Utc>> = None;
     for release in releases {
-        for after in release.first..=release.last {
-            let Some(day) = date.checked_sub_days(Days::new(u64::from(after))) else {
-                continue;
-            };
-            if !release.days.contains(day.weekday()) {
-                continue;
-            }
-            let instant = local_to_utc(tz, day, release.at);
-            if instant <= now {
-                return Opening::Open;
-            }
-            next = Some(next.map_or(instant, |n| n.min(instant)));
+        // The release days that cover `date` run from `date - last` to `date - first`;
+        // the earliest of them is the first to happen, so it alone decides (at most a
+        // week of dates to look at, however wide the range).
+        let (Some(earliest), Some(latest)) = (
+            date.checked_sub_days(Days::new(u64::from(release.last))),
+            date.checked_sub_days(Days::new(u64::from(release.first))),
+        ) else {
+            continue;
+        };
+        let Some(day) = earliest
+            .iter_days()
+            .take(7)
+            .take_while(|day| *day <= latest)
+            .find(|day| release.days.contains(day.weekday()))
+        else {
+            continue;
+        };
+        let instant = local_to_utc(tz, day, release.at);
+        if instant <= now {
+            return Opening::Open;
         }
+        next = Some(next.map_or(instant, |n| n.min(instant)));
     }
     next.map_or(Opening::Never, Opening::At)
 }
@@ -150,6 +159,52 @@ mod tests {
             opening(&sunday, MADRID, d(2027, 11, 1), utc(2027, 10, 30, 12, 0)),
             Opening::At(utc(2027, 10, 31, 0, 30))
         );
+    }
+
+    /// The rule as stated, one release day at a time (the function looks at one).
+    fn brute_force(releases: &[Release], date: NaiveDate, now: DateTime<Utc>) -> Opening {
+        let mut next = None::<DateTime<Utc>>;
+        for release in releases {
+            for after in release.first..=release.last {
+                let day = date - chrono::Duration::days(i64::from(after));
+                if release.days.contains(day.weekday()) {
+                    let instant = local_to_utc(MADRID, day, release.at);
+                    if instant <= now {
+                        return Opening::Open;
+                    }
+                    next = Some(next.map_or(instant, |n| n.min(instant)));
+                }
+            }
+        }
+        next.map_or(Opening::Never, Opening::At)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn agrees_with_the_rule_as_stated(
+            mask in 1u8..128,
+            minutes in 0u32..=1440,
+            first in 0u32..40,
+            width in 0u32..40,
+            day in 0i64..730,
+            offset_minutes in -100_000i64..100_000,
+        ) {
+            let days: Weekdays = (0..7)
+                .filter(|i| mask & (1 << i) != 0)
+                .map(|i| Weekday::try_from(i).unwrap())
+                .collect();
+            let at = WallTime::parse(&format!("{:02}:{:02}", minutes / 60, minutes % 60))
+                .unwrap_or(WallTime::MIDNIGHT);
+            let releases = [Release { days, at, first, last: first + width }];
+            // Dates across 2027 and 2028: both DST changes, a leap day.
+            let date = d(2027, 1, 1) + chrono::Duration::days(day);
+            let now = local_to_utc(MADRID, date, WallTime::MIDNIGHT)
+                + chrono::Duration::minutes(offset_minutes);
+            proptest::prop_assert_eq!(
+                opening(&releases, MADRID, date, now),
+                brute_force(&releases, date, now)
+            );
+        }
     }
 
     #[test]

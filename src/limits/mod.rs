@@ -29,7 +29,7 @@ use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 
 pub use settings::{
-    LimitSettings, MAX_BATCH, Rate, SHARED_BOOKINGS, Unreachable, WRITES_PER_CONNECTION,
+    LimitSettings, MAX_BATCH, Rate, RedisUrl, SHARED_BOOKINGS, Unreachable, WRITES_PER_CONNECTION,
 };
 pub use shared::{Limits, Refused, WARN_EVERY};
 pub use writes::{MIN_WRITES_IN_FLIGHT, WriteBound};

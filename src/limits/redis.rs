@@ -47,6 +47,8 @@ pub(crate) struct Answer {
     pub remaining: u32,
     /// Allowed: ms until every budget is full again; refused: ms to wait.
     pub ms: u64,
+    /// Refused: the position in the check's keys of the budget that refused.
+    pub refusing: Option<usize>,
 }
 
 /// Why Redis gave no answer. Deliberately without detail: the caller logs that the
@@ -57,6 +59,9 @@ pub(crate) enum Unanswered {
     Timeout(Duration),
     #[error("Redis failed: {0}")]
     Failed(String),
+    /// Not asked: it failed less than [`super::shared::REST`] ago.
+    #[error("Redis failed moments ago; not asked again yet")]
+    Resting,
 }
 
 /// The shared budgets of one deployment.
@@ -122,20 +127,24 @@ impl RedisBudgets {
         for (key, rate) in keys {
             invocation
                 .key(key)
-                .arg((60_000 / u64::from(rate.per_minute.max(1))).max(1))
+                .arg(format!(
+                    "{:.6}",
+                    60_000.0 / f64::from(rate.per_minute.max(1))
+                ))
                 .arg(rate.burst.max(1));
         }
         let mut connection = self.connection.clone();
-        let answer: (i64, i64, i64) =
+        let answer: (i64, i64, i64, i64) =
             tokio::time::timeout(self.timeout, invocation.invoke_async(&mut connection))
                 .await
                 .map_err(|_| Unanswered::Timeout(self.timeout))?
                 .map_err(|e| Unanswered::Failed(format!("{:?}", e.kind())))?;
-        let (allowed, remaining, ms) = answer;
+        let (allowed, remaining, ms, refusing) = answer;
         Ok(Answer {
             allowed: allowed == 1,
             remaining: u32::try_from(remaining.max(0)).unwrap_or(u32::MAX),
             ms: u64::try_from(ms.max(0)).unwrap_or(0),
+            refusing: usize::try_from(refusing - 1).ok(),
         })
     }
 }

@@ -67,11 +67,40 @@ pub struct LimitSettings {
     /// A Redis URL (`redis://host:port/db`): the per-client, per-document and failed
     /// look-up budgets then live there, shared by every instance that names it, instead
     /// of in each instance's memory (where N instances allow N times each limit).
-    pub shared: Option<String>,
+    pub shared: Option<RedisUrl>,
     /// How long a check may wait for Redis before it counts as unreachable.
     pub shared_timeout_ms: u64,
     /// What a check does while Redis is unreachable.
     pub shared_unreachable: Unreachable,
+}
+
+/// A Redis URL. It may hold a password, so it is never printed (`Debug` hides it).
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct RedisUrl(String);
+
+impl RedisUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for RedisUrl {
+    fn from(url: &str) -> Self {
+        RedisUrl(url.to_owned())
+    }
+}
+
+impl From<String> for RedisUrl {
+    fn from(url: String) -> Self {
+        RedisUrl(url)
+    }
+}
+
+impl std::fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RedisUrl(…)")
+    }
 }
 
 /// What the shared limits do while Redis does not answer (a warning is logged either way).
@@ -196,8 +225,15 @@ impl LimitSettings {
                 settings.ipv4_prefix, settings.ipv6_prefix
             ));
         }
+        if settings.shared_timeout_ms > 1000 {
+            return Err(format!(
+                "[limits] shared_timeout_ms must be at most 1000 (it is {}): every limited \
+                 request may wait that long while Redis does not answer",
+                settings.shared_timeout_ms
+            ));
+        }
         if let Some(url) = &settings.shared
-            && !url.starts_with("redis://")
+            && !url.as_str().starts_with("redis://")
         {
             return Err(
                 "[limits] shared must be a Redis URL such as \"redis://127.0.0.1:6379/0\""

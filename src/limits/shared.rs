@@ -14,6 +14,9 @@ use super::{Allowed, LimitSettings, Limited, Limiters, Rate, RouteClass};
 
 /// Least time between two warnings that the shared limits are unreachable.
 pub const WARN_EVERY: Duration = Duration::from_secs(10);
+/// After Redis failed, how long checks fall back at once instead of each waiting out its
+/// own timeout (a request makes up to three checks; every one holds its place in flight).
+pub const REST: Duration = Duration::from_secs(1);
 
 /// Why a request is not let through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +48,8 @@ struct Shared {
     origin: Instant,
     /// Seconds after `origin` before which no new warning is logged.
     quiet_until: AtomicU64,
+    /// Milliseconds after `origin` before which Redis is not asked (it just failed).
+    resting_until: AtomicU64,
 }
 
 impl Limits {
@@ -54,10 +59,11 @@ impl Limits {
         let shared = match &settings.shared {
             None => None,
             Some(url) => Some(Shared {
-                budgets: RedisBudgets::open(url, key, settings.shared_timeout())?,
+                budgets: RedisBudgets::open(url.as_str(), key, settings.shared_timeout())?,
                 settings: settings.clone(),
                 origin: Instant::now(),
                 quiet_until: AtomicU64::new(0),
+                resting_until: AtomicU64::new(0),
             }),
         };
         Ok(Limits {
@@ -84,7 +90,7 @@ impl Limits {
         let key = shared
             .budgets
             .key_of(class.name(), address.to_string().as_bytes());
-        match shared.budgets.check(&[(key, rate)], Spend::Take).await {
+        match shared.ask(&[(key, rate)], Spend::Take).await {
             Ok(answer) => answer_to_allowed(answer, rate),
             Err(unanswered) => {
                 shared.fall_back(&unanswered)?;
@@ -102,7 +108,7 @@ impl Limits {
         let key = shared
             .budgets
             .key_of("document", normalized_document.as_bytes());
-        match shared.budgets.check(&[(key, rate)], Spend::Take).await {
+        match shared.ask(&[(key, rate)], Spend::Take).await {
             Ok(answer) => answer_to_allowed(answer, rate),
             Err(unanswered) => {
                 shared.fall_back(&unanswered)?;
@@ -118,9 +124,12 @@ impl Limits {
             return Ok(self.local.check_lookup(client, locator)?);
         };
         let keys = shared.lookup_keys(client, locator);
-        match shared.budgets.check(&keys, Spend::Peek).await {
+        match shared.ask(&keys, Spend::Peek).await {
             Ok(answer) if answer.allowed => Ok(()),
-            Ok(answer) => Err(Refused::Limited(limited(answer.ms, keys[0].1))),
+            Ok(answer) => {
+                let rate = keys[answer.refusing.unwrap_or(0).min(1)].1;
+                Err(Refused::Limited(limited(answer.ms, rate)))
+            }
             Err(unanswered) => {
                 shared.fall_back(&unanswered)?;
                 Ok(self.local.check_lookup(client, locator)?)
@@ -134,7 +143,7 @@ impl Limits {
             return self.local.lookup_failed(client, locator);
         };
         let keys = shared.lookup_keys(client, locator);
-        if let Err(unanswered) = shared.budgets.check(&keys, Spend::Charge).await {
+        if let Err(unanswered) = shared.ask(&keys, Spend::Charge).await {
             // Counted here either way: a guesser gains nothing from an outage.
             let _ = shared.fall_back(&unanswered);
             self.local.lookup_failed(client, locator);
@@ -153,6 +162,20 @@ impl Limits {
 }
 
 impl Shared {
+    /// One check in Redis, unless it failed less than [`REST`] ago.
+    async fn ask(&self, keys: &[(String, Rate)], spend: Spend) -> Result<Answer, Unanswered> {
+        let millis = |elapsed: Duration| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        if millis(self.origin.elapsed()) < self.resting_until.load(Ordering::Relaxed) {
+            return Err(Unanswered::Resting);
+        }
+        let answer = self.budgets.check(keys, spend).await;
+        if answer.is_err() {
+            let until = millis(self.origin.elapsed() + REST);
+            self.resting_until.store(until, Ordering::Relaxed);
+        }
+        answer
+    }
+
     fn lookup_keys(&self, client: IpAddr, locator: &str) -> [(String, Rate); 2] {
         let locator = super::normalize_locator(locator);
         [

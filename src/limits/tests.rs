@@ -270,3 +270,27 @@ fn headers_follow_the_ietf_draft_syntax() {
     );
     assert_eq!(ratelimit_header("browse", 12, 30), "\"browse\";r=12;t=30");
 }
+
+#[test]
+fn shared_settings_are_checked_and_never_print_the_url() {
+    let table = |text: &str| -> toml::Table { text.parse().unwrap() };
+    let settings = LimitSettings::from_table(Some(&table(
+        "shared = \"redis://:hunter2@10.0.0.5:6379/3\"\nshared_unreachable = \"refuse\"",
+    )))
+    .unwrap();
+    assert_eq!(settings.shared_unreachable, Unreachable::Refuse);
+    assert_eq!(
+        settings.shared.as_ref().map(RedisUrl::as_str),
+        Some("redis://:hunter2@10.0.0.5:6379/3")
+    );
+    assert!(!format!("{settings:?}").contains("hunter2"));
+    for (text, problem) in [
+        ("shared = \"http://10.0.0.5\"", "must be a Redis URL"),
+        ("shared_timeout_ms = 5000", "at most 1000"),
+        ("shared_timeout_ms = 0", "at least 1"),
+        ("shared_unreachable = \"ignore\"", "unknown variant"),
+    ] {
+        let error = LimitSettings::from_table(Some(&table(text))).unwrap_err();
+        assert!(error.contains(problem), "{text}: {error}");
+    }
+}

@@ -9,7 +9,7 @@ use crate::domain::{Appointment, AppointmentFigures, DeskId, OfficeId, ServiceId
 
 use super::rows::AppointmentRow;
 use super::sql::{Connection, Sql};
-use super::{Appointments, CitizenHistory, StoreError, bulk};
+use super::{Appointments, CitizenHistory, CitizenMark, StoreError, bulk};
 
 /// Serializes on one citizen (always before the office lock, so no deadlock).
 pub(super) async fn lock_citizen(
@@ -30,34 +30,48 @@ pub(super) async fn citizen_active_appointments(
 
 pub(super) async fn citizen_history(
     conn: &mut AnyConnection,
-    document: &str,
+    document_key: &str,
     service: &ServiceId,
     since: DateTime<Utc>,
 ) -> Result<CitizenHistory, StoreError> {
-    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-        "SELECT a.status, a.start_at, a.updated_at FROM appointments a \
-         WHERE a.document = $1 AND a.service_id = $2 \
-           AND a.status IN ('no_show', 'cancelled') \
-           AND ((a.status = 'no_show' AND a.start_at >= $3) \
-             OR (a.status = 'cancelled' AND a.updated_at >= $3 AND EXISTS ( \
-                   SELECT 1 FROM audit_log l WHERE l.appointment_id = a.id \
-                     AND l.action = 'cancelled' AND l.actor_kind = 'citizen')))",
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT kind, at FROM citizen_marks \
+         WHERE document_key = $1 AND service_id = $2 AND at >= $3",
     )
-    .bind(document)
+    .bind(document_key)
     .bind(service.as_str())
     .bind(since.timestamp())
     .fetch_all(&mut *conn)
     .await?;
     let mut history = CitizenHistory::default();
-    for (status, start, updated) in rows {
-        let at = |secs: i64| DateTime::from_timestamp(secs, 0).unwrap_or(DateTime::UNIX_EPOCH);
-        if status == "no_show" {
-            history.no_shows.push(at(start));
+    for (kind, at) in rows {
+        let at = DateTime::from_timestamp(at, 0).unwrap_or(DateTime::UNIX_EPOCH);
+        if kind == CitizenMark::NoShow.as_str() {
+            history.no_shows.push(at);
         } else {
-            history.cancellations.push(at(updated));
+            history.cancellations.push(at);
         }
     }
     Ok(history)
+}
+
+pub(super) async fn mark_citizen(
+    conn: &mut AnyConnection,
+    document_key: &str,
+    service: &ServiceId,
+    mark: CitizenMark,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO citizen_marks (document_key, service_id, kind, at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(document_key)
+    .bind(service.as_str())
+    .bind(mark.as_str())
+    .bind(at.timestamp())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 pub(super) async fn find_appointment_by_locator(
@@ -253,11 +267,20 @@ impl<C: Connection> Appointments for Sql<C> {
     }
     async fn citizen_history(
         &mut self,
-        document: &str,
+        document_key: &str,
         service: &ServiceId,
         since: DateTime<Utc>,
     ) -> Result<CitizenHistory, StoreError> {
-        citizen_history(self.conn(), document, service, since).await
+        citizen_history(self.conn(), document_key, service, since).await
+    }
+    async fn mark_citizen(
+        &mut self,
+        document_key: &str,
+        service: &ServiceId,
+        mark: CitizenMark,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        mark_citizen(self.conn(), document_key, service, mark, at).await
     }
     async fn find_appointment_by_locator(
         &mut self,

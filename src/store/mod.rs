@@ -140,6 +140,22 @@ pub trait Database: Send + Sync + fmt::Debug {
     }
 }
 
+/// What makes a document wait before booking a procedure again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CitizenMark {
+    NoShow,
+    Cancelled,
+}
+
+impl CitizenMark {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            CitizenMark::NoShow => "no_show",
+            CitizenMark::Cancelled => "cancelled",
+        }
+    }
+}
+
 /// A citizen's recent no-shows and own cancellations of one procedure
 /// ([`Appointments::citizen_history`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -262,15 +278,25 @@ pub trait Appointments: Send {
         document: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<Appointment>, StoreError>;
-    /// What `document` did lately with `service`, since `since`: the starts of its
-    /// no-shows and when it cancelled appointments itself (staff cancellations are not its
-    /// doing). Read only for procedures with a cool-off or a cap on cancellations.
+    /// What the document with digest `document_key` did with `service` since `since`
+    /// ([`Appointments::mark_citizen`]). Read only for procedures with a cool-off or a
+    /// cap on cancellations.
     async fn citizen_history(
         &mut self,
-        document: &str,
+        document_key: &str,
         service: &ServiceId,
         since: DateTime<Utc>,
     ) -> Result<CitizenHistory, StoreError>;
+    /// Records a no-show (`at` = the appointment's start) or a citizen's own cancellation
+    /// (`at` = when) of `service` by the document with digest `document_key`: kept apart
+    /// from the appointment, so erasing its personal data does not erase it.
+    async fn mark_citizen(
+        &mut self,
+        document_key: &str,
+        service: &ServiceId,
+        mark: CitizenMark,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     async fn find_appointment_by_locator(
         &mut self,
         locator: &str,

@@ -75,6 +75,11 @@ pub(super) async fn purge(
         .await?
         .rows_affected();
     let idempotency_keys = super::idempotency::purge_expired_idempotency(conn, now).await?;
+    // Past the longest window any rule looks back (366 days), a mark counts for nothing.
+    sqlx::query("DELETE FROM citizen_marks WHERE at < $1")
+        .bind((now - chrono::Duration::days(367)).timestamp())
+        .execute(&mut *conn)
+        .await?;
     // A citizen's lock row holds their document, and is made for every booking tried,
     // refused ones too: rows of documents without an active appointment go (the next
     // booking of that document makes its row again; the row only serializes).

@@ -61,7 +61,7 @@ fn settings(url: &str) -> LimitSettings {
             per_minute: 6,
             burst: 100,
         },
-        shared: Some(url.to_owned()),
+        shared: Some(url.into()),
         shared_timeout_ms: 200,
         ..LimitSettings::default()
     }
@@ -418,7 +418,7 @@ async fn two_servers_answer_429_past_one_shared_burst() {
     );
 
     let unreachable = LimitSettings {
-        shared: Some(format!("redis://{}/0", closed_port().await)),
+        shared: Some(format!("redis://{}/0", closed_port().await).into()),
         shared_unreachable: Unreachable::Refuse,
         ..limits
     };

@@ -2,7 +2,8 @@
 //! of it (`no_show_cool_off_days`) or after cancelling it too often
 //! (`max_cancellations` within `cancellations_window_days`): 409 `citizen_limit_reached`
 //! for the citizen, while other documents book as usual and staff at the counter may
-//! still book for that person. On both databases.
+//! still book for that person; erasing the appointments' personal data does not erase
+//! the wait. On both databases.
 
 use axum::http::Method;
 use chrono::Duration;
@@ -72,10 +73,19 @@ async fn cancelling_too_often_makes_the_document_wait(db: Db) {
     let auth = install(&app).await;
     let starts = free_starts(&app, "2027-03-02").await;
     let me = dni(51);
-    // Book and cancel twice: both allowed.
+    // Book and cancel twice: both allowed. Erasing the cancelled appointments' personal
+    // data (the citizen may, at once) does not erase that they were cancelled.
     for start in &starts[..2] {
         let booked = app.book(&BookReq::new(MADRID, HUELLAS, start, &me)).await;
         cancel(&app, &booked).await;
+        let erased = app
+            .post_with_token(
+                &format!("/api/v1/appointments/{}/erase", booked.locator),
+                &booked.token,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(erased.status, 204);
     }
     // A third booking of the procedure waits for the window.
     let refused = app
@@ -139,6 +149,15 @@ async fn a_no_show_makes_the_document_wait_its_cool_off(db: Db) {
     )
     .await
     .ok(200);
+    // The citizen erases the missed appointment's personal data: the wait stays.
+    let erased = app
+        .post_with_token(
+            &format!("/api/v1/appointments/{}/erase", missed.locator),
+            &missed.token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(erased.status, 204);
     let tomorrow = free_starts(&app, "2027-03-02").await;
     app.try_book(&BookReq::new(MADRID, HUELLAS, &tomorrow[0], &me))
         .await

@@ -121,7 +121,7 @@ impl Batch {
         citizen_limits(mine, service, start, end, None)?;
         // Staff booking at the counter or by phone judge for themselves.
         if matches!(job.actor, Actor::Citizen) {
-            check_citizen_history(conn, document, service, now).await?;
+            check_citizen_history(conn, &job.document_key, service, now).await?;
         }
         self.apply_moves(&placement.moves);
         let desk = placement.desk;

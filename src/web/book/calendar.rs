@@ -186,6 +186,11 @@ pub(crate) async fn days_page(
                     lang.t_with("day-opens", &release_args(&lang, office, opens)),
                     false,
                 )
+            } else if day.slots == 0
+                && crate::calendar::opening(&service.releases, office.timezone, day.date, visit.now)
+                    == crate::calendar::Opening::Never
+            {
+                (lang.t("day-not-offered"), false)
             } else if day.slots == 0 {
                 (lang.t("day-full"), false)
             } else {

@@ -156,6 +156,7 @@ pub(crate) async fn times_page(
                 lang.t_with("day-opens", &release_args(lang, office, at))
             )
         }
+        crate::calendar::Opening::Never => lang.t("time-not-offered"),
         _ => lang.t("time-none"),
     };
     let template = TimesPage {
