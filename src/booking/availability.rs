@@ -38,8 +38,9 @@ pub struct SlotAvailability {
 pub struct DayAvailability {
     pub date: NaiveDate,
     pub slots: u32,
-    /// When the procedure's scheduled releases open this date, if they have not yet.
-    pub opens_at: Option<DateTime<Utc>>,
+    /// Whether the procedure's scheduled releases have opened this date, and if not,
+    /// when they will (always open for a procedure without releases).
+    pub opening: calendar::Opening,
 }
 
 /// The question `slots` answers.
@@ -139,15 +140,7 @@ impl Booking {
                     .map(|d| DayAvailability {
                         date: d.date,
                         slots: d.slots,
-                        opens_at: match calendar::opening(
-                            &service.releases,
-                            office.timezone,
-                            d.date,
-                            now,
-                        ) {
-                            calendar::Opening::At(instant) => Some(instant),
-                            calendar::Opening::Open | calendar::Opening::Never => None,
-                        },
+                        opening: calendar::opening(&service.releases, office.timezone, d.date, now),
                     })
                     .collect();
                 // The counts change when the earliest available start falls inside its

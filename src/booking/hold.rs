@@ -177,7 +177,12 @@ impl Booking {
 
     /// The keyed digest a hold stores for the document it is for.
     pub(crate) fn document_key(&self, document: &Document) -> String {
-        self.pepper.digest("document", document.number())
+        self.document_key_of(document.number())
+    }
+
+    /// [`Self::document_key`] of a document number as stored (already normalized).
+    pub(crate) fn document_key_of(&self, number: &str) -> String {
+        self.pepper.digest("document", number)
     }
 }
 

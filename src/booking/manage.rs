@@ -199,9 +199,7 @@ impl Booking {
         let desk = place_and_move(conn, &closed, service, start, now, exclude).await?;
         // The appointment itself is ignored: rescheduling does not count twice against
         // the per-procedure limit, and may move into its own old time.
-        // Only moves bump the sequence of an appointment still booked (a cancellation
-        // also does, but ends it), so it counts the times it was moved.
-        if appointment.sequence >= i64::from(service.max_reschedules) {
+        if !service.may_reschedule(&appointment) {
             return Err(BookingError::CitizenLimitReached(CitizenLimit::Reschedules));
         }
         let end = start + service.duration();
@@ -312,18 +310,18 @@ impl Booking {
                 catalog.service(&appointment.office_id, &appointment.service_id),
                 appointment.document.is_empty(),
             ) {
-                let document_key = self.pepper.digest("document", &appointment.document);
+                let key = || self.document_key_of(&appointment.document);
                 match (transition, actor) {
                     // A citizen's own cancellation is how resellers hand a time over.
                     (Transition::Cancel, Actor::Citizen) => {
                         super::held_back::hold_back(conn, &appointment, service, now).await?;
                         let mark = CitizenMark::Cancelled;
-                        mark_if_counted(conn, &document_key, service, mark, now).await?;
+                        mark_if_counted(conn, &key(), service, mark, now).await?;
                     }
                     (Transition::NoShow, _) => {
                         let start = appointment.start;
                         let mark = CitizenMark::NoShow;
-                        mark_if_counted(conn, &document_key, service, mark, start).await?;
+                        mark_if_counted(conn, &key(), service, mark, start).await?;
                     }
                     _ => {}
                 }

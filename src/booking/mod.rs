@@ -47,6 +47,7 @@ use crate::domain::{Office, OfficeId};
 use crate::store::Records;
 use crate::store::{self, OfficeLock, Store, StoreError};
 
+pub use crate::calendar::Opening;
 /// Configuration problems, as the use cases report them to the pages and the API.
 pub use crate::config::{ConfigError, ConfigProblem};
 /// How long a request's writes waited for the database (load shedding sizes by it).

@@ -77,7 +77,7 @@ pub(crate) async fn check_citizen_history(
 }
 
 /// [`check_citizen_history`] on the history already read.
-pub(crate) fn history_allows(
+fn history_allows(
     history: &CitizenHistory,
     service: &Service,
     now: DateTime<Utc>,

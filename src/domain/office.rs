@@ -70,6 +70,13 @@ impl Service {
         }
     }
 
+    /// Whether a citizen may still move `appointment` to another time. Moves are what
+    /// bump the sequence of an appointment still booked (a cancellation also does, but
+    /// ends it), so the sequence counts them.
+    pub fn may_reschedule(&self, appointment: &super::Appointment) -> bool {
+        appointment.sequence < i64::from(self.max_reschedules)
+    }
+
     /// How long at most a cancelled time stays off sale: as configured, else 20 minutes
     /// for a procedure with scheduled releases (where times are scarce and resold) and
     /// none for one with a rolling window.

@@ -83,38 +83,27 @@ impl Limits {
         class: RouteClass,
         address: IpAddr,
     ) -> Result<Allowed, Refused> {
+        let local = || self.local.check_client(class, address);
         let Some(shared) = &self.shared else {
-            return Ok(self.local.check_client(class, address)?);
+            return Ok(local()?);
         };
+        let subject = address.to_string();
         let rate = shared.settings.rate_of(class);
-        let key = shared
-            .budgets
-            .key_of(class.name(), address.to_string().as_bytes());
-        match shared.ask(&[(key, rate)], Spend::Take).await {
-            Ok(answer) => answer_to_allowed(answer, rate),
-            Err(unanswered) => {
-                shared.fall_back(&unanswered)?;
-                Ok(self.local.check_client(class, address)?)
-            }
-        }
+        shared
+            .take(class.name(), subject.as_bytes(), rate, local)
+            .await
     }
 
     /// Charges one booking to a normalized document, whatever address it comes from.
     pub async fn check_document(&self, normalized_document: &str) -> Result<Allowed, Refused> {
+        let local = || self.local.check_document(normalized_document);
         let Some(shared) = &self.shared else {
-            return Ok(self.local.check_document(normalized_document)?);
+            return Ok(local()?);
         };
         let rate = shared.settings.document;
-        let key = shared
-            .budgets
-            .key_of("document", normalized_document.as_bytes());
-        match shared.ask(&[(key, rate)], Spend::Take).await {
-            Ok(answer) => answer_to_allowed(answer, rate),
-            Err(unanswered) => {
-                shared.fall_back(&unanswered)?;
-                Ok(self.local.check_document(normalized_document)?)
-            }
-        }
+        shared
+            .take("document", normalized_document.as_bytes(), rate, local)
+            .await
     }
 
     /// Whether a look-up of `locator` from `client` may run (see
@@ -162,6 +151,30 @@ impl Limits {
 }
 
 impl Shared {
+    /// Spends one of `subject`'s `budget` in Redis; while Redis does not answer, per
+    /// `shared_unreachable`, `local` (this server's memory) or a refusal.
+    async fn take(
+        &self,
+        budget: &str,
+        subject: &[u8],
+        rate: Rate,
+        local: impl FnOnce() -> Result<Allowed, Limited>,
+    ) -> Result<Allowed, Refused> {
+        let key = self.budgets.key_of(budget, subject);
+        match self.ask(&[(key, rate)], Spend::Take).await {
+            Ok(answer) if answer.allowed => Ok(Allowed {
+                limit: rate,
+                remaining: answer.remaining,
+                reset_seconds: answer.ms.div_ceil(1000),
+            }),
+            Ok(answer) => Err(Refused::Limited(limited(answer.ms, rate))),
+            Err(unanswered) => {
+                self.fall_back(&unanswered)?;
+                Ok(local()?)
+            }
+        }
+    }
+
     /// One check in Redis, unless it failed less than [`REST`] ago.
     async fn ask(&self, keys: &[(String, Rate)], spend: Spend) -> Result<Answer, Unanswered> {
         let millis = |elapsed: Duration| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
@@ -217,17 +230,6 @@ impl Shared {
             Unreachable::Refuse => Err(Refused::Unavailable),
         }
     }
-}
-
-fn answer_to_allowed(answer: Answer, rate: Rate) -> Result<Allowed, Refused> {
-    if !answer.allowed {
-        return Err(Refused::Limited(limited(answer.ms, rate)));
-    }
-    Ok(Allowed {
-        limit: rate,
-        remaining: answer.remaining,
-        reset_seconds: answer.ms.div_ceil(1000),
-    })
 }
 
 /// A refusal to wait `ms`, in whole seconds and at least 1.

@@ -157,8 +157,7 @@ pub async fn appointment(
     };
     let lang = &visit.lang;
     let can_change = appointment.status == Status::Booked && appointment.start > visit.now;
-    // Moves bump the sequence of a booked appointment (see `Booking::reschedule`).
-    let can_move = can_change && appointment.sequence < i64::from(service.max_reschedules);
+    let can_move = can_change && service.may_reschedule(&appointment);
     let template = AppointmentPage {
         page: visit.page("manage-title"),
         message: (query.notice.as_deref() == Some("moved")).then(|| lang.t("manage-moved")),

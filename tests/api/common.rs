@@ -349,6 +349,32 @@ impl TestApp {
     }
 
     /// The Prometheus exposition text.
+    /// An administrator's `Authorization` value (a new staff admin named `name`).
+    pub async fn admin_auth(&self, name: &str) -> String {
+        let issued = self
+            .state
+            .booking
+            .add_staff_user(name, cita::booking::Role::Admin, None)
+            .await
+            .unwrap();
+        format!("Bearer {}", issued.token)
+    }
+
+    /// `PUT /api/v1/admin/config` with the TOML `text`, as the admin `auth`.
+    pub async fn put_config(&self, auth: &str, text: &str) -> Answer {
+        let headers = [
+            ("authorization", auth),
+            ("content-type", "application/toml"),
+        ];
+        self.raw(
+            Method::PUT,
+            "/api/v1/admin/config",
+            &headers,
+            text.to_owned(),
+        )
+        .await
+    }
+
     pub async fn metrics(&self) -> String {
         let answer = self.get("/metrics").await;
         assert_eq!(answer.status, StatusCode::OK);

@@ -3,9 +3,7 @@
 //! instant (in the office's zone) it opens for everyone, even for readers whose answer
 //! was computed just before; the pages say when. On both databases.
 
-use axum::http::Method;
 use chrono::Duration;
-use cita::booking::Role;
 use serde_json::{Value, json};
 
 use crate::both_backends;
@@ -24,33 +22,9 @@ fn with_release() -> String {
     )
 }
 
-/// An administrator's `Authorization` header value.
-async fn admin(app: &TestApp) -> String {
-    let admin = app
-        .state
-        .booking
-        .add_staff_user("release-admin", Role::Admin, None)
-        .await
-        .unwrap()
-        .token;
-    format!("Bearer {admin}")
-}
-
 /// Replaces the configuration; the answer's status.
 async fn install(app: &TestApp, auth: &str, text: &str) -> u16 {
-    let headers = [
-        ("authorization", auth),
-        ("content-type", "application/toml"),
-    ];
-    let answer = app
-        .raw(
-            Method::PUT,
-            "/api/v1/admin/config",
-            &headers,
-            text.to_owned(),
-        )
-        .await;
-    answer.status.as_u16()
+    app.put_config(auth, text).await.status.as_u16()
 }
 
 async fn days(app: &TestApp, from: &str, to: &str) -> Vec<Value> {
@@ -68,7 +42,7 @@ fn day<'a>(days: &'a [Value], date: &str) -> &'a Value {
 
 async fn scheduled_release_opens_its_dates_at_its_hour(db: Db) {
     let Some(app) = spawn(db).await else { return };
-    let auth = admin(&app).await;
+    let auth = app.admin_auth("release-admin").await;
     assert_eq!(install(&app, &auth, &with_release()).await, 200);
 
     let before = days(&app, "2027-03-01", "2027-03-28").await;
@@ -131,7 +105,7 @@ async fn scheduled_release_opens_its_dates_at_its_hour(db: Db) {
 
 async fn the_week_page_says_when_a_day_opens(db: Db) {
     let Some(app) = spawn(db).await else { return };
-    let auth = admin(&app).await;
+    let auth = app.admin_auth("release-admin").await;
     assert_eq!(install(&app, &auth, &with_release()).await, 200);
     let page = app
         .get(&format!(
@@ -167,7 +141,7 @@ async fn the_week_page_says_when_a_day_opens(db: Db) {
 async fn a_release_past_the_booking_window_is_refused(db: Db) {
     let Some(app) = spawn(db).await else { return };
     let too_far = with_release().replace("D+14..D+20", "D+85..D+91");
-    let auth = admin(&app).await;
+    let auth = app.admin_auth("release-admin").await;
     assert_eq!(install(&app, &auth, &too_far).await, 422);
     let unknown = with_release().replace(
         &format!("service = \"{RENOVACION}\""),
@@ -181,7 +155,7 @@ async fn a_release_past_the_booking_window_is_refused(db: Db) {
 
 async fn a_cancelled_time_returns_to_sale_only_after_a_random_delay(db: Db) {
     let Some(app) = spawn(db).await else { return };
-    let auth = admin(&app).await;
+    let auth = app.admin_auth("release-admin").await;
     assert_eq!(install(&app, &auth, &with_release()).await, 200);
     app.clock.advance(Duration::minutes(30));
     let start = "2027-03-15T08:00:00+00:00";

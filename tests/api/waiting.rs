@@ -5,9 +5,7 @@
 //! still book for that person; erasing the appointments' personal data does not erase
 //! the wait. On both databases.
 
-use axum::http::Method;
 use chrono::Duration;
-use cita::booking::Role;
 use serde_json::json;
 
 use crate::both_backends;
@@ -31,21 +29,8 @@ fn with_waits() -> String {
 
 /// An administrator's `Authorization` value, after installing `with_waits`.
 async fn install(app: &TestApp) -> String {
-    let admin = app
-        .state
-        .booking
-        .add_staff_user("waiting-admin", Role::Admin, None)
-        .await
-        .unwrap()
-        .token;
-    let auth = format!("Bearer {admin}");
-    let headers = [
-        ("authorization", auth.as_str()),
-        ("content-type", "application/toml"),
-    ];
-    let answer = app
-        .raw(Method::PUT, "/api/v1/admin/config", &headers, with_waits())
-        .await;
+    let auth = app.admin_auth("waiting-admin").await;
+    let answer = app.put_config(&auth, &with_waits()).await;
     assert_eq!(answer.status, 200, "{}", answer.text());
     auth
 }

@@ -157,6 +157,21 @@ pub(super) fn number(
     }
 }
 
+/// A number in `range` that may be left out (`None`: the caller's default applies).
+pub(super) fn optional_number(
+    p: &mut Problems,
+    f: &Field<i64>,
+    label: &str,
+    key: &str,
+    range: RangeInclusive<u32>,
+) -> Checked<Option<u32>> {
+    match f {
+        Field::Missing => Ok(None),
+        // A given value is checked like a required one; the span is never used then.
+        _ => number(p, f, label, key, range, None, &Span::default()).map(Some),
+    }
+}
+
 pub(super) fn date(
     p: &mut Problems,
     v: &Spanned<String>,

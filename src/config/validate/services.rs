@@ -7,7 +7,7 @@ use toml::Spanned;
 
 use super::super::Problems;
 use super::super::shape::{Field, RawOffice, RawService, Span};
-use super::fields::{id, number, optional_text, text, unique};
+use super::fields::{id, number, optional_number, optional_text, text, unique};
 use super::{Checked, MAX_ADVANCE_DAYS, MINUTES_PER_DAY, Reported};
 use crate::domain::{Service, ServiceId};
 
@@ -131,19 +131,13 @@ fn service(
         Some(1),
         at,
     );
-    let cancelled_return = match &s.cancelled_return_minutes {
-        Field::Missing => Ok(None),
-        _ => number(
-            p,
-            &s.cancelled_return_minutes,
-            l,
-            "cancelled_return_minutes",
-            0..=MINUTES_PER_DAY,
-            None,
-            at,
-        )
-        .map(Some),
-    };
+    let cancelled_return = optional_number(
+        p,
+        &s.cancelled_return_minutes,
+        l,
+        "cancelled_return_minutes",
+        0..=MINUTES_PER_DAY,
+    );
     let cool_off = number(
         p,
         &s.no_show_cool_off_days,
@@ -153,19 +147,13 @@ fn service(
         Some(0),
         at,
     );
-    let max_cancellations = match &s.max_cancellations {
-        Field::Missing => Ok(None),
-        _ => number(
-            p,
-            &s.max_cancellations,
-            l,
-            "max_cancellations",
-            1..=u32::MAX,
-            None,
-            at,
-        )
-        .map(Some),
-    };
+    let max_cancellations = optional_number(
+        p,
+        &s.max_cancellations,
+        l,
+        "max_cancellations",
+        1..=u32::MAX,
+    );
     let cancellations_window = number(
         p,
         &s.cancellations_window_days,

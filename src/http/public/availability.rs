@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::booking::Opening;
 use crate::domain::{OfficeId, ServiceId};
 use crate::http::openapi::answers::DatabaseUnavailable;
 
@@ -119,7 +120,10 @@ pub async fn list_days(
             .map(|d| DayBody {
                 date: d.date,
                 slots: d.slots,
-                opens_at: d.opens_at.map(|instant| local(office, instant)),
+                opens_at: match d.opening {
+                    Opening::At(instant) => Some(local(office, instant)),
+                    Opening::Open | Opening::Never => None,
+                },
             })
             .collect(),
     }))

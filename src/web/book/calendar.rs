@@ -8,7 +8,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use serde::Deserialize;
 
 use crate::booking::BookingError;
-use crate::calendar::{local_date, office_local_hours};
+use crate::calendar::{Opening, local_date, office_local_hours};
 use crate::domain::{OfficeId, ServiceId};
 use crate::http::AppState;
 
@@ -181,15 +181,12 @@ pub(crate) async fn days_page(
                     lang.t(if holiday { "day-holiday" } else { "day-closed" }),
                     false,
                 )
-            } else if let Some(opens) = day.opens_at {
+            } else if let Opening::At(opens) = day.opening {
                 (
                     lang.t_with("day-opens", &release_args(&lang, office, opens)),
                     false,
                 )
-            } else if day.slots == 0
-                && crate::calendar::opening(&service.releases, office.timezone, day.date, visit.now)
-                    == crate::calendar::Opening::Never
-            {
+            } else if day.opening == Opening::Never {
                 (lang.t("day-not-offered"), false)
             } else if day.slots == 0 {
                 (lang.t("day-full"), false)
