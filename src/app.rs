@@ -142,6 +142,7 @@ impl Application {
         let store = self.state.booking.store().clone();
         let watcher = tokio::spawn(watch_config(self.state.booking.clone()));
         let purger = tokio::spawn(purge_periodically(self.state.booking.clone()));
+        let drawer = tokio::spawn(run_draws(self.state.booking.clone()));
         let pruner = self
             .state
             .settings
@@ -158,6 +159,7 @@ impl Application {
         .context("serving HTTP");
         watcher.abort();
         purger.abort();
+        drawer.abort();
         if let Some(pruner) = pruner {
             pruner.abort();
         }
@@ -250,6 +252,29 @@ async fn purge_periodically(booking: Booking) {
                 "purged what is no longer needed"
             ),
             Err(error) => tracing::warn!(%error, "could not purge expired personal data"),
+        }
+    }
+}
+
+/// How often a serving instance looks for draws to run: a draw runs within this long
+/// after its instant (the dates it gives out stay closed until it has).
+pub const DRAW_POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Runs release draws when they are due ([`Booking::run_due_draws`]); every instance
+/// does, and a lease in the database lets one run each draw.
+async fn run_draws(booking: Booking) {
+    let owner = crate::booking::secrets::random_id();
+    let mut ticks = tokio::time::interval(DRAW_POLL_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match booking.run_due_draws(&owner).await {
+            Ok(run) => {
+                for id in run.drawn {
+                    tracing::info!(draw = %id, "draw run");
+                }
+            }
+            Err(error) => tracing::warn!(%error, "could not run the due draws"),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! items and inline `crate::…`, `super::…`, `sqlx::…` paths) is resolved to the top-level
 //! module or crate it reaches, and compared with what that layer may depend on.
 //!
-//! - `domain`, `calendar`, `allocator` are pure: no I/O crate, no module above them.
+//! - `domain`, `calendar`, `allocator`, `draw` are pure: no I/O crate, no module above them.
 //! - `http` and `web` reach the database only through the use cases (`booking`).
 //! - `limits` depends on nothing above it.
 //! - Inside `domain`, `calendar`, `allocator`, `booking` and `store`, no two modules name
@@ -30,9 +30,12 @@ const IO_CRATES: &[&str] = &[
 fn forbidden(layer: &str) -> Vec<&'static str> {
     let above_pure = ["store", "http", "web", "booking", "limits", "app", "ical"];
     match layer {
-        "domain" | "calendar" | "allocator" => {
+        "domain" | "calendar" | "allocator" | "draw" => {
             let mut names = IO_CRATES.to_vec();
             names.extend(above_pure);
+            if layer != "draw" {
+                names.push("draw");
+            }
             names.extend(["std::fs", "std::net"]);
             names
         }

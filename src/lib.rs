@@ -1,7 +1,7 @@
 //! cita: an appointment-booking engine for public offices ("cita previa").
 //!
-//! Data flows one way: HTTP/CLI -> booking -> (allocator, store). `domain`, `calendar` and
-//! `allocator` are pure: no I/O, no async runtime, no database.
+//! Data flows one way: HTTP/CLI -> booking -> (draw, allocator, store). `domain`,
+//! `calendar`, `allocator` and `draw` are pure: no I/O, no async runtime, no database.
 
 pub mod allocator;
 pub mod app;
@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod draw;
 pub mod http;
 pub mod ical;
 #[cfg(test)]

@@ -76,6 +76,11 @@ enum Command {
     /// Erase personal data past its retention ([privacy] retain_personal_data_days) and
     /// expired holds, tokens and idempotency records, then exit (`serve` does it hourly).
     Purge,
+    /// Release draws: run the due ones now, or check one from its public record.
+    Draw {
+        #[command(subcommand)]
+        action: DrawCommand,
+    },
     /// Validate and import an office configuration file, then exit.
     Import {
         /// The TOML file.
@@ -100,6 +105,19 @@ enum Command {
         /// Base URL calendar apps reach this server at.
         #[arg(long, env = "CITA_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
         public_url: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DrawCommand {
+    /// Run every draw whose instant has passed (`serve` does it every second).
+    Run,
+    /// Recompute a draw from its seed, published entries and supply, and compare with
+    /// its results; exits non-zero when they differ.
+    Verify {
+        /// The draw, e.g. `madrid.asilo.20270315T0900`.
+        #[arg(long)]
+        draw: String,
     },
 }
 
@@ -188,6 +206,39 @@ async fn main() -> anyhow::Result<()> {
                 purged.citizens
             ));
             Ok(())
+        }
+        Command::Draw { action } => {
+            let booking = connect_booking(&cli.database_url, &options, system_clock()).await?;
+            match action {
+                DrawCommand::Run => {
+                    let owner = format!("cli-{}", std::process::id());
+                    let run = booking.run_due_draws(&owner).await?;
+                    for id in &run.drawn {
+                        print_line(&format!("drawn: {id}"));
+                    }
+                    for id in &run.skipped {
+                        print_line(&format!("running elsewhere: {id}"));
+                    }
+                    Ok(())
+                }
+                DrawCommand::Verify { draw } => {
+                    let checked = booking.verify_draw(&draw).await?;
+                    for problem in &checked.problems {
+                        print_line(&format!("MISMATCH {problem}"));
+                    }
+                    if checked.ok() {
+                        print_line(&format!(
+                            "draw {} checks out: {} entries, {} appointments given, the seed \
+                             matches its published hash and every result matches the seed and \
+                             the supply",
+                            checked.draw_id, checked.entries, checked.assigned
+                        ));
+                        Ok(())
+                    } else {
+                        anyhow::bail!("draw {} does not check out", checked.draw_id)
+                    }
+                }
+            }
         }
         Command::Import { file } => {
             let source = ConfigSource::read(&file)

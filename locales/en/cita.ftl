@@ -56,6 +56,7 @@ day-not-yet = Not open for booking yet
 day-not-offered = Not offered for this procedure
 time-not-offered = This procedure has no appointments on that day.
 day-opens = Opens { $date } at { $time }
+day-draw = Given out by a draw on { $date } at { $time }
 day-next-release = New appointments for this procedure are released at set times, for everyone at once. The next release is on { $date } at { $time }.
 day-past = Already passed
 day-typed-label = Or type a date

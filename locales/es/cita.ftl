@@ -55,6 +55,7 @@ day-full = Completo
 day-closed = Cerrado
 day-holiday = Festivo
 day-opens = Se abre el { $date } a las { $time }
+day-draw = Se sortea el { $date } a las { $time }
 day-next-release = Las citas de este trámite se abren en horas fijas, para todo el mundo a la vez. La próxima apertura es el { $date } a las { $time }.
 day-not-offered = Sin citas de este trámite
 time-not-offered = Este trámite no tiene citas ese día.

@@ -63,7 +63,8 @@ impl Index {
         let Some(now) = instant(self.now) else {
             return false;
         };
-        crate::calendar::opening(&svc.releases, self.tz, date, now) == Opening::Open
+        crate::calendar::opening(&svc.releases, &svc.pending_draws, self.tz, date, now)
+            == Opening::Open
     }
 
     /// Candidate starts of `svc` on local `date` inside the window, ascending, unique.

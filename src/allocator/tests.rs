@@ -273,6 +273,7 @@ fn scheduled_releases_close_dates_until_their_instant() {
         at: crate::domain::WallTime::parse("09:00").unwrap(),
         first: 1,
         last: 1,
+        draw: None,
     }];
     let days: [(&str, &[(&str, &str)]); 2] = [
         (

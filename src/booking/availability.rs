@@ -132,6 +132,7 @@ impl Booking {
                 let mut conn = self.store.read().await?;
                 let snap = snapshot::load(conn.as_mut(), office, from, to, now, Exclude::default())
                     .await?;
+                let pending = pending_draws(&snap, &service.id);
                 let allocator = Allocator::new(snap);
                 let days: Vec<DayAvailability> = allocator
                     .days(&service.id, from, to)
@@ -140,7 +141,13 @@ impl Booking {
                     .map(|d| DayAvailability {
                         date: d.date,
                         slots: d.slots,
-                        opening: calendar::opening(&service.releases, office.timezone, d.date, now),
+                        opening: calendar::opening(
+                            &service.releases,
+                            &pending,
+                            office.timezone,
+                            d.date,
+                            now,
+                        ),
                     })
                     .collect();
                 // The counts change when the earliest available start falls inside its
@@ -163,6 +170,37 @@ impl Booking {
 }
 
 impl Booking {
+    /// Whether `service`'s releases have opened local `date`, and if not, when they will
+    /// (draws not run yet included): what a page says of a date with no free time.
+    pub async fn opening(
+        &self,
+        office_id: &OfficeId,
+        service_id: &ServiceId,
+        date: NaiveDate,
+    ) -> Result<calendar::Opening, BookingError> {
+        let catalog = self.catalog();
+        let (office, service) = catalog.service(office_id, service_id)?;
+        let now = self.clock.now();
+        let mut office = office.clone();
+        if service.releases.iter().any(|r| r.draw.is_some()) {
+            let mut conn = self.store.read().await?;
+            snapshot::fold_pending_draws(conn.as_mut(), &mut office, now).await?;
+        }
+        let pending = office
+            .services
+            .iter()
+            .find(|s| s.id == service.id)
+            .map(|s| s.pending_draws.as_slice())
+            .unwrap_or_default();
+        Ok(calendar::opening(
+            &service.releases,
+            pending,
+            office.timezone,
+            date,
+            now,
+        ))
+    }
+
     /// What an availability answer depends on besides time: the office's version (bumped
     /// by every write that can change it), read after this call began, and the
     /// configuration in use.
@@ -193,6 +231,15 @@ impl Booking {
             catalog: catalog.id(),
         })
     }
+}
+
+/// The passed draw instants of `service` whose draw has not run, as folded into `snap`.
+fn pending_draws(snap: &crate::allocator::Snapshot, service: &ServiceId) -> Vec<DateTime<Utc>> {
+    snap.services
+        .iter()
+        .find(|s| s.id == *service)
+        .map(|s| s.pending_draws.clone())
+        .unwrap_or_default()
 }
 
 /// Until when an answer computed at `now` stays exact: the first listed start entering

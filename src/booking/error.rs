@@ -37,6 +37,12 @@ pub enum BookingError {
     /// Still losing races after every retry: the caller may try again shortly.
     #[error("the office is too busy right now; please retry")]
     Contention,
+    /// The draw is not taking entries (not yet, or no more).
+    #[error("this draw is not taking entries now")]
+    DrawClosed,
+    /// The document already entered this draw.
+    #[error("this document has already entered this draw")]
+    AlreadyEntered,
     #[error(transparent)]
     Store(StoreError),
 }

@@ -15,6 +15,7 @@ mod cache;
 mod catalog;
 mod closure;
 mod demo;
+mod draw;
 mod error;
 mod feeds;
 mod flight;
@@ -59,6 +60,10 @@ pub use availability::{DayAvailability, SlotAvailability};
 pub use book::BookOutcome;
 pub use catalog::Catalog;
 pub use closure::{ClosureOutcome, ClosureProblem, closure_problems};
+pub use draw::{
+    DrawInfo, DrawRecordPublic, DrawRef, DrawState, DrawsRun, EntryOutcome, EntryRequest,
+    EntryStatus, PublishedEntry, Verification,
+};
 pub use error::{BookingError, CitizenLimit};
 pub use feeds::{CANCELLED_VISIBLE, FEED_PAST, FeedLink};
 pub use hold::{HoldOutcome, HoldOwner};
@@ -255,7 +260,9 @@ impl Booking {
                 records
             }
         };
-        snapshot::fold_closures(office, &records)
+        let mut office = snapshot::fold_closures(office, &records)?;
+        snapshot::fold_pending_draws(conn, &mut office, self.clock.now()).await?;
+        Ok(office)
     }
 
     /// Runs `attempt` until it succeeds, fails for a reason retrying cannot fix, or has

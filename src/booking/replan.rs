@@ -170,6 +170,7 @@ fn insert(snapshot: &mut Snapshot, booked: Booked) -> Result<(), Booked> {
         max_active_per_citizen: 1,
         max_reschedules: 0,
         releases: Vec::new(),
+        pending_draws: Vec::new(),
         cancelled_return_minutes: None,
         no_show_cool_off_days: 0,
         max_cancellations: None,

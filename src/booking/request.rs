@@ -11,8 +11,12 @@ use super::secrets::sha256_hex;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
     Citizen,
-    Staff { user: String },
+    Staff {
+        user: String,
+    },
     System,
+    /// A release draw booking an entrant's appointment.
+    Draw,
 }
 
 impl Actor {
@@ -21,6 +25,7 @@ impl Actor {
             Actor::Citizen => "citizen",
             Actor::Staff { .. } => "staff",
             Actor::System => "system",
+            Actor::Draw => "draw",
         }
     }
 

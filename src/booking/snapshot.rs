@@ -108,8 +108,57 @@ async fn load_with(
     exclude: Exclude<'_>,
     window: Option<(DateTime<Utc>, DateTime<Utc>)>,
 ) -> Result<Loaded, StoreError> {
-    let office = office_with_closures(conn, office).await?;
+    let mut office = office_with_closures(conn, office).await?;
+    fold_pending_draws(conn, &mut office, now).await?;
     load_closed(conn, &office, first, last, now, exclude, window).await
+}
+
+// Until its draw has run, a draw release's dates stay closed to everyone but the draw:
+// the passed instants whose draw has not run are folded into the office's procedures
+// (`Service::pending_draws`), where the allocator and the pages read them.
+
+/// How far back draws matter: the dates a draw gives out lie at most this far after it.
+pub(crate) fn draw_horizon(service: &crate::domain::Service) -> chrono::Duration {
+    let reach = service.releases.iter().map(|r| r.last).max().unwrap_or(0);
+    chrono::Duration::days(i64::from(reach) + 8)
+}
+
+/// `office` with each procedure's pending draws filled in: one query per procedure that
+/// has draw releases, none for the others.
+pub(crate) async fn fold_pending_draws(
+    conn: &mut dyn Records,
+    office: &mut Office,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for service in &mut office.services {
+        if service.releases.iter().all(|r| r.draw.is_none()) {
+            continue;
+        }
+        let since = now - draw_horizon(service);
+        let passed = calendar::draw_instances(&service.releases, office.timezone, since, now);
+        if passed.is_empty() {
+            service.pending_draws.clear();
+            continue;
+        }
+        let drawn: std::collections::HashSet<i64> = conn
+            .drawn_instants(office.id.as_str(), service.id.as_str(), since.timestamp())
+            .await?
+            .into_iter()
+            .collect();
+        service.pending_draws = passed
+            .into_iter()
+            .map(|found| found.instant)
+            .filter(|instant| !drawn.contains(&instant.timestamp()))
+            .collect();
+    }
+    Ok(())
+}
+
+/// `office` as the draw itself sees it: nothing pending.
+pub(crate) fn lift_pending_draws(office: &mut Office) {
+    for service in &mut office.services {
+        service.pending_draws.clear();
+    }
 }
 
 /// The snapshot of local dates `first..=last`, with only the occupancies overlapping

@@ -153,10 +153,17 @@ impl Booking {
             .collect::<Result<_, _>>()?;
         // Each office with its closures, as of its lock; offices gone from the
         // configuration are missing and their bookings refused.
+        // A draw books the dates it gives out before anyone else may (its batches hold
+        // nothing but its own bookings).
+        let for_draw = jobs.iter().all(|j| matches!(j.actor, super::Actor::Draw));
         let mut closed: HashMap<OfficeId, Office> = HashMap::new();
         for (office_id, lock) in locks {
             if let Ok(office) = catalog.office(&office_id) {
-                closed.insert(office_id, self.closed_office(conn, office, &lock).await?);
+                let mut office = self.closed_office(conn, office, &lock).await?;
+                if for_draw {
+                    super::snapshot::lift_pending_draws(&mut office);
+                }
+                closed.insert(office_id, office);
             }
         }
         if let Some(rows) = read.occupancies {

@@ -9,7 +9,7 @@
 //! - `local_to_utc(tz, date, time)`: gap -> shifted forward by the gap; overlap -> earlier;
 //!   24:00 -> next date's 00:00.
 //! - `local_date(tz, instant)`: the local calendar date of an instant.
-//! - `opening(releases, tz, date, now)`: whether scheduled releases have opened a date,
+//! - `opening(releases, pending, tz, date, now)`: whether scheduled releases have opened a date,
 //!   and when they will ([`release`]).
 //!
 //! Precedence of closures, exceptions and seasons is documented in [`rules`]; the DST
@@ -26,6 +26,6 @@ mod dst_tests;
 pub(crate) mod test_support;
 
 pub use interval::Interval;
-pub use release::{Opening, next_release, opening};
+pub use release::{DrawInstance, Opening, draw_instances, next_release, opening};
 pub use rules::{desk_local_hours, office_local_hours};
 pub use zone::{desk_open_intervals, local_date, local_to_utc};

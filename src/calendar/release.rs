@@ -2,11 +2,14 @@
 //! a release instant is its wall time on its own local date, [`local_to_utc`]).
 //!
 //! CONTRACT:
-//! - A date `d` is released at `now` iff some release instant `R` (a local date `r` whose
-//!   weekday is one of the release's days, at its wall time) has `R <= now` and
-//!   `d - r` within the release's `first..=last` days. No releases: every date is.
-//! - Otherwise it opens at the earliest such `R` after `now`, or never (no release
-//!   covers it).
+//! - A date `d` is covered by a release instant `R` (a local date `r` whose weekday is one
+//!   of the release's days, at its wall time) when `d - r` is within the release's
+//!   `first..=last` days. No releases: every date is open.
+//! - A draw release's instant that has passed but whose draw has not run (`pending`)
+//!   keeps the dates it covers closed: `Draw(R)`, whatever else covers them.
+//! - Otherwise `d` is open at `now` iff some covering `R <= now`.
+//! - Otherwise it opens at the earliest covering `R` after `now`: `Draw(R)` when that
+//!   release is a draw, else `At(R)`; or never (no release covers it).
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -19,43 +22,74 @@ use crate::domain::Release;
 pub enum Opening {
     /// Released (or no releases: a rolling window).
     Open,
-    /// Opens at this instant.
+    /// Opens first come, first served at this instant.
     At(DateTime<Utc>),
+    /// Given out by the draw at this instant (still to come, or running).
+    Draw(DateTime<Utc>),
     /// No release covers it.
     Never,
 }
 
-/// Whether `date` is released at `now` under `releases`, in zone `tz`.
-pub fn opening(releases: &[Release], tz: Tz, date: NaiveDate, now: DateTime<Utc>) -> Opening {
+/// Whether `date` is released at `now` under `releases`, in zone `tz`; `pending` are the
+/// passed instants of draw releases whose draw has not run yet.
+pub fn opening(
+    releases: &[Release],
+    pending: &[DateTime<Utc>],
+    tz: Tz,
+    date: NaiveDate,
+    now: DateTime<Utc>,
+) -> Opening {
     if releases.is_empty() {
         return Opening::Open;
     }
-    let mut next: Option<DateTime<Utc>> = None;
+    let mut open = false;
+    let mut next: Option<Opening> = None;
     for release in releases {
-        // The release days that cover `date` run from `date - last` to `date - first`;
-        // the earliest of them is the first to happen, so it alone decides (at most a
-        // week of dates to look at, however wide the range).
-        let (Some(earliest), Some(latest)) = (
-            date.checked_sub_days(Days::new(u64::from(release.last))),
-            date.checked_sub_days(Days::new(u64::from(release.first))),
-        ) else {
+        let Some(instant) = covering_instant(release, tz, date) else {
             continue;
         };
-        let Some(day) = earliest
-            .iter_days()
-            .take(7)
-            .take_while(|day| *day <= latest)
-            .find(|day| release.days.contains(day.weekday()))
-        else {
-            continue;
-        };
-        let instant = local_to_utc(tz, day, release.at);
         if instant <= now {
-            return Opening::Open;
+            if release.draw.is_some() && pending.contains(&instant) {
+                return Opening::Draw(instant);
+            }
+            open = true;
+            continue;
         }
-        next = Some(next.map_or(instant, |n| n.min(instant)));
+        let this = if release.draw.is_some() {
+            Opening::Draw(instant)
+        } else {
+            Opening::At(instant)
+        };
+        next = match next {
+            Some(earlier) if instant_of(earlier) <= instant => Some(earlier),
+            _ => Some(this),
+        };
     }
-    next.map_or(Opening::Never, Opening::At)
+    if open {
+        return Opening::Open;
+    }
+    next.unwrap_or(Opening::Never)
+}
+
+fn instant_of(opening: Opening) -> DateTime<Utc> {
+    match opening {
+        Opening::At(at) | Opening::Draw(at) => at,
+        Opening::Open | Opening::Never => DateTime::<Utc>::MIN_UTC,
+    }
+}
+
+/// The first instant of `release` that covers `date`: the release days that cover it run
+/// from `date - last` to `date - first`, and the earliest of them happens first, so it
+/// alone decides (at most a week of dates to look at, however wide the range).
+fn covering_instant(release: &Release, tz: Tz, date: NaiveDate) -> Option<DateTime<Utc>> {
+    let earliest = date.checked_sub_days(Days::new(u64::from(release.last)))?;
+    let latest = date.checked_sub_days(Days::new(u64::from(release.first)))?;
+    let day = earliest
+        .iter_days()
+        .take(7)
+        .take_while(|day| *day <= latest)
+        .find(|day| release.days.contains(day.weekday()))?;
+    Some(local_to_utc(tz, day, release.at))
 }
 
 /// The first release instant after `now`, if there are releases: until then, no date
@@ -73,6 +107,51 @@ pub fn next_release(releases: &[Release], tz: Tz, now: DateTime<Utc>) -> Option<
         })
         .filter(|&instant| instant > now)
         .min()
+}
+
+/// One happening of a draw release: which release (its position in the list), the local
+/// date it happens on, and its instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DrawInstance {
+    pub release: usize,
+    pub date: NaiveDate,
+    pub instant: DateTime<Utc>,
+}
+
+/// Every happening of a draw release in `releases` whose instant lies in `from..=to`,
+/// by instant.
+pub fn draw_instances(
+    releases: &[Release],
+    tz: Tz,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<DrawInstance> {
+    if releases.iter().all(|r| r.draw.is_none()) || to < from {
+        return Vec::new();
+    }
+    // Local dates can trail or lead UTC by under a day: look one day wider each side.
+    let first = local_date(tz, from)
+        .pred_opt()
+        .unwrap_or(local_date(tz, from));
+    let last = local_date(tz, to).succ_opt().unwrap_or(local_date(tz, to));
+    let mut found: Vec<DrawInstance> = first
+        .iter_days()
+        .take_while(|day| *day <= last)
+        .flat_map(|date| {
+            releases
+                .iter()
+                .enumerate()
+                .filter(move |(_, r)| r.draw.is_some() && r.days.contains(date.weekday()))
+                .map(move |(release, r)| DrawInstance {
+                    release,
+                    date,
+                    instant: local_to_utc(tz, date, r.at),
+                })
+        })
+        .filter(|d| d.instant >= from && d.instant <= to)
+        .collect();
+    found.sort_by_key(|d| (d.instant, d.release));
+    found
 }
 
 #[cfg(test)]
@@ -99,6 +178,7 @@ mod tests {
             at: WallTime::parse(at).unwrap(),
             first: 14,
             last: 20,
+            draw: None,
         }
     }
 
@@ -109,17 +189,20 @@ mod tests {
         let before = utc(2027, 3, 1, 7, 59);
         let at = utc(2027, 3, 1, 8, 0);
         for date in [d(2027, 3, 15), d(2027, 3, 21)] {
-            assert_eq!(opening(&releases, MADRID, date, before), Opening::At(at));
-            assert_eq!(opening(&releases, MADRID, date, at), Opening::Open);
+            assert_eq!(
+                opening(&releases, &[], MADRID, date, before),
+                Opening::At(at)
+            );
+            assert_eq!(opening(&releases, &[], MADRID, date, at), Opening::Open);
         }
         // The week before was opened by the previous Monday's release.
         assert_eq!(
-            opening(&releases, MADRID, d(2027, 3, 14), before),
+            opening(&releases, &[], MADRID, d(2027, 3, 14), before),
             Opening::Open
         );
         // The week after opens a week later.
         assert_eq!(
-            opening(&releases, MADRID, d(2027, 3, 22), at),
+            opening(&releases, &[], MADRID, d(2027, 3, 22), at),
             Opening::At(utc(2027, 3, 8, 8, 0))
         );
         assert_eq!(next_release(&releases, MADRID, before), Some(at));
@@ -135,7 +218,13 @@ mod tests {
         // Summer time starts on Sunday 2027-03-28: the Monday after, 09:00 is 07:00 UTC.
         let monday = utc(2027, 3, 29, 7, 0);
         assert_eq!(
-            opening(&releases, MADRID, d(2027, 4, 12), utc(2027, 3, 29, 6, 59)),
+            opening(
+                &releases,
+                &[],
+                MADRID,
+                d(2027, 4, 12),
+                utc(2027, 3, 29, 6, 59)
+            ),
             Opening::At(monday)
         );
         assert_eq!(
@@ -149,14 +238,21 @@ mod tests {
             at: WallTime::parse("02:30").unwrap(),
             first: 1,
             last: 1,
+            draw: None,
         }];
         assert_eq!(
-            opening(&sunday, MADRID, d(2027, 3, 29), utc(2027, 3, 28, 0, 0)),
+            opening(&sunday, &[], MADRID, d(2027, 3, 29), utc(2027, 3, 28, 0, 0)),
             Opening::At(utc(2027, 3, 28, 1, 30))
         );
         // In the autumn overlap (02:30 happens twice on 10-31) the first one counts.
         assert_eq!(
-            opening(&sunday, MADRID, d(2027, 11, 1), utc(2027, 10, 30, 12, 0)),
+            opening(
+                &sunday,
+                &[],
+                MADRID,
+                d(2027, 11, 1),
+                utc(2027, 10, 30, 12, 0)
+            ),
             Opening::At(utc(2027, 10, 31, 0, 30))
         );
     }
@@ -195,13 +291,13 @@ mod tests {
                 .collect();
             let at = WallTime::parse(&format!("{:02}:{:02}", minutes / 60, minutes % 60))
                 .unwrap_or(WallTime::MIDNIGHT);
-            let releases = [Release { days, at, first, last: first + width }];
+            let releases = [Release { days, at, first, last: first + width, draw: None }];
             // Dates across 2027 and 2028: both DST changes, a leap day.
             let date = d(2027, 1, 1) + chrono::Duration::days(day);
             let now = local_to_utc(MADRID, date, WallTime::MIDNIGHT)
                 + chrono::Duration::minutes(offset_minutes);
             proptest::prop_assert_eq!(
-                opening(&releases, MADRID, date, now),
+                opening(&releases, &[], MADRID, date, now),
                 brute_force(&releases, date, now)
             );
         }
@@ -214,16 +310,100 @@ mod tests {
             at: WallTime::parse("09:00").unwrap(),
             first: 14,
             last: 15,
+            draw: None,
         }];
         // Mondays open D+14 (a Monday) and D+15 (a Tuesday): Wednesdays never.
         assert_eq!(
-            opening(&sparse, MADRID, d(2027, 3, 17), utc(2027, 3, 1, 12, 0)),
+            opening(&sparse, &[], MADRID, d(2027, 3, 17), utc(2027, 3, 1, 12, 0)),
             Opening::Never
         );
         assert_eq!(
-            opening(&[], MADRID, d(2027, 3, 17), utc(2027, 3, 1, 12, 0)),
+            opening(&[], &[], MADRID, d(2027, 3, 17), utc(2027, 3, 1, 12, 0)),
             Opening::Open
         );
         assert_eq!(next_release(&[], MADRID, utc(2027, 3, 1, 12, 0)), None);
+    }
+
+    #[test]
+    fn a_draw_release_keeps_its_dates_closed_until_its_draw_has_run() {
+        let mut release = weekly("09:00");
+        release.draw = Some(crate::domain::DrawRules::default());
+        let releases = [release];
+        let at = utc(2027, 3, 1, 8, 0);
+        let date = d(2027, 3, 16);
+        assert_eq!(
+            opening(&releases, &[], MADRID, date, utc(2027, 3, 1, 7, 0)),
+            Opening::Draw(at)
+        );
+        // Passed and not drawn yet: still the draw's.
+        assert_eq!(
+            opening(&releases, &[at], MADRID, date, utc(2027, 3, 1, 8, 30)),
+            Opening::Draw(at)
+        );
+        // Drawn: what is left goes first come.
+        assert_eq!(
+            opening(&releases, &[], MADRID, date, utc(2027, 3, 1, 8, 30)),
+            Opening::Open
+        );
+        // A pending draw of another instant does not close this date.
+        assert_eq!(
+            opening(
+                &releases,
+                &[utc(2027, 3, 8, 8, 0)],
+                MADRID,
+                date,
+                utc(2027, 3, 8, 8, 30)
+            ),
+            Opening::Open
+        );
+    }
+
+    #[test]
+    fn draw_instances_are_listed_by_instant_on_the_office_clock() {
+        let mut draw = weekly("09:00");
+        draw.draw = Some(crate::domain::DrawRules::default());
+        let releases = [weekly("10:00"), draw];
+        // Two Mondays, the second after summer time starts (09:00 CEST = 07:00 UTC).
+        let found = draw_instances(
+            &releases,
+            MADRID,
+            utc(2027, 3, 22, 0, 0),
+            utc(2027, 3, 29, 23, 0),
+        );
+        assert_eq!(
+            found,
+            vec![
+                DrawInstance {
+                    release: 1,
+                    date: d(2027, 3, 22),
+                    instant: utc(2027, 3, 22, 8, 0)
+                },
+                DrawInstance {
+                    release: 1,
+                    date: d(2027, 3, 29),
+                    instant: utc(2027, 3, 29, 7, 0)
+                },
+            ]
+        );
+        // The bounds are inclusive; nothing without a draw release.
+        assert_eq!(
+            draw_instances(
+                &releases,
+                MADRID,
+                utc(2027, 3, 22, 8, 0),
+                utc(2027, 3, 22, 8, 0)
+            )
+            .len(),
+            1
+        );
+        assert!(
+            draw_instances(
+                &releases[..1],
+                MADRID,
+                utc(2027, 3, 1, 0, 0),
+                utc(2027, 4, 1, 0, 0)
+            )
+            .is_empty()
+        );
     }
 }

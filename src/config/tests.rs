@@ -282,6 +282,7 @@ closed_dates = [2027-03-01, "2027-03-02"]
             max_active_per_citizen: 2,
             max_reschedules: 5,
             releases: Vec::new(),
+            pending_draws: Vec::new(),
             cancelled_return_minutes: None,
             no_show_cool_off_days: 0,
             max_cancellations: None,
@@ -1302,6 +1303,7 @@ fn releases_attach_to_their_service() {
             at: WallTime::parse("09:30").unwrap(),
             first: 7,
             last: 9,
+            draw: None,
         }]
     );
     assert!(

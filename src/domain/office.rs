@@ -29,6 +29,10 @@ pub struct Service {
     /// When its appointments are released; empty: a rolling window (each date becomes
     /// bookable `max_advance_days` before it, at midnight).
     pub releases: Vec<super::Release>,
+    /// Instants of draw releases that have passed but whose draw has not run yet: the
+    /// dates they open stay closed until it has. State, not configuration: the booking
+    /// layer fills it from the database before asking the allocator.
+    pub pending_draws: Vec<chrono::DateTime<chrono::Utc>>,
     /// Most minutes a time a citizen cancels stays off sale (a random delay, so that a
     /// reseller cannot hand it over at an agreed instant); `None`: the default of
     /// [`Service::cancelled_return_minutes`].
@@ -61,6 +65,7 @@ impl Service {
             max_active_per_citizen: 1,
             max_reschedules: 2,
             releases: Vec::new(),
+            pending_draws: Vec::new(),
             cancelled_return_minutes: None,
             no_show_cool_off_days: 0,
             max_cancellations: None,

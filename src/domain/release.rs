@@ -14,6 +14,33 @@ pub struct Release {
     /// Days after the release day, inclusive: `D+14..D+20` is 14..=20.
     pub first: u32,
     pub last: u32,
+    /// Given out by a draw among those who entered beforehand rather than first come,
+    /// first served; `None`: first come.
+    pub draw: Option<DrawRules>,
+}
+
+/// How a release's draw takes entries. At the release instant the entries are put in a
+/// random order from a seed committed to when entries opened, and each in turn gets the
+/// earliest time that fits its wishes; what is left then goes first come, first served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DrawRules {
+    /// Entries open this many hours before the release instant…
+    pub entries_open_hours: u32,
+    /// …and close this many minutes before it (time to publish the list of entries).
+    pub entries_close_minutes: u32,
+    /// Whether a document that entered the previous draw of the procedure and got
+    /// nothing goes ahead of the others in the next one.
+    pub priority_to_unlucky: bool,
+}
+
+impl Default for DrawRules {
+    fn default() -> Self {
+        DrawRules {
+            entries_open_hours: 48,
+            entries_close_minutes: 5,
+            priority_to_unlucky: true,
+        }
+    }
 }
 
 impl Release {

@@ -224,6 +224,17 @@ impl From<BookingError> for ApiError {
                 "you are already holding as many times as you may; book one of them or wait \
                  a few minutes until they expire",
             ),
+            BookingError::DrawClosed => ApiError::new(
+                S::CONFLICT,
+                "draw_closed",
+                "this draw is not taking entries now: see its entries_open_at and \
+                 entries_close_at",
+            ),
+            BookingError::AlreadyEntered => ApiError::new(
+                S::CONFLICT,
+                "already_entered",
+                "this document has already entered this draw; one entry per person",
+            ),
             BookingError::Unavailable => ApiError::unavailable(),
             BookingError::Store(e) if e.is_unavailable() => ApiError::unavailable(),
             BookingError::Store(e) => ApiError::internal(&e),

@@ -199,6 +199,14 @@ fn routes() -> RouteTable {
             "/api/v1/appointments/{locator}/calendar.ics",
             public::appointment_ics,
         )
+        .get(
+            "/api/v1/offices/{office}/services/{service}/draws",
+            public::list_draws,
+        )
+        .get("/api/v1/draws/{draw}", public::get_draw)
+        .post("/api/v1/draws/{draw}/entries", public::enter_draw)
+        .get("/api/v1/draws/{draw}/record", public::draw_record)
+        .get("/api/v1/draw-entries/mine", public::my_draw_entry)
         // Staff and admin (Bearer staff token).
         .get("/api/v1/staff/offices/{office}/agenda", staff::get_agenda)
         .post(

@@ -70,7 +70,9 @@ impl RouteClass {
         match (method, rest) {
             ("POST", "appointments/lookup") => Some(RouteClass::Lookup),
             ("POST", _) => Some(RouteClass::HoldBook),
-            ("GET", r) if r.starts_with("appointments/") => Some(RouteClass::Lookup),
+            ("GET", r) if r.starts_with("appointments/") || r.starts_with("draw-entries/") => {
+                Some(RouteClass::Lookup)
+            }
             _ => Some(RouteClass::Browse),
         }
     }

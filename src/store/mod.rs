@@ -43,6 +43,7 @@ mod appointments;
 mod audit;
 mod booking_tx;
 mod bulk;
+mod draws;
 mod error;
 mod holds;
 mod idempotency;
@@ -67,6 +68,7 @@ use crate::domain::{Appointment, AppointmentFigures, DeskId, OfficeId, ServiceId
 
 pub use audit::{AuditFilter, AuditLine};
 pub use booking_tx::{BookingBegin, BookingLocks, BookingWrite, ConnectionSlot, StoredKey};
+pub use draws::{DrawEntryRecord, DrawRecord, EntryResult};
 pub use error::StoreError;
 pub use offices::{ClosureRecord, ConfigRecord, OccupancyRecord, OfficeLock};
 pub use options::{SqliteSync, StoreOptions};
@@ -168,12 +170,12 @@ pub struct CitizenHistory {
 
 /// Every operation on one connection or transaction.
 pub trait Records:
-    Offices + Appointments + Tokens + Holds + Idempotency + Audit + Staff + Retention
+    Offices + Appointments + Tokens + Holds + Idempotency + Audit + Staff + Retention + Draws
 {
 }
 
-impl<T: Offices + Appointments + Tokens + Holds + Idempotency + Audit + Staff + Retention> Records
-    for T
+impl<T: Offices + Appointments + Tokens + Holds + Idempotency + Audit + Staff + Retention + Draws>
+    Records for T
 {
 }
 
@@ -537,3 +539,50 @@ pub trait Retention: Send {
 }
 
 pub use waits::{measure_waits, record_wait};
+
+/// Release draws: their seeds, entries, leases and results.
+#[async_trait]
+pub trait Draws: Send {
+    /// Stores a draw unless one with its id exists (whoever comes first draws the seed).
+    async fn create_draw(&mut self, draw: &DrawRecord) -> Result<(), StoreError>;
+    async fn find_draw(&mut self, id: &str) -> Result<Option<DrawRecord>, StoreError>;
+    /// Release instants (UTC seconds, from `since`) of the procedure's draws that have run.
+    async fn drawn_instants(
+        &mut self,
+        office_id: &str,
+        service_id: &str,
+        since: i64,
+    ) -> Result<Vec<i64>, StoreError>;
+    /// Takes (or renews) the lease to run a draw not yet drawn: `false` when another
+    /// runner holds an unexpired one.
+    async fn claim_draw(
+        &mut self,
+        id: &str,
+        owner: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<bool, StoreError>;
+    /// Records what the draw allocates from, once: a resumed draw keeps the first.
+    async fn start_draw(&mut self, id: &str, supply: &str) -> Result<(), StoreError>;
+    /// Stores an entry; `false` when the document already entered this draw.
+    async fn insert_draw_entry(&mut self, entry: &DrawEntryRecord) -> Result<bool, StoreError>;
+    /// A draw's entries, by id.
+    async fn draw_entries(&mut self, draw_id: &str) -> Result<Vec<DrawEntryRecord>, StoreError>;
+    async fn count_draw_entries(&mut self, draw_id: &str) -> Result<i64, StoreError>;
+    async fn draw_entry_of_token(
+        &mut self,
+        token_hash: &str,
+    ) -> Result<Option<DrawEntryRecord>, StoreError>;
+    /// The document's result in the procedure's last drawn draw before `before`.
+    async fn previous_draw_result(
+        &mut self,
+        office_id: &str,
+        service_id: &str,
+        before: i64,
+        document_key: &str,
+    ) -> Result<Option<String>, StoreError>;
+    async fn record_draw_results(&mut self, results: &[EntryResult]) -> Result<(), StoreError>;
+    /// Marks the draw run, erases its entries' personal data and bumps the office's
+    /// version (its dates now open first come).
+    async fn finish_draw(&mut self, id: &str, office_id: &str, now: i64) -> Result<(), StoreError>;
+}

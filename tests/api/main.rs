@@ -12,6 +12,7 @@ mod browse;
 mod common;
 #[path = "../shared/db.rs"]
 mod db;
+mod draws;
 mod fuzz;
 mod ics_clients;
 mod manage;

@@ -46,6 +46,8 @@ pub(crate) struct ServiceInfo {
     pub(crate) window_end: Option<i64>,
     /// Scheduled releases (usually none): a date they have not opened offers nothing.
     pub(crate) releases: Vec<crate::domain::Release>,
+    /// Passed draw instants whose draw has not run: their dates stay closed.
+    pub(crate) pending_draws: Vec<chrono::DateTime<chrono::Utc>>,
     pub(crate) serving: DeskSet,
 }
 
@@ -160,6 +162,7 @@ impl Index {
                     .and_then(|next| next.and_hms_opt(0, 0, 0))
                     .map(|midnight| midnight.and_utc().timestamp()),
                 releases: service.releases.clone(),
+                pending_draws: service.pending_draws.clone(),
                 serving,
             });
         }

@@ -119,8 +119,9 @@ impl Batch {
             .map(Vec::as_slice)
             .unwrap_or_default();
         citizen_limits(mine, service, start, end, None)?;
-        // Staff booking at the counter or by phone judge for themselves.
-        if matches!(job.actor, Actor::Citizen) {
+        // Staff booking at the counter or by phone judge for themselves; a draw's
+        // entrants were judged when they entered, and are again now.
+        if matches!(job.actor, Actor::Citizen | Actor::Draw) {
             check_citizen_history(conn, &job.document_key, service, now).await?;
         }
         self.apply_moves(&placement.moves);

@@ -95,6 +95,10 @@ pub(super) struct RawRelease {
     pub at: Field<String>,
     pub days: Field<Strings>,
     pub opens: Field<String>,
+    pub draw: Field<bool>,
+    pub entries_open_hours: Field<i64>,
+    pub entries_close_minutes: Field<i64>,
+    pub priority_to_unlucky: Field<bool>,
 }
 
 #[derive(Debug, Default)]
@@ -176,7 +180,16 @@ const OFFICE_KEYS: &[&str] = &[
     "desk",
     "release",
 ];
-const RELEASE_KEYS: &[&str] = &["service", "at", "days", "opens"];
+const RELEASE_KEYS: &[&str] = &[
+    "service",
+    "at",
+    "days",
+    "opens",
+    "draw",
+    "entries_open_hours",
+    "entries_close_minutes",
+    "priority_to_unlucky",
+];
 const HOURS_KEYS: &[&str] = &["days", "open", "close", "from", "to"];
 const EXCEPTION_KEYS: &[&str] = &["date", "open", "close", "closed"];
 const SERVICE_KEYS: &[&str] = &[

@@ -157,6 +157,16 @@ fn read_release(p: &mut Problems, t: &DeTable<'_>, span: Span) -> RawRelease {
             "at" => r.at = string(p, v, l, "at"),
             "days" => r.days = list(p, v, l, "days", string),
             "opens" => r.opens = string(p, v, l, "opens"),
+            "draw" => r.draw = boolean(p, v, l, "draw"),
+            "entries_open_hours" => {
+                r.entries_open_hours = integer(p, v, l, "entries_open_hours");
+            }
+            "entries_close_minutes" => {
+                r.entries_close_minutes = integer(p, v, l, "entries_close_minutes");
+            }
+            "priority_to_unlucky" => {
+                r.priority_to_unlucky = boolean(p, v, l, "priority_to_unlucky");
+            }
             other => unknown_key(p, key, other, l, RELEASE_KEYS),
         }
     }

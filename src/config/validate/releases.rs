@@ -3,10 +3,10 @@
 
 use super::super::Problems;
 use super::super::shape::{Field, RawOffice, RawRelease};
-use super::fields::required;
+use super::fields::{number, required};
 use super::hours::{wall_time, weekdays};
 use super::{Checked, Reported};
-use crate::domain::{Release, Service};
+use crate::domain::{DrawRules, Release, Service};
 
 /// Adds each release to the service it names.
 pub(super) fn attach_releases(
@@ -65,7 +65,8 @@ fn release(p: &mut Problems, r: &RawRelease, services: &[Service]) -> Checked<(u
         }
         parsed.ok_or(Reported)
     });
-    let (ix, (first, last), days, at) = (service?, range?, days?, at?);
+    let draw = draw_rules(p, r);
+    let (ix, (first, last), days, at, draw) = (service?, range?, days?, at?, draw?);
     let max_advance = services[ix].max_advance_days;
     if last > max_advance {
         let span = r.opens.given().map_or(r.span.clone(), |v| v.span());
@@ -85,6 +86,79 @@ fn release(p: &mut Problems, r: &RawRelease, services: &[Service]) -> Checked<(u
             at: at.into_inner(),
             first,
             last,
+            draw,
         },
     ))
+}
+
+/// The draw settings of a release: `None` unless `draw = true`; the entry settings are
+/// refused on a release without a draw (they would silently do nothing).
+fn draw_rules(p: &mut Problems, r: &RawRelease) -> Checked<Option<DrawRules>> {
+    let label = &r.label;
+    let draw = match &r.draw {
+        Field::Given(v) => *v.get_ref(),
+        Field::Missing => false,
+        Field::Bad => return Err(Reported),
+    };
+    let defaults = DrawRules::default();
+    if !draw {
+        let stray = [
+            ("entries_open_hours", r.entries_open_hours.is_missing()),
+            (
+                "entries_close_minutes",
+                r.entries_close_minutes.is_missing(),
+            ),
+            ("priority_to_unlucky", r.priority_to_unlucky.is_missing()),
+        ]
+        .into_iter()
+        .find(|(_, missing)| !missing);
+        if let Some((key, _)) = stray {
+            p.at(
+                &r.span,
+                format!("{label}: {key} is a setting of a draw; add draw = true or remove it"),
+            );
+            return Err(Reported);
+        }
+        return Ok(None);
+    }
+    // Entries open at most four weeks ahead, and close at least a minute before.
+    let open = number(
+        p,
+        &r.entries_open_hours,
+        label,
+        "entries_open_hours",
+        1..=24 * 28,
+        Some(defaults.entries_open_hours),
+        &r.span,
+    );
+    let close = number(
+        p,
+        &r.entries_close_minutes,
+        label,
+        "entries_close_minutes",
+        1..=24 * 60 * 7,
+        Some(defaults.entries_close_minutes),
+        &r.span,
+    );
+    let priority = match &r.priority_to_unlucky {
+        Field::Given(v) => *v.get_ref(),
+        Field::Missing => defaults.priority_to_unlucky,
+        Field::Bad => return Err(Reported),
+    };
+    let (open, close) = (open?, close?);
+    if close >= open * 60 {
+        p.at(
+            &r.span,
+            format!(
+                "{label}: entries would close ({close} minutes before the draw) before they \
+                 open ({open} hours before it)"
+            ),
+        );
+        return Err(Reported);
+    }
+    Ok(Some(DrawRules {
+        entries_open_hours: open,
+        entries_close_minutes: close,
+        priority_to_unlucky: priority,
+    }))
 }

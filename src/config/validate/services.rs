@@ -264,6 +264,7 @@ fn service(
         max_reschedules: max_reschedules?,
         // Attached by `releases` once every service of the office is built.
         releases: Vec::new(),
+        pending_draws: Vec::new(),
         cancelled_return_minutes: cancelled_return?,
         no_show_cool_off_days: cool_off?,
         max_cancellations: max_cancellations?,

@@ -49,6 +49,11 @@ use links::Links;
         public::cancel_appointment,
         public::erase_appointment,
         public::appointment_ics,
+        public::list_draws,
+        public::get_draw,
+        public::enter_draw,
+        public::my_draw_entry,
+        public::draw_record,
     ),
     tags(
         (name = "public", description = "Citizens: offices, availability, holds and appointments"),
@@ -79,6 +84,13 @@ impl Modify for BearerSchemes {
             bearer(
                 "An appointment's token: `token` of the answer of a booking or a look-up. \
                  It opens only that appointment.",
+            ),
+        );
+        components.add_security_scheme(
+            "entry_token",
+            bearer(
+                "A draw entry's token: `token` of the answer of an entry. It reads only that \
+                 entry's result.",
             ),
         );
         components.add_security_scheme(

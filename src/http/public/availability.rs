@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::booking::DrawRef;
 use crate::booking::Opening;
 use crate::domain::{OfficeId, ServiceId};
 use crate::http::openapi::answers::DatabaseUnavailable;
@@ -78,6 +79,11 @@ pub struct DayBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<contract::LocalInstant>)]
     pub opens_at: Option<String>,
+    /// For a date given out by a release draw that has not run yet: the draw to enter
+    /// (`/api/v1/draws/{draw}`); `opens_at` is then the draw's instant, after which what
+    /// is left goes first come.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub draw_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -121,8 +127,16 @@ pub async fn list_days(
                 date: d.date,
                 slots: d.slots,
                 opens_at: match d.opening {
-                    Opening::At(instant) => Some(local(office, instant)),
+                    Opening::At(instant) | Opening::Draw(instant) => Some(local(office, instant)),
                     Opening::Open | Opening::Never => None,
+                },
+                draw_id: match d.opening {
+                    Opening::Draw(instant) => catalog
+                        .service(&office_id, &service_id)
+                        .ok()
+                        .and_then(|(office, service)| DrawRef::at(office, service, instant))
+                        .map(|draw| draw.id),
+                    _ => None,
                 },
             })
             .collect(),

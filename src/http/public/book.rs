@@ -110,6 +110,18 @@ pub struct CitizenBody {
     pub phone: Option<String>,
 }
 
+impl CitizenBody {
+    pub fn into_input(self) -> CitizenInput {
+        CitizenInput {
+            name: self.name,
+            document: self.document,
+            document_type: self.document_type,
+            email: self.email,
+            phone: self.phone,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BookBody {
@@ -130,13 +142,7 @@ impl BookBody {
             service_id: ServiceId::new(self.service_id),
             start: self.start.with_timezone(&Utc),
             hold_id: self.hold_id,
-            citizen: CitizenInput {
-                name: self.citizen.name,
-                document: self.citizen.document,
-                document_type: self.citizen.document_type,
-                email: self.citizen.email,
-                phone: self.citizen.phone,
-            },
+            citizen: self.citizen.into_input(),
         }
     }
 }

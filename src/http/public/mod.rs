@@ -15,6 +15,7 @@ mod appointments;
 mod availability;
 mod book;
 mod calendar;
+mod draws;
 
 // Whole modules, so that the `__path_*` items utoipa generates for each handler (named by
 // the OpenAPI document and the route table as `public::handler`) come along.
@@ -22,6 +23,7 @@ pub use appointments::*;
 pub use availability::*;
 pub use book::*;
 pub use calendar::*;
+pub use draws::*;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AppointmentBody {

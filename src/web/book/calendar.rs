@@ -186,6 +186,11 @@ pub(crate) async fn days_page(
                     lang.t_with("day-opens", &release_args(&lang, office, opens)),
                     false,
                 )
+            } else if let Opening::Draw(at) = day.opening {
+                (
+                    lang.t_with("day-draw", &release_args(&lang, office, at)),
+                    false,
+                )
             } else if day.opening == Opening::Never {
                 (lang.t("day-not-offered"), false)
             } else if day.slots == 0 {

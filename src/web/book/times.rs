@@ -149,11 +149,21 @@ pub(crate) async fn times_page(
     };
     hidden.push(("date", date.to_string()));
     // A date not released yet is not full: say when it opens.
-    let none = match crate::calendar::opening(&service.releases, office.timezone, date, visit.now) {
+    let opening = match state.booking.opening(&office_id, &service_id, date).await {
+        Ok(opening) => opening,
+        Err(error) => return visit.fail(error),
+    };
+    let none = match opening {
         crate::calendar::Opening::At(at) if slots.is_empty() => {
             format!(
                 "{}.",
                 lang.t_with("day-opens", &release_args(lang, office, at))
+            )
+        }
+        crate::calendar::Opening::Draw(at) if slots.is_empty() => {
+            format!(
+                "{}.",
+                lang.t_with("day-draw", &release_args(lang, office, at))
             )
         }
         crate::calendar::Opening::Never => lang.t("time-not-offered"),

@@ -1,0 +1,247 @@
+//! Running draws: at each draw release's instant, once across instances (a lease in the
+//! draws table), resumable after a crash without giving anything twice.
+//!
+//! A run records what it allocates from (the supply) before booking anything, and every
+//! booking carries the idempotency key `draw:<entry id>`: a run resumed by this or
+//! another instance recomputes the same assignment from the stored supply and seed, and
+//! the bookings already made answer as replays of themselves.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::draw::{self as pure, Supply};
+use crate::store::{ConnectionSlot, EntryResult, StoreError};
+
+use super::super::queue::BookJob;
+use super::super::request::CitizenInput;
+use super::super::snapshot::{self, Exclude};
+use super::super::{Actor, BookRequest, Booking, BookingError};
+use super::{DrawRef, pure_entries};
+
+/// How long a runner's claim on a draw lasts without being renewed.
+const LEASE_SECONDS: i64 = 60;
+/// Bookings per transaction while a draw books its winners.
+const CHUNK: usize = 50;
+
+/// What one pass over the due draws did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DrawsRun {
+    /// Draws run to the end by this pass.
+    pub drawn: Vec<String>,
+    /// Draws another runner holds.
+    pub skipped: Vec<String>,
+}
+
+impl Booking {
+    /// Runs every draw whose instant has passed and that has not run, oldest first, and
+    /// makes the rows (and seeds) of draws whose entries have opened. `owner` names this
+    /// runner in the lease.
+    pub async fn run_due_draws(&self, owner: &str) -> Result<DrawsRun, BookingError> {
+        let now = self.clock.now();
+        let catalog = self.catalog();
+        let mut due = Vec::new();
+        let mut opening = Vec::new();
+        for office in catalog.offices() {
+            for service in &office.services {
+                if service.releases.iter().all(|r| r.draw.is_none()) {
+                    continue;
+                }
+                let ahead = service
+                    .releases
+                    .iter()
+                    .filter_map(|r| r.draw)
+                    .map(|d| d.entries_open_hours)
+                    .max()
+                    .unwrap_or(0);
+                let since = now - snapshot::draw_horizon(service);
+                let until = now + Duration::hours(i64::from(ahead));
+                for draw in DrawRef::between(office, service, since, until) {
+                    if draw.instant <= now {
+                        due.push(draw);
+                    } else if draw.entries_open_at() <= now {
+                        opening.push(draw);
+                    }
+                }
+            }
+        }
+        let mut run = DrawsRun::default();
+        {
+            let mut conn = self.store.read().await?;
+            for draw in &opening {
+                self.ensure_draw(conn.as_mut(), draw).await?;
+            }
+        }
+        due.sort_by_key(|d| d.instant);
+        for draw in due {
+            {
+                let mut conn = self.store.read().await?;
+                if conn
+                    .find_draw(&draw.id)
+                    .await?
+                    .is_some_and(|r| r.state == "drawn")
+                {
+                    continue;
+                }
+            }
+            if self.run_draw(&draw, owner).await? {
+                run.drawn.push(draw.id);
+            } else {
+                run.skipped.push(draw.id);
+            }
+        }
+        Ok(run)
+    }
+
+    /// Runs one draw to the end; `false` when another runner holds it.
+    pub(crate) async fn run_draw(&self, draw: &DrawRef, owner: &str) -> Result<bool, BookingError> {
+        let mut conn = self.store.read().await?;
+        let record = self
+            .ensure_draw(conn.as_mut(), draw)
+            .await?
+            .ok_or_else(|| corrupt("a due draw has no row"))?;
+        if record.state == "drawn" || !self.claim(draw, owner).await? {
+            return Ok(record.state == "drawn");
+        }
+        tracing::info!(draw = %draw.id, "running the draw");
+        let catalog = self.catalog();
+        let (office, service) = catalog.service(&draw.office_id, &draw.service_id)?;
+        if record.supply.is_none() {
+            let mut office = snapshot::office_with_closures(conn.as_mut(), office).await?;
+            snapshot::lift_pending_draws(&mut office);
+            let (first, last) = draw.dates();
+            let now = self.clock.now();
+            let loaded = snapshot::load_closed(
+                conn.as_mut(),
+                &office,
+                first,
+                last,
+                now,
+                Exclude::default(),
+                None,
+            )
+            .await?;
+            let json = serde_json::to_string(&Supply::of(&loaded.snapshot))
+                .map_err(|e| corrupt(&format!("draw supply: {e}")))?;
+            conn.start_draw(&draw.id, &json).await?;
+        }
+        // The stored supply (ours, or the one a run before the crash stored).
+        let record = conn
+            .find_draw(&draw.id)
+            .await?
+            .ok_or_else(|| corrupt("the draw's row went missing"))?;
+        let supply: Supply = serde_json::from_str(record.supply.as_deref().unwrap_or_default())
+            .map_err(|e| corrupt(&format!("draw supply: {e}")))?;
+        let snapshot = supply
+            .snapshot()
+            .map_err(|e| corrupt(&format!("draw supply: {e}")))?;
+        let stored = conn.draw_entries(&draw.id).await?;
+        drop(conn);
+        let entries = pure_entries(&stored)?;
+        let order = pure::order(&record.seed, &entries);
+        let starts = pure::assign(snapshot, &service.id, draw.dates(), &entries, &order);
+
+        let held = ConnectionSlot::default();
+        let waiting: Vec<(i64, usize)> = order
+            .iter()
+            .enumerate()
+            .filter(|&(_, &ix)| stored[ix].result == "waiting")
+            .map(|(rank, &ix)| (rank as i64 + 1, ix))
+            .collect();
+        for chunk in waiting.chunks(CHUNK) {
+            if !self.claim(draw, owner).await? {
+                return Ok(false); // our lease ran out and another runner took over
+            }
+            let mut jobs = Vec::new();
+            let mut booked_for = Vec::new();
+            for &(_, ix) in chunk {
+                if let Some(start) = starts[ix] {
+                    jobs.push(self.draw_job(draw, &stored[ix], start)?);
+                    booked_for.push(ix);
+                }
+            }
+            let answers = self.book_batch(&jobs, &held).await;
+            let mut results = Vec::with_capacity(chunk.len());
+            for &(position, ix) in chunk {
+                let answer = booked_for
+                    .iter()
+                    .position(|&b| b == ix)
+                    .and_then(|at| answers.get(at));
+                let appointment_id = match answer {
+                    Some(Ok(outcome)) => Some(outcome.appointment.id.clone()),
+                    Some(Err(error))
+                        if error.is_retryable() || BookingError::from_unavailable(error) =>
+                    {
+                        return Err(BookingError::Unavailable);
+                    }
+                    Some(Err(error)) => {
+                        tracing::warn!(draw = %draw.id, %error, "a draw booking was refused");
+                        None
+                    }
+                    None => None,
+                };
+                results.push(EntryResult {
+                    entry_id: stored[ix].id.clone(),
+                    position,
+                    appointment_id,
+                });
+            }
+            let mut conn = self.store.read().await?;
+            conn.record_draw_results(&results).await?;
+        }
+        let mut conn = self.store.read().await?;
+        conn.finish_draw(
+            &draw.id,
+            draw.office_id.as_str(),
+            self.clock.now().timestamp(),
+        )
+        .await?;
+        tracing::info!(draw = %draw.id, entries = stored.len(), "draw run");
+        Ok(true)
+    }
+
+    async fn claim(&self, draw: &DrawRef, owner: &str) -> Result<bool, BookingError> {
+        let now = self.clock.now();
+        let mut conn = self.store.read().await?;
+        Ok(conn
+            .claim_draw(
+                &draw.id,
+                owner,
+                now.timestamp(),
+                (now + Duration::seconds(LEASE_SECONDS)).timestamp(),
+            )
+            .await?)
+    }
+
+    fn draw_job(
+        &self,
+        draw: &DrawRef,
+        entry: &crate::store::DrawEntryRecord,
+        start: DateTime<Utc>,
+    ) -> Result<BookJob, BookingError> {
+        let input = CitizenInput {
+            name: entry.citizen_name.clone().unwrap_or_default(),
+            document: entry.document.clone().unwrap_or_default(),
+            document_type: entry.document_type.clone(),
+            email: entry.email.clone(),
+            phone: entry.phone.clone(),
+        };
+        let request = BookRequest {
+            office_id: draw.office_id.clone(),
+            service_id: draw.service_id.clone(),
+            start,
+            hold_id: None,
+            citizen: input,
+        };
+        let citizen = request.citizen.validate()?;
+        Ok(BookJob {
+            document_key: entry.document_key.clone(),
+            idempotency: Some((format!("draw:{}", entry.id), request.fingerprint())),
+            citizen,
+            request,
+            actor: Actor::Draw,
+        })
+    }
+}
+
+fn corrupt(what: &str) -> BookingError {
+    BookingError::Store(StoreError::Corrupt(what.to_owned()))
+}
