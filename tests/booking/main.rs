@@ -16,5 +16,6 @@ mod concurrency;
 #[path = "../shared/db.rs"]
 mod db;
 mod down;
+mod draw_resume;
 mod processes;
 mod use_cases;

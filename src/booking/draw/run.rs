@@ -158,7 +158,11 @@ impl Booking {
                     booked_for.push(ix);
                 }
             }
-            let answers = self.book_batch(&jobs, &held).await;
+            let answers = if jobs.is_empty() {
+                Vec::new()
+            } else {
+                self.book_batch(&jobs, &held).await
+            };
             let mut results = Vec::with_capacity(chunk.len());
             for &(position, ix) in chunk {
                 let answer = booked_for
