@@ -109,7 +109,7 @@ mkdir -p "$shots"
 status=0
 (cd "$suite" && CITA_BASE_URL="$base" CITA_CHROMIUM="$chromium" CITA_SCREENSHOTS="$shots" \
     CITA_STAFF_TOKEN="$staff_token" \
-    node --test --test-concurrency=1 --test-reporter=spec "$@" journeys.test.mjs staff.test.mjs) || status=$?
+    node --test --test-concurrency=1 --test-reporter=spec "$@" journeys.test.mjs staff.test.mjs draws.test.mjs) || status=$?
 
 if grep -qiE "panicked|internal error" "$work/server.out" "$work/server.err"; then
     echo "FAIL: the server logged a panic or an internal error:" >&2
@@ -129,6 +129,13 @@ fi
 if [ -f "$shots/axe-report-staff.md" ]; then
     head -n 1 "$shots/axe-report-staff.md"
     head -n 1 "$shots/axe-report-staff.md" | grep -q " 0 violations$" || status=1
+fi
+if [ -f "$shots/axe-report-draws.md" ]; then
+    head -n 1 "$shots/axe-report-draws.md"
+    head -n 1 "$shots/axe-report-draws.md" | grep -q " 0 violations$" || status=1
+else
+    echo "no axe report of the draw pages was written" >&2
+    status=1
 fi
 echo "screenshots: $shots ($(find "$shots" -name '*.png' | wc -l) pages)"
 if [ "$status" -ne 0 ]; then

@@ -29,6 +29,7 @@ CREATE TABLE draw_entries (
     document_key    TEXT    NOT NULL,
     entry_hash      TEXT    NOT NULL,       -- SHA-256 of the entrant's salt and document
     token_hash      TEXT    NOT NULL UNIQUE,
+    entry_code      TEXT    NOT NULL,       -- shown to the entrant; with the document, reads the result
     priority        INTEGER NOT NULL,
     from_date       TEXT    NOT NULL,
     to_date         TEXT    NOT NULL,
@@ -44,3 +45,4 @@ CREATE TABLE draw_entries (
     created_at      BIGINT  NOT NULL,
     UNIQUE (draw_id, document_key)
 );
+CREATE INDEX draw_entries_by_code ON draw_entries (entry_code);

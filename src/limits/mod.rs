@@ -94,7 +94,7 @@ impl RouteClass {
             return None;
         }
         match (method, path) {
-            ("POST", "/manage" | "/staff/sign-in") => Some(RouteClass::Lookup),
+            ("POST", "/manage" | "/draw/result" | "/staff/sign-in") => Some(RouteClass::Lookup),
             ("POST", _) => Some(RouteClass::HoldBook),
             _ => Some(RouteClass::Browse),
         }

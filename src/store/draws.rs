@@ -34,6 +34,9 @@ pub struct DrawEntryRecord {
     pub document_key: String,
     pub entry_hash: String,
     pub token_hash: String,
+    /// A locator-like code the entrant is shown: with their document it reads the result
+    /// on the pages (the bearer token is the API's).
+    pub entry_code: String,
     pub priority: i64,
     pub from_date: String,
     pub to_date: String,
@@ -71,7 +74,7 @@ macro_rules! draw_columns {
 /// The columns of an entry row, in [`DrawEntryRecord`]'s order.
 macro_rules! entry_columns {
     () => {
-        "id, draw_id, document_key, entry_hash, token_hash, priority, \
+        "id, draw_id, document_key, entry_hash, token_hash, entry_code, priority, \
          from_date, to_date, part_of_day, citizen_name, document, document_type, email, phone, \
          position, result, appointment_id, created_at"
     };
@@ -193,13 +196,14 @@ impl<C: Connection> Draws for Sql<C> {
             "INSERT INTO draw_entries (",
             entry_columns!(),
             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-             $17, $18) ON CONFLICT (draw_id, document_key) DO NOTHING"
+             $17, $18, $19) ON CONFLICT (draw_id, document_key) DO NOTHING"
         ))
         .bind(&entry.id)
         .bind(&entry.draw_id)
         .bind(&entry.document_key)
         .bind(&entry.entry_hash)
         .bind(&entry.token_hash)
+        .bind(&entry.entry_code)
         .bind(entry.priority)
         .bind(&entry.from_date)
         .bind(&entry.to_date)
@@ -242,6 +246,13 @@ impl<C: Connection> Draws for Sql<C> {
                 .into_iter()
                 .next(),
         )
+    }
+
+    async fn draw_entries_by_code(
+        &mut self,
+        entry_code: &str,
+    ) -> Result<Vec<DrawEntryRecord>, StoreError> {
+        entries_by(self.conn(), select_entries!("entry_code"), entry_code).await
     }
 
     async fn previous_draw_result(

@@ -573,6 +573,11 @@ pub trait Draws: Send {
         &mut self,
         token_hash: &str,
     ) -> Result<Option<DrawEntryRecord>, StoreError>;
+    /// The entries shown `entry_code` (one, unless two draws drew the same code).
+    async fn draw_entries_by_code(
+        &mut self,
+        entry_code: &str,
+    ) -> Result<Vec<DrawEntryRecord>, StoreError>;
     /// The document's result in the procedure's last drawn draw before `before`.
     async fn previous_draw_result(
         &mut self,

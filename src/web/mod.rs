@@ -16,6 +16,7 @@
 //!   visitor's language ([`html_problems`]), never as JSON.
 
 mod book;
+mod draw;
 pub mod i18n;
 mod info;
 mod manage;
@@ -57,6 +58,9 @@ pub fn routes() -> Router<AppState> {
         .route("/book/extend", axum::routing::post(book::extend))
         .route("/book/check", get(book::check).post(book::confirm))
         .route("/book/done", get(book::done))
+        .route("/draw", get(draw::draw).post(draw::enter))
+        .route("/draw/entered", get(draw::entered))
+        .route("/draw/result", get(draw::result).post(draw::look_up_result))
         .route("/manage", get(manage::find).post(manage::look_up))
         .route("/manage/appointment", get(manage::appointment))
         .route("/manage/day", get(manage::days))

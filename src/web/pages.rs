@@ -31,6 +31,52 @@ pub struct ProblemPage {
 }
 
 #[derive(Template)]
+#[template(path = "draw.html")]
+pub struct DrawPage {
+    pub page: Page,
+    pub procedure: String,
+    pub office: String,
+    pub how: String,
+    pub when: String,
+    pub dates_text: String,
+    /// Why the form is not shown (not open yet, closed, drawn); `None` while open.
+    pub status: Option<String>,
+    pub draw_id: String,
+    /// The dates it gives out: (`YYYY-MM-DD`, label).
+    pub dates: Vec<(String, String)>,
+    pub from: String,
+    pub to: String,
+    pub parts: Vec<(&'static str, String)>,
+    pub part: String,
+    pub details: Details,
+    pub document_types: Vec<(&'static str, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "draw_entered.html")]
+pub struct DrawEnteredPage {
+    pub page: Page,
+    pub procedure: String,
+    pub office: String,
+    pub lead: String,
+    pub entry_code: String,
+    pub salt: String,
+    pub entry_hash: String,
+    pub draw_id: String,
+}
+
+#[derive(Template)]
+#[template(path = "draw_result.html")]
+pub struct DrawResultPage {
+    pub page: Page,
+    /// (procedure · office, what happened), when an entry was found.
+    pub outcome: Option<(String, String)>,
+    pub locator: Option<String>,
+    pub entry_code: String,
+    pub document: String,
+}
+
+#[derive(Template)]
 #[template(path = "procedures.html")]
 pub struct ProceduresPage {
     pub page: Page,

@@ -38,6 +38,9 @@ pub struct Session {
     /// The appointment being managed, found by locator and document.
     #[serde(default)]
     pub managed: Option<Held>,
+    /// The draw entry just made or looked up, for its confirmation and result pages.
+    #[serde(default)]
+    pub entry: Option<EntryHeld>,
     /// What a staff page just did, for the page after the redirect.
     #[serde(default)]
     pub staff: super::staff::StaffFlash,
@@ -69,6 +72,17 @@ pub struct Details {
     pub document: String,
     pub email: String,
     pub phone: String,
+}
+
+/// A draw entry the session may read the result of.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EntryHeld {
+    pub draw_id: String,
+    pub token: String,
+    pub entry_code: String,
+    /// The receipt: with the document, finds the entry in the published list.
+    pub salt: String,
+    pub entry_hash: String,
 }
 
 /// An appointment the session may act on, with its tokens.

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::common::*;
+use crate::web::{Browser, csrf_of};
 
 /// The demo offices plus a draw for Las Palmas' DNI renewals (the last office of the
 /// file): Mondays at 07:30 Canary time (07:30 UTC in March), giving out the Monday two
@@ -94,6 +95,11 @@ async fn a_draw_gives_out_its_dates_in_an_order_anyone_can_check(db: Db) {
         let part = if n <= 6 { "afternoon" } else { "any" };
         let created = enter(&app, &entry(n, part)).await.ok(201);
         assert_eq!(created["priority"], false);
+        assert_eq!(
+            created["entry_code"].as_str().unwrap().len(),
+            8,
+            "{created}"
+        );
         let salt = created["salt"].as_str().unwrap();
         // The receipt: the entrant can find themselves in the published list.
         assert_eq!(
@@ -341,7 +347,157 @@ async fn draw_settings_are_checked(db: Db) {
     assert!(day(&app).await["slots"].as_u64().unwrap() > 0);
 }
 
+/// The text between `<p class="locator"><strong>` and `</strong>`.
+fn big_code(body: &str) -> String {
+    let start = body
+        .find("<p class=\"locator\"><strong>")
+        .unwrap_or_else(|| panic!("no code in {body}"))
+        + "<p class=\"locator\"><strong>".len();
+    body[start..start + body[start..].find('<').unwrap()].to_owned()
+}
+
+async fn a_person_enters_the_draw_and_reads_the_result_on_the_pages(db: Db) {
+    let Some(app) = installed(db).await else {
+        return;
+    };
+    let mut browser = Browser::new(&app);
+    // The week page says the day is drawn and leads to the draw.
+    let week = browser
+        .get(&format!(
+            "/book/day?office_id={LAS_PALMAS}&service_id={RENOVACION}&week={DATE}"
+        ))
+        .await;
+    assert_eq!(week.status, 200);
+    assert!(
+        week.body
+            .contains("Se sortea el lunes 1 de marzo a las 07:30"),
+        "{}",
+        week.body
+    );
+    let href = format!("/draw?id={DRAW}");
+    assert!(week.body.contains(&href), "{}", week.body);
+    let page = browser.get(&href).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains("Puedes apuntarte hasta el lunes, 1 de marzo de 2027 a las 07:25"),
+        "{}",
+        page.body
+    );
+    let csrf = csrf_of(&page.body);
+    let document = dni(501);
+    let fields = |document: &str| {
+        vec![
+            ("draw_id", DRAW.to_owned()),
+            ("name", "Ana García".to_owned()),
+            ("document_type", "dni".to_owned()),
+            ("document", document.to_owned()),
+            ("email", String::new()),
+            ("from", DATE.to_owned()),
+            ("to", DATE.to_owned()),
+            ("part_of_day", "morning".to_owned()),
+        ]
+    };
+    let as_refs =
+        |owned: &[(&'static str, String)]| -> Vec<(&'static str, String)> { owned.to_vec() };
+    let sent = as_refs(&fields(&document));
+    let pairs: Vec<(&str, &str)> = sent.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // Without the session's token: refused.
+    assert_eq!(browser.post("/draw", "", &pairs).await.status, 403);
+    let entered = browser.post("/draw", &csrf, &pairs).await;
+    assert_eq!(entered.status, 200, "{}", entered.body);
+    assert!(
+        entered.body.contains("Ya estás en el sorteo"),
+        "{}",
+        entered.body
+    );
+    let code = big_code(&entered.body);
+    assert_eq!(code.len(), 8, "{code}");
+    // No document and no token in any address the browser saw.
+    for url in &browser.seen_urls {
+        assert!(!url.contains(&document), "{url}");
+    }
+    // Twice: refused at the document field, the form kept.
+    let again = browser.post("/draw", &csrf, &pairs).await;
+    assert_eq!(again.status, 422);
+    assert!(
+        again.body.contains("ya hay una inscripción"),
+        "{}",
+        again.body
+    );
+    assert!(again.body.contains("Ana García"));
+    // A wrong check letter: at its field, nothing stored.
+    let wrong: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|&(k, v)| {
+            if k == "document" {
+                (k, "12345678A")
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
+    assert_eq!(browser.post("/draw", &csrf, &wrong).await.status, 422);
+
+    // Before the draw: waiting.
+    let waiting = browser.get("/draw/result").await;
+    assert!(
+        waiting.body.contains("El sorteo todavía no se ha hecho"),
+        "{}",
+        waiting.body
+    );
+    app.clock.advance(Duration::minutes(31));
+    app.state.booking.run_due_draws("runner").await.unwrap();
+    // Half an hour later this browser's session has been forgotten (a shared computer
+    // forgets): the code and the document find the entry, from here or any device.
+    let form = browser.get("/draw/result").await;
+    assert!(form.body.contains("Escribe el código"), "{}", form.body);
+    let mut other = Browser::new(&app);
+    let form = other.get("/draw/result").await;
+    let csrf = csrf_of(&form.body);
+    let wrong = other
+        .post(
+            "/draw/result",
+            &csrf,
+            &[("entry_code", &code), ("document", &dni(502))],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("No encontramos ninguna inscripción"));
+    let found = other
+        .post(
+            "/draw/result",
+            &csrf,
+            &[
+                ("entry_code", &code.to_lowercase()),
+                ("document", &document),
+            ],
+        )
+        .await;
+    // The only entrant, wanting the morning: the day's first time, 08:00 in Las Palmas.
+    assert!(found.body.contains("Te ha tocado cita"), "{}", found.body);
+    assert!(found.body.contains("08:00"), "{}", found.body);
+    let locator = big_code(&found.body);
+    assert_eq!(found.status, 200, "{}", found.body);
+    // The locator and the document open the appointment, as any other.
+    app.post_json(
+        "/api/v1/appointments/lookup",
+        &json!({"locator": locator, "document": document}),
+    )
+    .await
+    .ok(200);
+    // And the draw's page now says it has run.
+    let drawn = other.get(&href).await;
+    assert!(
+        drawn.body.contains("Este sorteo ya se hizo"),
+        "{}",
+        drawn.body
+    );
+    assert!(!drawn.body.contains("name=\"document\""));
+}
+
 both_backends!(
+    a_person_enters_the_draw_and_reads_the_result_on_the_pages,
     a_draw_gives_out_its_dates_in_an_order_anyone_can_check,
     those_who_got_nothing_go_first_in_the_next_draw,
     draw_settings_are_checked,

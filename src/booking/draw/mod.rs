@@ -15,7 +15,12 @@ mod verify;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::calendar::{self, DrawInstance, local_to_utc};
-use crate::domain::{Appointment, DrawRules, Office, OfficeId, Release, Service, ServiceId};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use crate::domain::{
+    Appointment, DrawRules, Locator, Office, OfficeId, Release, Service, ServiceId,
+};
 use crate::draw::{self as pure, PartOfDay, Supply};
 use crate::store::{DrawEntryRecord, DrawRecord, Records};
 
@@ -180,6 +185,8 @@ pub struct EntryRequest {
 pub struct EntryOutcome {
     pub draw_id: String,
     pub token: String,
+    /// Eight characters to write down: with the document, reads the result on the pages.
+    pub entry_code: String,
     pub salt: String,
     pub entry_hash: String,
     pub priority: bool,
@@ -314,12 +321,14 @@ impl Booking {
         let kind = citizen.document.kind().as_str();
         let entry_hash = pure::entry_hash(&salt, kind, &document);
         let token = random_token();
+        let entry_code = Locator::generate(&mut StdRng::from_os_rng()).to_string();
         let entry = DrawEntryRecord {
             id: super::secrets::random_id(),
             draw_id: record.id.clone(),
             document_key,
             entry_hash: entry_hash.clone(),
             token_hash: sha256_hex(&token),
+            entry_code: entry_code.clone(),
             priority: i64::from(priority),
             from_date: request.from.max(first).to_string(),
             to_date: request.to.min(last).to_string(),
@@ -341,6 +350,7 @@ impl Booking {
         Ok(EntryOutcome {
             draw_id: record.id,
             token,
+            entry_code,
             salt,
             entry_hash,
             priority,
@@ -354,10 +364,41 @@ impl Booking {
             .draw_entry_of_token(&sha256_hex(token))
             .await?
             .ok_or(BookingError::NotFound)?;
+        self.entry_status(conn.as_mut(), entry).await
+    }
+
+    /// The result of the entry shown `entry_code`, if `document` is the one it was made
+    /// with (404 otherwise, whichever is wrong: no oracle).
+    pub async fn draw_entry_by_code(
+        &self,
+        entry_code: &str,
+        document: &str,
+    ) -> Result<EntryStatus, BookingError> {
+        let code = Locator::parse(entry_code).map_err(|_| BookingError::NotFound)?;
+        // A DNI or NIE as typed, else a passport number.
+        let document = crate::domain::Document::parse(document, None)
+            .or_else(|_| crate::domain::Document::parse(document, Some("passport")))
+            .map_err(|_| BookingError::NotFound)?;
+        let key = self.document_key(&document);
+        let mut conn = self.store.read().await?;
+        let entry = conn
+            .draw_entries_by_code(code.as_str())
+            .await?
+            .into_iter()
+            .find(|e| e.document_key == key)
+            .ok_or(BookingError::NotFound)?;
+        self.entry_status(conn.as_mut(), entry).await
+    }
+
+    async fn entry_status(
+        &self,
+        conn: &mut dyn Records,
+        entry: DrawEntryRecord,
+    ) -> Result<EntryStatus, BookingError> {
         let draw =
             DrawRef::resolve(&self.catalog(), &entry.draw_id).ok_or(BookingError::NotFound)?;
         let record = conn.find_draw(&entry.draw_id).await?;
-        let info = self.draw_info(conn.as_mut(), draw, record.as_ref()).await?;
+        let info = self.draw_info(conn, draw, record.as_ref()).await?;
         let appointment = match &entry.appointment_id {
             Some(id) => conn.find_appointment(id).await?,
             None => None,

@@ -140,6 +140,10 @@ pub struct EntryCreated {
     /// entrant.
     #[schema(pattern = "^[0-9a-f]{32,}$")]
     pub token: String,
+    /// Eight characters for people to write down: with the document, the result page
+    /// (`/draw/result`) shows the result.
+    #[schema(value_type = contract::Locator)]
+    pub entry_code: String,
     /// With the document, finds this entry in the published list: `entry_hash` is the
     /// SHA-256 (hex) of `<salt>:<document type>:<document number>`.
     pub salt: String,
@@ -184,6 +188,7 @@ pub async fn enter_draw(
         Json(EntryCreated {
             draw_id: entered.draw_id,
             token: entered.token,
+            entry_code: entered.entry_code,
             salt: entered.salt,
             entry_hash: entered.entry_hash,
             priority: entered.priority,

@@ -171,6 +171,7 @@ pub(crate) async fn days_page(
         .into_iter()
         .map(|day| {
             let label = lang.short_date(day.date);
+            let mut draw_href = None;
             let (status, open) = if day.date < today {
                 (lang.t("day-past"), false)
             } else if day.date > last {
@@ -187,6 +188,12 @@ pub(crate) async fn days_page(
                     false,
                 )
             } else if let Opening::Draw(at) = day.opening {
+                // The day's times are the draw's: a day of a booking leads to its page
+                // (someone moving an appointment cannot enter).
+                if matches!(calendar, Calendar::Book { .. }) {
+                    draw_href = crate::booking::DrawRef::at(office, service, at)
+                        .map(|draw| format!("/draw?id={}", super::encode(&draw.id)));
+                }
                 (
                     lang.t_with("day-draw", &release_args(&lang, office, at)),
                     false,
@@ -205,9 +212,11 @@ pub(crate) async fn days_page(
                 )
             };
             DayView {
-                href: open.then(|| {
-                    calendar.link(calendar.times_path(), &[("date", day.date.to_string())])
-                }),
+                href: open
+                    .then(|| {
+                        calendar.link(calendar.times_path(), &[("date", day.date.to_string())])
+                    })
+                    .or(draw_href),
                 label,
                 status,
             }
