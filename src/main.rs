@@ -219,7 +219,14 @@ async fn main() -> anyhow::Result<()> {
                     for id in &run.skipped {
                         print_line(&format!("running elsewhere: {id}"));
                     }
-                    Ok(())
+                    for (id, why) in &run.failed {
+                        print_line(&format!("failed, to try again: {id}: {why}"));
+                    }
+                    if run.failed.is_empty() {
+                        Ok(())
+                    } else {
+                        anyhow::bail!("{} draws could not run", run.failed.len())
+                    }
                 }
                 DrawCommand::Verify { draw } => {
                     let checked = booking.verify_draw(&draw).await?;
@@ -228,10 +235,10 @@ async fn main() -> anyhow::Result<()> {
                     }
                     if checked.ok() {
                         print_line(&format!(
-                            "draw {} checks out: {} entries, {} appointments given, the seed \
-                             matches its published hash and every result matches the seed and \
-                             the supply",
-                            checked.draw_id, checked.entries, checked.assigned
+                            "draw {} checks out: {} entries, {} appointments given ({} drawn times \
+                             refused at booking by the citizen's own rules), the seed matches its \
+                             published hash and every result matches the seed and the supply",
+                            checked.draw_id, checked.entries, checked.assigned, checked.refused
                         ));
                         Ok(())
                     } else {

@@ -506,6 +506,7 @@ draw-result-button = See the result
 draw-result-waiting = The draw has not taken place yet. It will be on { $date } at { $time }.
 draw-result-assigned = You got an appointment: { $when }.
 draw-result-locator = This is your appointment's locator. With it and your document you can see, change or cancel it in "My appointment".
+draw-result-refused = A time was drawn for you, but it could not be booked: this document already had an appointment for this procedure, or had to wait a few days before booking another.
 draw-result-none = This time no appointment was left for the days and times you chose. You can sign up for the next draw.
 draw-result-priority = In the next one you will go ahead of those signing up for the first time.
 draw-error-dates = Choose the days you can come: the first cannot be after the last.

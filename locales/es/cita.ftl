@@ -508,6 +508,7 @@ draw-result-button = Ver el resultado
 draw-result-waiting = El sorteo todavía no se ha hecho. Será el { $date } a las { $time }.
 draw-result-assigned = Te ha tocado cita: { $when }.
 draw-result-locator = Este es el localizador de tu cita. Con él y tu documento puedes verla, cambiarla o anularla en «Mi cita».
+draw-result-refused = Te tocó una hora, pero no se pudo reservar: con este documento ya había una cita de este trámite, o tenía que esperar unos días para pedir otra.
 draw-result-none = Esta vez no quedó ninguna cita para los días y horas que elegiste. Puedes apuntarte al próximo sorteo.
 draw-result-priority = En el próximo irás por delante de quienes se apunten por primera vez.
 draw-error-dates = Elige los días que puedes venir: el primero no puede ser después del último.

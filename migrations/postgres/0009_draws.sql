@@ -21,8 +21,10 @@ CREATE TABLE draws (
 CREATE INDEX draws_by_release ON draws (office_id, service_id, release_at);
 
 -- One entry per document and draw. The personal data are kept only until the draw has
--- run (the winners' then live in their appointments); the keyed digest of the document
--- stays, for one entry per document and the priority of the unlucky in the next draw.
+-- run (the winners' then live in their appointments), and at most a day past its instant
+-- whatever happened (`cita purge`); the keyed digest of the document stays, for one
+-- entry per document and the priority of the unlucky in the next draw, until the rows
+-- go (400 days).
 CREATE TABLE draw_entries (
     id              TEXT    PRIMARY KEY,
     draw_id         TEXT    NOT NULL REFERENCES draws (id),
@@ -40,8 +42,9 @@ CREATE TABLE draw_entries (
     email           TEXT,
     phone           TEXT,
     position        BIGINT,
-    result          TEXT    NOT NULL,       -- waiting | assigned | none
+    result          TEXT    NOT NULL,       -- waiting | assigned | none | refused (at booking)
     appointment_id  TEXT,
+    assigned_start  BIGINT,                 -- the start the draw gave (published as is)
     created_at      BIGINT  NOT NULL,
     UNIQUE (draw_id, document_key)
 );

@@ -49,9 +49,12 @@ pub struct DrawEntryRecord {
     pub phone: Option<String>,
     /// Place in the draw's order (from 1), once drawn.
     pub position: Option<i64>,
-    /// `waiting`, `assigned`, `none`.
+    /// `waiting`, `assigned`, `none` (nothing fitted), `refused` (the booking of what
+    /// the draw gave was refused: the citizen rules, checked again).
     pub result: String,
     pub appointment_id: Option<String>,
+    /// The start the draw gave, UTC seconds (as published; the appointment may move).
+    pub assigned_start: Option<i64>,
     pub created_at: i64,
 }
 
@@ -60,7 +63,10 @@ pub struct DrawEntryRecord {
 pub struct EntryResult {
     pub entry_id: String,
     pub position: i64,
+    /// `assigned`, `none` or `refused`.
+    pub result: &'static str,
     pub appointment_id: Option<String>,
+    pub assigned_start: Option<i64>,
 }
 
 /// The columns of a draw row, in [`DrawRecord`]'s order.
@@ -76,7 +82,7 @@ macro_rules! entry_columns {
     () => {
         "id, draw_id, document_key, entry_hash, token_hash, entry_code, priority, \
          from_date, to_date, part_of_day, citizen_name, document, document_type, email, phone, \
-         position, result, appointment_id, created_at"
+         position, result, appointment_id, assigned_start, created_at"
     };
 }
 
@@ -192,11 +198,15 @@ impl<C: Connection> Draws for Sql<C> {
     }
 
     async fn insert_draw_entry(&mut self, entry: &DrawEntryRecord) -> Result<bool, StoreError> {
+        // Only while the draw takes entries: once a run has stored its supply it has read
+        // (or is about to read) the entries, whatever any instance's clock says.
         let inserted = sqlx::query(concat!(
             "INSERT INTO draw_entries (",
             entry_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-             $17, $18, $19) ON CONFLICT (draw_id, document_key) DO NOTHING"
+            ") SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+             $17, $18, $19, $20 WHERE EXISTS (SELECT 1 FROM draws WHERE id = $2 \
+             AND state = 'open' AND supply IS NULL) \
+             ON CONFLICT (draw_id, document_key) DO NOTHING"
         ))
         .bind(&entry.id)
         .bind(&entry.draw_id)
@@ -216,6 +226,7 @@ impl<C: Connection> Draws for Sql<C> {
         .bind(entry.position)
         .bind(&entry.result)
         .bind(&entry.appointment_id)
+        .bind(entry.assigned_start)
         .bind(entry.created_at)
         .execute(self.conn())
         .await?
@@ -227,13 +238,15 @@ impl<C: Connection> Draws for Sql<C> {
         entries_by(self.conn(), select_entries!("draw_id"), draw_id).await
     }
 
-    async fn count_draw_entries(&mut self, draw_id: &str) -> Result<i64, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM draw_entries WHERE draw_id = $1")
-                .bind(draw_id)
-                .fetch_one(self.conn())
-                .await?,
+    async fn count_draw_entries(&mut self, draw_id: &str) -> Result<(i64, i64), StoreError> {
+        let (entries, assigned): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), SUM(CASE WHEN result = 'assigned' THEN 1 ELSE 0 END) \
+             FROM draw_entries WHERE draw_id = $1",
         )
+        .bind(draw_id)
+        .fetch_one(self.conn())
+        .await?;
+        Ok((entries, assigned.unwrap_or(0)))
     }
 
     async fn draw_entry_of_token(
@@ -288,17 +301,14 @@ impl<C: Connection> Draws for Sql<C> {
     async fn record_draw_results(&mut self, results: &[EntryResult]) -> Result<(), StoreError> {
         for result in results {
             sqlx::query(
-                "UPDATE draw_entries SET position = $2, result = $3, appointment_id = $4 \
-                 WHERE id = $1",
+                "UPDATE draw_entries SET position = $2, result = $3, appointment_id = $4, \
+                 assigned_start = $5 WHERE id = $1",
             )
             .bind(&result.entry_id)
             .bind(result.position)
-            .bind(if result.appointment_id.is_some() {
-                "assigned"
-            } else {
-                "none"
-            })
+            .bind(result.result)
             .bind(&result.appointment_id)
+            .bind(result.assigned_start)
             .execute(self.conn())
             .await?;
         }
@@ -306,17 +316,20 @@ impl<C: Connection> Draws for Sql<C> {
     }
 
     async fn finish_draw(&mut self, id: &str, office_id: &str, now: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE draws SET state = 'drawn', drawn_at = $2, lease_owner = NULL, lease_until = NULL WHERE id = $1")
-            .bind(id)
-            .bind(now)
-            .execute(self.conn())
-            .await?;
-        // The winners' details now live in their appointments; nobody needs the rest.
+        // Erased first: whatever happens after, nobody needs these any more.
         sqlx::query(
             "UPDATE draw_entries SET citizen_name = NULL, document = NULL, document_type = NULL, \
              email = NULL, phone = NULL WHERE draw_id = $1",
         )
         .bind(id)
+        .execute(self.conn())
+        .await?;
+        sqlx::query(
+            "UPDATE draws SET state = 'drawn', drawn_at = $2, lease_owner = NULL, \
+             lease_until = NULL WHERE id = $1",
+        )
+        .bind(id)
+        .bind(now)
         .execute(self.conn())
         .await?;
         // Its dates open first come: every availability answer of the office changes.
@@ -326,4 +339,30 @@ impl<C: Connection> Draws for Sql<C> {
             .await?;
         Ok(())
     }
+}
+
+/// Erases the personal data of entries whose draw is more than a day past its instant,
+/// whatever became of it (a draw dropped from the configuration never runs), and drops
+/// entries and draws older than 400 days.
+pub(super) async fn purge_draws(conn: &mut AnyConnection, now: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE draw_entries SET citizen_name = NULL, document = NULL, document_type = NULL, \
+         email = NULL, phone = NULL WHERE document IS NOT NULL AND draw_id IN \
+         (SELECT id FROM draws WHERE release_at < $1)",
+    )
+    .bind(now - 86_400)
+    .execute(&mut *conn)
+    .await?;
+    let old = now - 400 * 86_400;
+    sqlx::query(
+        "DELETE FROM draw_entries WHERE draw_id IN (SELECT id FROM draws WHERE release_at < $1)",
+    )
+    .bind(old)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM draws WHERE release_at < $1")
+        .bind(old)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

@@ -564,11 +564,13 @@ pub trait Draws: Send {
     ) -> Result<bool, StoreError>;
     /// Records what the draw allocates from, once: a resumed draw keeps the first.
     async fn start_draw(&mut self, id: &str, supply: &str) -> Result<(), StoreError>;
-    /// Stores an entry; `false` when the document already entered this draw.
+    /// Stores an entry while the draw takes entries (open, no run started); `false` when
+    /// the document already entered it or it no longer takes entries.
     async fn insert_draw_entry(&mut self, entry: &DrawEntryRecord) -> Result<bool, StoreError>;
     /// A draw's entries, by id.
     async fn draw_entries(&mut self, draw_id: &str) -> Result<Vec<DrawEntryRecord>, StoreError>;
-    async fn count_draw_entries(&mut self, draw_id: &str) -> Result<i64, StoreError>;
+    /// How many entries a draw has, and how many were given an appointment.
+    async fn count_draw_entries(&mut self, draw_id: &str) -> Result<(i64, i64), StoreError>;
     async fn draw_entry_of_token(
         &mut self,
         token_hash: &str,
@@ -587,7 +589,7 @@ pub trait Draws: Send {
         document_key: &str,
     ) -> Result<Option<String>, StoreError>;
     async fn record_draw_results(&mut self, results: &[EntryResult]) -> Result<(), StoreError>;
-    /// Marks the draw run, erases its entries' personal data and bumps the office's
-    /// version (its dates now open first come).
+    /// Erases the draw's entries' personal data, marks it run and bumps the office's
+    /// version (its dates now open first come). Run it in a write transaction.
     async fn finish_draw(&mut self, id: &str, office_id: &str, now: i64) -> Result<(), StoreError>;
 }

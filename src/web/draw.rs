@@ -411,6 +411,7 @@ fn result_page(
                     &[("when", when(&lang, office, appointment.start).into())],
                 )
             }
+            ("refused", _) => lang.t("draw-result-refused"),
             ("none", _) => {
                 let mut text = lang.t("draw-result-none");
                 if status.draw.draw.rules.priority_to_unlucky {

@@ -139,8 +139,9 @@ async fn a_draw_that_died_midway_is_finished_by_another_instance(db: Db) {
     }
     clock.advance(Duration::hours(1) + Duration::seconds(1));
     dying.armed.store(true, Ordering::SeqCst);
-    let died = first.run_due_draws("first").await;
-    assert!(died.is_err(), "{died:?}");
+    // The pass reports the draw as failed, to be tried again (the others ran).
+    let died = first.run_due_draws("first").await.unwrap();
+    assert!(died.failed.iter().any(|(id, _)| id == DRAW), "{died:?}");
     assert!(dying.died.load(Ordering::SeqCst));
     // Its bookings are in; nobody has been told; the date is still the draw's.
     let before = booked_on_the_day(&store).await;

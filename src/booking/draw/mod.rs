@@ -196,8 +196,11 @@ pub struct EntryOutcome {
 #[derive(Debug, Clone)]
 pub struct EntryStatus {
     pub draw: DrawInfo,
-    /// `waiting`, `assigned` or `none`.
+    /// `waiting`, `assigned`, `none` or `refused`.
     pub result: String,
+    /// Whether it went ahead of the others (it got nothing in the previous draw): told
+    /// only to the entrant, as it says something about their past.
+    pub priority: bool,
     pub position: Option<i64>,
     pub appointment: Option<Appointment>,
 }
@@ -205,6 +208,8 @@ pub struct EntryStatus {
 /// One entry as published: no personal data.
 #[derive(Debug, Clone)]
 pub struct PublishedEntry {
+    /// `waiting`, `assigned`, `none` or `refused`.
+    pub result: String,
     pub entry_hash: String,
     pub priority: bool,
     pub from: NaiveDate,
@@ -228,7 +233,8 @@ impl Booking {
     pub async fn draw(&self, id: &str) -> Result<DrawInfo, BookingError> {
         let draw = DrawRef::resolve(&self.catalog(), id).ok_or(BookingError::NotFound)?;
         let mut conn = self.store.read().await?;
-        let record = self.ensure_draw(conn.as_mut(), &draw).await?;
+        // Read only: the runner makes each draw's row when its entries open.
+        let record = conn.find_draw(&draw.id).await?;
         self.draw_info(conn.as_mut(), draw, record.as_ref()).await
     }
 
@@ -250,7 +256,7 @@ impl Booking {
         let mut conn = self.store.read().await?;
         let mut infos = Vec::with_capacity(found.len());
         for draw in found {
-            let record = self.ensure_draw(conn.as_mut(), &draw).await?;
+            let record = conn.find_draw(&draw.id).await?;
             infos.push(self.draw_info(conn.as_mut(), draw, record.as_ref()).await?);
         }
         Ok(infos)
@@ -341,10 +347,19 @@ impl Booking {
             position: None,
             result: "waiting".into(),
             appointment_id: None,
+            assigned_start: None,
             created_at: now.timestamp(),
         };
         if !conn.insert_draw_entry(&entry).await? {
-            return Err(BookingError::AlreadyEntered);
+            let still_open = conn
+                .find_draw(&record.id)
+                .await?
+                .is_some_and(|r| r.state == "open" && r.supply.is_none());
+            return Err(if still_open {
+                BookingError::AlreadyEntered
+            } else {
+                BookingError::DrawClosed
+            });
         }
         tx.commit().await?;
         Ok(EntryOutcome {
@@ -405,6 +420,7 @@ impl Booking {
         };
         Ok(EntryStatus {
             draw: info,
+            priority: entry.priority != 0,
             result: entry.result,
             position: entry.position,
             appointment,
@@ -416,7 +432,7 @@ impl Booking {
     pub async fn draw_record(&self, id: &str) -> Result<DrawRecordPublic, BookingError> {
         let draw = DrawRef::resolve(&self.catalog(), id).ok_or(BookingError::NotFound)?;
         let mut conn = self.store.read().await?;
-        let record = self.ensure_draw(conn.as_mut(), &draw).await?;
+        let record = conn.find_draw(&draw.id).await?;
         let info = self.draw_info(conn.as_mut(), draw, record.as_ref()).await?;
         let published = matches!(info.state, DrawState::Closed | DrawState::Drawn);
         let (Some(record), true) = (record, published) else {
@@ -437,11 +453,7 @@ impl Booking {
         };
         let mut entries = Vec::new();
         for entry in conn.draw_entries(&record.id).await? {
-            let start = match (&entry.appointment_id, drawn) {
-                (Some(id), true) => conn.find_appointment(id).await?.map(|a| a.start),
-                _ => None,
-            };
-            entries.push(published_entry(&entry, start)?);
+            entries.push(published_entry(&entry)?);
         }
         entries.sort_by(|a, b| (a.position, &a.entry_hash).cmp(&(b.position, &b.entry_hash)));
         Ok(DrawRecordPublic {
@@ -504,19 +516,8 @@ impl Booking {
         };
         let (entries, assigned) = match record {
             Some(record) => {
-                let entries = conn.count_draw_entries(&record.id).await?;
-                let assigned = if drawn {
-                    Some(
-                        conn.draw_entries(&record.id)
-                            .await?
-                            .iter()
-                            .filter(|e| e.result == "assigned")
-                            .count() as i64,
-                    )
-                } else {
-                    None
-                };
-                (entries, assigned)
+                let (entries, assigned) = conn.count_draw_entries(&record.id).await?;
+                (entries, drawn.then_some(assigned))
             }
             None => (0, None),
         };
@@ -531,10 +532,7 @@ impl Booking {
     }
 }
 
-fn published_entry(
-    entry: &DrawEntryRecord,
-    start: Option<DateTime<Utc>>,
-) -> Result<PublishedEntry, BookingError> {
+fn published_entry(entry: &DrawEntryRecord) -> Result<PublishedEntry, BookingError> {
     let date = |text: &str| {
         text.parse::<NaiveDate>().map_err(|_| {
             BookingError::Store(crate::store::StoreError::Corrupt(format!(
@@ -542,7 +540,13 @@ fn published_entry(
             )))
         })
     };
+    let start = entry
+        .assigned_start
+        .map(crate::store::instant)
+        .transpose()
+        .map_err(BookingError::Store)?;
     Ok(PublishedEntry {
+        result: entry.result.clone(),
         entry_hash: entry.entry_hash.clone(),
         priority: entry.priority != 0,
         from: date(&entry.from_date)?,
@@ -558,7 +562,7 @@ fn pure_entries(entries: &[DrawEntryRecord]) -> Result<Vec<pure::Entry>, Booking
     entries
         .iter()
         .map(|e| {
-            let published = published_entry(e, None)?;
+            let published = published_entry(e)?;
             Ok(pure::Entry {
                 entry_hash: published.entry_hash,
                 priority: published.priority,

@@ -29,6 +29,8 @@ pub struct DrawsRun {
     pub drawn: Vec<String>,
     /// Draws another runner holds.
     pub skipped: Vec<String>,
+    /// Draws that failed this time (tried again on the next pass), with why.
+    pub failed: Vec<(String, String)>,
 }
 
 impl Booking {
@@ -82,10 +84,14 @@ impl Booking {
                     continue;
                 }
             }
-            if self.run_draw(&draw, owner).await? {
-                run.drawn.push(draw.id);
-            } else {
-                run.skipped.push(draw.id);
+            // One draw that fails must not hold up the others.
+            match self.run_draw(&draw, owner).await {
+                Ok(true) => run.drawn.push(draw.id),
+                Ok(false) => run.skipped.push(draw.id),
+                Err(error) => {
+                    tracing::warn!(draw = %draw.id, %error, "a draw could not run; trying again");
+                    run.failed.push((draw.id, error.to_string()));
+                }
             }
         }
         Ok(run)
@@ -152,10 +158,19 @@ impl Booking {
             }
             let mut jobs = Vec::new();
             let mut booked_for = Vec::new();
-            for &(_, ix) in chunk {
-                if let Some(start) = starts[ix] {
-                    jobs.push(self.draw_job(draw, &stored[ix], start)?);
-                    booked_for.push(ix);
+            let mut results = Vec::with_capacity(chunk.len());
+            for &(position, ix) in chunk {
+                let Some(start) = starts[ix] else {
+                    results.push(result_of(&stored[ix], position, "none", None, None));
+                    continue;
+                };
+                match self.draw_job(draw, &stored[ix], start) {
+                    Ok(job) => {
+                        jobs.push(job);
+                        booked_for.push((position, ix, start));
+                    }
+                    // Stored details that no longer pass (rules tightened since): refused.
+                    Err(_) => results.push(result_of(&stored[ix], position, "refused", None, None)),
                 }
             }
             let answers = if jobs.is_empty() {
@@ -163,30 +178,31 @@ impl Booking {
             } else {
                 self.book_batch(&jobs, &held).await
             };
-            let mut results = Vec::with_capacity(chunk.len());
-            for &(position, ix) in chunk {
-                let answer = booked_for
-                    .iter()
-                    .position(|&b| b == ix)
-                    .and_then(|at| answers.get(at));
-                let appointment_id = match answer {
-                    Some(Ok(outcome)) => Some(outcome.appointment.id.clone()),
-                    Some(Err(error))
-                        if error.is_retryable() || BookingError::from_unavailable(error) =>
-                    {
-                        return Err(BookingError::Unavailable);
-                    }
-                    Some(Err(error)) => {
+            for ((position, ix, start), answer) in booked_for.into_iter().zip(answers) {
+                let entry = &stored[ix];
+                match answer {
+                    Ok(outcome) => results.push(result_of(
+                        entry,
+                        position,
+                        "assigned",
+                        Some(outcome.appointment.id),
+                        Some(start.timestamp()),
+                    )),
+                    // The citizen's own rules, checked again at booking: this entry only.
+                    Err(
+                        error @ (BookingError::SlotUnavailable
+                        | BookingError::OutsideBookingWindow
+                        | BookingError::CitizenLimitReached(_)
+                        | BookingError::Validation(_)
+                        | BookingError::InvalidDocument(_)),
+                    ) => {
                         tracing::warn!(draw = %draw.id, %error, "a draw booking was refused");
-                        None
+                        results.push(result_of(entry, position, "refused", None, None));
                     }
-                    None => None,
-                };
-                results.push(EntryResult {
-                    entry_id: stored[ix].id.clone(),
-                    position,
-                    appointment_id,
-                });
+                    // Anything else (a busy or unreachable database): stop, and resume
+                    // on a later pass, where the bookings made answer as replays.
+                    Err(error) => return Err(error),
+                }
             }
             let mut conn = self.store.read().await?;
             conn.record_draw_results(&results).await?;
@@ -243,6 +259,22 @@ impl Booking {
             request,
             actor: Actor::Draw,
         })
+    }
+}
+
+fn result_of(
+    entry: &crate::store::DrawEntryRecord,
+    position: i64,
+    result: &'static str,
+    appointment_id: Option<String>,
+    assigned_start: Option<i64>,
+) -> EntryResult {
+    EntryResult {
+        entry_id: entry.id.clone(),
+        position,
+        result,
+        appointment_id,
+        assigned_start,
     }
 }
 

@@ -148,9 +148,6 @@ pub struct EntryCreated {
     /// SHA-256 (hex) of `<salt>:<document type>:<document number>`.
     pub salt: String,
     pub entry_hash: String,
-    /// Whether it goes ahead of the others (this document got nothing in the previous
-    /// draw of the procedure).
-    pub priority: bool,
 }
 
 /// Enters the draw, once per document, while its entries are open.
@@ -191,7 +188,6 @@ pub async fn enter_draw(
             entry_code: entered.entry_code,
             salt: entered.salt,
             entry_hash: entered.entry_hash,
-            priority: entered.priority,
         }),
     ))
 }
@@ -199,9 +195,13 @@ pub async fn enter_draw(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EntryResultBody {
     pub draw: DrawBody,
-    /// `waiting` (not drawn yet), `assigned` or `none` (nothing fitted: the entrant may
-    /// enter the next draw, ahead of the others when the office gives that priority).
+    /// `waiting` (not drawn yet), `assigned`, `none` (nothing fitted: the entrant may
+    /// enter the next draw, ahead of the others when the office gives that priority) or
+    /// `refused` (the time drawn could not be booked: the document already had this
+    /// procedure by then, or had to wait).
     pub result: String,
+    /// Whether this entry went ahead of the others (it got nothing in the previous draw).
+    pub priority: bool,
     /// Place in the draw's order, once drawn.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<i64>,
@@ -229,6 +229,7 @@ pub async fn my_draw_entry(
     Ok(Json(EntryResultBody {
         draw: DrawBody::new(&state, &status.draw),
         result: status.result,
+        priority: status.priority,
         position: status.position,
         appointment: status
             .appointment
@@ -238,6 +239,8 @@ pub async fn my_draw_entry(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PublishedEntryBody {
+    /// `waiting`, `assigned`, `none` or `refused`.
+    pub result: String,
     pub entry_hash: String,
     pub priority: bool,
     pub from: NaiveDate,
@@ -245,7 +248,7 @@ pub struct PublishedEntryBody {
     pub part_of_day: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<i64>,
-    /// The start it was given, once drawn (none: nothing fitted).
+    /// The start the draw gave it, once drawn (none: nothing fitted).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<contract::LocalInstant>)]
     pub start: Option<String>,
@@ -282,6 +285,7 @@ pub async fn draw_record(
     let catalog = state.booking.catalog();
     let office = catalog.office(&record.info.draw.office_id)?;
     let entry = |e: &PublishedEntry| PublishedEntryBody {
+        result: e.result.clone(),
         entry_hash: e.entry_hash.clone(),
         priority: e.priority,
         from: e.from,
