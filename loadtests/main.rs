@@ -12,6 +12,7 @@ mod browse;
 mod chart;
 mod client;
 mod cpu;
+mod draw;
 mod invariants;
 mod people;
 mod release;
@@ -63,6 +64,8 @@ enum Scenario {
     Release(release::Args),
     /// Booking load at 1x and 10x the measured booking capacity.
     Surge(surge::Args),
+    /// A week given out by a release draw: thousands of people against bots.
+    Draw(draw::Args),
 }
 
 #[tokio::main]
@@ -80,6 +83,7 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Browse(args) => browse::run(&setup, args, &cli.reports).await?,
         Scenario::Release(args) => release::run(&setup, args, &cli.reports).await?,
         Scenario::Surge(args) => surge::run(&setup, args, &cli.reports).await?,
+        Scenario::Draw(args) => draw::run(&setup, args, &cli.reports).await?,
     };
     println!("report: {}", written.display());
     Ok(())
