@@ -115,9 +115,13 @@ enum DrawCommand {
     /// Recompute a draw from its seed, published entries and supply, and compare with
     /// its results; exits non-zero when they differ.
     Verify {
-        /// The draw, e.g. `madrid.asilo.20270315T0900`.
-        #[arg(long)]
-        draw: String,
+        /// The draw, e.g. `madrid.asilo.20270315T0900`, read from the database.
+        #[arg(long, required_unless_present = "record", conflicts_with = "record")]
+        draw: Option<String>,
+        /// Instead, the JSON of `GET /api/v1/draws/{draw}/record` saved to a file: no
+        /// database needed, anyone can check a draw.
+        #[arg(long, value_name = "FILE")]
+        record: Option<PathBuf>,
     },
 }
 
@@ -207,44 +211,56 @@ async fn main() -> anyhow::Result<()> {
             ));
             Ok(())
         }
-        Command::Draw { action } => {
+        Command::Draw {
+            action: DrawCommand::Verify { draw, record },
+        } => {
+            let checked = match (draw, record) {
+                (_, Some(file)) => {
+                    let text = std::fs::read_to_string(&file)
+                        .with_context(|| format!("reading {}", file.display()))?;
+                    cita::booking::verify_record_json(&text).map_err(|e| anyhow::anyhow!(e))?
+                }
+                (Some(draw), None) => {
+                    let booking =
+                        connect_booking(&cli.database_url, &options, system_clock()).await?;
+                    booking.verify_draw(&draw).await?
+                }
+                (None, None) => anyhow::bail!("name a draw (--draw) or a record (--record)"),
+            };
+            for problem in &checked.problems {
+                print_line(&format!("MISMATCH {problem}"));
+            }
+            if checked.ok() {
+                print_line(&format!(
+                    "draw {} checks out: {} entries, {} appointments given ({} drawn times \
+                     refused at booking by the citizen's own rules), the seed matches its \
+                     published hash and every result matches the seed and the supply",
+                    checked.draw_id, checked.entries, checked.assigned, checked.refused
+                ));
+                Ok(())
+            } else {
+                anyhow::bail!("draw {} does not check out", checked.draw_id)
+            }
+        }
+        Command::Draw {
+            action: DrawCommand::Run,
+        } => {
             let booking = connect_booking(&cli.database_url, &options, system_clock()).await?;
-            match action {
-                DrawCommand::Run => {
-                    let owner = format!("cli-{}", std::process::id());
-                    let run = booking.run_due_draws(&owner).await?;
-                    for id in &run.drawn {
-                        print_line(&format!("drawn: {id}"));
-                    }
-                    for id in &run.skipped {
-                        print_line(&format!("running elsewhere: {id}"));
-                    }
-                    for (id, why) in &run.failed {
-                        print_line(&format!("failed, to try again: {id}: {why}"));
-                    }
-                    if run.failed.is_empty() {
-                        Ok(())
-                    } else {
-                        anyhow::bail!("{} draws could not run", run.failed.len())
-                    }
-                }
-                DrawCommand::Verify { draw } => {
-                    let checked = booking.verify_draw(&draw).await?;
-                    for problem in &checked.problems {
-                        print_line(&format!("MISMATCH {problem}"));
-                    }
-                    if checked.ok() {
-                        print_line(&format!(
-                            "draw {} checks out: {} entries, {} appointments given ({} drawn times \
-                             refused at booking by the citizen's own rules), the seed matches its \
-                             published hash and every result matches the seed and the supply",
-                            checked.draw_id, checked.entries, checked.assigned, checked.refused
-                        ));
-                        Ok(())
-                    } else {
-                        anyhow::bail!("draw {} does not check out", checked.draw_id)
-                    }
-                }
+            let owner = format!("cli-{}", std::process::id());
+            let run = booking.run_due_draws(&owner).await?;
+            for id in &run.drawn {
+                print_line(&format!("drawn: {id}"));
+            }
+            for id in &run.skipped {
+                print_line(&format!("running elsewhere: {id}"));
+            }
+            for (id, why) in &run.failed {
+                print_line(&format!("failed, to try again: {id}: {why}"));
+            }
+            if run.failed.is_empty() {
+                Ok(())
+            } else {
+                anyhow::bail!("{} draws could not run", run.failed.len())
             }
         }
         Command::Import { file } => {

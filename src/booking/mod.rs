@@ -62,7 +62,7 @@ pub use catalog::Catalog;
 pub use closure::{ClosureOutcome, ClosureProblem, closure_problems};
 pub use draw::{
     DrawInfo, DrawRecordPublic, DrawRef, DrawState, DrawsRun, EntryOutcome, EntryRequest,
-    EntryStatus, PublishedEntry, Verification,
+    EntryStatus, PublishedEntry, Verification, verify_record_json,
 };
 pub use error::{BookingError, CitizenLimit};
 pub use feeds::{CANCELLED_VISIBLE, FEED_PAST, FeedLink};

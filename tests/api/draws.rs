@@ -256,6 +256,25 @@ async fn a_draw_gives_out_its_dates_in_an_order_anyone_can_check(db: Db) {
     .unwrap();
     assert_eq!(booked, 42);
 
+    // Anyone can check it from the public record alone, as JSON; and a record with two
+    // entrants' times swapped does not check out.
+    let json = app
+        .get(&format!("/api/v1/draws/{DRAW}/record"))
+        .await
+        .text();
+    let outside = cita::booking::verify_record_json(&json).unwrap();
+    assert!(outside.ok(), "{:?}", outside.problems);
+    assert_eq!((outside.entries, outside.assigned), (48, 42));
+    let mut doctored: Value = serde_json::from_str(&json).unwrap();
+    let entries = doctored["entries"].as_array_mut().unwrap();
+    let (a, b) = (entries[0]["start"].clone(), entries[1]["start"].clone());
+    assert_ne!(a, b);
+    entries[0]["start"] = b;
+    entries[1]["start"] = a;
+    let caught = cita::booking::verify_record_json(&doctored.to_string()).unwrap();
+    assert_eq!(caught.problems.len(), 2, "{:?}", caught.problems);
+    assert!(cita::booking::verify_record_json("{}").is_err());
+
     // A result changed behind the draw's back does not check out: two entrants' places
     // swapped.
     sqlx::query(

@@ -30,7 +30,7 @@ use super::secrets::{random_token, sha256_hex};
 use super::{Booking, BookingError, Catalog, CitizenLimit};
 
 pub use run::DrawsRun;
-pub use verify::Verification;
+pub use verify::{Verification, verify_record_json};
 
 /// One happening of a draw release, resolved against the configuration.
 #[derive(Debug, Clone)]

@@ -1,11 +1,18 @@
 //! Checking a draw from its public record alone: the seed against the hash published
 //! when entries opened, the order against the seed, and every result against the
-//! assignment the published supply gives.
+//! assignment the published supply gives. The record comes from the database
+//! ([`Booking::verify_draw`]) or, for anyone outside, as the JSON of
+//! `GET /api/v1/draws/{draw}/record` ([`verify_record_json`]): no database, no
+//! configuration, the same check.
 
-use crate::draw::{self as pure, PartOfDay};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+
+use crate::domain::ServiceId;
+use crate::draw::{self as pure, PartOfDay, Supply};
 
 use super::super::{Booking, BookingError};
-use super::{DrawRecordPublic, DrawState};
+use super::{DrawRecordPublic, DrawState, PublishedEntry};
 
 /// What checking a draw found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,21 +46,111 @@ impl Booking {
     }
 }
 
+/// Everything the check reads, whichever way the record came.
+struct Checkable<'a> {
+    draw_id: &'a str,
+    service_id: &'a ServiceId,
+    dates: (NaiveDate, NaiveDate),
+    seed: Option<&'a str>,
+    commitment: Option<&'a str>,
+    supply: Option<&'a Supply>,
+    entries: &'a [PublishedEntry],
+}
+
 /// Checks a drawn draw's public record (see the module).
 pub fn verify(record: &DrawRecordPublic) -> Verification {
     let draw = &record.info.draw;
+    check(&Checkable {
+        draw_id: &draw.id,
+        service_id: &draw.service_id,
+        dates: draw.dates(),
+        seed: record.info.seed.as_deref(),
+        commitment: record.info.seed_sha256.as_deref(),
+        supply: record.supply.as_ref(),
+        entries: &record.entries,
+    })
+}
+
+/// The JSON of `GET /api/v1/draws/{draw}/record`, as far as the check reads it.
+#[derive(Debug, Deserialize)]
+struct RecordJson {
+    draw: DrawJson,
+    supply: Option<Supply>,
+    entries: Vec<EntryJson>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DrawJson {
+    id: String,
+    service_id: ServiceId,
+    first_date: NaiveDate,
+    last_date: NaiveDate,
+    seed: Option<String>,
+    seed_sha256: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EntryJson {
+    result: String,
+    entry_hash: String,
+    priority: bool,
+    from: NaiveDate,
+    to: NaiveDate,
+    part_of_day: String,
+    position: Option<i64>,
+    start: Option<String>,
+}
+
+/// Checks a draw from the JSON of its public record alone (`cita draw verify --record`);
+/// `Err` when the text is not such a record.
+pub fn verify_record_json(json: &str) -> Result<Verification, String> {
+    let record: RecordJson =
+        serde_json::from_str(json).map_err(|e| format!("not a draw record: {e}"))?;
+    let mut entries = Vec::with_capacity(record.entries.len());
+    for e in record.entries {
+        let start = match &e.start {
+            Some(text) => Some(
+                DateTime::parse_from_rfc3339(text)
+                    .map_err(|_| format!("entry {}: start {text:?} is not RFC 3339", e.entry_hash))?
+                    .with_timezone(&Utc),
+            ),
+            None => None,
+        };
+        entries.push(PublishedEntry {
+            result: e.result,
+            entry_hash: e.entry_hash,
+            priority: e.priority,
+            from: e.from,
+            to: e.to,
+            part_of_day: e.part_of_day,
+            position: e.position,
+            start,
+        });
+    }
+    Ok(check(&Checkable {
+        draw_id: &record.draw.id,
+        service_id: &record.draw.service_id,
+        dates: (record.draw.first_date, record.draw.last_date),
+        seed: record.draw.seed.as_deref(),
+        commitment: record.draw.seed_sha256.as_deref(),
+        supply: record.supply.as_ref(),
+        entries: &entries,
+    }))
+}
+
+fn check(record: &Checkable<'_>) -> Verification {
     let mut problems = Vec::new();
-    let (Some(seed), Some(commitment)) = (&record.info.seed, &record.info.seed_sha256) else {
+    let (Some(seed), Some(commitment)) = (record.seed, record.commitment) else {
         problems.push("the seed is not published".to_owned());
         return Verification {
-            draw_id: draw.id.clone(),
+            draw_id: record.draw_id.to_owned(),
             entries: record.entries.len(),
             assigned: 0,
             refused: 0,
             problems,
         };
     };
-    if pure::sha256_hex(seed) != *commitment {
+    if pure::sha256_hex(seed) != commitment {
         problems.push("the seed does not hash to the published seed_sha256".to_owned());
     }
     let entries: Vec<pure::Entry> = record
@@ -78,11 +175,11 @@ pub fn verify(record: &DrawRecordPublic) -> Verification {
             ));
         }
     }
-    match record.supply.as_ref().map(|s| s.snapshot()) {
+    match record.supply.map(Supply::snapshot) {
         Some(Ok(snapshot)) => {
-            let starts = pure::assign(snapshot, &draw.service_id, draw.dates(), &entries, &order);
+            let starts = pure::assign(snapshot, record.service_id, record.dates, &entries, &order);
             for (entry, expected) in record.entries.iter().zip(&starts) {
-                // Given a time the booking then refused (the citizen's rules, checked
+                // Given a time the booking then refused (the citizen's own rules, checked
                 // again): nobody got it, and nobody after it lost anything by that.
                 if entry.result == "refused" && expected.is_some() {
                     continue;
@@ -99,7 +196,7 @@ pub fn verify(record: &DrawRecordPublic) -> Verification {
         None => problems.push("the supply is not published".to_owned()),
     }
     Verification {
-        draw_id: draw.id.clone(),
+        draw_id: record.draw_id.to_owned(),
         entries: record.entries.len(),
         assigned: record.entries.iter().filter(|e| e.start.is_some()).count(),
         refused: record
