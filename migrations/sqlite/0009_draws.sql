@@ -15,6 +15,7 @@ CREATE TABLE draws (
     lease_owner     TEXT,
     lease_until     BIGINT,
     supply          TEXT,
+    entries_sha256  TEXT,                   -- the entry list's digest, published at close
     drawn_at        BIGINT,
     created_at      BIGINT  NOT NULL
 );

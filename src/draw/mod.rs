@@ -11,6 +11,8 @@
 //! - Order: entries with priority first, then the rest; within each group ascending by
 //!   `sha256_hex("<seed>:<entry_hash>")` (ties, which SHA-256 makes practically
 //!   impossible, by `entry_hash`). Anyone can recompute it with `sha256sum`.
+//! - When entries close, `entries_digest` of the list is published: the list the draw
+//!   runs on cannot change after that unnoticed.
 //! - Assignment: in that order, each entry gets the earliest start on the released dates,
 //!   within its date range and part of the day (morning: starts before 14:00 on the
 //!   office's clock), that the exact allocator can place on top of everything placed
@@ -87,6 +89,27 @@ fn hex(bytes: &[u8]) -> String {
 /// The published stand-in for an entrant's document.
 pub fn entry_hash(salt: &str, document_type: &str, document: &str) -> String {
     sha256_hex(&format!("{salt}:{document_type}:{document}"))
+}
+
+/// The digest of the entry list, published when entries close: SHA-256 of one line per
+/// entry, `<entry_hash>:<priority 0|1>:<from>:<to>:<part of day>`, sorted, joined by
+/// newlines. Any entry added, dropped or changed after the close changes it.
+pub fn entries_digest(entries: &[Entry]) -> String {
+    let mut lines: Vec<String> = entries
+        .iter()
+        .map(|e| {
+            format!(
+                "{}:{}:{}:{}:{}",
+                e.entry_hash,
+                u8::from(e.priority),
+                e.from,
+                e.to,
+                e.part.as_str()
+            )
+        })
+        .collect();
+    lines.sort();
+    sha256_hex(&lines.join("\n"))
 }
 
 /// The positions of `entries` in the order they are drawn (see the contract).

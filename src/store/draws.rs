@@ -22,6 +22,8 @@ pub struct DrawRecord {
     pub lease_until: Option<i64>,
     /// What the draw allocated from (JSON), once it has started.
     pub supply: Option<String>,
+    /// The entry list's digest, stored (and published) when entries close.
+    pub entries_sha256: Option<String>,
     pub drawn_at: Option<i64>,
     pub created_at: i64,
 }
@@ -73,7 +75,7 @@ pub struct EntryResult {
 macro_rules! draw_columns {
     () => {
         "id, office_id, service_id, release_at, seed, seed_sha256, state, \
-         lease_owner, lease_until, supply, drawn_at, created_at"
+         lease_owner, lease_until, supply, entries_sha256, drawn_at, created_at"
     };
 }
 
@@ -116,7 +118,7 @@ impl<C: Connection> Draws for Sql<C> {
         sqlx::query(concat!(
             "INSERT INTO draws (",
             draw_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
              ON CONFLICT (id) DO NOTHING"
         ))
         .bind(&draw.id)
@@ -129,6 +131,7 @@ impl<C: Connection> Draws for Sql<C> {
         .bind(&draw.lease_owner)
         .bind(draw.lease_until)
         .bind(&draw.supply)
+        .bind(&draw.entries_sha256)
         .bind(draw.drawn_at)
         .bind(draw.created_at)
         .execute(self.conn())
@@ -186,6 +189,17 @@ impl<C: Connection> Draws for Sql<C> {
         Ok(claimed == 1)
     }
 
+    async fn close_entries(&mut self, id: &str, digest: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE draws SET entries_sha256 = $2 WHERE id = $1 AND entries_sha256 IS NULL",
+        )
+        .bind(id)
+        .bind(digest)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
     async fn start_draw(&mut self, id: &str, supply: &str) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE draws SET supply = $2, state = 'running' WHERE id = $1 AND supply IS NULL",
@@ -205,7 +219,7 @@ impl<C: Connection> Draws for Sql<C> {
             entry_columns!(),
             ") SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
              $17, $18, $19, $20 WHERE EXISTS (SELECT 1 FROM draws WHERE id = $2 \
-             AND state = 'open' AND supply IS NULL) \
+             AND state = 'open' AND supply IS NULL AND entries_sha256 IS NULL) \
              ON CONFLICT (draw_id, document_key) DO NOTHING"
         ))
         .bind(&entry.id)

@@ -562,6 +562,8 @@ pub trait Draws: Send {
         now: i64,
         until: i64,
     ) -> Result<bool, StoreError>;
+    /// Stores the entry list's digest, once: from then on no entry is accepted.
+    async fn close_entries(&mut self, id: &str, digest: &str) -> Result<(), StoreError>;
     /// Records what the draw allocates from, once: a resumed draw keeps the first.
     async fn start_draw(&mut self, id: &str, supply: &str) -> Result<(), StoreError>;
     /// Stores an entry while the draw takes entries (open, no run started); `false` when

@@ -179,6 +179,27 @@ async fn a_draw_gives_out_its_dates_in_an_order_anyone_can_check(db: Db) {
         .unwrap();
     assert_eq!(run.drawn.last().map(String::as_str), Some(DRAW), "{run:?}");
     let drawn = app.get(&format!("/api/v1/draws/{DRAW}")).await.ok(200);
+    // The list's digest, published at the close, is the sha256sum recipe over the list.
+    let lines: Vec<String> = record["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{}:0:{}:{}:{}",
+                e["entry_hash"].as_str().unwrap(),
+                e["from"].as_str().unwrap(),
+                e["to"].as_str().unwrap(),
+                e["part_of_day"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let mut lines = lines;
+    lines.sort();
+    assert_eq!(
+        drawn["entries_sha256"],
+        cita::draw::sha256_hex(&lines.join("\n"))
+    );
     assert_eq!(drawn["state"], "drawn");
     assert_eq!(drawn["assigned"], 42, "{drawn}");
     let seed = drawn["seed"].as_str().unwrap();
@@ -273,6 +294,15 @@ async fn a_draw_gives_out_its_dates_in_an_order_anyone_can_check(db: Db) {
     entries[1]["start"] = a;
     let caught = cita::booking::verify_record_json(&doctored.to_string()).unwrap();
     assert_eq!(caught.problems.len(), 2, "{:?}", caught.problems);
+    // An entry dropped from the list after the close is caught by the digest.
+    let mut shortened: Value = serde_json::from_str(&json).unwrap();
+    shortened["entries"].as_array_mut().unwrap().pop();
+    let caught = cita::booking::verify_record_json(&shortened.to_string()).unwrap();
+    assert!(
+        caught.problems.iter().any(|p| p.contains("digest")),
+        "{:?}",
+        caught.problems
+    );
     assert!(cita::booking::verify_record_json("{}").is_err());
 
     // A result changed behind the draw's back does not check out: two entrants' places

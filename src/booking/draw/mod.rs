@@ -164,6 +164,8 @@ pub struct DrawInfo {
     pub seed_sha256: Option<String>,
     /// Public once drawn.
     pub seed: Option<String>,
+    /// The entry list's digest ([`crate::draw::entries_digest`]), public from the close.
+    pub entries_sha256: Option<String>,
     pub entries: i64,
     /// Appointments given, once drawn.
     pub assigned: Option<i64>,
@@ -351,10 +353,9 @@ impl Booking {
             created_at: now.timestamp(),
         };
         if !conn.insert_draw_entry(&entry).await? {
-            let still_open = conn
-                .find_draw(&record.id)
-                .await?
-                .is_some_and(|r| r.state == "open" && r.supply.is_none());
+            let still_open = conn.find_draw(&record.id).await?.is_some_and(|r| {
+                r.state == "open" && r.supply.is_none() && r.entries_sha256.is_none()
+            });
             return Err(if still_open {
                 BookingError::AlreadyEntered
             } else {
@@ -489,6 +490,7 @@ impl Booking {
             lease_owner: None,
             lease_until: None,
             supply: None,
+            entries_sha256: None,
             drawn_at: None,
             created_at: now.timestamp(),
         })
@@ -525,6 +527,7 @@ impl Booking {
             state,
             seed_sha256: record.map(|r| r.seed_sha256.clone()),
             seed: record.filter(|_| drawn).map(|r| r.seed.clone()),
+            entries_sha256: record.and_then(|r| r.entries_sha256.clone()),
             entries,
             assigned,
             draw,

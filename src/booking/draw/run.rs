@@ -69,7 +69,12 @@ impl Booking {
         {
             let mut conn = self.store.read().await?;
             for draw in &opening {
-                self.ensure_draw(conn.as_mut(), draw).await?;
+                if let Some(record) = self.ensure_draw(conn.as_mut(), draw).await?
+                    && draw.entries_close_at() <= now
+                    && record.entries_sha256.is_none()
+                {
+                    self.close_entries(conn.as_mut(), draw).await?;
+                }
             }
         }
         due.sort_by_key(|d| d.instant);
@@ -110,6 +115,10 @@ impl Booking {
         tracing::info!(draw = %draw.id, "running the draw");
         let catalog = self.catalog();
         let (office, service) = catalog.service(&draw.office_id, &draw.service_id)?;
+        if record.entries_sha256.is_none() {
+            // Closed at the instant if no pass saw the close (a server down then).
+            self.close_entries(conn.as_mut(), draw).await?;
+        }
         if record.supply.is_none() {
             let mut office = snapshot::office_with_closures(conn.as_mut(), office).await?;
             snapshot::lift_pending_draws(&mut office);
@@ -216,6 +225,19 @@ impl Booking {
         .await?;
         tracing::info!(draw = %draw.id, entries = stored.len(), "draw run");
         Ok(true)
+    }
+
+    /// Publishes the digest of the entry list as it stands; from then on no entry is
+    /// accepted, whatever any instance's clock says.
+    async fn close_entries(
+        &self,
+        conn: &mut dyn crate::store::Records,
+        draw: &DrawRef,
+    ) -> Result<(), BookingError> {
+        let stored = conn.draw_entries(&draw.id).await?;
+        let digest = pure::entries_digest(&pure_entries(&stored)?);
+        conn.close_entries(&draw.id, &digest).await?;
+        Ok(())
     }
 
     async fn claim(&self, draw: &DrawRef, owner: &str) -> Result<bool, BookingError> {

@@ -53,6 +53,7 @@ struct Checkable<'a> {
     dates: (NaiveDate, NaiveDate),
     seed: Option<&'a str>,
     commitment: Option<&'a str>,
+    entries_sha256: Option<&'a str>,
     supply: Option<&'a Supply>,
     entries: &'a [PublishedEntry],
 }
@@ -66,6 +67,7 @@ pub fn verify(record: &DrawRecordPublic) -> Verification {
         dates: draw.dates(),
         seed: record.info.seed.as_deref(),
         commitment: record.info.seed_sha256.as_deref(),
+        entries_sha256: record.info.entries_sha256.as_deref(),
         supply: record.supply.as_ref(),
         entries: &record.entries,
     })
@@ -87,6 +89,7 @@ struct DrawJson {
     last_date: NaiveDate,
     seed: Option<String>,
     seed_sha256: Option<String>,
+    entries_sha256: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,6 +136,7 @@ pub fn verify_record_json(json: &str) -> Result<Verification, String> {
         dates: (record.draw.first_date, record.draw.last_date),
         seed: record.draw.seed.as_deref(),
         commitment: record.draw.seed_sha256.as_deref(),
+        entries_sha256: record.draw.entries_sha256.as_deref(),
         supply: record.supply.as_ref(),
         entries: &entries,
     }))
@@ -164,6 +168,13 @@ fn check(record: &Checkable<'_>) -> Verification {
             part: PartOfDay::parse(&e.part_of_day).unwrap_or(PartOfDay::Any),
         })
         .collect();
+    match record.entries_sha256 {
+        Some(published) if pure::entries_digest(&entries) != published => problems.push(
+            "the entries are not the list whose digest was published at the close".to_owned(),
+        ),
+        Some(_) => {}
+        None => problems.push("no digest of the entries was published at the close".to_owned()),
+    }
     let order = pure::order(seed, &entries);
     for (rank, &ix) in order.iter().enumerate() {
         let published = record.entries[ix].position;

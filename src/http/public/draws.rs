@@ -46,6 +46,10 @@ pub struct DrawBody {
     /// The seed, once drawn.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<String>,
+    /// SHA-256 (hex) of the entry list, published when entries close: one line per entry,
+    /// `<entry_hash>:<priority 0|1>:<from>:<to>:<part_of_day>`, sorted, joined by `\n`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entries_sha256: Option<String>,
     pub entries: i64,
     /// Appointments given, once drawn.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -73,6 +77,7 @@ impl DrawBody {
             state: info.state.as_str().to_owned(),
             seed_sha256: info.seed_sha256.clone(),
             seed: info.seed.clone(),
+            entries_sha256: info.entries_sha256.clone(),
             entries: info.entries,
             assigned: info.assigned,
         }
