@@ -1,7 +1,7 @@
 // A release draw's pages in headless Chromium: from the week page to the draw, the entry
 // form (with a mistake first), the confirmation with its code, and the result page found
 // again with the code and the document; in Spanish with JavaScript on a phone, in English
-// without JavaScript on a desktop. axe-core (WCAG 2.0/2.1 A and AA) checks every page and
+// without JavaScript on a desktop, and once with the keyboard alone. axe-core (WCAG 2.0/2.1 A and AA) checks every page and
 // must find nothing; each page is photographed.
 //
 // Run last by scripts/browser-tests.sh: it adds a draw release to the demo's Las Palmas
@@ -202,4 +202,69 @@ test("the same in English without JavaScript on a desktop", async () => {
     document: dni(RUN + 7919),
     words: { drawDay: /Given out by a draw/, title: /Appointment draw/, waiting: /has not taken place yet/ },
   });
+});
+
+/**
+ * Presses Tab until the focused element matches `wanted`, checking at each stop that the
+ * focus can be seen.
+ */
+async function tabTo(page, describe, wanted, limit = 60) {
+  for (let presses = 0; presses < limit; presses++) {
+    await page.keyboard.press("Tab");
+    const focused = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return null;
+      const style = getComputedStyle(el);
+      return {
+        id: el.id,
+        href: el.getAttribute("href"),
+        type: el.getAttribute("type"),
+        visibleFocus:
+          (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0) || style.boxShadow !== "none",
+      };
+    });
+    if (!focused) continue;
+    assert.ok(focused.visibleFocus, `no visible focus on ${JSON.stringify(focused)} (${page.url()})`);
+    if (wanted(focused)) return;
+  }
+  assert.fail(`${describe}: not reached with Tab on ${page.url()}`);
+}
+
+async function pressEnter(page) {
+  const [response] = await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+  return response;
+}
+
+test("with the keyboard alone: from the week page to the draw, signed up, the result", async () => {
+  const journey = "es-keyboard";
+  const context = await browser.newContext({ baseURL: BASE, viewport: { width: 360, height: 640 }, locale: "es-ES" });
+  const page = await context.newPage();
+  let target;
+  for (const draw of await openDraws()) {
+    await page.goto(`/book/day?office_id=${OFFICE}&service_id=${SERVICE}&week=${draw.first_date}&lang=es`);
+    if ((await page.locator(`a[href="/draw?id=${encodeURIComponent(draw.id)}"]`).count()) === 1) {
+      target = draw;
+      break;
+    }
+  }
+  assert.ok(target, "a day of the week page leads to its draw");
+  const href = `/draw?id=${encodeURIComponent(target.id)}`;
+  await tabTo(page, "the draw's day", (f) => f.href === href);
+  await pressEnter(page);
+  assert.match(page.url(), /\/draw\?id=/);
+  await tabTo(page, "the name", (f) => f.id === "name");
+  await page.keyboard.type("Lucía Fernández Ruiz");
+  await tabTo(page, "the document", (f) => f.id === "document");
+  await page.keyboard.type(dni(RUN + 2 * 7919));
+  await tabTo(page, "the button", (f) => f.type === "submit");
+  const entered = await pressEnter(page);
+  assert.equal(entered.status(), 200);
+  assert.match(page.url(), /\/draw\/entered$/);
+  assert.match(await page.locator(".locator strong").innerText(), /^[0-9A-Z]{8}$/);
+  await check(page, journey, "entered", true);
+  await tabTo(page, "the result link", (f) => f.href === "/draw/result");
+  await pressEnter(page);
+  assert.match(await page.locator(".notice").innerText(), /todavía no se ha hecho/);
+  await check(page, journey, "result-waiting", true);
+  await context.close();
 });

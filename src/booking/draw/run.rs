@@ -42,11 +42,26 @@ impl Booking {
         let catalog = self.catalog();
         let mut due = Vec::new();
         let mut opening = Vec::new();
-        for office in catalog.offices() {
+        let mut conn = self.store.read().await?;
+        for configured in catalog.offices() {
+            if configured
+                .services
+                .iter()
+                .all(|s| s.releases.iter().all(|r| r.draw.is_none()))
+            {
+                continue;
+            }
+            // The passed draws not run yet: what keeps dates closed is what is due (one
+            // query per procedure with draws, as for every availability answer).
+            let mut office = configured.clone();
+            snapshot::fold_pending_draws(conn.as_mut(), &mut office, now).await?;
             for service in &office.services {
-                if service.releases.iter().all(|r| r.draw.is_none()) {
-                    continue;
-                }
+                due.extend(
+                    service
+                        .pending_draws
+                        .iter()
+                        .filter_map(|&instant| DrawRef::at(&office, service, instant)),
+                );
                 let ahead = service
                     .releases
                     .iter()
@@ -54,41 +69,26 @@ impl Booking {
                     .map(|d| d.entries_open_hours)
                     .max()
                     .unwrap_or(0);
-                let since = now - snapshot::draw_horizon(service);
                 let until = now + Duration::hours(i64::from(ahead));
-                for draw in DrawRef::between(office, service, since, until) {
-                    if draw.instant <= now {
-                        due.push(draw);
-                    } else if draw.entries_open_at() <= now {
-                        opening.push(draw);
-                    }
-                }
+                opening.extend(
+                    DrawRef::between(&office, service, now, until)
+                        .into_iter()
+                        .filter(|draw| draw.instant > now && draw.entries_open_at() <= now),
+                );
             }
         }
         let mut run = DrawsRun::default();
-        {
-            let mut conn = self.store.read().await?;
-            for draw in &opening {
-                if let Some(record) = self.ensure_draw(conn.as_mut(), draw).await?
-                    && draw.entries_close_at() <= now
-                    && record.entries_sha256.is_none()
-                {
-                    self.close_entries(conn.as_mut(), draw).await?;
-                }
+        for draw in &opening {
+            if let Some(record) = self.ensure_draw(conn.as_mut(), draw).await?
+                && draw.entries_close_at() <= now
+                && record.entries_sha256.is_none()
+            {
+                self.close_entries(conn.as_mut(), draw).await?;
             }
         }
+        drop(conn);
         due.sort_by_key(|d| d.instant);
         for draw in due {
-            {
-                let mut conn = self.store.read().await?;
-                if conn
-                    .find_draw(&draw.id)
-                    .await?
-                    .is_some_and(|r| r.state == "drawn")
-                {
-                    continue;
-                }
-            }
             // One draw that fails must not hold up the others.
             match self.run_draw(&draw, owner).await {
                 Ok(true) => run.drawn.push(draw.id),
