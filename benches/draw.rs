@@ -136,12 +136,14 @@ fn bench(c: &mut Criterion) {
     let entries = entries();
     let service = ServiceId::new("s");
     let drawn = order("seed", &entries);
+    let no_limits = std::collections::BTreeMap::new();
     let given = assign(
         snapshot.clone(),
         &service,
         (monday(), friday()),
         &entries,
         &drawn,
+        &no_limits,
     );
     assert_eq!(given.iter().flatten().count(), 300, "every free time given");
 
@@ -166,6 +168,7 @@ fn bench(c: &mut Criterion) {
                 (monday(), friday()),
                 &entries,
                 &drawn,
+                &no_limits,
             ))
         })
     });

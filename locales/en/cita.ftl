@@ -58,6 +58,7 @@ time-not-offered = This procedure has no appointments on that day.
 day-opens = Opens { $date } at { $time }
 day-draw = Given out by a draw on { $date } at { $time }
 day-next-release = New appointments for this procedure are released at set times, for everyone at once. The next release is on { $date } at { $time }.
+day-staff-share = Part of each day's appointments is kept for people who book by phone or at the office. Those not used are offered here { $hours } hours before.
 day-past = Already passed
 day-typed-label = Or type a date
 day-typed-hint = For example, { $example }

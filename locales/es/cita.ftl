@@ -57,6 +57,7 @@ day-holiday = Festivo
 day-opens = Se abre el { $date } a las { $time }
 day-draw = Se sortea el { $date } a las { $time }
 day-next-release = Las citas de este trámite se abren en horas fijas, para todo el mundo a la vez. La próxima apertura es el { $date } a las { $time }.
+day-staff-share = Parte de las citas de cada día se guarda para quien la pide por teléfono o en la oficina. Las que no se usan se ofrecen aquí { $hours } horas antes.
 day-not-offered = Sin citas de este trámite
 time-not-offered = Este trámite no tiene citas ese día.
 day-not-yet = Aún no se puede pedir

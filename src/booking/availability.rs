@@ -12,13 +12,14 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::allocator::Allocator;
 use crate::calendar;
-use crate::domain::{Office, OfficeId, Service, ServiceId, WallTime};
+use crate::domain::{Office, OfficeId, Service, ServiceId, StaffShare, WallTime};
 use crate::store::Records;
 use crate::store::StoreError;
 
 use super::cache::Basis;
 use super::flight::FlightError;
 use super::place::warn_undecided;
+use super::quota;
 use super::snapshot::{self, Exclude};
 use super::{Booking, BookingError, Catalog};
 
@@ -49,7 +50,8 @@ pub(crate) type SlotsKey = (OfficeId, ServiceId, NaiveDate);
 pub(crate) type DaysKey = (OfficeId, ServiceId, NaiveDate, NaiveDate);
 
 impl Booking {
-    /// Bookable starts of `service` on local `date`, with exact capacities.
+    /// Bookable starts of `service` on local `date`, with exact capacities, as the public
+    /// may take them (without the starts kept for staff, [`super::quota`]).
     #[tracing::instrument(level = "debug", skip_all, fields(office = %office_id, service = %service_id, %date))]
     pub async fn slots(
         &self,
@@ -65,29 +67,67 @@ impl Booking {
         let slots = self
             .caches
             .slots
-            .get_or_compute(key, basis, now, || async {
-                let mut conn = self.store.read().await?;
-                let snap =
-                    snapshot::load(conn.as_mut(), office, date, date, now, Exclude::default())
-                        .await?;
-                let allocator = Allocator::new(snap);
-                let slots: Vec<SlotAvailability> = allocator
-                    .slots(&service.id, date)
-                    .map_err(|_| BookingError::NotFound)?
-                    .into_iter()
-                    .map(|s| SlotAvailability {
-                        start: s.start,
-                        end: s.end,
-                        capacity: s.capacity,
-                    })
-                    .collect();
-                warn_undecided(&office.id, &allocator);
-                let first = slots.first().map(|s| s.start);
-                let until = valid_until(conn.as_mut(), office, service, first, now).await?;
-                Ok((slots, until))
+            .get_or_compute(key, basis, now, || {
+                self.compute_slots(office, service, date, now, Audience::Public)
             })
             .await?;
         Ok(slots.as_ref().clone())
+    }
+
+    /// [`Booking::slots`] as staff booking for someone at the counter or on the phone see
+    /// them: the starts kept for staff included.
+    pub async fn staff_slots(
+        &self,
+        office_id: &OfficeId,
+        service_id: &ServiceId,
+        date: NaiveDate,
+    ) -> Result<Vec<SlotAvailability>, BookingError> {
+        let catalog = self.catalog();
+        let (office, service) = catalog.service(office_id, service_id)?;
+        if service.staff_share.is_none() {
+            return self.slots(office_id, service_id, date).await;
+        }
+        let now = self.clock.now();
+        let (slots, _) = self
+            .compute_slots(office, service, date, now, Audience::Staff)
+            .await?;
+        Ok(slots)
+    }
+
+    async fn compute_slots(
+        &self,
+        office: &Office,
+        service: &Service,
+        date: NaiveDate,
+        now: DateTime<Utc>,
+        audience: Audience,
+    ) -> Result<(Vec<SlotAvailability>, DateTime<Utc>), BookingError> {
+        let mut conn = self.store.read().await?;
+        let snap =
+            snapshot::load(conn.as_mut(), office, date, date, now, Exclude::default()).await?;
+        let allocator = Allocator::new(snap);
+        let mut slots: Vec<SlotAvailability> = allocator
+            .slots(&service.id, date)
+            .map_err(|_| BookingError::NotFound)?
+            .into_iter()
+            .map(|s| SlotAvailability {
+                start: s.start,
+                end: s.end,
+                capacity: s.capacity,
+            })
+            .collect();
+        warn_undecided(&office.id, &allocator);
+        let first = slots.first().map(|s| s.start);
+        let mut until = valid_until(conn.as_mut(), office, service, first, now).await?;
+        if let (Audience::Public, Some(share)) = (audience, &service.staff_share) {
+            let taken =
+                quota::public_taken(conn.as_mut(), office, service, (date, date), now, &[]).await?;
+            let taken = taken.get(&date).copied().unwrap_or(0);
+            let (shown, changes) = public_slots(office, service, share, date, taken, slots, now);
+            slots = shown;
+            until = changes.map_or(until, |c| until.min(c));
+        }
+        Ok((slots, until))
     }
 
     /// For each local date in `from..=to` (at most [`MAX_DAYS_RANGE`] days), the number
@@ -109,17 +149,7 @@ impl Booking {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<DayAvailability>, BookingError> {
-        let span = (to - from).num_days();
-        if span < 0 {
-            return Err(BookingError::Validation(
-                "`to` must not be before `from`".into(),
-            ));
-        }
-        if span >= MAX_DAYS_RANGE {
-            return Err(BookingError::Validation(format!(
-                "ask for at most {MAX_DAYS_RANGE} days at a time"
-            )));
-        }
+        check_range(from, to)?;
         let catalog = self.catalog();
         let (office, service) = catalog.service(office_id, service_id)?;
         let now = self.clock.now();
@@ -128,45 +158,108 @@ impl Booking {
         let days = self
             .caches
             .days
-            .get_or_compute(key, basis, now, || async {
-                let mut conn = self.store.read().await?;
-                let snap = snapshot::load(conn.as_mut(), office, from, to, now, Exclude::default())
-                    .await?;
-                let pending = pending_draws(&snap, &service.id);
-                let allocator = Allocator::new(snap);
-                let days: Vec<DayAvailability> = allocator
-                    .days(&service.id, from, to)
-                    .map_err(|_| BookingError::NotFound)?
-                    .into_iter()
-                    .map(|d| DayAvailability {
-                        date: d.date,
-                        slots: d.slots,
-                        opening: calendar::opening(
-                            &service.releases,
-                            &pending,
-                            office.timezone,
-                            d.date,
-                            now,
-                        ),
-                    })
-                    .collect();
-                // The counts change when the earliest available start falls inside its
-                // minimum notice: find it on the first day that has one.
-                let first = match days.iter().find(|d| d.slots > 0) {
-                    Some(day) => allocator
-                        .slots(&service.id, day.date)
-                        .map_err(|_| BookingError::NotFound)?
-                        .first()
-                        .map(|s| s.start),
-                    None => None,
-                };
-                warn_undecided(&office.id, &allocator);
-                let until = valid_until(conn.as_mut(), office, service, first, now).await?;
-                Ok((days, until))
+            .get_or_compute(key, basis, now, || {
+                self.compute_days(office, service, (from, to), now, Audience::Public)
             })
             .await?;
         Ok(days.as_ref().clone())
     }
+
+    /// [`Booking::days`] as staff booking for someone see them: the starts kept for staff
+    /// counted.
+    pub async fn staff_days(
+        &self,
+        office_id: &OfficeId,
+        service_id: &ServiceId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DayAvailability>, BookingError> {
+        check_range(from, to)?;
+        let catalog = self.catalog();
+        let (office, service) = catalog.service(office_id, service_id)?;
+        if service.staff_share.is_none() {
+            return self.days(office_id, service_id, from, to).await;
+        }
+        let now = self.clock.now();
+        let (days, _) = self
+            .compute_days(office, service, (from, to), now, Audience::Staff)
+            .await?;
+        Ok(days)
+    }
+
+    async fn compute_days(
+        &self,
+        office: &Office,
+        service: &Service,
+        (from, to): (NaiveDate, NaiveDate),
+        now: DateTime<Utc>,
+        audience: Audience,
+    ) -> Result<(Vec<DayAvailability>, DateTime<Utc>), BookingError> {
+        let mut conn = self.store.read().await?;
+        let snap = snapshot::load(conn.as_mut(), office, from, to, now, Exclude::default()).await?;
+        let pending = pending_draws(&snap, &service.id);
+        let allocator = Allocator::new(snap);
+        let days: Vec<DayAvailability> = allocator
+            .days(&service.id, from, to)
+            .map_err(|_| BookingError::NotFound)?
+            .into_iter()
+            .map(|d| DayAvailability {
+                date: d.date,
+                slots: d.slots,
+                opening: calendar::opening(
+                    &service.releases,
+                    &pending,
+                    office.timezone,
+                    d.date,
+                    now,
+                ),
+            })
+            .collect();
+        // The counts change when the earliest available start falls inside its minimum
+        // notice: find it on the first day that has one.
+        let first = match days.iter().find(|d| d.slots > 0) {
+            Some(day) => allocator
+                .slots(&service.id, day.date)
+                .map_err(|_| BookingError::NotFound)?
+                .first()
+                .map(|s| s.start),
+            None => None,
+        };
+        warn_undecided(&office.id, &allocator);
+        let mut until = valid_until(conn.as_mut(), office, service, first, now).await?;
+        let days = match (audience, &service.staff_share) {
+            (Audience::Public, Some(share)) => {
+                let (days, changes) = public_days(
+                    conn.as_mut(),
+                    (office, service, share),
+                    &allocator,
+                    days,
+                    now,
+                )
+                .await?;
+                until = changes.map_or(until, |c| until.min(c));
+                days
+            }
+            _ => days,
+        };
+        Ok((days, until))
+    }
+}
+
+/// Refuses a `days` range that is backwards or longer than [`MAX_DAYS_RANGE`].
+fn check_range(from: NaiveDate, to: NaiveDate) -> Result<(), BookingError> {
+    let span = (to - from).num_days();
+    if span < 0 {
+        return Err(BookingError::Validation(
+            "`to` must not be before `from`".into(),
+        ));
+    }
+    if span >= MAX_DAYS_RANGE {
+        return Err(BookingError::Validation(format!(
+            "ask for at most {MAX_DAYS_RANGE} days at a time"
+        )));
+    }
+    Ok(())
 }
 
 impl Booking {
@@ -231,6 +324,87 @@ impl Booking {
             catalog: catalog.id(),
         })
     }
+}
+
+/// Who reads availability: the public, or staff booking for someone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    Public,
+    Staff,
+}
+
+/// `days` as the public sees them: a day whose public part is taken counts only its starts
+/// open to all. Also the instant the answer changes by itself.
+async fn public_days(
+    conn: &mut dyn Records,
+    (office, service, share): (&Office, &Service, &StaffShare),
+    allocator: &Allocator,
+    mut days: Vec<DayAvailability>,
+    now: DateTime<Utc>,
+) -> Result<(Vec<DayAvailability>, Option<DateTime<Utc>>), BookingError> {
+    let (Some(first), Some(last)) = (days.first(), days.last()) else {
+        return Ok((days, None));
+    };
+    let taken =
+        quota::public_taken(conn, office, service, (first.date, last.date), now, &[]).await?;
+    let mut changes: Option<DateTime<Utc>> = None;
+    for day in days.iter_mut().filter(|d| d.slots > 0) {
+        let count = taken.get(&day.date).copied().unwrap_or(0);
+        let places = calendar::quota::public_places(
+            share,
+            calendar::quota::day_capacity(office, service, day.date),
+        );
+        if count < places {
+            continue; // the public may still take any of its starts
+        }
+        let slots = allocator
+            .slots(&service.id, day.date)
+            .map_err(|_| BookingError::NotFound)?
+            .into_iter()
+            .map(|s| SlotAvailability {
+                start: s.start,
+                end: s.end,
+                capacity: s.capacity,
+            })
+            .collect();
+        let (shown, change) = public_slots(office, service, share, day.date, count, slots, now);
+        day.slots = u32::try_from(shown.len()).unwrap_or(u32::MAX);
+        if let Some(change) = change {
+            changes = Some(changes.map_or(change, |c| c.min(change)));
+        }
+    }
+    Ok((days, changes))
+}
+
+/// What the public sees of one day's `slots`: the starts kept for staff left out once the
+/// public's part is taken, and no start offering more places than the public has left.
+/// Also the instant the answer changes by itself (a kept start opening to all).
+fn public_slots(
+    office: &Office,
+    service: &Service,
+    share: &StaffShare,
+    date: NaiveDate,
+    taken: u32,
+    slots: Vec<SlotAvailability>,
+    now: DateTime<Utc>,
+) -> (Vec<SlotAvailability>, Option<DateTime<Utc>>) {
+    let left =
+        calendar::quota::public_places(share, calendar::quota::day_capacity(office, service, date))
+            .saturating_sub(taken);
+    let mut changes: Option<DateTime<Utc>> = None;
+    let mut shown = Vec::with_capacity(slots.len());
+    for mut slot in slots {
+        if calendar::quota::reserved(share, slot.start, now) {
+            let opens = calendar::quota::opens_to_all(share, slot.start);
+            changes = Some(changes.map_or(opens, |c| c.min(opens)));
+            if left == 0 {
+                continue;
+            }
+            slot.capacity = slot.capacity.min(left);
+        }
+        shown.push(slot);
+    }
+    (shown, changes)
 }
 
 /// The passed draw instants of `service` whose draw has not run, as folded into `snap`.

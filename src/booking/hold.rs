@@ -8,7 +8,7 @@ use crate::store::HoldRecord;
 
 use super::place::place_and_move;
 use super::secrets::random_token;
-use super::snapshot::Exclude;
+use super::snapshot::{Exclude, HOLD_KEY};
 use super::{Booking, BookingError};
 
 /// A slot reserved for a short time.
@@ -98,6 +98,10 @@ impl Booking {
             hold_id: replaced.as_deref(),
         };
         let desk = place_and_move(conn, &closed, service, start, now, exclude).await?;
+        // Holds are the public's: the citizen's own hold being replaced does not count.
+        let replaced_key = replaced.as_deref().map(|id| format!("{HOLD_KEY}{id}"));
+        let skip: Vec<&str> = replaced_key.as_deref().into_iter().collect();
+        super::quota::check_public_share(conn, &closed, service, start, now, &skip, 0).await?;
         if let Some(replaced) = &replaced {
             conn.delete_hold(replaced).await?;
         }

@@ -11,7 +11,7 @@ use super::hold::hold_serves;
 use super::place::{check_citizen_limits, mark_if_counted, place_and_move};
 use super::request::ValidCitizen;
 use super::secrets::{random_token, sha256_hex};
-use super::snapshot::Exclude;
+use super::snapshot::{APPOINTMENT_KEY, Exclude, HOLD_KEY};
 use super::{Actor, BookOutcome, Booking, BookingError};
 
 /// Compares two secrets in time that depends only on their lengths, not on where they
@@ -197,6 +197,14 @@ impl Booking {
         // The window and the slot first, the citizen's rules after (a refusal rolls the
         // moves back): a probe at a closed or full time learns nothing about the document.
         let desk = place_and_move(conn, &closed, service, start, now, exclude).await?;
+        if !matches!(actor, Actor::Staff { .. }) {
+            let own = format!("{APPOINTMENT_KEY}{id}");
+            let hold_key = hold.as_ref().map(|h| format!("{HOLD_KEY}{}", h.id));
+            let skip: Vec<&str> = std::iter::once(own.as_str())
+                .chain(hold_key.as_deref())
+                .collect();
+            super::quota::check_public_share(conn, &closed, service, start, now, &skip, 0).await?;
+        }
         // The appointment itself is ignored: rescheduling does not count twice against
         // the per-procedure limit, and may move into its own old time.
         if !service.may_reschedule(&appointment) {

@@ -25,6 +25,7 @@ mod import;
 mod manage;
 mod place;
 mod queue;
+mod quota;
 mod replan;
 mod request;
 mod retention;

@@ -175,6 +175,7 @@ fn insert(snapshot: &mut Snapshot, booked: Booked) -> Result<(), Booked> {
         no_show_cool_off_days: 0,
         max_cancellations: None,
         cancellations_window_days: 30,
+        staff_share: None,
         description: None,
         requirements: Vec::new(),
     });

@@ -16,6 +16,7 @@
 //! conversion in [`zone`].
 
 pub mod interval;
+pub mod quota;
 pub mod release;
 pub mod rules;
 pub mod zone;

@@ -287,6 +287,7 @@ closed_dates = [2027-03-01, "2027-03-02"]
             no_show_cool_off_days: 0,
             max_cancellations: None,
             cancellations_window_days: 30,
+            staff_share: None,
             description: None,
             requirements: Vec::new(),
         }
@@ -1004,6 +1005,34 @@ fn service_numbers_are_range_checked() {
         &set("no_show_cool_off_days", "400"),
         16,
         "no_show_cool_off_days must be between 0 and 366, not 400",
+    );
+    assert_only(
+        &set("staff_share_percent", "0"),
+        16,
+        "staff_share_percent must be between 1 and 100, not 0",
+    );
+    assert_only(
+        &set("staff_share_percent", "101"),
+        16,
+        "staff_share_percent must be between 1 and 100, not 101",
+    );
+    assert_only(
+        &set("staff_share_until_hours", "24"),
+        16,
+        "staff_share_until_hours needs staff_share_percent",
+    );
+    assert_only(
+        &set("staff_share_until_hours", "9000"),
+        16,
+        "staff_share_until_hours must be between 0 and 8784, not 9000",
+    );
+    let shared = parse(&set("staff_share_percent", "25")).unwrap();
+    assert_eq!(
+        shared.offices[0].services[0].staff_share,
+        Some(crate::domain::StaffShare {
+            percent: 25,
+            until_hours: 48
+        })
     );
     assert_only(
         &set("max_reschedules", "-1"),

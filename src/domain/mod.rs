@@ -13,5 +13,5 @@ pub use document::{Document, DocumentError, DocumentType};
 pub use hours::{DateException, ExceptionHours, MonthDay, OpeningRule, Season, WallTime, Weekdays};
 pub use ids::{DeskId, HolidayCalendarId, OfficeId, ServiceId};
 pub use locator::{Locator, LocatorError};
-pub use office::{Desk, Office, Service};
+pub use office::{Desk, Office, Service, StaffShare};
 pub use release::{DrawRules, Release};

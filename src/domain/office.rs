@@ -45,10 +45,23 @@ pub struct Service {
     /// out of the window (`None`: no cap). Resellers cancel and rebook for each buyer.
     pub max_cancellations: Option<u32>,
     pub cancellations_window_days: u32,
+    /// Part of each day kept for bookings staff make by phone or at the counter, for
+    /// people who cannot book online ([`crate::quota`]); `None`: all of it is public.
+    pub staff_share: Option<StaffShare>,
     /// What the procedure is, in a sentence or two (shown to citizens).
     pub description: Option<String>,
     /// What to bring, one item each.
     pub requirements: Vec<String>,
+}
+
+/// The share of a procedure's daily capacity kept for staff-made bookings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StaffShare {
+    /// Percent of the day's capacity (1–100), rounded up to whole appointments.
+    pub percent: u32,
+    /// Times closer than this are open to everyone: what staff have not used by then
+    /// would otherwise go to waste.
+    pub until_hours: u32,
 }
 
 impl Service {
@@ -70,6 +83,7 @@ impl Service {
             no_show_cool_off_days: 0,
             max_cancellations: None,
             cancellations_window_days: 30,
+            staff_share: None,
             description: None,
             requirements: Vec::new(),
         }

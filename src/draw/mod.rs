@@ -18,8 +18,13 @@
 //!   office's clock), that the exact allocator can place on top of everything placed
 //!   before it; or nothing. The same [`crate::allocator::Allocator`] decides as for any
 //!   booking, so the draw never places what a booking would be refused.
+//! - A date listed in the supply's `public_places` gets at most that many more: the rest
+//!   of it is kept for people who book by phone or at the counter
+//!   ([`crate::calendar::quota`]).
 
 mod supply;
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use sha2::{Digest, Sha256};
@@ -127,15 +132,18 @@ pub fn order(seed: &str, entries: &[Entry]) -> Vec<usize> {
 }
 
 /// What each entry gets, in the order of `entries` (see the contract): `drawn` is
-/// [`order`]'s result, `dates` the released dates.
+/// [`order`]'s result, `dates` the released dates, `public_places` the places left to the
+/// public on the dates that have such a limit.
 pub fn assign(
     supply: Snapshot,
     service: &ServiceId,
     dates: (NaiveDate, NaiveDate),
     entries: &[Entry],
     drawn: &[usize],
+    public_places: &BTreeMap<NaiveDate, u32>,
 ) -> Vec<Option<DateTime<Utc>>> {
     let tz = supply.timezone;
+    let mut places = public_places.clone();
     let mut results = vec![None; entries.len()];
     let mut allocator = Allocator::new(supply);
     // Free starts per date, computed when first asked and dropped at every placement.
@@ -147,6 +155,9 @@ pub fn assign(
         let (first, last) = (entry.from.max(dates.0), entry.to.min(dates.1));
         let mut chosen = None;
         for date in first.iter_days().take_while(|d| *d <= last) {
+            if places.get(&date) == Some(&0) {
+                continue;
+            }
             let slots = free
                 .entry(date)
                 .or_insert_with(|| allocator.slots(service, date).unwrap_or_default());
@@ -186,6 +197,9 @@ pub fn assign(
         });
         allocator = Allocator::new(snapshot);
         free.clear();
+        if let Some(left) = places.get_mut(&start.with_timezone(&tz).date_naive()) {
+            *left -= 1;
+        }
         results[ix] = Some(start);
     }
     results

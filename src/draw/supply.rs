@@ -2,7 +2,7 @@
 //! released dates, the appointments already there (under made-up keys), the procedures'
 //! timing rules and the instant the draw ran. No personal data, no appointment ids.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,6 +19,10 @@ pub struct Supply {
     pub services: Vec<SupplyService>,
     pub desks: Vec<SupplyDesk>,
     pub appointments: Vec<SupplyBooked>,
+    /// Places the public may still take on each date, the staff's share kept back
+    /// ([`crate::calendar::quota`]); a date not listed has no such limit.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub public_places: BTreeMap<NaiveDate, u32>,
 }
 
 /// The timing rules of a procedure: what the allocator reads of it.
@@ -117,6 +121,7 @@ impl Supply {
                     pinned: b.pinned,
                 })
                 .collect(),
+            public_places: BTreeMap::new(),
         }
     }
 

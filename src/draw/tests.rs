@@ -1,4 +1,4 @@
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -122,7 +122,14 @@ fn each_entry_in_turn_gets_the_earliest_start_that_fits_its_wishes() {
     ];
     // Drawn in the order written.
     let drawn: Vec<usize> = (0..entries.len()).collect();
-    let got = assign(office(), &ServiceId::new("s"), dates(), &entries, &drawn);
+    let got = assign(
+        office(),
+        &ServiceId::new("s"),
+        dates(),
+        &entries,
+        &drawn,
+        &BTreeMap::new(),
+    );
     assert_eq!(
         got,
         vec![
@@ -143,6 +150,7 @@ fn each_entry_in_turn_gets_the_earliest_start_that_fits_its_wishes() {
         dates(),
         &entries,
         &[3, 0, 4],
+        &BTreeMap::new(),
     );
     assert_eq!(got[3], Some(at("2027-03-15T08:00:00Z")));
     assert_eq!(got[0], Some(at("2027-03-15T08:30:00Z")));
@@ -155,7 +163,14 @@ fn the_draw_never_gives_more_than_the_office_holds() {
         .map(|n| entry(n, false, DATES.0, DATES.1, PartOfDay::Any))
         .collect();
     let drawn = order("seed", &entries);
-    let got = assign(office(), &ServiceId::new("s"), dates(), &entries, &drawn);
+    let got = assign(
+        office(),
+        &ServiceId::new("s"),
+        dates(),
+        &entries,
+        &drawn,
+        &BTreeMap::new(),
+    );
     let given: Vec<DateTime<Utc>> = got.iter().flatten().copied().collect();
     assert_eq!(given.len(), 8, "two dates of four starts");
     let distinct: BTreeSet<_> = given.iter().collect();
@@ -174,7 +189,14 @@ fn the_draw_never_gives_more_than_the_office_holds() {
         desk: DeskId::new("A"),
         pinned: false,
     });
-    let got = assign(busy, &ServiceId::new("s"), dates(), &entries, &drawn);
+    let got = assign(
+        busy,
+        &ServiceId::new("s"),
+        dates(),
+        &entries,
+        &drawn,
+        &BTreeMap::new(),
+    );
     assert_eq!(got.iter().flatten().count(), 7);
     assert!(!got.contains(&Some(at("2027-03-15T08:00:00Z"))));
 }
@@ -211,4 +233,43 @@ fn the_published_supply_gives_the_same_answers_as_the_snapshot() {
         bad.snapshot(),
         Err(SupplyError::UnknownZone("Europe/Nowhere".into()))
     );
+}
+
+#[test]
+fn a_date_gives_the_public_no_more_than_its_places() {
+    let entries: Vec<Entry> = (0..30)
+        .map(|n| entry(n, false, DATES.0, DATES.1, PartOfDay::Any))
+        .collect();
+    let drawn = order("seed", &entries);
+    let first = date(DATES.0);
+    let places = BTreeMap::from([(first, 1)]);
+    let got = assign(
+        office(),
+        &ServiceId::new("s"),
+        dates(),
+        &entries,
+        &drawn,
+        &places,
+    );
+    let on_first = got
+        .iter()
+        .flatten()
+        .filter(|s| s.date_naive() == first)
+        .count();
+    assert_eq!(on_first, 1, "one public place on the first date");
+    assert_eq!(
+        got.iter().flatten().count(),
+        1 + 4,
+        "the second date unlimited"
+    );
+    let none = BTreeMap::from([(first, 0)]);
+    let got = assign(
+        office(),
+        &ServiceId::new("s"),
+        dates(),
+        &entries,
+        &drawn,
+        &none,
+    );
+    assert!(got.iter().flatten().all(|s| s.date_naive() != first));
 }

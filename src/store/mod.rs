@@ -236,6 +236,17 @@ pub trait Offices: Send {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<OccupancyRecord>, StoreError>;
+    /// The public's share of `service` starting in `[from, to)`: appointments taking desk
+    /// time not booked by staff, and live holds, as snapshot keys (`appt:<id>`,
+    /// `hold:<id>`) with their starts (DESIGN: channel quotas).
+    async fn public_starts(
+        &mut self,
+        office: &OfficeId,
+        service: &ServiceId,
+        now: DateTime<Utc>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(String, i64)>, StoreError>;
     async fn insert_closure(
         &mut self,
         closure: &ClosureRecord,

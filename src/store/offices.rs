@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
-use crate::domain::OfficeId;
+use crate::domain::{OfficeId, ServiceId};
 
 use super::sql::{Connection, Sql};
 use super::{Offices, StoreError};
@@ -155,6 +155,36 @@ pub(super) async fn office_occupancies(
     rows.into_iter().map(OccupancyRecord::try_from).collect()
 }
 
+/// See [`super::Offices::public_starts`]. Who booked is read from the audit log's
+/// `booked` entry (written in the booking's own transaction, kept as long as the row).
+pub(super) async fn public_starts(
+    conn: &mut AnyConnection,
+    office: &OfficeId,
+    service: &ServiceId,
+    now: DateTime<Utc>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT 'appt:' || a.id, a.start_at FROM appointments a \
+         WHERE a.office_id = $1 AND a.service_id = $2 AND a.start_at >= $3 AND a.start_at < $4 \
+         AND a.status IN ('booked', 'checked_in', 'completed') \
+         AND NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.appointment_id = a.id \
+         AND l.action = 'booked' AND l.actor_kind = 'staff') \
+         UNION ALL \
+         SELECT 'hold:' || h.id, h.start_at FROM holds h \
+         WHERE h.office_id = $1 AND h.service_id = $2 AND h.start_at >= $3 AND h.start_at < $4 \
+         AND h.expires_at > $5",
+    )
+    .bind(office.as_str())
+    .bind(service.as_str())
+    .bind(from.timestamp())
+    .bind(to.timestamp())
+    .bind(now.timestamp())
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
 /// A closure of an office over local dates `[from, to]`.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ClosureRecord {
@@ -284,6 +314,16 @@ impl<C: Connection> Offices for Sql<C> {
         to: DateTime<Utc>,
     ) -> Result<Vec<OccupancyRecord>, StoreError> {
         office_occupancies(self.conn(), office, now, from, to).await
+    }
+    async fn public_starts(
+        &mut self,
+        office: &OfficeId,
+        service: &ServiceId,
+        now: DateTime<Utc>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        public_starts(self.conn(), office, service, now, from, to).await
     }
     async fn insert_closure(
         &mut self,

@@ -122,6 +122,8 @@ pub struct DaysPage {
     pub week: String,
     /// When the procedure's next scheduled release is, if it has releases.
     pub next_release: Option<String>,
+    /// That part of each day is kept for phone and counter bookings, if it is.
+    pub staff_share: Option<String>,
     pub days: Vec<DayView>,
     pub previous_href: Option<String>,
     pub next_href: Option<String>,

@@ -386,6 +386,50 @@ async fn those_who_got_nothing_go_first_in_the_next_draw(db: Db) {
     assert_eq!(priority_of(created).await, false);
 }
 
+/// With half of each day kept for staff, the draw gives out the public's half only (21 of
+/// 42), the record publishes that limit, verification recomputes it, and the kept half
+/// opens to everyone 48 hours before.
+async fn a_draw_gives_out_only_the_public_part_of_the_day(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    let auth = app.admin_auth("draw-admin").await;
+    let line = format!("  id = \"{RENOVACION}\"\n");
+    let shared = with_draw().replacen(&line, &format!("{line}  staff_share_percent = 50\n"), 1);
+    assert_eq!(app.put_config(&auth, &shared).await.status, 200);
+    app.state.booking.run_due_draws("ticker").await.unwrap();
+    for n in 1..=30 {
+        enter(&app, &entry(n, "any")).await.ok(201);
+    }
+    app.clock.advance(Duration::minutes(31));
+    app.state.booking.run_due_draws("runner").await.unwrap();
+    let record = app
+        .get(&format!("/api/v1/draws/{DRAW}/record"))
+        .await
+        .ok(200);
+    let given = record["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["result"] == "assigned")
+        .count();
+    assert_eq!(given, 21, "{record}");
+    assert_eq!(record["supply"]["public_places"][DATE], 21, "{record}");
+    let checked = app.state.booking.verify_draw(DRAW).await.unwrap();
+    assert!(checked.problems.is_empty(), "{:?}", checked.problems);
+    // The public sees nothing more that day; the staff's half (from 11:30, after the
+    // draw's 21 from 08:00) opens to everyone 48 hours before each time.
+    assert_eq!(day(&app).await["slots"], 0);
+    app.clock.advance(Duration::days(12) + Duration::hours(3));
+    assert_eq!(day(&app).await["slots"], 0, "Saturday 10:31: not yet");
+    app.clock.advance(Duration::hours(1));
+    assert_eq!(
+        day(&app).await["slots"],
+        1,
+        "Saturday 11:31: the 11:30 time"
+    );
+    app.clock.advance(Duration::hours(4));
+    assert_eq!(day(&app).await["slots"], 21, "all of them");
+}
+
 async fn entries_of_a_draw_that_never_runs_are_erased_a_day_after_its_instant(db: Db) {
     let Some(app) = installed(db).await else {
         return;
@@ -590,4 +634,5 @@ both_backends!(
     those_who_got_nothing_go_first_in_the_next_draw,
     entries_of_a_draw_that_never_runs_are_erased_a_day_after_its_instant,
     draw_settings_are_checked,
+    a_draw_gives_out_only_the_public_part_of_the_day,
 );

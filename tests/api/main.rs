@@ -22,6 +22,7 @@ mod never_lies;
 mod ops;
 mod outage;
 mod privacy;
+mod quotas;
 mod releases;
 mod shared_limits;
 mod staff_config_page;

@@ -112,6 +112,17 @@ impl Batch {
         let placement = self
             .placement(conn, office, service, start, now, hold_key.as_deref())
             .await?;
+        if matches!(job.actor, Actor::Citizen) {
+            let skip: Vec<&str> = self
+                .consumed_holds
+                .iter()
+                .map(String::as_str)
+                .chain(hold_key.as_deref())
+                .collect();
+            let extra = self.public_booked_on(office, service, start);
+            super::quota::check_public_share(conn, office, service, start, now, &skip, extra)
+                .await?;
+        }
         let document = job.citizen.document.number();
         let mine = self
             .active
@@ -155,6 +166,27 @@ impl Batch {
             tokens,
             replayed: false,
         })
+    }
+
+    /// Appointments of `service` this batch has booked for the public (not by staff) on
+    /// the local date of `start`: not written yet, so not counted by the store.
+    fn public_booked_on(&self, office: &Office, service: &Service, start: DateTime<Utc>) -> u32 {
+        if service.staff_share.is_none() {
+            return 0;
+        }
+        let date = crate::calendar::local_date(office.timezone, start);
+        let count = self
+            .appointments
+            .iter()
+            .zip(&self.actors)
+            .filter(|(a, actor)| {
+                !matches!(actor, Actor::Staff { .. })
+                    && a.office_id == office.id
+                    && a.service_id == service.id
+                    && crate::calendar::local_date(office.timezone, a.start) == date
+            })
+            .count();
+        u32::try_from(count).unwrap_or(u32::MAX)
     }
 
     /// The hold named in the request, if it is still live and not already used in this

@@ -134,7 +134,12 @@ impl Booking {
                 None,
             )
             .await?;
-            let json = serde_json::to_string(&Supply::of(&loaded.snapshot))
+            let mut supply = Supply::of(&loaded.snapshot);
+            if service.staff_share.is_some() {
+                supply.public_places =
+                    public_places(conn.as_mut(), &office, service, (first, last), now).await?;
+            }
+            let json = serde_json::to_string(&supply)
                 .map_err(|e| corrupt(&format!("draw supply: {e}")))?;
             conn.start_draw(&draw.id, &json).await?;
         }
@@ -152,7 +157,14 @@ impl Booking {
         drop(conn);
         let entries = pure_entries(&stored)?;
         let order = pure::order(&record.seed, &entries);
-        let starts = pure::assign(snapshot, &service.id, draw.dates(), &entries, &order);
+        let starts = pure::assign(
+            snapshot,
+            &service.id,
+            draw.dates(),
+            &entries,
+            &order,
+            &supply.public_places,
+        );
 
         let held = ConnectionSlot::default();
         let waiting: Vec<(i64, usize)> = order
@@ -302,4 +314,34 @@ fn result_of(
 
 fn corrupt(what: &str) -> BookingError {
     BookingError::Store(StoreError::Corrupt(what.to_owned()))
+}
+
+/// The places the public may still take on each of `dates`, for a procedure with a staff
+/// share: what the draw may give out there ([`crate::calendar::quota`]). The share is kept
+/// on the whole of each date, also on starts it no longer holds back from a booking:
+/// a draw gives out dates far ahead, and its record must be checkable from itself alone.
+async fn public_places(
+    conn: &mut dyn crate::store::Records,
+    office: &crate::domain::Office,
+    service: &crate::domain::Service,
+    (first, last): (chrono::NaiveDate, chrono::NaiveDate),
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<std::collections::BTreeMap<chrono::NaiveDate, u32>, BookingError> {
+    let Some(share) = &service.staff_share else {
+        return Ok(Default::default());
+    };
+    let taken =
+        crate::booking::quota::public_taken(conn, office, service, (first, last), now, &[]).await?;
+    Ok(first
+        .iter_days()
+        .take_while(|d| *d <= last)
+        .map(|date| {
+            let capacity = crate::calendar::quota::day_capacity(office, service, date);
+            let places = crate::calendar::quota::public_places(share, capacity);
+            (
+                date,
+                places.saturating_sub(taken.get(&date).copied().unwrap_or(0)),
+            )
+        })
+        .collect())
 }

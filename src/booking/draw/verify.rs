@@ -186,9 +186,19 @@ fn check(record: &Checkable<'_>) -> Verification {
             ));
         }
     }
-    match record.supply.map(Supply::snapshot) {
-        Some(Ok(snapshot)) => {
-            let starts = pure::assign(snapshot, record.service_id, record.dates, &entries, &order);
+    match record
+        .supply
+        .map(|supply| (supply.snapshot(), &supply.public_places))
+    {
+        Some((Ok(snapshot), places)) => {
+            let starts = pure::assign(
+                snapshot,
+                record.service_id,
+                record.dates,
+                &entries,
+                &order,
+                places,
+            );
             for (entry, expected) in record.entries.iter().zip(&starts) {
                 // Given a time the booking then refused (the citizen's own rules, checked
                 // again): nobody got it, and nobody after it lost anything by that.
@@ -203,7 +213,9 @@ fn check(record: &Checkable<'_>) -> Verification {
                 }
             }
         }
-        Some(Err(error)) => problems.push(format!("the published supply is unusable: {error}")),
+        Some((Err(error), _)) => {
+            problems.push(format!("the published supply is unusable: {error}"))
+        }
         None => problems.push("the supply is not published".to_owned()),
     }
     Verification {

@@ -139,6 +139,8 @@ pub(super) struct RawService {
     pub no_show_cool_off_days: Field<i64>,
     pub max_cancellations: Field<i64>,
     pub cancellations_window_days: Field<i64>,
+    pub staff_share_percent: Field<i64>,
+    pub staff_share_until_hours: Field<i64>,
     pub description: Field<String>,
     pub requirements: Field<Strings>,
 }
@@ -206,6 +208,8 @@ const SERVICE_KEYS: &[&str] = &[
     "no_show_cool_off_days",
     "max_cancellations",
     "cancellations_window_days",
+    "staff_share_percent",
+    "staff_share_until_hours",
     "description",
     "requirements",
 ];

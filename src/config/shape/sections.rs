@@ -136,6 +136,12 @@ fn read_service(p: &mut Problems, t: &DeTable<'_>, span: Span) -> RawService {
             "cancellations_window_days" => {
                 s.cancellations_window_days = integer(p, v, l, "cancellations_window_days");
             }
+            "staff_share_percent" => {
+                s.staff_share_percent = integer(p, v, l, "staff_share_percent");
+            }
+            "staff_share_until_hours" => {
+                s.staff_share_until_hours = integer(p, v, l, "staff_share_until_hours");
+            }
             "description" => s.description = string(p, v, l, "description"),
             "requirements" => s.requirements = list(p, v, l, "requirements", string),
             other => unknown_key(p, key, other, l, SERVICE_KEYS),

@@ -9,7 +9,7 @@ use super::super::Problems;
 use super::super::shape::{Field, RawOffice, RawService, Span};
 use super::fields::{id, number, optional_number, optional_text, text, unique};
 use super::{Checked, MAX_ADVANCE_DAYS, MINUTES_PER_DAY, Reported};
-use crate::domain::{Service, ServiceId};
+use crate::domain::{Service, ServiceId, StaffShare};
 
 /// Facts about services that must agree across offices.
 #[derive(Default)]
@@ -163,6 +163,7 @@ fn service(
         Some(30),
         at,
     );
+    let staff_share = staff_share(p, s);
     let max_reschedules = number(
         p,
         &s.max_reschedules,
@@ -269,5 +270,38 @@ fn service(
         no_show_cool_off_days: cool_off?,
         max_cancellations: max_cancellations?,
         cancellations_window_days: cancellations_window?,
+        staff_share: staff_share?,
     })
+}
+
+/// `staff_share_percent` (1–100) and its lead time `staff_share_until_hours` (default 48,
+/// at most a year): the lead time alone means nothing and is refused.
+fn staff_share(p: &mut Problems, s: &RawService) -> Checked<Option<StaffShare>> {
+    let l = &s.label;
+    let percent = optional_number(p, &s.staff_share_percent, l, "staff_share_percent", 1..=100);
+    let until = optional_number(
+        p,
+        &s.staff_share_until_hours,
+        l,
+        "staff_share_until_hours",
+        0..=MAX_ADVANCE_DAYS * 24,
+    );
+    match (percent?, until?) {
+        (Some(percent), until) => Ok(Some(StaffShare {
+            percent,
+            until_hours: until.unwrap_or(48),
+        })),
+        (None, Some(_)) => {
+            let span = s
+                .staff_share_until_hours
+                .given()
+                .map_or(s.span.clone(), |v| v.span());
+            p.at(
+                &span,
+                format!("{l}: staff_share_until_hours needs staff_share_percent"),
+            );
+            Err(Reported)
+        }
+        (None, None) => Ok(None),
+    }
 }

@@ -248,6 +248,12 @@ pub(crate) async fn days_page(
         ),
         next_release: crate::calendar::next_release(&service.releases, office.timezone, visit.now)
             .map(|at| lang.t_with("day-next-release", &release_args(&lang, office, at))),
+        staff_share: service.staff_share.map(|share| {
+            lang.t_with(
+                "day-staff-share",
+                &[("hours", FluentArg::Number(i64::from(share.until_hours)))],
+            )
+        }),
         days,
         previous_href: (monday > today).then(|| {
             calendar.link(

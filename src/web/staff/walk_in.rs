@@ -151,7 +151,7 @@ async fn walk_in_page(
                 let last = today + Duration::days(LOOK_AHEAD_DAYS - 1);
                 match state
                     .booking
-                    .days(&office.id, &service.id, today, last)
+                    .staff_days(&office.id, &service.id, today, last)
                     .await
                 {
                     Ok(days) => days
@@ -164,7 +164,11 @@ async fn walk_in_page(
             }
         };
         for day in days {
-            let slots = match state.booking.slots(&office.id, &service.id, day).await {
+            let slots = match state
+                .booking
+                .staff_slots(&office.id, &service.id, day)
+                .await
+            {
                 Ok(slots) => slots,
                 Err(BookingError::OutsideBookingWindow | BookingError::Validation(_)) => vec![],
                 Err(error) => return staff.visit.fail(error),
