@@ -274,6 +274,7 @@ fn scheduled_releases_close_dates_until_their_instant() {
         first: 1,
         last: 1,
         draw: None,
+        room: None,
     }];
     let days: [(&str, &[(&str, &str)]); 2] = [
         (

@@ -43,6 +43,12 @@ pub enum BookingError {
     /// The document already entered this draw.
     #[error("this document has already entered this draw")]
     AlreadyEntered,
+    /// A waiting room guards that date: join it, and send its admission (the room id).
+    #[error("this release has a waiting room: join it and come back when let in")]
+    AdmissionRequired(String),
+    /// The waiting room is not taking places (not open yet, or over).
+    #[error("this waiting room is not open now")]
+    RoomClosed,
     #[error(transparent)]
     Store(StoreError),
 }

@@ -29,6 +29,7 @@ mod quota;
 mod replan;
 mod request;
 mod retention;
+mod room;
 pub mod secrets;
 mod snapshot;
 mod staff;
@@ -71,6 +72,7 @@ pub use hold::{HoldOutcome, HoldOwner};
 pub use import::{ConfigSource, ImportError, ImportOutcome, import_config, load_stored_config};
 pub use queue::{BatchStats, MAX_BATCH};
 pub use request::{Actor, BookRequest, CitizenInput, CitizenProblem};
+pub use room::{Admission, Joined, RoomInfo, RoomRef, RoomState, TicketStatus};
 pub use staff::{DEMO_ADMIN, IssuedStaffToken, Role, StaffMember};
 pub use staff_session::{OpenedStaffSession, StaffSession};
 pub use statistics::{

@@ -109,14 +109,17 @@ pub fn next_release(releases: &[Release], tz: Tz, now: DateTime<Utc>) -> Option<
         .min()
 }
 
-/// One happening of a draw release: which release (its position in the list), the local
-/// date it happens on, and its instant.
+/// One happening of a release: which release (its position in the list), the local date
+/// it happens on, and its instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DrawInstance {
+pub struct ReleaseInstance {
     pub release: usize,
     pub date: NaiveDate,
     pub instant: DateTime<Utc>,
 }
+
+/// A happening of a draw release.
+pub type DrawInstance = ReleaseInstance;
 
 /// Every happening of a draw release in `releases` whose instant lies in `from..=to`,
 /// by instant.
@@ -126,7 +129,49 @@ pub fn draw_instances(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Vec<DrawInstance> {
-    if releases.iter().all(|r| r.draw.is_none()) || to < from {
+    instances(releases, tz, (from, to), |r| r.draw.is_some())
+}
+
+/// Every happening of a release with a waiting room whose instant lies in `from..=to`,
+/// by instant.
+pub fn room_instances(
+    releases: &[Release],
+    tz: Tz,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<ReleaseInstance> {
+    instances(releases, tz, (from, to), |r| r.room.is_some())
+}
+
+/// The happening of a release with a waiting room that covers `date` and whose room is
+/// in force at `now` (from `opens_minutes` before its instant until `closes_minutes`
+/// after): holding or booking `date` then needs that room's admission.
+pub fn room_guarding(
+    releases: &[Release],
+    tz: Tz,
+    date: NaiveDate,
+    now: DateTime<Utc>,
+) -> Option<ReleaseInstance> {
+    releases.iter().enumerate().find_map(|(ix, release)| {
+        let rules = release.room?;
+        let instant = covering_instant(release, tz, date)?;
+        let opens = instant - chrono::Duration::minutes(i64::from(rules.opens_minutes));
+        let closes = instant + chrono::Duration::minutes(i64::from(rules.closes_minutes));
+        (opens <= now && now < closes).then(|| ReleaseInstance {
+            release: ix,
+            date: local_date(tz, instant),
+            instant,
+        })
+    })
+}
+
+fn instances(
+    releases: &[Release],
+    tz: Tz,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    pick: impl Fn(&Release) -> bool,
+) -> Vec<ReleaseInstance> {
+    if !releases.iter().any(&pick) || to < from {
         return Vec::new();
     }
     // Local dates can trail or lead UTC by under a day: look one day wider each side.
@@ -134,15 +179,16 @@ pub fn draw_instances(
         .pred_opt()
         .unwrap_or(local_date(tz, from));
     let last = local_date(tz, to).succ_opt().unwrap_or(local_date(tz, to));
-    let mut found: Vec<DrawInstance> = first
+    let pick = &pick;
+    let mut found: Vec<ReleaseInstance> = first
         .iter_days()
         .take_while(|day| *day <= last)
         .flat_map(|date| {
             releases
                 .iter()
                 .enumerate()
-                .filter(move |(_, r)| r.draw.is_some() && r.days.contains(date.weekday()))
-                .map(move |(release, r)| DrawInstance {
+                .filter(move |(_, r)| pick(r) && r.days.contains(date.weekday()))
+                .map(move |(release, r)| ReleaseInstance {
                     release,
                     date,
                     instant: local_to_utc(tz, date, r.at),
@@ -179,7 +225,40 @@ mod tests {
             first: 14,
             last: 20,
             draw: None,
+            room: None,
         }
+    }
+
+    #[test]
+    fn a_waiting_room_guards_its_dates_from_its_opening_to_its_closing() {
+        let mut release = weekly("09:00");
+        release.room = Some(crate::domain::RoomRules::default());
+        let releases = [release];
+        // Monday 2027-03-01 09:00 CET = 08:00 UTC; the room is in force 07:45..09:00 UTC.
+        let date = d(2027, 3, 16);
+        let at = utc(2027, 3, 1, 8, 0);
+        assert_eq!(
+            room_guarding(&releases, MADRID, date, utc(2027, 3, 1, 7, 44)),
+            None
+        );
+        let found = room_guarding(&releases, MADRID, date, utc(2027, 3, 1, 7, 45)).unwrap();
+        assert_eq!((found.date, found.instant), (d(2027, 3, 1), at));
+        assert!(room_guarding(&releases, MADRID, date, utc(2027, 3, 1, 8, 59)).is_some());
+        assert_eq!(
+            room_guarding(&releases, MADRID, date, utc(2027, 3, 1, 9, 0)),
+            None
+        );
+        // A date of another week's release is not guarded by this one.
+        assert_eq!(room_guarding(&releases, MADRID, d(2027, 3, 23), at), None);
+        assert_eq!(
+            room_instances(&releases, MADRID, at, at),
+            vec![ReleaseInstance {
+                release: 0,
+                date: d(2027, 3, 1),
+                instant: at
+            }]
+        );
+        assert!(draw_instances(&releases, MADRID, at, at).is_empty());
     }
 
     #[test]
@@ -239,6 +318,7 @@ mod tests {
             first: 1,
             last: 1,
             draw: None,
+            room: None,
         }];
         assert_eq!(
             opening(&sunday, &[], MADRID, d(2027, 3, 29), utc(2027, 3, 28, 0, 0)),
@@ -291,7 +371,7 @@ mod tests {
                 .collect();
             let at = WallTime::parse(&format!("{:02}:{:02}", minutes / 60, minutes % 60))
                 .unwrap_or(WallTime::MIDNIGHT);
-            let releases = [Release { days, at, first, last: first + width, draw: None }];
+            let releases = [Release { days, at, first, last: first + width, draw: None, room: None }];
             // Dates across 2027 and 2028: both DST changes, a leap day.
             let date = d(2027, 1, 1) + chrono::Duration::days(day);
             let now = local_to_utc(MADRID, date, WallTime::MIDNIGHT)
@@ -311,6 +391,7 @@ mod tests {
             first: 14,
             last: 15,
             draw: None,
+            room: None,
         }];
         // Mondays open D+14 (a Monday) and D+15 (a Tuesday): Wednesdays never.
         assert_eq!(

@@ -1333,6 +1333,7 @@ fn releases_attach_to_their_service() {
             first: 7,
             last: 9,
             draw: None,
+            room: None,
         }]
     );
     assert!(

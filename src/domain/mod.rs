@@ -14,4 +14,4 @@ pub use hours::{DateException, ExceptionHours, MonthDay, OpeningRule, Season, Wa
 pub use ids::{DeskId, HolidayCalendarId, OfficeId, ServiceId};
 pub use locator::{Locator, LocatorError};
 pub use office::{Desk, Office, Service, StaffShare};
-pub use release::{DrawRules, Release};
+pub use release::{DrawRules, Release, RoomRules};

@@ -17,6 +17,32 @@ pub struct Release {
     /// Given out by a draw among those who entered beforehand rather than first come,
     /// first served; `None`: first come.
     pub draw: Option<DrawRules>,
+    /// A waiting room in front of a first-come release; `None`: none.
+    pub room: Option<RoomRules>,
+}
+
+/// A waiting room: whoever arrives in the minutes before a first-come release gets a
+/// random place in line (arriving first gains nothing), those arriving later go behind
+/// them in arrival order, and the line is let in at a set rate. While the room is in
+/// force, holding or booking the release's dates needs the admission it gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoomRules {
+    /// The room opens this many minutes before the release instant…
+    pub opens_minutes: u32,
+    /// …lets in this many places in line a minute from the instant…
+    pub admit_per_minute: u32,
+    /// …and is in force until this many minutes after it.
+    pub closes_minutes: u32,
+}
+
+impl Default for RoomRules {
+    fn default() -> Self {
+        RoomRules {
+            opens_minutes: 15,
+            admit_per_minute: 60,
+            closes_minutes: 60,
+        }
+    }
 }
 
 /// How a release's draw takes entries. At the release instant the entries are put in a

@@ -235,6 +235,20 @@ impl From<BookingError> for ApiError {
                 "already_entered",
                 "this document has already entered this draw; one entry per person",
             ),
+            BookingError::AdmissionRequired(room) => ApiError::new(
+                S::FORBIDDEN,
+                "admission_required",
+                format!(
+                    "these dates are being released through a waiting room: join it with POST \
+                     /api/v1/waiting-rooms/{room}/tickets, and once let in send the admission \
+                     token in the Cita-Admission header"
+                ),
+            ),
+            BookingError::RoomClosed => ApiError::new(
+                S::CONFLICT,
+                "room_closed",
+                "this waiting room is not open now: see its opens_at and closes_at",
+            ),
             BookingError::Unavailable => ApiError::unavailable(),
             BookingError::Store(e) if e.is_unavailable() => ApiError::unavailable(),
             BookingError::Store(e) => ApiError::internal(&e),

@@ -71,3 +71,30 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
         Ok(IdempotencyKey(Some(key.to_owned())))
     }
 }
+
+/// The optional `Cita-Admission` header: a waiting room's admission token, needed to hold
+/// or book a release's dates while its room is in force.
+#[derive(Debug, Clone)]
+pub struct AdmissionToken(pub Option<String>);
+
+impl AdmissionToken {
+    pub const HEADER: &'static str = "cita-admission";
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for AdmissionToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(Self::HEADER) else {
+            return Ok(AdmissionToken(None));
+        };
+        match value.to_str() {
+            Ok(text) if !text.trim().is_empty() && text.len() <= 128 => {
+                Ok(AdmissionToken(Some(text.trim().to_owned())))
+            }
+            _ => Err(ApiError::bad_request(
+                "the Cita-Admission header must be the admission token a waiting room gave",
+            )),
+        }
+    }
+}

@@ -207,6 +207,9 @@ fn routes() -> RouteTable {
         .post("/api/v1/draws/{draw}/entries", public::enter_draw)
         .get("/api/v1/draws/{draw}/record", public::draw_record)
         .get("/api/v1/draw-entries/mine", public::my_draw_entry)
+        .get("/api/v1/waiting-rooms/{room}", public::get_room)
+        .post("/api/v1/waiting-rooms/{room}/tickets", public::join_room)
+        .get("/api/v1/waiting-room-tickets/mine", public::my_ticket)
         // Staff and admin (Bearer staff token).
         .get("/api/v1/staff/offices/{office}/agenda", staff::get_agenda)
         .post(

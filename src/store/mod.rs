@@ -51,6 +51,7 @@ mod offices;
 mod options;
 mod postgres;
 mod retention;
+mod rooms;
 mod rows;
 mod sql;
 mod sqlite;
@@ -73,6 +74,7 @@ pub use error::StoreError;
 pub use offices::{ClosureRecord, ConfigRecord, OccupancyRecord, OfficeLock};
 pub use options::{SqliteSync, StoreOptions};
 pub use retention::Purged;
+pub use rooms::{LinePlace, TicketRecord};
 pub use rows::{AuditEntry, HoldRecord, IdempotencyRecord, instant};
 pub use staff::{FeedLinkRow, FeedTokenRecord, StaffSessionRecord, StaffUserRecord};
 pub use tokens::{TokenRecord, TokenScope};
@@ -170,12 +172,22 @@ pub struct CitizenHistory {
 
 /// Every operation on one connection or transaction.
 pub trait Records:
-    Offices + Appointments + Tokens + Holds + Idempotency + Audit + Staff + Retention + Draws
+    Offices + Appointments + Tokens + Holds + Idempotency + Audit + Staff + Retention + Draws + Rooms
 {
 }
 
-impl<T: Offices + Appointments + Tokens + Holds + Idempotency + Audit + Staff + Retention + Draws>
-    Records for T
+impl<
+    T: Offices
+        + Appointments
+        + Tokens
+        + Holds
+        + Idempotency
+        + Audit
+        + Staff
+        + Retention
+        + Draws
+        + Rooms,
+> Records for T
 {
 }
 
@@ -550,6 +562,26 @@ pub trait Retention: Send {
 }
 
 pub use waits::{measure_waits, record_wait};
+
+/// Waiting rooms' lines: one place per client address and room.
+#[async_trait]
+pub trait Rooms: Send {
+    /// Puts the client in the room's line, or keeps its place if it is already in it;
+    /// either way the ticket becomes `ticket_hash` (an earlier one stops working).
+    async fn join_room(
+        &mut self,
+        ticket: &TicketRecord,
+        ticket_hash: &str,
+    ) -> Result<TicketRecord, StoreError>;
+    async fn ticket_of(&mut self, ticket_hash: &str) -> Result<Option<TicketRecord>, StoreError>;
+    /// The ticket's place in its line, as ordered once the release instant has passed.
+    async fn line_place(
+        &mut self,
+        ticket: &TicketRecord,
+        release_at: i64,
+    ) -> Result<LinePlace, StoreError>;
+    async fn line_length(&mut self, room_id: &str) -> Result<i64, StoreError>;
+}
 
 /// Release draws: their seeds, entries, leases and results.
 #[async_trait]

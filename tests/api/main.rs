@@ -24,6 +24,7 @@ mod outage;
 mod privacy;
 mod quotas;
 mod releases;
+mod rooms;
 mod shared_limits;
 mod staff_config_page;
 mod staff_office_pages;

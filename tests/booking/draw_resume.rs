@@ -92,6 +92,7 @@ fn catalog() -> Catalog {
         first: 14,
         last: 14,
         draw: Some(DrawRules::default()),
+        room: None,
     });
     Catalog::new(offices, chrono::Duration::seconds(300))
 }

@@ -49,16 +49,8 @@ impl DrawRef {
     fn new(office: &Office, service: &Service, found: DrawInstance) -> Option<DrawRef> {
         let release = service.releases.get(found.release)?.clone();
         let rules = release.draw?;
-        let at = release.at.minutes();
         Some(DrawRef {
-            id: format!(
-                "{}.{}.{}T{:02}{:02}",
-                office.id,
-                service.id,
-                found.date.format("%Y%m%d"),
-                at / 60,
-                at % 60
-            ),
+            id: instance_id(office, service, found.date, &release),
             office_id: office.id.clone(),
             service_id: service.id.clone(),
             rules,
@@ -70,19 +62,8 @@ impl DrawRef {
 
     /// The draw `id` names, if the configuration has it.
     pub fn resolve(catalog: &Catalog, id: &str) -> Option<DrawRef> {
-        let mut parts = id.split('.');
-        let (office, service, when) = (parts.next()?, parts.next()?, parts.next()?);
-        if parts.next().is_some() {
-            return None;
-        }
-        let (day, time) = when.split_once('T')?;
-        let date = NaiveDate::parse_from_str(day, "%Y%m%d").ok()?;
-        if time.len() != 4 || !time.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let (office, service) = catalog
-            .service(&OfficeId::new(office), &ServiceId::new(service))
-            .ok()?;
+        let (office, service, date) = parse_instance_id(id)?;
+        let (office, service) = catalog.service(&office, &service).ok()?;
         let from = local_to_utc(office.timezone, date, crate::domain::WallTime::MIDNIGHT);
         let to = local_to_utc(office.timezone, date, crate::domain::WallTime::END_OF_DAY);
         calendar::draw_instances(&service.releases, office.timezone, from, to)
@@ -129,6 +110,40 @@ impl DrawRef {
         };
         (add(self.release.first), add(self.release.last))
     }
+}
+
+/// The name of one happening of a release (a draw, a waiting room):
+/// `<office>.<service>.<YYYYMMDD>T<HHMM>`, its local date and wall time.
+pub(crate) fn instance_id(
+    office: &Office,
+    service: &Service,
+    date: NaiveDate,
+    release: &Release,
+) -> String {
+    let at = release.at.minutes();
+    format!(
+        "{}.{}.{}T{:02}{:02}",
+        office.id,
+        service.id,
+        date.format("%Y%m%d"),
+        at / 60,
+        at % 60
+    )
+}
+
+/// The office, procedure and local date an [`instance_id`] names, if it is one.
+pub(crate) fn parse_instance_id(id: &str) -> Option<(OfficeId, ServiceId, NaiveDate)> {
+    let mut parts = id.split('.');
+    let (office, service, when) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let (day, time) = when.split_once('T')?;
+    let date = NaiveDate::parse_from_str(day, "%Y%m%d").ok()?;
+    if time.len() != 4 || !time.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((OfficeId::new(office), ServiceId::new(service), date))
 }
 
 /// Where a draw stands.

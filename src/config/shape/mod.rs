@@ -99,6 +99,10 @@ pub(super) struct RawRelease {
     pub entries_open_hours: Field<i64>,
     pub entries_close_minutes: Field<i64>,
     pub priority_to_unlucky: Field<bool>,
+    pub waiting_room: Field<bool>,
+    pub room_opens_minutes: Field<i64>,
+    pub admit_per_minute: Field<i64>,
+    pub room_closes_minutes: Field<i64>,
 }
 
 #[derive(Debug, Default)]
@@ -191,6 +195,10 @@ const RELEASE_KEYS: &[&str] = &[
     "entries_open_hours",
     "entries_close_minutes",
     "priority_to_unlucky",
+    "waiting_room",
+    "room_opens_minutes",
+    "admit_per_minute",
+    "room_closes_minutes",
 ];
 const HOURS_KEYS: &[&str] = &["days", "open", "close", "from", "to"];
 const EXCEPTION_KEYS: &[&str] = &["date", "open", "close", "closed"];

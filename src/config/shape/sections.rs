@@ -173,6 +173,14 @@ fn read_release(p: &mut Problems, t: &DeTable<'_>, span: Span) -> RawRelease {
             "priority_to_unlucky" => {
                 r.priority_to_unlucky = boolean(p, v, l, "priority_to_unlucky");
             }
+            "waiting_room" => r.waiting_room = boolean(p, v, l, "waiting_room"),
+            "room_opens_minutes" => {
+                r.room_opens_minutes = integer(p, v, l, "room_opens_minutes");
+            }
+            "admit_per_minute" => r.admit_per_minute = integer(p, v, l, "admit_per_minute"),
+            "room_closes_minutes" => {
+                r.room_closes_minutes = integer(p, v, l, "room_closes_minutes");
+            }
             other => unknown_key(p, key, other, l, RELEASE_KEYS),
         }
     }

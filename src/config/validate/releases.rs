@@ -6,7 +6,7 @@ use super::super::shape::{Field, RawOffice, RawRelease};
 use super::fields::{number, required};
 use super::hours::{wall_time, weekdays};
 use super::{Checked, Reported};
-use crate::domain::{DrawRules, Release, Service};
+use crate::domain::{DrawRules, Release, RoomRules, Service};
 
 /// Adds each release to the service it names.
 pub(super) fn attach_releases(
@@ -66,7 +66,18 @@ fn release(p: &mut Problems, r: &RawRelease, services: &[Service]) -> Checked<(u
         parsed.ok_or(Reported)
     });
     let draw = draw_rules(p, r);
-    let (ix, (first, last), days, at, draw) = (service?, range?, days?, at?, draw?);
+    let room = room_rules(p, r);
+    let (ix, (first, last), days, at, draw, room) = (service?, range?, days?, at?, draw?, room?);
+    if draw.is_some() && room.is_some() {
+        p.at(
+            &r.span,
+            format!(
+                "{label}: a draw and a waiting room do not go together: a draw already \
+                 makes arriving first worthless; choose one"
+            ),
+        );
+        return Err(Reported);
+    }
     let max_advance = services[ix].max_advance_days;
     if last > max_advance {
         let span = r.opens.given().map_or(r.span.clone(), |v| v.span());
@@ -87,8 +98,72 @@ fn release(p: &mut Problems, r: &RawRelease, services: &[Service]) -> Checked<(u
             first,
             last,
             draw,
+            room,
         },
     ))
+}
+
+/// The waiting room of a release: `None` unless `waiting_room = true`; its settings are
+/// refused without it.
+fn room_rules(p: &mut Problems, r: &RawRelease) -> Checked<Option<RoomRules>> {
+    let label = &r.label;
+    let room = match &r.waiting_room {
+        Field::Given(v) => *v.get_ref(),
+        Field::Missing => false,
+        Field::Bad => return Err(Reported),
+    };
+    if !room {
+        let stray = [
+            ("room_opens_minutes", r.room_opens_minutes.is_missing()),
+            ("admit_per_minute", r.admit_per_minute.is_missing()),
+            ("room_closes_minutes", r.room_closes_minutes.is_missing()),
+        ]
+        .into_iter()
+        .find(|(_, missing)| !missing);
+        if let Some((key, _)) = stray {
+            p.at(
+                &r.span,
+                format!(
+                    "{label}: {key} is a setting of a waiting room; add waiting_room = true or remove it"
+                ),
+            );
+            return Err(Reported);
+        }
+        return Ok(None);
+    }
+    let defaults = RoomRules::default();
+    let opens = number(
+        p,
+        &r.room_opens_minutes,
+        label,
+        "room_opens_minutes",
+        1..=24 * 60,
+        Some(defaults.opens_minutes),
+        &r.span,
+    );
+    let rate = number(
+        p,
+        &r.admit_per_minute,
+        label,
+        "admit_per_minute",
+        1..=1_000_000,
+        Some(defaults.admit_per_minute),
+        &r.span,
+    );
+    let closes = number(
+        p,
+        &r.room_closes_minutes,
+        label,
+        "room_closes_minutes",
+        1..=24 * 60,
+        Some(defaults.closes_minutes),
+        &r.span,
+    );
+    Ok(Some(RoomRules {
+        opens_minutes: opens?,
+        admit_per_minute: rate?,
+        closes_minutes: closes?,
+    }))
 }
 
 /// The draw settings of a release: `None` unless `draw = true`; the entry settings are

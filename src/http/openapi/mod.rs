@@ -54,6 +54,9 @@ use links::Links;
         public::enter_draw,
         public::my_draw_entry,
         public::draw_record,
+        public::get_room,
+        public::join_room,
+        public::my_ticket,
     ),
     tags(
         (name = "public", description = "Citizens: offices, availability, holds and appointments"),
@@ -91,6 +94,13 @@ impl Modify for BearerSchemes {
             bearer(
                 "A draw entry's token: `token` of the answer of an entry. It reads only that \
                  entry's result.",
+            ),
+        );
+        components.add_security_scheme(
+            "ticket",
+            bearer(
+                "A waiting room ticket: `ticket` of the answer of joining. It reads only that \
+                 place in line.",
             ),
         );
         components.add_security_scheme(

@@ -15,7 +15,7 @@ use super::super::AppState;
 use super::super::client::ClientKey;
 use super::super::contract;
 use super::super::error::{ApiError, Problem};
-use super::super::extract::{ApiJson, ApiPath, BearerToken};
+use super::super::extract::{AdmissionToken, ApiJson, ApiPath, BearerToken};
 use super::{AppointmentBody, IssuedTokens};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -97,13 +97,17 @@ pub struct RescheduleBody {
 
 /// Moves the appointment to another time, or leaves it as it was.
 #[utoipa::path(post, path = "/api/v1/appointments/{locator}/reschedule", tag = "public",
-    params(("locator" = contract::Locator, Path, description = "the appointment's locator")), request_body = RescheduleBody, security(("appointment_token" = [])),
+    params(("locator" = contract::Locator, Path, description = "the appointment's locator"),
+        ("Cita-Admission" = Option<String>, Header, max_length = 128,
+        description = "while a waiting room guards the new date: the admission token it gave")),
+    request_body = RescheduleBody, security(("appointment_token" = [])),
     responses(
         (status = 200, description = "moved; `sequence` is one more", body = AppointmentBody),
         (status = 400, description = "the body is not JSON", body = Problem),
         TooLarge,
         NotJson,
         (status = 401, description = "missing or malformed Authorization", body = Problem),
+        (status = 403, description = "admission_required: a waiting room guards the new date; join it and send its admission token", body = Problem),
         (status = 404, description = "unknown locator or wrong token", body = Problem),
         (status = 409, description = "slot_unavailable, citizen_limit_reached or invalid_transition; the appointment is unchanged", body = Problem),
         (status = 422, description = "validation_failed (a body of the wrong shape, or a hold_id of a live hold for another office, procedure, time or document) or outside_booking_window", body = Problem),
@@ -112,11 +116,21 @@ pub struct RescheduleBody {
 )]
 pub async fn reschedule_appointment(
     State(state): State<AppState>,
+    client: ClientKey,
     BearerToken(token): BearerToken,
+    AdmissionToken(admission): AdmissionToken,
     ApiPath(locator): ApiPath<String>,
     ApiJson(body): ApiJson<RescheduleBody>,
 ) -> Result<Json<AppointmentBody>, ApiError> {
     let start = body.start.with_timezone(&Utc);
+    let current = state.booking.get(&locator, &token).await?;
+    state.booking.check_admission(
+        &current.office_id,
+        &current.service_id,
+        start,
+        &client.to_string(),
+        admission.as_deref(),
+    )?;
     let appointment = state
         .booking
         .reschedule(

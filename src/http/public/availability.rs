@@ -84,6 +84,11 @@ pub struct DayBody {
     /// is left goes first come.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub draw_id: Option<String>,
+    /// For a date released through a waiting room that is upcoming or in force: the room
+    /// to join (`/api/v1/waiting-rooms/{room}`); holds and bookings of the date need its
+    /// admission while it is in force.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting_room_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -138,6 +143,10 @@ pub async fn list_days(
                         .map(|draw| draw.id),
                     _ => None,
                 },
+                waiting_room_id: state
+                    .booking
+                    .room_of_day(&office_id, &service_id, d.date, d.opening)
+                    .map(|room| room.id),
             })
             .collect(),
     }))

@@ -17,7 +17,7 @@ use super::super::AppState;
 use super::super::client::ClientKey;
 use super::super::contract;
 use super::super::error::{ApiError, Problem};
-use super::super::extract::{ApiJson, IdempotencyKey};
+use super::super::extract::{AdmissionToken, ApiJson, IdempotencyKey};
 use super::super::metrics::IdempotentReplay;
 use super::{AppointmentBody, IssuedTokens, local};
 
@@ -49,11 +49,14 @@ pub struct HoldCreated {
 
 /// Keeps a time for a few minutes while the citizen fills in the form.
 #[utoipa::path(post, path = "/api/v1/holds", tag = "public", request_body = HoldBody,
+    params(("Cita-Admission" = Option<String>, Header, max_length = 128,
+        description = "while a waiting room guards the date: the admission token it gave (see /api/v1/waiting-rooms)")),
     responses(
         (status = 201, description = "held until `expires_at`", body = HoldCreated),
         (status = 400, description = "the body is not JSON", body = Problem),
         TooLarge,
         NotJson,
+        (status = 403, description = "admission_required: a waiting room guards that date; join it and send its admission token", body = Problem),
         (status = 404, description = "unknown office or procedure", body = Problem),
         (status = 409, description = "slot_unavailable, or hold_limit_reached: this client already holds as many times as it may", body = Problem),
         (status = 422, description = "validation_failed, invalid_document or outside_booking_window", body = Problem),
@@ -63,12 +66,20 @@ pub struct HoldCreated {
 pub async fn create_hold(
     State(state): State<AppState>,
     client: ClientKey,
+    AdmissionToken(admission): AdmissionToken,
     ApiJson(body): ApiJson<HoldBody>,
 ) -> Result<(StatusCode, Json<HoldCreated>), ApiError> {
     let (office_id, service_id) = (
         OfficeId::new(body.office_id),
         ServiceId::new(body.service_id),
     );
+    state.booking.check_admission(
+        &office_id,
+        &service_id,
+        body.start.with_timezone(&Utc),
+        &client.to_string(),
+        admission.as_deref(),
+    )?;
     let owner = HoldOwner {
         client: client.to_string(),
         document: body.citizen_document,
@@ -150,12 +161,15 @@ impl BookBody {
 /// Books an appointment. Send `Idempotency-Key` to make retries safe.
 #[utoipa::path(post, path = "/api/v1/appointments", tag = "public", request_body = BookBody,
     params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", max_length = 255,
-        description = "1 to 255 visible ASCII characters; a retry with the same key and body replays the first answer")),
+        description = "1 to 255 visible ASCII characters; a retry with the same key and body replays the first answer"),
+        ("Cita-Admission" = Option<String>, Header, max_length = 128,
+        description = "while a waiting room guards the date: the admission token it gave (see /api/v1/waiting-rooms)")),
     responses(
         (status = 201, description = "booked (or the replay of an earlier booking under the same Idempotency-Key), with a token", body = AppointmentBody),
         (status = 400, description = "the body is not JSON, or the Idempotency-Key is not 1 to 255 visible ASCII characters", body = Problem),
         TooLarge,
         NotJson,
+        (status = 403, description = "admission_required: a waiting room guards that date; join it and send its admission token", body = Problem),
         (status = 404, description = "unknown office or procedure", body = Problem),
         (status = 409, description = "slot_unavailable (not a free candidate start) or citizen_limit_reached", body = Problem),
         (status = 422, description = "validation_failed (a body of the wrong shape, or a hold_id of a live hold for another office, procedure, time or document), invalid_document (a wrong check letter), outside_booking_window or idempotency_key_reused", body = Problem),
@@ -166,8 +180,16 @@ pub async fn book_appointment(
     State(state): State<AppState>,
     client: ClientKey,
     IdempotencyKey(key): IdempotencyKey,
+    AdmissionToken(admission): AdmissionToken,
     ApiJson(body): ApiJson<BookBody>,
 ) -> Result<Response, ApiError> {
+    state.booking.check_admission(
+        &OfficeId::new(body.office_id.as_str()),
+        &ServiceId::new(body.service_id.as_str()),
+        body.start.with_timezone(&Utc),
+        &client.to_string(),
+        admission.as_deref(),
+    )?;
     state
         .settings
         .check_document(&body.citizen.document)

@@ -16,6 +16,7 @@ mod availability;
 mod book;
 mod calendar;
 mod draws;
+mod rooms;
 
 // Whole modules, so that the `__path_*` items utoipa generates for each handler (named by
 // the OpenAPI document and the route table as `public::handler`) come along.
@@ -24,6 +25,7 @@ pub use availability::*;
 pub use book::*;
 pub use calendar::*;
 pub use draws::*;
+pub use rooms::*;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AppointmentBody {

@@ -1,0 +1,296 @@
+//! Waiting rooms (`[[office.release]] waiting_room = true`): whoever joins in the minutes
+//! before a first-come release gets a random place, later arrivals go behind in order,
+//! the line is let in at a set rate, and while the room is in force holds and bookings of
+//! the release's dates need the admission token it gives — from the address that joined.
+//! On both databases.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use chrono::Duration;
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::common::*;
+
+both_backends!(
+    the_line_is_drawn_at_the_release_and_let_in_at_its_rate,
+    room_settings_are_checked,
+);
+
+/// The demo offices plus a first-come release of Las Palmas' DNI renewals behind a
+/// waiting room: Mondays at 07:30 (UTC in March), giving out the Monday two weeks later;
+/// the room opens at 07:15, lets in two places a minute and closes at 08:30. The tests'
+/// clock starts at 07:00 on Monday 2027-03-01.
+fn with_room() -> String {
+    let demo = include_str!("../../demo/offices.toml");
+    format!(
+        "{demo}\n  [[office.release]]\n  service = \"{RENOVACION}\"\n  at = \"07:30\"\n  \
+         days = [\"mon\"]\n  opens = \"D+14..D+14\"\n  waiting_room = true\n  \
+         admit_per_minute = 2\n"
+    )
+}
+
+const ROOM: &str = "las-palmas-dni.renovacion-dni.20270301T0730";
+const DATE: &str = "2027-03-15";
+
+/// A request from `address`, with extra headers.
+async fn from(
+    app: &TestApp,
+    address: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> Answer {
+    let mut request = Request::builder().method(method).uri(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    if body.is_some() {
+        request = request.header("content-type", "application/json");
+    }
+    let body = body.map_or(Body::empty(), |b| Body::from(b.to_string()));
+    let mut request = request.body(body).unwrap();
+    request.extensions_mut().insert(ConnectInfo(SocketAddr::new(
+        address.parse().unwrap(),
+        40000,
+    )));
+    app.send(request).await
+}
+
+async fn join(app: &TestApp, address: &str) -> Answer {
+    from(
+        app,
+        address,
+        "POST",
+        &format!("/api/v1/waiting-rooms/{ROOM}/tickets"),
+        &[],
+        None,
+    )
+    .await
+}
+
+async fn mine(app: &TestApp, address: &str, ticket: &str) -> Answer {
+    let auth = format!("Bearer {ticket}");
+    from(
+        app,
+        address,
+        "GET",
+        "/api/v1/waiting-room-tickets/mine",
+        &[("authorization", &auth)],
+        None,
+    )
+    .await
+}
+
+fn booking(start: &str, n: u32) -> Value {
+    BookReq::new(LAS_PALMAS, RENOVACION, start, &dni(n)).json()
+}
+
+async fn book_from(app: &TestApp, address: &str, body: &Value, admission: Option<&str>) -> Answer {
+    let headers: Vec<(&str, &str)> = admission
+        .map(|a| ("cita-admission", a))
+        .into_iter()
+        .collect();
+    from(
+        app,
+        address,
+        "POST",
+        "/api/v1/appointments",
+        &headers,
+        Some(body),
+    )
+    .await
+}
+
+async fn the_line_is_drawn_at_the_release_and_let_in_at_its_rate(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    let auth = app.admin_auth("room-admin").await;
+    let answer = app.put_config(&auth, &with_room()).await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    // Announced with the date: when it opens and through which room.
+    let days = app
+        .get(&format!(
+            "/api/v1/offices/{LAS_PALMAS}/services/{RENOVACION}/days?from={DATE}&to={DATE}"
+        ))
+        .await
+        .ok(200);
+    assert_eq!(days["days"][0]["opens_at"], "2027-03-01T07:30:00+00:00");
+    assert_eq!(days["days"][0]["waiting_room_id"], ROOM);
+    let room = app
+        .get(&format!("/api/v1/waiting-rooms/{ROOM}"))
+        .await
+        .ok(200);
+    assert_eq!(room["state"], "upcoming");
+    assert_eq!(room["opens_at"], "2027-03-01T07:15:00+00:00");
+    assert_eq!(room["closes_at"], "2027-03-01T08:30:00+00:00");
+    join(&app, "10.0.0.1").await.problem(409, "room_closed");
+
+    // 07:20: four people join; before the release nobody has a place yet.
+    app.clock.advance(Duration::minutes(20));
+    let people = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"];
+    let mut tickets = Vec::new();
+    for address in people {
+        let joined = join(&app, address).await.ok(201);
+        assert_eq!(joined["room"]["state"], "open");
+        assert!(joined.get("ahead").is_none(), "{joined}");
+        tickets.push(joined["ticket"].as_str().unwrap().to_owned());
+    }
+    // Joining again from the same address keeps the place with a new ticket.
+    let again = join(&app, people[0]).await.ok(201);
+    mine(&app, people[0], &tickets[0])
+        .await
+        .problem(404, "not_found");
+    tickets[0] = again["ticket"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.get(&format!("/api/v1/waiting-rooms/{ROOM}"))
+            .await
+            .ok(200)["waiting"],
+        4
+    );
+    // Before the room lets anyone in, the dates need an admission.
+    app.clock.advance(Duration::minutes(11)); // 07:31
+    let start = format!("{DATE}T08:00:00+00:00");
+    book_from(&app, people[0], &booking(&start, 1), None)
+        .await
+        .problem(403, "admission_required");
+
+    // The four early places in a random order; two a minute from 07:30.
+    let mut ahead = Vec::new();
+    for (address, ticket) in people.iter().zip(&tickets) {
+        let status = mine(&app, address, ticket).await.ok(200);
+        ahead.push(status["ahead"].as_i64().unwrap());
+        let admitted = status["ahead"].as_i64().unwrap() <= 2;
+        assert_eq!(
+            status.get("admission_token").is_some(),
+            admitted,
+            "{status}"
+        );
+    }
+    assert_eq!(
+        ahead.iter().copied().collect::<BTreeSet<_>>(),
+        BTreeSet::from([0, 1, 2, 3])
+    );
+    // Who comes now goes behind them, in order.
+    let late = join(&app, "10.0.0.5").await.ok(201);
+    assert_eq!(late["ahead"], 4);
+    assert_eq!(late["admitted_at"], "2027-03-01T07:32:00+00:00");
+
+    // The first in line books with its token, from its address.
+    let first = ahead.iter().position(|&a| a == 0).unwrap();
+    let status = mine(&app, people[first], &tickets[first]).await.ok(200);
+    let token = status["admission_token"].as_str().unwrap().to_owned();
+    // The same token from another address, forged or expired: refused.
+    book_from(&app, "10.0.0.9", &booking(&start, 2), Some(&token))
+        .await
+        .problem(403, "admission_required");
+    let (expires, tag) = token.split_once('.').unwrap();
+    let forged = format!("{}.{tag}", expires.parse::<i64>().unwrap() + 600);
+    book_from(&app, people[first], &booking(&start, 2), Some(&forged))
+        .await
+        .problem(403, "admission_required");
+    book_from(&app, people[first], &booking(&start, 2), Some("nonsense"))
+        .await
+        .problem(403, "admission_required");
+    // Read from another address, the ticket gives no admission.
+    let elsewhere = mine(&app, "10.0.0.9", &tickets[first]).await.ok(200);
+    assert_eq!(elsewhere["other_address"], true);
+    assert!(elsewhere.get("admission_token").is_none());
+    // A hold and its booking, with the token.
+    let hold = from(
+        &app,
+        people[first],
+        "POST",
+        "/api/v1/holds",
+        &[("cita-admission", &token)],
+        Some(&json!({"office_id": LAS_PALMAS, "service_id": RENOVACION, "start": start})),
+    )
+    .await
+    .ok(201);
+    let mut body = booking(&start, 2);
+    body["hold_id"] = hold["hold_id"].clone();
+    book_from(&app, people[first], &body, Some(&token))
+        .await
+        .ok(201);
+    // Staff booking at the counter need no room.
+    app.post_json_with(
+        &format!("/api/v1/staff/offices/{LAS_PALMAS}/appointments"),
+        &booking(&format!("{DATE}T08:10:00+00:00"), 3),
+        &[("authorization", auth.as_str())],
+    )
+    .await
+    .ok(201);
+    // A token expires after ten minutes; asking again renews it.
+    app.clock.advance(Duration::minutes(11)); // 07:42
+    book_from(
+        &app,
+        people[first],
+        &booking(&format!("{DATE}T08:20:00+00:00"), 4),
+        Some(&token),
+    )
+    .await
+    .problem(403, "admission_required");
+    let renewed = mine(&app, people[first], &tickets[first]).await.ok(200);
+    let token = renewed["admission_token"].as_str().unwrap();
+    book_from(
+        &app,
+        people[first],
+        &booking(&format!("{DATE}T08:20:00+00:00"), 4),
+        Some(token),
+    )
+    .await
+    .ok(201);
+    // Once the room closes (08:30) the dates are first come, first served.
+    app.clock.advance(Duration::minutes(48)); // 08:30
+    assert_eq!(
+        app.get(&format!("/api/v1/waiting-rooms/{ROOM}"))
+            .await
+            .ok(200)["state"],
+        "closed"
+    );
+    join(&app, "10.0.0.6").await.problem(409, "room_closed");
+    book_from(
+        &app,
+        "10.0.0.7",
+        &booking(&format!("{DATE}T08:30:00+00:00"), 5),
+        None,
+    )
+    .await
+    .ok(201);
+    app.get("/api/v1/waiting-rooms/nowhere.nothing.20270301T0730")
+        .await
+        .problem(404, "not_found");
+    app.get("/api/v1/waiting-rooms/not-a-room")
+        .await
+        .problem(404, "not_found");
+}
+
+async fn room_settings_are_checked(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    let auth = app.admin_auth("room-admin").await;
+    let both = with_room().replace(
+        "  waiting_room = true\n",
+        "  waiting_room = true\n  draw = true\n",
+    );
+    let answer = app.put_config(&auth, &both).await;
+    assert_eq!(answer.status, 422, "{}", answer.text());
+    assert!(
+        answer
+            .text()
+            .contains("a draw and a waiting room do not go together")
+    );
+    let stray = with_room().replace("  waiting_room = true\n", "");
+    let answer = app.put_config(&auth, &stray).await;
+    assert_eq!(answer.status, 422);
+    assert!(
+        answer
+            .text()
+            .contains("admit_per_minute is a setting of a waiting room")
+    );
+    let zero = with_room().replace("admit_per_minute = 2", "admit_per_minute = 0");
+    assert_eq!(app.put_config(&auth, &zero).await.status, 422);
+}
