@@ -38,12 +38,16 @@ pub struct RoomRef {
     pub rules: RoomRules,
     /// The release instant.
     pub instant: DateTime<Utc>,
+    /// The first and last local dates the release opens.
+    pub dates: (chrono::NaiveDate, chrono::NaiveDate),
 }
 
 impl RoomRef {
     fn new(office: &Office, service: &Service, found: ReleaseInstance) -> Option<RoomRef> {
         let release = service.releases.get(found.release)?;
+        let add = |n: u32| found.date.checked_add_days(chrono::Days::new(u64::from(n)));
         Some(RoomRef {
+            dates: (add(release.first)?, add(release.last)?),
             id: instance_id(office, service, found.date, release),
             office_id: office.id.clone(),
             service_id: service.id.clone(),

@@ -252,6 +252,17 @@ pub async fn reschedule(
     let Ok(start) = DateTime::parse_from_rfc3339(form.start.trim()) else {
         return visit.redirect(&retry);
     };
+    if let Ok(current) = state.booking.get(&held.locator, &held.token).await
+        && let Some(room) = crate::web::queue::room_first(
+            &state,
+            &visit,
+            &current.office_id,
+            &current.service_id,
+            start.to_utc(),
+        )
+    {
+        return visit.redirect(&room);
+    }
     match state
         .booking
         .reschedule(

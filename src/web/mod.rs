@@ -21,6 +21,7 @@ pub mod i18n;
 mod info;
 mod manage;
 mod pages;
+pub(crate) mod queue;
 pub mod session;
 pub mod staff;
 mod visit;
@@ -59,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         .route("/book/check", get(book::check).post(book::confirm))
         .route("/book/done", get(book::done))
         .route("/draw", get(draw::draw).post(draw::enter))
+        .route("/queue", get(queue::queue).post(queue::join))
         .route("/draw/entered", get(draw::entered))
         .route("/draw/result", get(draw::result).post(draw::look_up_result))
         .route("/manage", get(manage::find).post(manage::look_up))

@@ -77,6 +77,25 @@ pub struct DrawResultPage {
 }
 
 #[derive(Template)]
+#[template(path = "queue.html")]
+pub struct QueuePage {
+    pub page: Page,
+    pub procedure: String,
+    pub office: String,
+    /// How the room works, in plain words.
+    pub how: String,
+    /// Where the visitor stands.
+    pub message: String,
+    pub room_id: String,
+    /// Whether to offer the button that takes a place.
+    pub can_join: bool,
+    /// The way to the dates, once let in (or once the room is over).
+    pub dates_href: Option<String>,
+    /// That the browser reloads the page by itself, and how soon.
+    pub refresh: Option<String>,
+}
+
+#[derive(Template)]
 #[template(path = "procedures.html")]
 pub struct ProceduresPage {
     pub page: Page,

@@ -41,6 +41,9 @@ pub struct Session {
     /// The draw entry just made or looked up, for its confirmation and result pages.
     #[serde(default)]
     pub entry: Option<EntryHeld>,
+    /// The place in a waiting room's line, and its admission once let in.
+    #[serde(default)]
+    pub queue: Option<QueueHeld>,
     /// What a staff page just did, for the page after the redirect.
     #[serde(default)]
     pub staff: super::staff::StaffFlash,
@@ -83,6 +86,15 @@ pub struct EntryHeld {
     /// The receipt: with the document, finds the entry in the published list.
     pub salt: String,
     pub entry_hash: String,
+}
+
+/// A place in a waiting room's line.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QueueHeld {
+    pub room_id: String,
+    pub ticket: String,
+    /// The admission token, once let in (renewed on each visit of the queue page).
+    pub admission: Option<String>,
 }
 
 /// An appointment the session may act on, with its tokens.

@@ -15,10 +15,12 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::common::*;
+use crate::web::{Browser, assert_page, attribute_after, csrf_of};
 
 both_backends!(
     the_line_is_drawn_at_the_release_and_let_in_at_its_rate,
     room_settings_are_checked,
+    a_person_waits_in_the_room_on_the_pages,
 );
 
 /// The demo offices plus a first-come release of Las Palmas' DNI renewals behind a
@@ -196,6 +198,10 @@ async fn the_line_is_drawn_at_the_release_and_let_in_at_its_rate(db: Db) {
     book_from(&app, people[first], &booking(&start, 2), Some("nonsense"))
         .await
         .problem(403, "admission_required");
+    let long = "9".repeat(200);
+    book_from(&app, people[first], &booking(&start, 2), Some(&long))
+        .await
+        .problem(400, "validation_failed");
     // Read from another address, the ticket gives no admission.
     let elsewhere = mine(&app, "10.0.0.9", &tickets[first]).await.ok(200);
     assert_eq!(elsewhere["other_address"], true);
@@ -293,4 +299,91 @@ async fn room_settings_are_checked(db: Db) {
     );
     let zero = with_room().replace("admit_per_minute = 2", "admit_per_minute = 0");
     assert_eq!(app.put_config(&auth, &zero).await.status, 422);
+}
+
+async fn a_person_waits_in_the_room_on_the_pages(db: Db) {
+    let Some(app) = spawn(db).await else { return };
+    let auth = app.admin_auth("room-admin").await;
+    assert_eq!(app.put_config(&auth, &with_room()).await.status, 200);
+    let week = format!("/book/day?office_id={LAS_PALMAS}&service_id={RENOVACION}&week={DATE}");
+    let queue = format!("/queue?room={ROOM}");
+    let mut browser = Browser::new(&app);
+    // Before the room opens: the week says how the date opens and leads to the room,
+    // which says when to come back.
+    let days = browser.get(&week).await;
+    assert_page(
+        &days,
+        200,
+        "es",
+        &[
+            "con sala de espera",
+            &format!("href=\"{}\"", queue.replace('&', "&amp;")),
+        ],
+    );
+    let early = browser.get(&queue).await;
+    assert_page(
+        &early,
+        200,
+        "es",
+        &["todavía no está abierta", "llegar antes no da ventaja"],
+    );
+    assert!(!early.body.contains("Entrar en la sala de espera"));
+    // 07:20: in, waiting for the draw of places; the page refreshes itself.
+    app.clock.advance(Duration::minutes(20));
+    let open = browser.get(&queue).await;
+    assert_page(&open, 200, "es", &["Entrar en la sala de espera"]);
+    let csrf = csrf_of(&open.body);
+    let inside = browser.post("/queue", &csrf, &[("room", ROOM)]).await;
+    assert_page(
+        &inside,
+        200,
+        "es",
+        &["Ya estás dentro", "07:30", "cada 30 segundos"],
+    );
+    assert_eq!(inside.refresh.as_deref(), Some("30"));
+    // Someone else, not let in, choosing a time is sent to the room.
+    app.clock.advance(Duration::minutes(11)); // 07:31
+    let mut other = Browser::new(&app);
+    let times = other
+        .get(&format!(
+            "/book/time?office_id={LAS_PALMAS}&service_id={RENOVACION}&date={DATE}"
+        ))
+        .await;
+    let start = attribute_after(&times.body, "name=\"start\"", "value").unwrap();
+    let fields = [
+        ("office_id", LAS_PALMAS),
+        ("service_id", RENOVACION),
+        ("date", DATE),
+        ("start", start.as_str()),
+    ];
+    let sent = other
+        .send(
+            axum::http::Method::POST,
+            "/book/time",
+            Some(&[&[("csrf", csrf_of(&times.body).as_str())][..], &fields[..]].concat()),
+        )
+        .await;
+    assert_eq!(
+        (sent.status, sent.location.as_deref()),
+        (303, Some(queue.as_str()))
+    );
+    // The first in line is let in at 07:30: the room says so and leads to the dates,
+    // whose times it may now hold.
+    let turn = browser.get(&queue).await;
+    assert_page(&turn, 200, "es", &["Ya es tu turno", "Elegir fecha y hora"]);
+    assert_eq!(turn.refresh, None);
+    let days = browser.get(&week).await;
+    assert!(
+        days.body.contains("/book/time?"),
+        "the free day leads to its times"
+    );
+    let times = browser
+        .get(&format!(
+            "/book/time?office_id={LAS_PALMAS}&service_id={RENOVACION}&date={DATE}"
+        ))
+        .await;
+    let details = browser
+        .post("/book/time", &csrf_of(&times.body), &fields)
+        .await;
+    assert_page(&details, 200, "es", &["name=\"document\""]);
 }

@@ -35,6 +35,8 @@ pub(crate) struct Browser<'a> {
 pub(crate) struct Page {
     pub(crate) status: u16,
     pub(crate) location: Option<String>,
+    /// The `Refresh` header: the page reloads itself after this many seconds.
+    pub(crate) refresh: Option<String>,
     pub(crate) body: String,
 }
 
@@ -108,6 +110,10 @@ impl<'a> Browser<'a> {
         Page {
             status: answer.status.as_u16(),
             location,
+            refresh: answer
+                .headers
+                .get("refresh")
+                .map(|r| r.to_str().unwrap().to_owned()),
             body: answer.text(),
         }
     }
@@ -499,6 +505,11 @@ async fn forms_refuse_a_missing_or_foreign_csrf_token(db: Db) {
             vec![("date", "2027-03-02"), ("start", start.as_str())],
         ),
         ("/manage/cancel", vec![]),
+        (
+            "/queue",
+            vec![("room", "las-palmas-dni.renovacion-dni.20270301T0730")],
+        ),
+        ("/draw", vec![("draw_id", "x")]),
     ] {
         let refused = mine.post(path, "forged", &extra).await;
         assert_eq!(refused.status, 403, "{path}: {}", refused.body);

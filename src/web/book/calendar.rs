@@ -98,6 +98,11 @@ pub(super) fn release_args(
     ]
 }
 
+/// The waiting room page of `room`.
+fn queue_href(room: &str) -> String {
+    format!("/queue?room={}", super::encode(room))
+}
+
 /// A week of days with their number of free times.
 pub async fn days(
     State(state): State<AppState>,
@@ -167,6 +172,24 @@ pub(crate) async fn days_page(
         Err(error) => return visit.fail(error),
     };
     let lang = visit.lang.clone();
+    // Rooms matter to a booking only (someone moving an appointment meets the room when
+    // choosing the time).
+    let room_of = |date, opening| {
+        matches!(calendar, Calendar::Book { .. })
+            .then(|| {
+                state
+                    .booking
+                    .room_of_day(&office_id, &service_id, date, opening)
+            })
+            .flatten()
+    };
+    let admitted: Vec<&str> = visit
+        .session
+        .queue
+        .iter()
+        .filter(|held| held.admission.is_some())
+        .map(|held| held.room_id.as_str())
+        .collect();
     let days = counts
         .into_iter()
         .map(|day| {
@@ -183,10 +206,20 @@ pub(crate) async fn days_page(
                     false,
                 )
             } else if let Opening::At(opens) = day.opening {
-                (
-                    lang.t_with("day-opens", &release_args(&lang, office, opens)),
-                    false,
-                )
+                // Released through a waiting room: the day leads to it.
+                match room_of(day.date, day.opening) {
+                    Some(room) => {
+                        draw_href = Some(queue_href(&room.id));
+                        (
+                            lang.t_with("day-queue", &release_args(&lang, office, opens)),
+                            false,
+                        )
+                    }
+                    None => (
+                        lang.t_with("day-opens", &release_args(&lang, office, opens)),
+                        false,
+                    ),
+                }
             } else if let Opening::Draw(at) = day.opening {
                 // The day's times are the draw's: a day of a booking leads to its page
                 // (someone moving an appointment cannot enter).
@@ -211,12 +244,21 @@ pub(crate) async fn days_page(
                     true,
                 )
             };
+            // A day a waiting room guards now leads to the room until the visitor is
+            // let in.
+            let guarded = open
+                .then(|| room_of(day.date, day.opening))
+                .flatten()
+                .filter(|room| !admitted.contains(&room.id.as_str()));
             DayView {
-                href: open
-                    .then(|| {
-                        calendar.link(calendar.times_path(), &[("date", day.date.to_string())])
-                    })
-                    .or(draw_href),
+                href: match guarded {
+                    Some(room) => Some(queue_href(&room.id)),
+                    None => open
+                        .then(|| {
+                            calendar.link(calendar.times_path(), &[("date", day.date.to_string())])
+                        })
+                        .or(draw_href),
+                },
                 label,
                 status,
             }

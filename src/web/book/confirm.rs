@@ -120,6 +120,11 @@ pub async fn confirm(
     let Some(details) = draft.details.clone() else {
         return visit.redirect("/book/details");
     };
+    if let Some(room) =
+        crate::web::queue::room_first(&state, &visit, &office.id, &service.id, start)
+    {
+        return visit.redirect(&room);
+    }
     if let Err(limited) = state.settings.check_document(&details.document).await {
         return visit.fail_api(limited);
     }

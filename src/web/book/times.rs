@@ -225,6 +225,11 @@ pub async fn choose_time(
     let start = start.to_utc();
     let office_id = OfficeId::new(form.office_id.as_str());
     let service_id = ServiceId::new(form.service_id.as_str());
+    if let Some(room) =
+        crate::web::queue::room_first(&state, &visit, &office_id, &service_id, start)
+    {
+        return visit.redirect(&room);
+    }
     // The time chosen before is let go: one hold per person at a time.
     if let Some(previous) = visit.session.draft.hold_id.take() {
         let _ = state.booking.release_hold(&previous).await;
