@@ -520,15 +520,15 @@ draw-error-not-found = We found no entry with that code and that document. Check
 ## Waiting room
 queue-title = Waiting room
 queue-how-title = How it works
-queue-how = Appointments for this procedure open on { $date } at { $time }. From { $opens } you can enter this room. At that time, everyone inside gets a place in line at random: arriving earlier gives no advantage, so there is no need to hurry. People who arrive after that time go behind, in order of arrival. When your turn comes you can choose a date and time. There is one place per internet connection.
+queue-how = Appointments for this procedure open on { $date } at { $time }. From { $opens } you can enter this room. At that time, everyone inside gets a place in line at random: arriving earlier gives no advantage, so there is no need to hurry. People who arrive after that time go behind, in order of arrival. When your turn comes you can choose a date and time. There is one place per person (per document).
 queue-not-yet = The waiting room is not open yet. It opens at { $opens }. Come back to this page then.
 queue-closed = The waiting room is over. The appointments left are given first come, first served.
 queue-join-lead = Enter the room to get your place in line.
 queue-join = Enter the waiting room
-queue-other-address = Your internet connection has changed since you entered, and your place only works from the same connection. Enter again from here: you will go to the end of the line.
 queue-waiting-draw = You are in. At { $time } you will get your place in line at random. Do not close this page.
 queue-place = You are number { $place } of { $total }. Your turn comes at about { $time } (in about { $minutes } minutes). Do not close this page.
 queue-your-turn = It is your turn. Choose a date and time within 10 minutes; if it takes longer, come back to this page and carry on.
 queue-go = Choose a date and time
 queue-refresh = This page updates itself every { $seconds } seconds.
 day-queue = Opens on { $date } at { $time }, with a waiting room
+queue-document-hint = The document of the person who needs the appointment: your place only works for it. Example: 12345678Z

@@ -522,15 +522,15 @@ draw-error-not-found = No encontramos ninguna inscripción con ese código y ese
 ## Sala de espera
 queue-title = Sala de espera
 queue-how-title = Cómo funciona
-queue-how = Las citas de este trámite se abren el { $date } a las { $time }. Desde las { $opens } puedes entrar en esta sala. A esa hora, todas las personas que estén dentro reciben un turno al azar: llegar antes no da ventaja, así que no hace falta darse prisa. Quien llega después de esa hora va detrás, por orden de llegada. Cuando llegue tu turno podrás elegir fecha y hora. Hay un turno por conexión a internet.
+queue-how = Las citas de este trámite se abren el { $date } a las { $time }. Desde las { $opens } puedes entrar en esta sala. A esa hora, todas las personas que estén dentro reciben un turno al azar: llegar antes no da ventaja, así que no hace falta darse prisa. Quien llega después de esa hora va detrás, por orden de llegada. Cuando llegue tu turno podrás elegir fecha y hora. Hay un turno por persona (por documento).
 queue-not-yet = La sala de espera todavía no está abierta. Abre a las { $opens }. Vuelve a esta página a esa hora.
 queue-closed = La sala de espera ya ha terminado. Las citas que quedan se dan por orden de llegada.
 queue-join-lead = Entra en la sala para recibir tu turno.
 queue-join = Entrar en la sala de espera
-queue-other-address = Tu conexión a internet ha cambiado desde que entraste, y el turno solo vale desde la misma conexión. Vuelve a entrar desde aquí: te pondremos al final de la fila.
 queue-waiting-draw = Ya estás dentro. A las { $time } recibirás tu turno al azar. No cierres esta página.
 queue-place = Tu turno es el { $place } de { $total }. Te toca hacia las { $time } (en unos { $minutes } minutos). No cierres esta página.
 queue-your-turn = Ya es tu turno. Elige fecha y hora antes de 10 minutos; si tardas más, vuelve a esta página y sigue.
 queue-go = Elegir fecha y hora
 queue-refresh = Esta página se actualiza sola cada { $seconds } segundos.
 day-queue = Se abre el { $date } a las { $time }, con sala de espera
+queue-document-hint = El documento de la persona que necesita la cita: tu turno solo vale para él. Ejemplo: 12345678Z

@@ -5,21 +5,24 @@
 //! - The room opens `room_opens_minutes` before the release instant. Everyone who joins
 //!   before the instant is put in line in a random order (a lottery number from the
 //!   operating system's CSPRNG, kept secret); whoever joins later goes behind them in
-//!   order of arrival. One place per client address: joining again keeps the place.
+//!   order of arrival. One place per document, as one entry per document in a draw: a bot
+//!   with a thousand addresses still has one place per buyer's document (places per
+//!   address would hand it a thousand lottery tickets). Joining again keeps the place.
 //! - From the instant, places are let in at `admit_per_minute`: place `n` (from 0) at
 //!   `instant + n / rate` minutes. Nothing runs to admit anyone: the time follows from
 //!   the place, on every instance alike.
 //! - Until `room_closes_minutes` after the instant, holding or booking a date of the
 //!   release needs an admission token: HMAC-SHA-256 (under a key derived from the
-//!   server secret every instance shares) over the room, the client's address digest
-//!   and an expiry ten minutes ahead. It proves the bearer was let in, from that
-//!   address, without a database read; a token handed to another address is worthless.
+//!   server secret every instance shares) over the room, the document's digest and an
+//!   expiry ten minutes ahead. It proves, without a database read, that this document
+//!   was let in; the hold or booking must be for that document, so a token sold on is
+//!   worthless to the buyer.
 
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 
 use crate::calendar::{self, ReleaseInstance};
-use crate::domain::{Office, OfficeId, RoomRules, Service, ServiceId};
+use crate::domain::{Document, Office, OfficeId, RoomRules, Service, ServiceId};
 use crate::store::{LinePlace, TicketRecord};
 
 use super::draw::{instance_id, parse_instance_id};
@@ -167,10 +170,8 @@ pub struct TicketStatus {
     /// Places ahead, once the release instant has ordered the line (`None` before).
     pub ahead: Option<i64>,
     pub admitted_at: Option<DateTime<Utc>>,
-    /// Given once let in, to the address that joined.
+    /// Given once let in.
     pub admission: Option<Admission>,
-    /// The ticket was taken from another address: it is no use from this one.
-    pub other_address: bool,
 }
 
 /// Proof of having been let in: sent with holds and bookings of the release's dates.
@@ -200,10 +201,16 @@ impl Booking {
         })
     }
 
-    /// Puts `client` (its address as text) in the room's line, or gives it a new ticket
-    /// for the place it has. 409 `room_closed` outside the room's hours.
-    pub async fn join_room(&self, id: &str, client: &str) -> Result<Joined, BookingError> {
+    /// Puts `document` in the room's line, or gives a new ticket for the place it has.
+    /// 409 `room_closed` outside the room's hours; 422 for a document that is not one.
+    pub async fn join_room(
+        &self,
+        id: &str,
+        document: &str,
+        document_type: Option<&str>,
+    ) -> Result<Joined, BookingError> {
         let room = RoomRef::resolve(&self.catalog(), id).ok_or(BookingError::NotFound)?;
+        let document = Document::parse(document, document_type)?;
         let now = self.clock.now();
         if !room.in_force(now) {
             return Err(BookingError::RoomClosed);
@@ -211,7 +218,7 @@ impl Booking {
         let ticket = random_token();
         let wanted = TicketRecord {
             room_id: room.id.clone(),
-            client_key: self.pepper.digest("client", client),
+            document_key: self.document_key(&document),
             joined_at: now.timestamp(),
             lottery: i64::from_le_bytes({
                 let mut bytes = [0u8; 8];
@@ -225,18 +232,13 @@ impl Booking {
             tx.commit().await?;
             stored
         };
-        let status = self.status_of(room, &stored, client, now).await?;
+        let status = self.status_of(room, &stored, now).await?;
         Ok(Joined { ticket, status })
     }
 
-    /// Where the place of `ticket` stands, and its admission once let in (for `client`,
-    /// the address asking, if it is the one that joined). `NotFound` for an unknown or
-    /// replaced ticket.
-    pub async fn ticket_status(
-        &self,
-        ticket: &str,
-        client: &str,
-    ) -> Result<TicketStatus, BookingError> {
+    /// Where the place of `ticket` stands, and its admission once let in. `NotFound` for
+    /// an unknown or replaced ticket.
+    pub async fn ticket_status(&self, ticket: &str) -> Result<TicketStatus, BookingError> {
         let stored = {
             let mut conn = self.store.read().await?;
             conn.ticket_of(&sha256_hex(ticket))
@@ -245,15 +247,13 @@ impl Booking {
         };
         let room =
             RoomRef::resolve(&self.catalog(), &stored.room_id).ok_or(BookingError::NotFound)?;
-        self.status_of(room, &stored, client, self.clock.now())
-            .await
+        self.status_of(room, &stored, self.clock.now()).await
     }
 
     async fn status_of(
         &self,
         room: RoomRef,
         stored: &TicketRecord,
-        client: &str,
         now: DateTime<Utc>,
     ) -> Result<TicketStatus, BookingError> {
         let LinePlace { ahead, total } = {
@@ -262,10 +262,9 @@ impl Booking {
         };
         let ordered = now >= room.instant;
         let admitted_at = ordered.then(|| room.admitted_at(ahead));
-        let here = self.pepper.digest("client", client) == stored.client_key;
         let admission = match admitted_at {
-            Some(at) if at <= now && now < room.closes_at() && here => {
-                Some(self.admission(&room, &stored.client_key, now))
+            Some(at) if at <= now && now < room.closes_at() => {
+                Some(self.admission(&room, &stored.document_key, now))
             }
             _ => None,
         };
@@ -278,17 +277,16 @@ impl Booking {
             ahead: ordered.then_some(ahead),
             admitted_at,
             admission,
-            other_address: !here,
         })
     }
 
-    fn admission(&self, room: &RoomRef, client_key: &str, now: DateTime<Utc>) -> Admission {
+    fn admission(&self, room: &RoomRef, document_key: &str, now: DateTime<Utc>) -> Admission {
         let expires_at = (now + Duration::minutes(ADMISSION_MINUTES)).min(room.closes_at());
         let expires = expires_at.timestamp();
         Admission {
             token: format!(
                 "{expires}.{}",
-                self.admission_tag(room, client_key, expires)
+                self.admission_tag(room, document_key, expires)
             ),
             expires_at,
         }
@@ -331,15 +329,16 @@ impl Booking {
         }
     }
 
-    /// Refuses a hold or booking of `service` at `start` from `client` while a waiting
-    /// room guards that date, unless `token` is that room's admission for that client
-    /// (403 `admission_required`, naming the room to join).
+    /// Refuses a hold or booking of `service` at `start` for `document` while a waiting
+    /// room guards that date, unless `token` is that room's admission for that document
+    /// (403 `admission_required`, naming the room to join). A hold that names no
+    /// document cannot be let in.
     pub fn check_admission(
         &self,
         office_id: &OfficeId,
         service_id: &ServiceId,
         start: DateTime<Utc>,
-        client: &str,
+        document: Option<(&str, Option<&str>)>,
         token: Option<&str>,
     ) -> Result<(), BookingError> {
         let catalog = self.catalog();
@@ -348,14 +347,20 @@ impl Booking {
         let Some(room) = RoomRef::guarding(office, service, start, now) else {
             return Ok(());
         };
-        let client_key = self.pepper.digest("client", client);
-        let valid = token
-            .and_then(|token| token.trim().split_once('.'))
-            .and_then(|(expires, tag)| Some((expires.parse::<i64>().ok()?, tag)))
-            .is_some_and(|(expires, tag)| {
-                expires > now.timestamp()
-                    && same(tag, &self.admission_tag(&room, &client_key, expires))
-            });
+        let document_key = document
+            .and_then(|(number, kind)| Document::parse(number, kind).ok())
+            .map(|document| self.document_key(&document));
+        let valid = match (document_key, token) {
+            (Some(key), Some(token)) => token
+                .trim()
+                .split_once('.')
+                .and_then(|(expires, tag)| Some((expires.parse::<i64>().ok()?, tag)))
+                .is_some_and(|(expires, tag)| {
+                    expires > now.timestamp()
+                        && same(tag, &self.admission_tag(&room, &key, expires))
+                }),
+            _ => false,
+        };
         if valid {
             Ok(())
         } else {

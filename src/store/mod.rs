@@ -563,10 +563,10 @@ pub trait Retention: Send {
 
 pub use waits::{measure_waits, record_wait};
 
-/// Waiting rooms' lines: one place per client address and room.
+/// Waiting rooms' lines: one place per document and room.
 #[async_trait]
 pub trait Rooms: Send {
-    /// Puts the client in the room's line, or keeps its place if it is already in it;
+    /// Puts the document in the room's line, or keeps its place if it is already in it;
     /// either way the ticket becomes `ticket_hash` (an earlier one stops working).
     async fn join_room(
         &mut self,

@@ -6,12 +6,12 @@ use sqlx::AnyConnection;
 use super::sql::{Connection, Sql};
 use super::{Rooms, StoreError};
 
-/// One client's place in a room's line.
+/// One document's place in a room's line.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct TicketRecord {
     pub room_id: String,
-    /// Keyed digest of the client's address.
-    pub client_key: String,
+    /// Keyed digest of the document the place is for.
+    pub document_key: String,
     pub joined_at: i64,
     pub lottery: i64,
 }
@@ -25,7 +25,7 @@ pub struct LinePlace {
     pub total: i64,
 }
 
-const TICKET_COLUMNS: &str = "room_id, client_key, joined_at, lottery";
+const TICKET_COLUMNS: &str = "room_id, document_key, joined_at, lottery";
 
 #[async_trait]
 impl<C: Connection> Rooms for Sql<C> {
@@ -36,22 +36,22 @@ impl<C: Connection> Rooms for Sql<C> {
     ) -> Result<TicketRecord, StoreError> {
         let conn = self.conn();
         sqlx::query(
-            "INSERT INTO waiting_tickets (room_id, client_key, ticket_hash, joined_at, lottery) \
+            "INSERT INTO waiting_tickets (room_id, document_key, ticket_hash, joined_at, lottery) \
              VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (room_id, client_key) DO UPDATE SET ticket_hash = excluded.ticket_hash",
+             ON CONFLICT (room_id, document_key) DO UPDATE SET ticket_hash = excluded.ticket_hash",
         )
         .bind(&ticket.room_id)
-        .bind(&ticket.client_key)
+        .bind(&ticket.document_key)
         .bind(ticket_hash)
         .bind(ticket.joined_at)
         .bind(ticket.lottery)
         .execute(&mut *conn)
         .await?;
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {TICKET_COLUMNS} FROM waiting_tickets WHERE room_id = $1 AND client_key = $2"
+            "SELECT {TICKET_COLUMNS} FROM waiting_tickets WHERE room_id = $1 AND document_key = $2"
         )))
         .bind(&ticket.room_id)
-        .bind(&ticket.client_key)
+        .bind(&ticket.document_key)
         .fetch_one(&mut *conn)
         .await
         .map_err(Into::into)
@@ -86,7 +86,7 @@ impl<C: Connection> Rooms for Sql<C> {
 }
 
 /// Those who joined before the release go by lottery, the rest behind them by arrival;
-/// ties (practically impossible for the lottery) by the client digest.
+/// ties (practically impossible for the lottery) by the document digest.
 async fn line_place(
     conn: &mut AnyConnection,
     ticket: &TicketRecord,
@@ -102,23 +102,23 @@ async fn line_place(
     let ahead: i64 = if ticket.joined_at < release_at {
         sqlx::query_scalar(
             "SELECT COUNT(*) FROM waiting_tickets WHERE room_id = $1 AND joined_at < $2 \
-             AND (lottery < $3 OR (lottery = $3 AND client_key < $4))",
+             AND (lottery < $3 OR (lottery = $3 AND document_key < $4))",
         )
         .bind(&ticket.room_id)
         .bind(release_at)
         .bind(ticket.lottery)
-        .bind(&ticket.client_key)
+        .bind(&ticket.document_key)
         .fetch_one(&mut *conn)
         .await?
     } else {
         let later: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM waiting_tickets WHERE room_id = $1 AND joined_at >= $2 \
-             AND (joined_at < $3 OR (joined_at = $3 AND client_key < $4))",
+             AND (joined_at < $3 OR (joined_at = $3 AND document_key < $4))",
         )
         .bind(&ticket.room_id)
         .bind(release_at)
         .bind(ticket.joined_at)
-        .bind(&ticket.client_key)
+        .bind(&ticket.document_key)
         .fetch_one(&mut *conn)
         .await?;
         early + later

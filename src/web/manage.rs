@@ -256,9 +256,12 @@ pub async fn reschedule(
         && let Some(room) = crate::web::queue::room_first(
             &state,
             &visit,
-            &current.office_id,
-            &current.service_id,
+            (&current.office_id, &current.service_id),
             start.to_utc(),
+            Some((
+                current.document.as_str(),
+                Some(current.document_type.as_str()),
+            )),
         )
     {
         return visit.redirect(&room);

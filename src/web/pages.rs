@@ -87,8 +87,12 @@ pub struct QueuePage {
     /// Where the visitor stands.
     pub message: String,
     pub room_id: String,
-    /// Whether to offer the button that takes a place.
+    /// Whether to offer the form that takes a place.
     pub can_join: bool,
+    pub document_types: Vec<(&'static str, String)>,
+    /// As typed, when the form comes back with a problem.
+    pub document_type: String,
+    pub document: String,
     /// The way to the dates, once let in (or once the room is over).
     pub dates_href: Option<String>,
     /// That the browser reloads the page by itself, and how soon.

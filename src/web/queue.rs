@@ -17,6 +17,7 @@ use super::Visit;
 use super::i18n::{FluentArg, Lang};
 use super::pages::QueuePage;
 use super::session::QueueHeld;
+use super::visit::FieldError;
 
 #[derive(Debug, Deserialize)]
 pub struct QueueQuery {
@@ -37,11 +38,7 @@ pub async fn queue(
         .filter(|held| held.room_id == q.room);
     let (info, status) = match &held {
         Some(held) => {
-            match state
-                .booking
-                .ticket_status(&held.ticket, &visit.client.to_string())
-                .await
-            {
+            match state.booking.ticket_status(&held.ticket).await {
                 Ok(status) => (status.info.clone(), Some(status)),
                 // The ticket was replaced (joined again elsewhere) or purged: start over.
                 Err(BookingError::NotFound) => {
@@ -62,30 +59,33 @@ pub async fn queue(
     if let (Some(status), Some(held)) = (&status, visit.session.queue.as_mut()) {
         held.admission = status.admission.as_ref().map(|a| a.token.clone());
     }
-    render(&state, visit, &info, status.as_ref())
+    render(
+        &state,
+        visit,
+        &info,
+        status.as_ref(),
+        (Vec::new(), "dni".to_owned(), String::new()),
+    )
 }
 
-/// Where to send a visitor who may not hold or book `start` yet because a waiting room
-/// guards its date and they have not been let in: that room's page. `None`: go ahead.
+/// Where to send a visitor who may not hold or book `start` for `document` yet because a
+/// waiting room guards its date and that document has not been let in: that room's page.
+/// `None`: go ahead. Without a document, the one the visitor joined the room with.
 pub(crate) fn room_first(
     state: &AppState,
     visit: &Visit,
-    office_id: &crate::domain::OfficeId,
-    service_id: &crate::domain::ServiceId,
+    (office_id, service_id): (&crate::domain::OfficeId, &crate::domain::ServiceId),
     start: DateTime<Utc>,
+    document: Option<(&str, Option<&str>)>,
 ) -> Option<String> {
-    let admission = visit
-        .session
-        .queue
-        .as_ref()
-        .and_then(|held| held.admission.as_deref());
-    match state.booking.check_admission(
-        office_id,
-        service_id,
-        start,
-        &visit.client.to_string(),
-        admission,
-    ) {
+    let held = visit.session.queue.as_ref();
+    let document = document
+        .or_else(|| held.map(|held| (held.document.as_str(), Some(held.document_type.as_str()))));
+    let admission = held.and_then(|held| held.admission.as_deref());
+    match state
+        .booking
+        .check_admission(office_id, service_id, start, document, admission)
+    {
         Err(BookingError::AdmissionRequired(room)) => {
             Some(format!("/queue?room={}", super::book::encode(&room)))
         }
@@ -99,9 +99,14 @@ pub struct JoinForm {
     csrf: String,
     #[serde(default)]
     room: String,
+    #[serde(default)]
+    document_type: String,
+    #[serde(default)]
+    document: String,
 }
 
-/// Takes a place in the line (or a new ticket for the place this address has).
+/// Takes a place in the line for the document typed (or a new ticket for the place it
+/// has); a document that is not one is shown again at its field.
 pub async fn join(
     State(state): State<AppState>,
     mut visit: Visit,
@@ -111,23 +116,52 @@ pub async fn join(
         return visit.expired();
     }
     let back = format!("/queue?room={}", super::book::encode(&form.room));
-    match state
-        .booking
-        .join_room(&form.room, &visit.client.to_string())
-        .await
-    {
-        Ok(joined) => {
-            visit.session.queue = Some(QueueHeld {
-                room_id: form.room.clone(),
-                ticket: joined.ticket,
-                admission: joined.status.admission.map(|a| a.token),
-            });
-            visit.redirect(&back)
+    let document_type = super::book::document_type(&form.document_type);
+    let document = form.document.trim().to_owned();
+    let problem = if document.is_empty() {
+        Some("error-document-empty")
+    } else if let Err(limited) = state.settings.check_document(&document).await {
+        return visit.fail_api(limited);
+    } else {
+        match state
+            .booking
+            .join_room(&form.room, &document, Some(&document_type))
+            .await
+        {
+            Ok(joined) => {
+                visit.session.queue = Some(QueueHeld {
+                    room_id: form.room.clone(),
+                    ticket: joined.ticket,
+                    document_type,
+                    document,
+                    admission: joined.status.admission.map(|a| a.token),
+                });
+                return visit.redirect(&back);
+            }
+            Err(BookingError::InvalidDocument(_)) => Some("error-document-format"),
+            // Not open (any more): the page says so.
+            Err(BookingError::RoomClosed) => return visit.redirect(&back),
+            Err(error) => return visit.fail(error),
         }
-        // Not open (any more): the page says so.
-        Err(BookingError::RoomClosed) => visit.redirect(&back),
-        Err(error) => visit.fail(error),
-    }
+    };
+    let info = match state.booking.room(&form.room).await {
+        Ok(info) => info,
+        Err(error) => return visit.fail(error),
+    };
+    let errors = problem
+        .map(|key| FieldError {
+            field: "document",
+            message: visit.lang.t(key),
+        })
+        .into_iter()
+        .collect();
+    render(
+        &state,
+        visit,
+        &info,
+        None,
+        (errors, document_type, document),
+    )
 }
 
 /// `at` on the office's clock, named as the Canaries' time there.
@@ -145,6 +179,7 @@ fn render(
     visit: Visit,
     info: &RoomInfo,
     status: Option<&TicketStatus>,
+    (errors, document_type, document): (Vec<FieldError>, String, String),
 ) -> Response {
     let catalog = state.booking.catalog();
     let Ok((office, service)) = catalog.service(&info.room.office_id, &info.room.service_id) else {
@@ -174,9 +209,6 @@ fn render(
         ),
         (RoomState::Closed, _) => (lang.t("queue-closed"), false, None, true),
         (_, None) => (lang.t("queue-join-lead"), true, None, false),
-        (_, Some(status)) if status.other_address => {
-            (lang.t("queue-other-address"), true, None, false)
-        }
         (RoomState::Open, Some(_)) => (
             lang.t_with("queue-waiting-draw", &[("time", at(room.instant))]),
             false,
@@ -212,8 +244,18 @@ fn render(
         super::book::encode(service.id.as_str()),
         room.dates.0
     );
+    let mut page = visit.page("queue-title");
+    let status_code = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    page.errors = errors;
     let template = QueuePage {
-        page: visit.page("queue-title"),
+        page,
+        document_types: super::book::document_types(&lang),
+        document_type,
+        document,
         procedure: service.name.clone(),
         office: office.name.clone(),
         how,
@@ -225,7 +267,7 @@ fn render(
             lang.t_with("queue-refresh", &[("seconds", FluentArg::Number(seconds))])
         }),
     };
-    let mut response = visit.render(StatusCode::OK, &template);
+    let mut response = visit.render(status_code, &template);
     if let Some(seconds) = refresh
         && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
     {

@@ -93,6 +93,9 @@ pub struct EntryHeld {
 pub struct QueueHeld {
     pub room_id: String,
     pub ticket: String,
+    /// The document the place is for (the visitor's own, on their own device).
+    pub document_type: String,
+    pub document: String,
     /// The admission token, once let in (renewed on each visit of the queue page).
     pub admission: Option<String>,
 }

@@ -1,8 +1,8 @@
 //! Waiting rooms (`[[office.release]] waiting_room = true`): whoever joins in the minutes
 //! before a first-come release gets a random place, later arrivals go behind in order,
 //! the line is let in at a set rate, and while the room is in force holds and bookings of
-//! the release's dates need the admission token it gives — from the address that joined.
-//! On both databases.
+//! the release's dates need the admission token it gives — for the document that joined
+//! (one place per document, however many addresses). On both databases.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -64,14 +64,14 @@ async fn from(
     app.send(request).await
 }
 
-async fn join(app: &TestApp, address: &str) -> Answer {
+async fn join(app: &TestApp, address: &str, document: &str) -> Answer {
     from(
         app,
         address,
         "POST",
         &format!("/api/v1/waiting-rooms/{ROOM}/tickets"),
         &[],
-        None,
+        Some(&json!({ "document": document })),
     )
     .await
 }
@@ -130,30 +130,39 @@ async fn the_line_is_drawn_at_the_release_and_let_in_at_its_rate(db: Db) {
     assert_eq!(room["state"], "upcoming");
     assert_eq!(room["opens_at"], "2027-03-01T07:15:00+00:00");
     assert_eq!(room["closes_at"], "2027-03-01T08:30:00+00:00");
-    join(&app, "10.0.0.1").await.problem(409, "room_closed");
+    join(&app, "10.0.0.1", &dni(1))
+        .await
+        .problem(409, "room_closed");
 
     // 07:20: four people join; before the release nobody has a place yet.
     app.clock.advance(Duration::minutes(20));
     let people = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"];
+    let documents: Vec<String> = (1..=4).map(dni).collect();
     let mut tickets = Vec::new();
-    for address in people {
-        let joined = join(&app, address).await.ok(201);
+    for (address, document) in people.iter().zip(&documents) {
+        let joined = join(&app, address, document).await.ok(201);
         assert_eq!(joined["room"]["state"], "open");
         assert!(joined.get("ahead").is_none(), "{joined}");
         tickets.push(joined["ticket"].as_str().unwrap().to_owned());
     }
-    // Joining again from the same address keeps the place with a new ticket.
-    let again = join(&app, people[0]).await.ok(201);
-    mine(&app, people[0], &tickets[0])
-        .await
-        .problem(404, "not_found");
-    tickets[0] = again["ticket"].as_str().unwrap().to_owned();
+    // One place per document: joining again, from any address, keeps the place with a new
+    // ticket (the old one stops working); a bot's thousand addresses buy nothing.
+    for address in ["10.0.0.1", "10.0.7.7", "10.9.9.9"] {
+        let again = join(&app, address, &documents[0]).await.ok(201);
+        mine(&app, people[0], &tickets[0])
+            .await
+            .problem(404, "not_found");
+        tickets[0] = again["ticket"].as_str().unwrap().to_owned();
+    }
     assert_eq!(
         app.get(&format!("/api/v1/waiting-rooms/{ROOM}"))
             .await
             .ok(200)["waiting"],
         4
     );
+    join(&app, "10.0.0.1", "12345678A")
+        .await
+        .problem(422, "invalid_document");
     // Before the room lets anyone in, the dates need an admission.
     app.clock.advance(Duration::minutes(11)); // 07:31
     let start = format!("{DATE}T08:00:00+00:00");
@@ -178,78 +187,86 @@ async fn the_line_is_drawn_at_the_release_and_let_in_at_its_rate(db: Db) {
         BTreeSet::from([0, 1, 2, 3])
     );
     // Who comes now goes behind them, in order.
-    let late = join(&app, "10.0.0.5").await.ok(201);
+    let late = join(&app, "10.0.0.5", &dni(5)).await.ok(201);
     assert_eq!(late["ahead"], 4);
     assert_eq!(late["admitted_at"], "2027-03-01T07:32:00+00:00");
 
-    // The first in line books with its token, from its address.
+    // The first in line books with its token, for its document, from anywhere.
     let first = ahead.iter().position(|&a| a == 0).unwrap();
-    let status = mine(&app, people[first], &tickets[first]).await.ok(200);
+    let n = u32::try_from(first).unwrap() + 1;
+    let status = mine(&app, "10.0.3.3", &tickets[first]).await.ok(200);
     let token = status["admission_token"].as_str().unwrap().to_owned();
-    // The same token from another address, forged or expired: refused.
-    book_from(&app, "10.0.0.9", &booking(&start, 2), Some(&token))
+    // The same token for another document, forged, or not a token: refused.
+    book_from(&app, people[first], &booking(&start, 9), Some(&token))
         .await
         .problem(403, "admission_required");
     let (expires, tag) = token.split_once('.').unwrap();
     let forged = format!("{}.{tag}", expires.parse::<i64>().unwrap() + 600);
-    book_from(&app, people[first], &booking(&start, 2), Some(&forged))
+    book_from(&app, people[first], &booking(&start, n), Some(&forged))
         .await
         .problem(403, "admission_required");
-    book_from(&app, people[first], &booking(&start, 2), Some("nonsense"))
+    book_from(&app, people[first], &booking(&start, n), Some("nonsense"))
         .await
         .problem(403, "admission_required");
     let long = "9".repeat(200);
-    book_from(&app, people[first], &booking(&start, 2), Some(&long))
+    book_from(&app, people[first], &booking(&start, n), Some(&long))
         .await
         .problem(400, "validation_failed");
-    // Read from another address, the ticket gives no admission.
-    let elsewhere = mine(&app, "10.0.0.9", &tickets[first]).await.ok(200);
-    assert_eq!(elsewhere["other_address"], true);
-    assert!(elsewhere.get("admission_token").is_none());
-    // A hold and its booking, with the token.
-    let hold = from(
+    // A hold must name the document the token is for.
+    let hold_body = json!({"office_id": LAS_PALMAS, "service_id": RENOVACION, "start": start});
+    from(
         &app,
-        people[first],
+        "10.0.3.3",
         "POST",
         "/api/v1/holds",
         &[("cita-admission", &token)],
-        Some(&json!({"office_id": LAS_PALMAS, "service_id": RENOVACION, "start": start})),
+        Some(&hold_body),
+    )
+    .await
+    .problem(403, "admission_required");
+    let mut named = hold_body.clone();
+    named["citizen_document"] = json!(dni(n));
+    let hold = from(
+        &app,
+        "10.0.3.3",
+        "POST",
+        "/api/v1/holds",
+        &[("cita-admission", &token)],
+        Some(&named),
     )
     .await
     .ok(201);
-    let mut body = booking(&start, 2);
+    let mut body = booking(&start, n);
     body["hold_id"] = hold["hold_id"].clone();
-    book_from(&app, people[first], &body, Some(&token))
+    book_from(&app, "10.0.3.3", &body, Some(&token))
         .await
         .ok(201);
     // Staff booking at the counter need no room.
     app.post_json_with(
         &format!("/api/v1/staff/offices/{LAS_PALMAS}/appointments"),
-        &booking(&format!("{DATE}T08:10:00+00:00"), 3),
+        &booking(&format!("{DATE}T08:10:00+00:00"), 30),
         &[("authorization", auth.as_str())],
     )
     .await
     .ok(201);
-    // A token expires after ten minutes; asking again renews it.
+    // A token expires after ten minutes; asking again renews it. The second in line
+    // books a later time.
+    let second = ahead.iter().position(|&a| a == 1).unwrap();
+    let m = u32::try_from(second).unwrap() + 1;
+    let old = mine(&app, people[second], &tickets[second]).await.ok(200)["admission_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     app.clock.advance(Duration::minutes(11)); // 07:42
-    book_from(
-        &app,
-        people[first],
-        &booking(&format!("{DATE}T08:20:00+00:00"), 4),
-        Some(&token),
-    )
-    .await
-    .problem(403, "admission_required");
-    let renewed = mine(&app, people[first], &tickets[first]).await.ok(200);
+    let later = format!("{DATE}T08:20:00+00:00");
+    book_from(&app, people[second], &booking(&later, m), Some(&old))
+        .await
+        .problem(403, "admission_required");
+    let renewed = mine(&app, people[second], &tickets[second]).await.ok(200);
     let token = renewed["admission_token"].as_str().unwrap();
-    book_from(
-        &app,
-        people[first],
-        &booking(&format!("{DATE}T08:20:00+00:00"), 4),
-        Some(token),
-    )
-    .await
-    .ok(201);
+    book_from(&app, people[second], &booking(&later, m), Some(token))
+        .await
+        .ok(201);
     // Once the room closes (08:30) the dates are first come, first served.
     app.clock.advance(Duration::minutes(48)); // 08:30
     assert_eq!(
@@ -258,11 +275,13 @@ async fn the_line_is_drawn_at_the_release_and_let_in_at_its_rate(db: Db) {
             .ok(200)["state"],
         "closed"
     );
-    join(&app, "10.0.0.6").await.problem(409, "room_closed");
+    join(&app, "10.0.0.6", &dni(6))
+        .await
+        .problem(409, "room_closed");
     book_from(
         &app,
         "10.0.0.7",
-        &booking(&format!("{DATE}T08:30:00+00:00"), 5),
+        &booking(&format!("{DATE}T08:30:00+00:00"), 7),
         None,
     )
     .await
@@ -331,9 +350,33 @@ async fn a_person_waits_in_the_room_on_the_pages(db: Db) {
     // 07:20: in, waiting for the draw of places; the page refreshes itself.
     app.clock.advance(Duration::minutes(20));
     let open = browser.get(&queue).await;
-    assert_page(&open, 200, "es", &["Entrar en la sala de espera"]);
+    assert_page(
+        &open,
+        200,
+        "es",
+        &["Entrar en la sala de espera", "name=\"document\""],
+    );
     let csrf = csrf_of(&open.body);
-    let inside = browser.post("/queue", &csrf, &[("room", ROOM)]).await;
+    let wrong = browser
+        .post(
+            "/queue",
+            &csrf,
+            &[
+                ("room", ROOM),
+                ("document_type", "dni"),
+                ("document", "1234"),
+            ],
+        )
+        .await;
+    assert_page(&wrong, 422, "es", &["no parece un DNI", "value=\"1234\""]);
+    let me = dni(40);
+    let inside = browser
+        .post(
+            "/queue",
+            &csrf,
+            &[("room", ROOM), ("document_type", "dni"), ("document", &me)],
+        )
+        .await;
     assert_page(
         &inside,
         200,

@@ -116,7 +116,6 @@ pub struct RescheduleBody {
 )]
 pub async fn reschedule_appointment(
     State(state): State<AppState>,
-    client: ClientKey,
     BearerToken(token): BearerToken,
     AdmissionToken(admission): AdmissionToken,
     ApiPath(locator): ApiPath<String>,
@@ -128,7 +127,10 @@ pub async fn reschedule_appointment(
         &current.office_id,
         &current.service_id,
         start,
-        &client.to_string(),
+        Some((
+            current.document.as_str(),
+            Some(current.document_type.as_str()),
+        )),
         admission.as_deref(),
     )?;
     let appointment = state

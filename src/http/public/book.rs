@@ -50,7 +50,7 @@ pub struct HoldCreated {
 /// Keeps a time for a few minutes while the citizen fills in the form.
 #[utoipa::path(post, path = "/api/v1/holds", tag = "public", request_body = HoldBody,
     params(("Cita-Admission" = Option<String>, Header, max_length = 128,
-        description = "while a waiting room guards the date: the admission token it gave (see /api/v1/waiting-rooms)")),
+        description = "while a waiting room guards the date: the admission token it gave for the citizen's document (see /api/v1/waiting-rooms)")),
     responses(
         (status = 201, description = "held until `expires_at`", body = HoldCreated),
         (status = 400, description = "the body is not JSON", body = Problem),
@@ -77,7 +77,7 @@ pub async fn create_hold(
         &office_id,
         &service_id,
         body.start.with_timezone(&Utc),
-        &client.to_string(),
+        body.citizen_document.as_deref().map(|d| (d, None)),
         admission.as_deref(),
     )?;
     let owner = HoldOwner {
@@ -163,7 +163,7 @@ impl BookBody {
     params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", max_length = 255,
         description = "1 to 255 visible ASCII characters; a retry with the same key and body replays the first answer"),
         ("Cita-Admission" = Option<String>, Header, max_length = 128,
-        description = "while a waiting room guards the date: the admission token it gave (see /api/v1/waiting-rooms)")),
+        description = "while a waiting room guards the date: the admission token it gave for the citizen's document (see /api/v1/waiting-rooms)")),
     responses(
         (status = 201, description = "booked (or the replay of an earlier booking under the same Idempotency-Key), with a token", body = AppointmentBody),
         (status = 400, description = "the body is not JSON, or the Idempotency-Key is not 1 to 255 visible ASCII characters", body = Problem),
@@ -187,7 +187,10 @@ pub async fn book_appointment(
         &OfficeId::new(body.office_id.as_str()),
         &ServiceId::new(body.service_id.as_str()),
         body.start.with_timezone(&Utc),
-        &client.to_string(),
+        Some((
+            body.citizen.document.as_str(),
+            body.citizen.document_type.as_deref(),
+        )),
         admission.as_deref(),
     )?;
     state

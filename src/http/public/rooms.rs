@@ -4,17 +4,16 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::booking::{RoomInfo, TicketStatus};
-use crate::http::client::ClientKey;
-use crate::http::openapi::answers::{Busy, DatabaseUnavailable};
+use crate::http::openapi::answers::{Busy, DatabaseUnavailable, NotJson, TooLarge};
 
 use super::super::AppState;
 use super::super::contract;
 use super::super::error::{ApiError, Problem};
-use super::super::extract::{ApiPath, BearerToken};
+use super::super::extract::{ApiJson, ApiPath, BearerToken};
 use super::local;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -69,16 +68,13 @@ pub struct TicketBody {
     #[schema(value_type = Option<contract::LocalInstant>)]
     pub admitted_at: Option<String>,
     /// Once let in: send it as the `Cita-Admission` header with holds and bookings of the
-    /// release's dates. It works only from the address that joined; ask again for a
-    /// fresh one when it expires.
+    /// release's dates for the document that joined (a hold must name it in
+    /// `citizen_document`); ask again for a fresh one when it expires.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admission_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<contract::LocalInstant>)]
     pub admission_expires_at: Option<String>,
-    /// The place was taken from another address: join again from this one (a new place,
-    /// at the end of the line).
-    pub other_address: bool,
 }
 
 impl TicketBody {
@@ -94,7 +90,6 @@ impl TicketBody {
                 .admission
                 .as_ref()
                 .map(|a| local(office, a.expires_at)),
-            other_address: status.other_address,
         })
     }
 }
@@ -126,24 +121,41 @@ pub async fn get_room(
     Ok(Json(RoomBody::new(&state, &info)?))
 }
 
-/// Takes a place in the room's line (one per address: joining again keeps the place and
-/// gives a new ticket, the old one stops working).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JoinBody {
+    /// The document the appointment will be for: one place per document.
+    #[schema(value_type = contract::DniOrNie)]
+    pub document: String,
+    /// `dni`, `nie` or `passport`; without it a DNI or NIE is expected.
+    pub document_type: Option<String>,
+}
+
+/// Takes a place in the room's line for a document (one per document: joining again
+/// keeps the place and gives a new ticket, the old one stops working).
 #[utoipa::path(post, path = "/api/v1/waiting-rooms/{room}/tickets", tag = "public",
-    params(("room" = String, Path)),
+    params(("room" = String, Path)), request_body = JoinBody,
     responses(
         (status = 201, description = "in line", body = TicketCreated),
-        (status = 400, description = "malformed path", body = Problem),
+        (status = 400, description = "malformed path, or the body is not JSON", body = Problem),
+        TooLarge,
+        NotJson,
         (status = 404, description = "no such room", body = Problem),
         (status = 409, description = "room_closed: not open yet, or over", body = Problem),
+        (status = 422, description = "validation_failed or invalid_document", body = Problem),
         Busy,
     ),
 )]
 pub async fn join_room(
     State(state): State<AppState>,
-    client: ClientKey,
     ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<JoinBody>,
 ) -> Result<(StatusCode, Json<TicketCreated>), ApiError> {
-    let joined = state.booking.join_room(&id, &client.to_string()).await?;
+    state.settings.check_document(&body.document).await?;
+    let joined = state
+        .booking
+        .join_room(&id, &body.document, body.document_type.as_deref())
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(TicketCreated {
@@ -166,12 +178,8 @@ pub async fn join_room(
 )]
 pub async fn my_ticket(
     State(state): State<AppState>,
-    client: ClientKey,
     BearerToken(ticket): BearerToken,
 ) -> Result<Json<TicketBody>, ApiError> {
-    let status = state
-        .booking
-        .ticket_status(&ticket, &client.to_string())
-        .await?;
+    let status = state.booking.ticket_status(&ticket).await?;
     Ok(Json(TicketBody::new(&state, &status)?))
 }

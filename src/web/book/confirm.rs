@@ -120,9 +120,16 @@ pub async fn confirm(
     let Some(details) = draft.details.clone() else {
         return visit.redirect("/book/details");
     };
-    if let Some(room) =
-        crate::web::queue::room_first(&state, &visit, &office.id, &service.id, start)
-    {
+    if let Some(room) = crate::web::queue::room_first(
+        &state,
+        &visit,
+        (&office.id, &service.id),
+        start,
+        Some((
+            details.document.as_str(),
+            Some(details.document_type.as_str()),
+        )),
+    ) {
         return visit.redirect(&room);
     }
     if let Err(limited) = state.settings.check_document(&details.document).await {

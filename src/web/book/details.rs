@@ -57,8 +57,15 @@ pub(super) fn details_page(
     } else {
         lang.t("details-hold-expired")
     };
+    // The document a waiting room let in, if any: the booking must be for it.
+    let queued = visit.session.queue.as_ref().map(|held| Details {
+        document_type: held.document_type.clone(),
+        document: held.document.clone(),
+        ..Details::default()
+    });
     let details = typed
         .or_else(|| draft.details.clone())
+        .or(queued)
         .unwrap_or_else(|| Details {
             document_type: "dni".into(),
             ..Details::default()

@@ -226,7 +226,7 @@ pub async fn choose_time(
     let office_id = OfficeId::new(form.office_id.as_str());
     let service_id = ServiceId::new(form.service_id.as_str());
     if let Some(room) =
-        crate::web::queue::room_first(&state, &visit, &office_id, &service_id, start)
+        crate::web::queue::room_first(&state, &visit, (&office_id, &service_id), start, None)
     {
         return visit.redirect(&room);
     }
