@@ -208,6 +208,36 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// Horizontal bars of shares (0–1), one per `(label, share)`, titled `title`: people in
+/// blue, bots (labels starting `bots`) in red.
+pub fn share_bars(title: &str, rows: &[(&str, f64)]) -> String {
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"{}\" role=\"img\" \
+         font-family=\"sans-serif\" font-size=\"13\"><title>{title}</title>",
+        40 + rows.len() * 45
+    );
+    for (i, (label, share)) in rows.iter().enumerate() {
+        let y = 20 + i * 45;
+        let width = (share * 400.0).max(1.0);
+        let color = if label.starts_with("bots") {
+            "#b3261e"
+        } else {
+            "#1f5fa8"
+        };
+        svg.push_str(&format!(
+            "<text x=\"10\" y=\"{}\">{label}</text><rect x=\"180\" y=\"{}\" width=\"{width:.1}\" \
+             height=\"24\" fill=\"{color}\"/><text x=\"{:.1}\" y=\"{}\">{:.2} %</text>",
+            y + 17,
+            y,
+            190.0 + width,
+            y + 17,
+            share * 100.0
+        ));
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

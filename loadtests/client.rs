@@ -126,12 +126,31 @@ impl Http {
     }
 
     pub async fn get(&self, path: &str, client: Ipv4Addr) -> Sent {
-        self.send(Method::GET, path, client, None).await
+        self.send(Method::GET, path, client, &[], None).await
     }
 
     pub async fn post<T: Serialize>(&self, path: &str, client: Ipv4Addr, body: &T) -> Sent {
+        self.post_with(path, client, &[], body).await
+    }
+
+    /// GET with extra headers (a bearer ticket, say).
+    pub async fn get_with(&self, path: &str, client: Ipv4Addr, headers: &[(&str, &str)]) -> Sent {
+        self.send(Method::GET, path, client, headers, None).await
+    }
+
+    /// POST with extra headers (an admission token, say).
+    pub async fn post_with<T: Serialize>(
+        &self,
+        path: &str,
+        client: Ipv4Addr,
+        headers: &[(&str, &str)],
+        body: &T,
+    ) -> Sent {
         match serde_json::to_vec(body) {
-            Ok(bytes) => self.send(Method::POST, path, client, Some(bytes)).await,
+            Ok(bytes) => {
+                self.send(Method::POST, path, client, headers, Some(bytes))
+                    .await
+            }
             Err(_) => Sent::Failed("client error: body", Instant::now()),
         }
     }
@@ -143,6 +162,7 @@ impl Http {
         method: Method,
         path: &str,
         client: Ipv4Addr,
+        headers: &[(&str, &str)],
         body: Option<Vec<u8>>,
     ) -> Sent {
         let started = Instant::now();
@@ -150,6 +170,9 @@ impl Http {
             .method(method)
             .uri(format!("{}{path}", self.base))
             .header("x-forwarded-for", client.to_string());
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
         if body.is_some() {
             builder = builder.header("content-type", "application/json");
         }

@@ -517,29 +517,8 @@ fn chart(o: &Outcome) -> String {
             o.assigned.get(&Kind::Bot).copied().unwrap_or(0) as f64 / total,
         ),
     ];
-    let mut svg = String::from(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"220\" role=\"img\" \
-         font-family=\"sans-serif\" font-size=\"13\"><title>Share of entrants and of \
-         appointments, people and bots</title>",
-    );
-    for (i, (label, share)) in rows.iter().enumerate() {
-        let y = 20 + i * 45;
-        let width = (share * 400.0).max(1.0);
-        let color = if label.starts_with("bots") {
-            "#b3261e"
-        } else {
-            "#1f5fa8"
-        };
-        svg.push_str(&format!(
-            "<text x=\"10\" y=\"{}\">{label}</text><rect x=\"180\" y=\"{}\" width=\"{width:.1}\" \
-             height=\"24\" fill=\"{color}\"/><text x=\"{:.1}\" y=\"{}\">{:.2} %</text>",
-            y + 17,
-            y,
-            190.0 + width,
-            y + 17,
-            share * 100.0
-        ));
-    }
-    svg.push_str("</svg>\n");
-    svg
+    crate::chart::share_bars(
+        "Share of entrants and of appointments, people and bots",
+        &rows,
+    )
 }

@@ -17,6 +17,7 @@ mod invariants;
 mod people;
 mod release;
 mod report;
+mod room;
 mod run;
 mod server;
 mod surge;
@@ -66,6 +67,8 @@ enum Scenario {
     Surge(surge::Args),
     /// A week given out by a release draw: thousands of people against bots.
     Draw(draw::Args),
+    /// A week released first come, with or without a waiting room: people against bots.
+    Room(room::Args),
 }
 
 #[tokio::main]
@@ -84,6 +87,7 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Release(args) => release::run(&setup, args, &cli.reports).await?,
         Scenario::Surge(args) => surge::run(&setup, args, &cli.reports).await?,
         Scenario::Draw(args) => draw::run(&setup, args, &cli.reports).await?,
+        Scenario::Room(args) => room::run(&setup, args, &cli.reports).await?,
     };
     println!("report: {}", written.display());
     Ok(())

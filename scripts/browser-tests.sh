@@ -18,12 +18,19 @@
 #    past day, statistics and their CSV download, the activity log, a calendar feed link
 #    created, copied and revoked, an invalid configuration refused by line, a closure
 #    previewed then confirmed, sign out) with JavaScript on and off and by keyboard
-#    alone. axe-core (wcag2a, wcag2aa, wcag21a, wcag21aa) must find no violation on any
-#    page.
+#    alone; tests/browser/draws.test.mjs: a release draw (entered from the week page, a
+#    mistake first, the result found again with the code) with JavaScript on and off and
+#    by keyboard alone; and tests/browser/queue.test.mjs: a release's waiting room (the
+#    week page leads to it, a place taken with its Refresh header, and past the release
+#    instant the turn, the dates and a time held; it waits up to 85 s for that instant)
+#    with JavaScript on and off and by keyboard alone, putting the demo configuration back
+#    at the end. axe-core (wcag2a, wcag2aa, wcag21a, wcag21aa) must find no violation on
+#    any page.
 # 6. Prints the per-page axe table, stops the server, exits non-zero on any failure.
 #
 # Screenshots of every page (full page) and the axe tables (axe-report.md for the
-# citizens' pages, axe-report-staff.md for the staff's) are written to
+# citizens' pages, axe-report-staff.md for the staff's, axe-report-draws.md and
+# axe-report-queue.md for the draw and waiting room pages) are written to
 # target/browser-screenshots/.
 #
 # Usage: scripts/browser-tests.sh [extra `node --test` options, e.g. --test-name-pattern=keyboard]
@@ -109,7 +116,7 @@ mkdir -p "$shots"
 status=0
 (cd "$suite" && CITA_BASE_URL="$base" CITA_CHROMIUM="$chromium" CITA_SCREENSHOTS="$shots" \
     CITA_STAFF_TOKEN="$staff_token" \
-    node --test --test-concurrency=1 --test-reporter=spec "$@" journeys.test.mjs staff.test.mjs draws.test.mjs) || status=$?
+    node --test --test-concurrency=1 --test-reporter=spec "$@" journeys.test.mjs staff.test.mjs draws.test.mjs queue.test.mjs) || status=$?
 
 if grep -qiE "panicked|internal error" "$work/server.out" "$work/server.err"; then
     echo "FAIL: the server logged a panic or an internal error:" >&2
@@ -135,6 +142,13 @@ if [ -f "$shots/axe-report-draws.md" ]; then
     head -n 1 "$shots/axe-report-draws.md" | grep -q " 0 violations$" || status=1
 else
     echo "no axe report of the draw pages was written" >&2
+    status=1
+fi
+if [ -f "$shots/axe-report-queue.md" ]; then
+    head -n 1 "$shots/axe-report-queue.md"
+    head -n 1 "$shots/axe-report-queue.md" | grep -q " 0 violations$" || status=1
+else
+    echo "no axe report of the waiting room pages was written" >&2
     status=1
 fi
 echo "screenshots: $shots ($(find "$shots" -name '*.png' | wc -l) pages)"

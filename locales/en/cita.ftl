@@ -520,7 +520,7 @@ draw-error-not-found = We found no entry with that code and that document. Check
 ## Waiting room
 queue-title = Waiting room
 queue-how-title = How it works
-queue-how = Appointments for this procedure open on { $date } at { $time }. From { $opens } you can enter this room. At that time, everyone inside gets a place in line at random: arriving earlier gives no advantage, so there is no need to hurry. People who arrive after that time go behind, in order of arrival. When your turn comes you can choose a date and time. There is one place per person (per document).
+queue-how = Appointments for this procedure open on { $date } at { $time }. From { $opens } you can enter this room. At { $time }, everyone inside gets a place in line at random: arriving earlier gives no advantage, so there is no need to hurry. People who arrive after { $time } go behind, in order of arrival. When your turn comes you can choose a date and time. There is one place per person (per document).
 queue-not-yet = The waiting room is not open yet. It opens at { $opens }. Come back to this page then.
 queue-closed = The waiting room is over. The appointments left are given first come, first served.
 queue-join-lead = Enter the room to get your place in line.

@@ -522,7 +522,7 @@ draw-error-not-found = No encontramos ninguna inscripción con ese código y ese
 ## Sala de espera
 queue-title = Sala de espera
 queue-how-title = Cómo funciona
-queue-how = Las citas de este trámite se abren el { $date } a las { $time }. Desde las { $opens } puedes entrar en esta sala. A esa hora, todas las personas que estén dentro reciben un turno al azar: llegar antes no da ventaja, así que no hace falta darse prisa. Quien llega después de esa hora va detrás, por orden de llegada. Cuando llegue tu turno podrás elegir fecha y hora. Hay un turno por persona (por documento).
+queue-how = Las citas de este trámite se abren el { $date } a las { $time }. Desde las { $opens } puedes entrar en esta sala. A las { $time }, todas las personas que estén dentro reciben un turno al azar: llegar antes no da ventaja, así que no hace falta darse prisa. Quien llega después de las { $time } va detrás, por orden de llegada. Cuando llegue tu turno podrás elegir fecha y hora. Hay un turno por persona (por documento).
 queue-not-yet = La sala de espera todavía no está abierta. Abre a las { $opens }. Vuelve a esta página a esa hora.
 queue-closed = La sala de espera ya ha terminado. Las citas que quedan se dan por orden de llegada.
 queue-join-lead = Entra en la sala para recibir tu turno.
@@ -533,4 +533,4 @@ queue-your-turn = Ya es tu turno. Elige fecha y hora antes de 10 minutos; si tar
 queue-go = Elegir fecha y hora
 queue-refresh = Esta página se actualiza sola cada { $seconds } segundos.
 day-queue = Se abre el { $date } a las { $time }, con sala de espera
-queue-document-hint = El documento de la persona que necesita la cita: tu turno solo vale para él. Ejemplo: 12345678Z
+queue-document-hint = El documento de la persona que necesita la cita: el turno solo vale para ese documento. Ejemplo: 12345678Z

@@ -4,7 +4,8 @@
 // information pages. axe-core (WCAG 2.0/2.1 A and AA) checks every page visited and must
 // find nothing; each page is photographed (full page) into the screenshots folder.
 //
-// Run by scripts/browser-tests.sh, which starts the server. Environment:
+// Run by scripts/browser-tests.sh, which starts the server. Environment (read by
+// support.mjs, which also holds the helpers this file shares with the others):
 //   CITA_BASE_URL      the running `cita serve --demo` (required)
 //   CITA_CHROMIUM      the browser (default /usr/bin/chromium; never downloaded)
 //   CITA_SCREENSHOTS   where the screenshots and the axe report go
@@ -12,44 +13,33 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
-import { chromium } from "playwright-core";
-import { AxeBuilder } from "@axe-core/playwright";
+import {
+  AXE_TAGS,
+  BASE,
+  SHOTS,
+  axeViolations,
+  dni,
+  follow,
+  launchBrowser,
+  makeRun,
+  overflowOf,
+  pressAndFollow,
+  requireEnv,
+  serveHtml,
+  wrongLetter,
+} from "./support.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const BASE = process.env.CITA_BASE_URL;
-const CHROMIUM = process.env.CITA_CHROMIUM || "/usr/bin/chromium";
-const SHOTS = path.resolve(
-  process.env.CITA_SCREENSHOTS || path.join(here, "..", "..", "target", "browser-screenshots"),
-);
-const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
-// Every rule of those tags runs; passes and incomplete results are summarised (one
-// element each), which makes a run faster. Violations are reported in full.
-const AXE_OPTIONS = { resultTypes: ["violations"] };
 const PHONE = { width: 360, height: 640 };
 const DESKTOP = { width: 1280, height: 800 };
 
-assert.ok(BASE, "CITA_BASE_URL must name the running server");
-mkdirSync(SHOTS, { recursive: true });
-
-/** A valid DNI: 8 digits and the check letter. */
-function dni(n) {
-  const number = String(n % 100000000).padStart(8, "0");
-  return number + "TRWAGMYFPDXBNJZSQVHLCKE"[Number(number) % 23];
-}
-
-/** The same number with a wrong check letter. */
-function wrongLetter(valid) {
-  const letter = valid.at(-1) === "A" ? "B" : "A";
-  return valid.slice(0, -1) + letter;
-}
+requireEnv();
 
 // Documents of this run: fresh numbers, so the suite may run again on the same database
 // (one appointment per procedure and document).
-const RUN = 10000000 + Math.floor(Math.random() * 80000000);
+const RUN = makeRun();
 let nextDocument = 0;
 const newDocument = () => dni(RUN + nextDocument++ * 7919);
 
@@ -59,7 +49,7 @@ const checks = [];
 let browser;
 
 before(async () => {
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+  browser = await launchBrowser();
 });
 
 after(async () => {
@@ -116,11 +106,7 @@ class Visitor {
     const htmlLang = await page.locator("html").getAttribute("lang");
     assert.equal(htmlLang, lang, `${this.name} ${name}: page language (${url.pathname})`);
     // Nothing wider than the screen: no sideways scrolling, at 360 px too (WCAG 1.4.10).
-    const overflow = await page.evaluate(() => {
-      const width = document.documentElement.clientWidth;
-      const wide = [...document.querySelectorAll("body *")].filter((el) => el.getBoundingClientRect().right > width + 1);
-      return { scroll: document.documentElement.scrollWidth, width, wide: wide.slice(0, 3).map((el) => el.outerHTML.slice(0, 120)) };
-    });
+    const overflow = await overflowOf(page);
     assert.ok(overflow.scroll <= overflow.width, `${this.name} ${name}: wider than the screen (${overflow.scroll} > ${overflow.width} px): ${overflow.wide.join(" | ")}`);
     const axeStarted = Date.now();
     const violations = await this.axe();
@@ -156,31 +142,19 @@ class Visitor {
    */
   async axe() {
     if (this.js) {
-      return (await new AxeBuilder({ page: this.page }).withTags(AXE_TAGS).options(AXE_OPTIONS).analyze()).violations;
+      return axeViolations(this.page);
     }
     const html = await this.page.content();
     const url = this.page.url();
     if (!this.scratch) {
       const context = await browser.newContext({ viewport: this.viewport, baseURL: BASE });
       this.scratch = await context.newPage();
-      await this.scratch.route("**/*", (route) => {
-        const request = route.request();
-        if (request.resourceType() === "document") {
-          return route.fulfill({ status: 200, contentType: "text/html; charset=utf-8", body: this.scratchHtml });
-        }
-        if (request.resourceType() === "script") return route.abort();
-        return route.continue();
-      });
+      await serveHtml(this.scratch, () => this.scratchHtml);
     }
     this.scratchHtml = html;
     await this.scratch.goto(url);
-    return (await new AxeBuilder({ page: this.scratch }).withTags(AXE_TAGS).options(AXE_OPTIONS).analyze()).violations;
+    return axeViolations(this.scratch);
   }
-}
-
-/** Clicks and waits for the page that follows. */
-async function follow(page, locator) {
-  await Promise.all([page.waitForNavigation(), locator.click()]);
 }
 
 /**
@@ -471,11 +445,6 @@ async function tabTo(page, describe, wanted, { back = false, limit = 80 } = {}) 
     if (wanted(focused)) return focused;
   }
   throw new Error(`${describe}: not reached with ${back ? "Shift+Tab" : "Tab"} on ${page.url()}`);
-}
-
-/** Presses `key` on the focused element and waits for the page that follows. */
-async function pressAndFollow(page, key) {
-  await Promise.all([page.waitForNavigation(), page.keyboard.press(key)]);
 }
 
 test("es, keyboard only, 360×640: the whole journey with Tab, Shift+Tab, Enter and Space", async () => {

@@ -15,35 +15,32 @@
 // today (already past, so "Did not come" is offered) and six on its next day with free
 // times; each run marks a different one of the past day's as not come.
 //
-// Environment: CITA_BASE_URL, CITA_STAFF_TOKEN (the token `serve --demo` printed),
-// CITA_CHROMIUM, CITA_SCREENSHOTS (as journeys.test.mjs).
+// Environment (read by support.mjs, as for journeys.test.mjs): CITA_BASE_URL,
+// CITA_STAFF_TOKEN (the token `serve --demo` printed), CITA_CHROMIUM, CITA_SCREENSHOTS.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
-import { chromium } from "playwright-core";
-import { AxeBuilder } from "@axe-core/playwright";
+import {
+  BASE,
+  TOKEN,
+  axeViolations,
+  describeViolations,
+  dni,
+  follow,
+  launchBrowser,
+  makeRun,
+  overflowOf,
+  requireEnv,
+  serveHtml,
+  SHOTS,
+  writeAxeReport,
+} from "./support.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const BASE = process.env.CITA_BASE_URL;
-const TOKEN = process.env.CITA_STAFF_TOKEN;
-const CHROMIUM = process.env.CITA_CHROMIUM || "/usr/bin/chromium";
-const SHOTS = path.resolve(
-  process.env.CITA_SCREENSHOTS || path.join(here, "..", "..", "target", "browser-screenshots"),
-);
-const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
-assert.ok(BASE, "CITA_BASE_URL must name the running server");
-assert.ok(TOKEN, "CITA_STAFF_TOKEN must hold the demo admin's token");
-mkdirSync(SHOTS, { recursive: true });
-
-function dni(n) {
-  const number = String(n % 100000000).padStart(8, "0");
-  return number + "TRWAGMYFPDXBNJZSQVHLCKE"[Number(number) % 23];
-}
-const RUN = 10000000 + Math.floor(Math.random() * 80000000);
+requireEnv({ token: true });
+const RUN = makeRun();
 let nextDocument = 0;
 const newDocument = () => dni(RUN + nextDocument++ * 104729);
 
@@ -57,20 +54,11 @@ const checks = [];
  */
 let browser;
 before(async () => {
-  browser = await chromium.launch({ executablePath: CHROMIUM });
+  browser = await launchBrowser();
 });
 after(async () => {
   await browser?.close();
-  const total = checks.reduce((n, c) => n + c.violations, 0);
-  const lines = [
-    `axe-core (${AXE_TAGS.join(", ")}), staff pages: ${checks.length} page checks, ${total} violations`,
-    "",
-    "| journey | page | path | axe violations |",
-    "|---|---|---|---|",
-  ];
-  for (const c of checks) lines.push(`| ${c.journey} | ${c.name} | ${c.path} | ${c.violations} |`);
-  writeFileSync(path.join(SHOTS, "axe-report-staff.md"), lines.join("\n") + "\n");
-  console.log(lines.join("\n"));
+  writeAxeReport(checks, "staff pages", "axe-report-staff.md");
 });
 
 /**
@@ -86,14 +74,7 @@ async function axePage(page) {
     const context = await browser.newContext({ viewport: page.viewportSize() });
     const fresh = await context.newPage();
     scratch = { page: fresh, html: "" };
-    await fresh.route("**/*", (route) => {
-      const request = route.request();
-      if (request.resourceType() === "document") {
-        return route.fulfill({ status: 200, contentType: "text/html; charset=utf-8", body: scratch.html });
-      }
-      if (request.resourceType() === "script") return route.abort();
-      return route.continue();
-    });
+    await serveHtml(fresh, () => scratch.html);
     scratches.set(page, scratch);
   }
   scratch.html = await page.content();
@@ -104,31 +85,16 @@ async function axePage(page) {
 /** axe on the page as it is, a screenshot, and no violation allowed. */
 async function check(page, journey, name) {
   // Nothing wider than the screen: no sideways scrolling, at 360 px too (WCAG 1.4.10).
-  const overflow = await page.evaluate(() => {
-    const width = document.documentElement.clientWidth;
-    const wide = [...document.querySelectorAll("body *")].filter((el) => el.getBoundingClientRect().right > width + 1);
-    return { scroll: document.documentElement.scrollWidth, width, wide: wide.slice(0, 3).map((el) => el.outerHTML.slice(0, 120)) };
-  });
+  const overflow = await overflowOf(page);
   if (overflow.scroll > overflow.width) {
     const what = `${journey} ${name}: wider than the screen (${overflow.scroll} > ${overflow.width} px)`;
     assert.fail(`${what}: ${overflow.wide.join(" | ")}`);
   }
-  const result = await new AxeBuilder({ page: await axePage(page) })
-    .withTags(AXE_TAGS)
-    .options({ resultTypes: ["violations"] })
-    .analyze();
+  const violations = await axeViolations(await axePage(page));
   const url = new URL(page.url());
-  checks.push({ journey, name, path: url.pathname + url.search, violations: result.violations.length });
+  checks.push({ journey, name, path: url.pathname + url.search, violations: violations.length });
   await page.screenshot({ path: path.join(SHOTS, `staff-${journey}-${name}.png`), fullPage: true });
-  const detail = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-  assert.deepEqual(detail, [], `axe on ${name} (${url.pathname})`);
-}
-
-/** Activates a link or button (a click, or focus and Enter) and waits for the next page. */
-async function follow(page, locator, keyboard) {
-  if (!keyboard) return Promise.all([page.waitForNavigation(), locator.click()]);
-  await locator.focus();
-  return Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+  assert.deepEqual(describeViolations(violations), [], `axe on ${name} (${url.pathname})`);
 }
 
 /** Types into a field: with the keyboard alone, by focusing it with Tab order's help. */
@@ -468,7 +434,7 @@ async function configuration(page, journey, { keyboard = false, upload = false }
 
   const apply = page.locator("main form[action='/staff/config'] button.primary");
   await type(page, "#toml", '[[office]]\nid = "x"\ntimezone = "Mars/Base"', keyboard);
-  const [refused] = await press(apply);
+  const refused = await press(apply);
   assert.equal(refused.status(), 422);
   const problems = await page.locator("#toml-problems li").allInnerTexts();
   assert.ok(problems.length >= 1 && problems.every((p) => /^(Línea|Line) \d+( \(.+\))?: \S/.test(p)), problems.join("\n"));
@@ -486,7 +452,7 @@ async function configuration(page, journey, { keyboard = false, upload = false }
   } else {
     await page.goto(`${BASE}/staff/config`);
   }
-  const [unchanged] = await press(apply);
+  const unchanged = await press(apply);
   assert.equal(unchanged.status(), 200);
   assert.match(page.url(), /\/staff\/config$/);
   assert.match(await page.locator(".notice.good").innerText(), /ya es la configuración vigente|already the configuration in force/);
