@@ -89,9 +89,9 @@ impl<S: Send + Sync> FromRequestParts<S> for AdmissionToken {
             return Ok(AdmissionToken(None));
         };
         match value.to_str() {
-            Ok(text) if !text.trim().is_empty() && text.len() <= 128 => {
-                Ok(AdmissionToken(Some(text.trim().to_owned())))
-            }
+            // Empty: no token (as if the header were not sent).
+            Ok(text) if text.trim().is_empty() => Ok(AdmissionToken(None)),
+            Ok(text) if text.len() <= 128 => Ok(AdmissionToken(Some(text.trim().to_owned()))),
             _ => Err(ApiError::bad_request(
                 "the Cita-Admission header must be the admission token a waiting room gave",
             )),

@@ -208,6 +208,10 @@ async fn the_line_is_drawn_at_the_release_and_let_in_at_its_rate(db: Db) {
     book_from(&app, people[first], &booking(&start, n), Some("nonsense"))
         .await
         .problem(403, "admission_required");
+    // An empty header is no token at all.
+    book_from(&app, people[first], &booking(&start, n), Some(""))
+        .await
+        .problem(403, "admission_required");
     let long = "9".repeat(200);
     book_from(&app, people[first], &booking(&start, n), Some(&long))
         .await

@@ -98,7 +98,7 @@ pub struct RescheduleBody {
 /// Moves the appointment to another time, or leaves it as it was.
 #[utoipa::path(post, path = "/api/v1/appointments/{locator}/reschedule", tag = "public",
     params(("locator" = contract::Locator, Path, description = "the appointment's locator"),
-        ("Cita-Admission" = Option<String>, Header, max_length = 128,
+        ("Cita-Admission" = Option<String>, Header, pattern = "^[!-~]{0,128}$", max_length = 128,
         description = "while a waiting room guards the new date: the admission token it gave")),
     request_body = RescheduleBody, security(("appointment_token" = [])),
     responses(

@@ -49,7 +49,7 @@ pub struct HoldCreated {
 
 /// Keeps a time for a few minutes while the citizen fills in the form.
 #[utoipa::path(post, path = "/api/v1/holds", tag = "public", request_body = HoldBody,
-    params(("Cita-Admission" = Option<String>, Header, max_length = 128,
+    params(("Cita-Admission" = Option<String>, Header, pattern = "^[!-~]{0,128}$", max_length = 128,
         description = "while a waiting room guards the date: the admission token it gave for the citizen's document (see /api/v1/waiting-rooms)")),
     responses(
         (status = 201, description = "held until `expires_at`", body = HoldCreated),
@@ -162,7 +162,7 @@ impl BookBody {
 #[utoipa::path(post, path = "/api/v1/appointments", tag = "public", request_body = BookBody,
     params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", max_length = 255,
         description = "1 to 255 visible ASCII characters; a retry with the same key and body replays the first answer"),
-        ("Cita-Admission" = Option<String>, Header, max_length = 128,
+        ("Cita-Admission" = Option<String>, Header, pattern = "^[!-~]{0,128}$", max_length = 128,
         description = "while a waiting room guards the date: the admission token it gave for the citizen's document (see /api/v1/waiting-rooms)")),
     responses(
         (status = 201, description = "booked (or the replay of an earlier booking under the same Idempotency-Key), with a token", body = AppointmentBody),
