@@ -81,6 +81,11 @@ enum Command {
         #[command(subcommand)]
         action: DrawCommand,
     },
+    /// Reports on the offices' releases.
+    Report {
+        #[command(subcommand)]
+        action: ReportCommand,
+    },
     /// Validate and import an office configuration file, then exit.
     Import {
         /// The TOML file.
@@ -122,6 +127,28 @@ enum DrawCommand {
         /// database needed, anyone can check a draw.
         #[arg(long, value_name = "FILE")]
         record: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// Per release of the office's procedures whose instant falls in the range: entrants,
+    /// appointments given to the public and by staff, documents per client address, the
+    /// share of the busiest 1 % of addresses, time to sold out, citizens' cancellations.
+    /// CSV on standard output (or into `--csv`), the chart into `--svg`.
+    Fairness {
+        #[arg(long)]
+        office: String,
+        /// First local date of release instants (YYYY-MM-DD).
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Last local date, inclusive (at most 366 days after `from`).
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        #[arg(long, value_name = "FILE")]
+        csv: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
     },
 }
 
@@ -262,6 +289,29 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 anyhow::bail!("{} draws could not run", run.failed.len())
             }
+        }
+        Command::Report {
+            action:
+                ReportCommand::Fairness {
+                    office,
+                    from,
+                    to,
+                    csv,
+                    svg,
+                },
+        } => {
+            let booking = connect_booking(&cli.database_url, &options, system_clock()).await?;
+            let rows = booking.fairness(&OfficeId::new(office), from, to).await?;
+            let table = cita::booking::fairness_csv(&rows);
+            match csv {
+                Some(file) => std::fs::write(&file, table)?,
+                None => print_line(table.trim_end()),
+            }
+            if let Some(file) = svg {
+                let title = "Share of each release's appointments taken by the busiest 1 % of client addresses";
+                std::fs::write(&file, cita::booking::fairness_svg(&rows, title))?;
+            }
+            Ok(())
         }
         Command::Import { file } => {
             let source = ConfigSource::read(&file)

@@ -532,3 +532,26 @@ queue-go = Choose a date and time
 queue-refresh = This page updates itself every { $seconds } seconds.
 day-queue = Opens on { $date } at { $time }, with a waiting room
 queue-document-hint = The document of the person who needs the appointment: your place only works for it. Example: 12345678Z
+
+## Fairness
+staff-nav-fairness = Fairness
+staff-fairness-title = Fairness of releases
+staff-fairness-lead = For each release of appointments in these dates: how many people signed up, who got the appointments and how fast they went. A few connections booking for many documents is a sign of resale.
+staff-fairness-none = There were no releases of appointments in those dates.
+staff-fairness-releases = Releases
+staff-fairness-release = Release
+staff-fairness-mode = How
+staff-fairness-mode-first-come = First come, first served
+staff-fairness-mode-room = With a waiting room
+staff-fairness-mode-draw = By draw
+staff-fairness-entrants = Signed up
+staff-fairness-appointments = Appointments given
+staff-fairness-given = { $public } online, { $staff } at the counter or by phone
+staff-fairness-addresses = Connections
+staff-fairness-documents = Documents per connection (most)
+staff-fairness-top = Taken by the busiest 1 % of connections
+staff-fairness-sold-out = Gone in
+staff-fairness-seconds = { $seconds } s
+staff-fairness-cancelled = Cancelled by the person
+staff-fairness-chart = Share of each release's appointments taken by the busiest 1 % of connections
+staff-fairness-explain = "Signed up" counts a draw's entries or a waiting room's places (places are kept two days). Connections are stored as keyed digests and erased with personal data, so old releases do not have them. "Gone in" is the time until all the appointments meant for the public had been booked.

@@ -534,3 +534,26 @@ queue-go = Elegir fecha y hora
 queue-refresh = Esta página se actualiza sola cada { $seconds } segundos.
 day-queue = Se abre el { $date } a las { $time }, con sala de espera
 queue-document-hint = El documento de la persona que necesita la cita: el turno solo vale para ese documento. Ejemplo: 12345678Z
+
+## Equidad
+staff-nav-fairness = Equidad
+staff-fairness-title = Equidad de las aperturas
+staff-fairness-lead = Para cada apertura de citas en estas fechas: cuántas personas se apuntaron, quién se llevó las citas y con qué rapidez se acabaron. Si unas pocas conexiones reservan para muchos documentos, es señal de reventa.
+staff-fairness-none = No hubo aperturas de citas en esas fechas.
+staff-fairness-releases = Aperturas
+staff-fairness-release = Apertura
+staff-fairness-mode = Forma
+staff-fairness-mode-first-come = Por orden de llegada
+staff-fairness-mode-room = Con sala de espera
+staff-fairness-mode-draw = Por sorteo
+staff-fairness-entrants = Apuntadas
+staff-fairness-appointments = Citas dadas
+staff-fairness-given = { $public } por internet, { $staff } en ventanilla o por teléfono
+staff-fairness-addresses = Conexiones
+staff-fairness-documents = Documentos por conexión (máximo)
+staff-fairness-top = Del 1 % de conexiones que más reservó
+staff-fairness-sold-out = Se acabaron en
+staff-fairness-seconds = { $seconds } s
+staff-fairness-cancelled = Anuladas por la persona
+staff-fairness-chart = Parte de las citas de cada apertura que se llevó el 1 % de conexiones que más reservó
+staff-fairness-explain = «Apuntadas» son las inscripciones de un sorteo o los turnos de una sala de espera (los turnos se guardan dos días). Las conexiones se guardan cifradas y se borran con los datos personales, así que las aperturas antiguas no las tienen. «Se acabaron en» es el tiempo hasta que se reservaron todas las citas que le tocaban al público.

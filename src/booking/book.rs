@@ -31,6 +31,19 @@ impl Booking {
         idempotency_key: Option<&str>,
         actor: &Actor,
     ) -> Result<BookOutcome, BookingError> {
+        self.book_from(request, idempotency_key, actor, None).await
+    }
+
+    /// [`Booking::book`] for a citizen at `client` (the address as text): its keyed
+    /// digest goes into the booking's audit row, so the fairness report can tell how
+    /// many documents one client booked for.
+    pub async fn book_from(
+        &self,
+        request: &BookRequest,
+        idempotency_key: Option<&str>,
+        actor: &Actor,
+        client: Option<&str>,
+    ) -> Result<BookOutcome, BookingError> {
         // Unknown office or procedure: refuse before validating the citizen.
         self.catalog()
             .service(&request.office_id, &request.service_id)?;
@@ -42,6 +55,7 @@ impl Booking {
             citizen,
             idempotency: idempotency_key.map(|key| (format!("book:{key}"), request.fingerprint())),
             actor: actor.clone(),
+            client_key: client.map(|c| self.pepper.digest("client", c)),
         };
         self.book_queue.submit(self, job).await
     }

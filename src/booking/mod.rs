@@ -17,6 +17,7 @@ mod closure;
 mod demo;
 mod draw;
 mod error;
+mod fairness;
 mod feeds;
 mod flight;
 mod held_back;
@@ -67,6 +68,9 @@ pub use draw::{
     EntryStatus, PublishedEntry, Verification, verify_record_json,
 };
 pub use error::{BookingError, CitizenLimit};
+pub use fairness::{
+    Figures as FairnessFigures, MAX_FAIRNESS_DAYS, ReleaseFairness, fairness_csv, fairness_svg,
+};
 pub use feeds::{CANCELLED_VISIBLE, FEED_PAST, FeedLink};
 pub use hold::{HoldOutcome, HoldOwner};
 pub use import::{ConfigSource, ImportError, ImportOutcome, import_config, load_stored_config};

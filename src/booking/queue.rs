@@ -43,6 +43,9 @@ pub(crate) struct BookJob {
     /// `(key, fingerprint)` when the request carried an `Idempotency-Key`.
     pub idempotency: Option<(String, String)>,
     pub actor: Actor,
+    /// The keyed digest of the citizen's address, for the fairness report (kept in the
+    /// `booked` audit row until personal data are purged); `None` for staff and draws.
+    pub client_key: Option<String>,
 }
 
 /// A booking's answer, and how long it waited for its turn: in the queue until its batch

@@ -28,8 +28,8 @@ pub(crate) mod test_support;
 
 pub use interval::Interval;
 pub use release::{
-    DrawInstance, Opening, ReleaseInstance, draw_instances, next_release, opening, room_guarding,
-    room_instances,
+    DrawInstance, Opening, ReleaseInstance, draw_instances, next_release, opening,
+    release_instances, room_guarding, room_instances,
 };
 pub use rules::{desk_local_hours, office_local_hours};
 pub use zone::{desk_open_intervals, local_date, local_to_utc};

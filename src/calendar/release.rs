@@ -132,6 +132,17 @@ pub fn draw_instances(
     instances(releases, tz, (from, to), |r| r.draw.is_some())
 }
 
+/// Every happening of any release in `releases` whose instant lies in `from..=to`, by
+/// instant.
+pub fn release_instances(
+    releases: &[Release],
+    tz: Tz,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<ReleaseInstance> {
+    instances(releases, tz, (from, to), |_| true)
+}
+
 /// Every happening of a release with a waiting room whose instant lies in `from..=to`,
 /// by instant.
 pub fn room_instances(

@@ -75,4 +75,52 @@ impl<C: Connection> Audit for Sql<C> {
     ) -> Result<Vec<AuditLine>, StoreError> {
         office_audit(self.conn(), office_id, filter).await
     }
+    async fn bookings_of_dates(
+        &mut self,
+        office_id: &str,
+        service_id: &str,
+        (from, to): (i64, i64),
+    ) -> Result<Vec<BookingTrace>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT a.at, a.actor_kind, a.actor_id AS client, p.document FROM audit_log a \
+             JOIN appointments p ON p.id = a.appointment_id \
+             WHERE a.action = 'booked' AND p.office_id = $1 AND p.service_id = $2 \
+             AND p.start_at >= $3 AND p.start_at < $4 ORDER BY a.at, a.id",
+        )
+        .bind(office_id)
+        .bind(service_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(self.conn())
+        .await?)
+    }
+    async fn citizen_cancellations_of_dates(
+        &mut self,
+        office_id: &str,
+        service_id: &str,
+        (from, to): (i64, i64),
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log a JOIN appointments p ON p.id = a.appointment_id \
+             WHERE a.action = 'cancelled' AND a.actor_kind = 'citizen' AND p.office_id = $1 \
+             AND p.service_id = $2 AND p.start_at >= $3 AND p.start_at < $4",
+        )
+        .bind(office_id)
+        .bind(service_id)
+        .bind(from)
+        .bind(to)
+        .fetch_one(self.conn())
+        .await?)
+    }
+}
+
+/// One booking of a release's dates as the fairness report reads it: when, by whom
+/// (`citizen`, `draw`, `staff`, …), the citizen's address digest if recorded (purged with
+/// personal data) and the document as stored ('' once erased).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BookingTrace {
+    pub at: i64,
+    pub actor_kind: String,
+    pub client: Option<String>,
+    pub document: String,
 }

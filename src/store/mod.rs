@@ -67,7 +67,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{Appointment, AppointmentFigures, DeskId, OfficeId, ServiceId};
 
-pub use audit::{AuditFilter, AuditLine};
+pub use audit::{AuditFilter, AuditLine, BookingTrace};
 pub use booking_tx::{BookingBegin, BookingLocks, BookingWrite, ConnectionSlot, StoredKey};
 pub use draws::{DrawEntryRecord, DrawRecord, EntryResult};
 pub use error::StoreError;
@@ -464,6 +464,21 @@ pub trait Audit: Send {
         office_id: &str,
         filter: &AuditFilter,
     ) -> Result<Vec<AuditLine>, StoreError>;
+    /// Every `booked` line of appointments of the procedure starting in `[from, to)`
+    /// (Unix seconds), oldest first: what the fairness report counts.
+    async fn bookings_of_dates(
+        &mut self,
+        office_id: &str,
+        service_id: &str,
+        span: (i64, i64),
+    ) -> Result<Vec<BookingTrace>, StoreError>;
+    /// How many of those appointments their citizens cancelled.
+    async fn citizen_cancellations_of_dates(
+        &mut self,
+        office_id: &str,
+        service_id: &str,
+        span: (i64, i64),
+    ) -> Result<i64, StoreError>;
 }
 
 /// Staff users, their sessions and the calendar feed links they make.

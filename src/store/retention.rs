@@ -74,6 +74,14 @@ pub(super) async fn purge(
         .execute(&mut *conn)
         .await?
         .rows_affected();
+    // A citizen's address digest on their booking's audit line is personal data too.
+    sqlx::query(
+        "UPDATE audit_log SET actor_id = NULL WHERE actor_kind = 'citizen' \
+         AND actor_id IS NOT NULL AND at < $1",
+    )
+    .bind(ended_before.timestamp())
+    .execute(&mut *conn)
+    .await?;
     let idempotency_keys = super::idempotency::purge_expired_idempotency(conn, now).await?;
     super::draws::purge_draws(conn, now.timestamp()).await?;
     super::rooms::purge_tickets(conn, now.timestamp()).await?;

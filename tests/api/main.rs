@@ -13,6 +13,7 @@ mod common;
 #[path = "../shared/db.rs"]
 mod db;
 mod draws;
+mod fairness;
 mod fuzz;
 mod ics_clients;
 mod manage;

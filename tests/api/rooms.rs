@@ -40,7 +40,7 @@ const ROOM: &str = "las-palmas-dni.renovacion-dni.20270301T0730";
 const DATE: &str = "2027-03-15";
 
 /// A request from `address`, with extra headers.
-async fn from(
+pub(crate) async fn from(
     app: &TestApp,
     address: &str,
     method: &str,

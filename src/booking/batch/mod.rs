@@ -48,6 +48,8 @@ pub(super) enum Answer {
 pub(super) struct Batch {
     appointments: Vec<Appointment>,
     actors: Vec<Actor>,
+    /// The citizen's address digest of each appointment, when known.
+    clients: Vec<Option<String>>,
     pub(super) tokens: Vec<TokenRecord>,
     idempotency: Vec<IdempotencyRecord>,
     /// Keys first used in this batch: fingerprint and the appointment booked under it.
@@ -149,6 +151,7 @@ impl Batch {
             .push(appointment.clone());
         self.appointments.push(appointment);
         self.actors.push(job.actor.clone());
+        self.clients.push(job.client_key.clone());
         if let Some((key, fingerprint)) = &job.idempotency {
             self.keys.insert(key.clone(), (fingerprint.clone(), index));
             self.idempotency.push(IdempotencyRecord {
@@ -252,13 +255,15 @@ impl Batch {
             .appointments
             .iter()
             .zip(&self.actors)
-            .map(|(appointment, actor)| AuditEntry {
+            .zip(&self.clients)
+            .map(|((appointment, actor), client)| AuditEntry {
                 at: now,
                 office_id: appointment.office_id.clone(),
                 appointment_id: Some(appointment.id.clone()),
                 action: "booked",
                 actor_kind: actor.kind(),
-                actor_id: actor.id(),
+                // A citizen's is their address digest, for the fairness report.
+                actor_id: actor.id().or_else(|| client.clone()),
                 detail: super::audit::booked_detail(&appointment.service_id, &appointment.desk_id),
             })
             .collect();

@@ -292,6 +292,7 @@ impl Booking {
             citizen,
             request,
             actor: Actor::Draw,
+            client_key: None,
         })
     }
 }

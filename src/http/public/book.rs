@@ -205,7 +205,12 @@ pub async fn book_appointment(
     });
     let outcome = state
         .booking
-        .book(&body.into_request(None), key.as_deref(), &Actor::Citizen)
+        .book_from(
+            &body.into_request(None),
+            key.as_deref(),
+            &Actor::Citizen,
+            Some(&client.to_string()),
+        )
         .await?;
     let mut response = created(&state, &outcome).into_response();
     if outcome.replayed {

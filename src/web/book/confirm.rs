@@ -150,7 +150,12 @@ pub async fn confirm(
     };
     match state
         .booking
-        .book(&request, Some(&format!("web:{key}")), &Actor::Citizen)
+        .book_from(
+            &request,
+            Some(&format!("web:{key}")),
+            &Actor::Citizen,
+            Some(&visit.client.to_string()),
+        )
         .await
     {
         Ok(outcome) => {

@@ -18,6 +18,7 @@ mod audit;
 mod chart;
 mod closures;
 mod config;
+mod fairness;
 mod feeds;
 mod sign_in;
 mod statistics;
@@ -74,6 +75,8 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/feeds/revoke", post(feeds::revoke))
         .route("/staff/statistics", get(statistics::page))
         .route("/staff/statistics.csv", get(statistics::csv))
+        .route("/staff/fairness", get(fairness::page))
+        .route("/staff/fairness.csv", get(fairness::csv))
         .route("/staff/audit", get(audit::page))
 }
 
@@ -162,6 +165,7 @@ impl StaffVisit {
         if self.may(CLOSURE_ROLES) {
             links.push(("/staff/closures", "staff-nav-closures"));
             links.push(("/staff/statistics", "staff-nav-stats"));
+            links.push(("/staff/fairness", "staff-nav-fairness"));
             links.push(("/staff/feeds", "staff-nav-feeds"));
             links.push(("/staff/audit", "staff-nav-audit"));
         }

@@ -23,11 +23,11 @@ use super::{StaffNav, StaffVisit, chart, date_range};
 #[derive(Debug, Default, Deserialize)]
 pub struct RangeQuery {
     #[serde(default)]
-    office_id: Option<String>,
+    pub(super) office_id: Option<String>,
     #[serde(default)]
-    from: Option<String>,
+    pub(super) from: Option<String>,
     #[serde(default)]
-    to: Option<String>,
+    pub(super) to: Option<String>,
 }
 
 #[derive(Template)]
@@ -112,13 +112,21 @@ pub async fn csv(
         Err(error) => return staff.visit.fail(error),
     };
     let body = csv_text(&office, &stats);
+    csv_download(
+        staff,
+        &format!("cita-{}-{first}-{last}.csv", office.id),
+        body,
+    )
+}
+
+/// `body` as a CSV file named `name` to download.
+pub(super) fn csv_download(staff: StaffVisit, name: &str, body: String) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/csv; charset=utf-8"),
     );
-    let name = format!("cita-{}-{first}-{last}.csv", office.id);
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
@@ -132,7 +140,11 @@ pub async fn csv(
 
 /// The range asked for as written; by default four weeks around today (the last two
 /// and the next two), so the days already booked show too.
-fn text_range(staff: &StaffVisit, office: &Office, query: &RangeQuery) -> (String, String) {
+pub(super) fn text_range(
+    staff: &StaffVisit,
+    office: &Office,
+    query: &RangeQuery,
+) -> (String, String) {
     let today = local_date(office.timezone, staff.visit.now);
     let or = |given: &Option<String>, default: NaiveDate| {
         given
@@ -153,14 +165,24 @@ fn checked(
     from: &str,
     to: &str,
 ) -> Result<(NaiveDate, NaiveDate), Vec<FieldError>> {
+    checked_within(staff, from, to, MAX_STATISTICS_DAYS)
+}
+
+/// [`checked`] with at most `max_days` days.
+pub(super) fn checked_within(
+    staff: &StaffVisit,
+    from: &str,
+    to: &str,
+    max_days: i64,
+) -> Result<(NaiveDate, NaiveDate), Vec<FieldError>> {
     let lang = &staff.visit.lang;
     let (first, last) = date_range(lang, from, to)?;
-    if (last - first).num_days() >= MAX_STATISTICS_DAYS {
+    if (last - first).num_days() >= max_days {
         return Err(vec![FieldError {
             field: "to",
             message: lang.t_with(
                 "staff-stats-too-long",
-                &[("days", FluentArg::Number(MAX_STATISTICS_DAYS))],
+                &[("days", FluentArg::Number(max_days))],
             ),
         }]);
     }
@@ -223,7 +245,7 @@ fn figures(lang: &Lang, office: &Office, stats: &Statistics) -> Figures {
     }
 }
 
-fn percent(lang: &Lang, value: f64) -> String {
+pub(super) fn percent(lang: &Lang, value: f64) -> String {
     let text = format!("{value:.1}");
     if lang.code() == "es" {
         format!("{} %", text.replace('.', ","))
