@@ -147,6 +147,14 @@ async fn a_farm_of_documents_behind_one_address_shows_in_the_report(db: Db) {
     assert_eq!(csv.status, 200);
     let line = csv.body.lines().nth(1).unwrap().to_owned();
     assert!(line.starts_with(&format!("{RENOVACION},2027-03-01T07:30:00+00:00,first-come,2027-03-15,2027-03-15,,6,1,4,1.50,3,0.5000,,1,")), "{line}");
+    // An agent at the counter does not see it.
+    let agent = token_for(&app, "luis", Role::Agent, Some(LAS_PALMAS)).await;
+    let mut counter = Browser::new(&app);
+    sign_in(&mut counter, &agent).await;
+    let refused = counter
+        .get(&format!("/staff/fairness?office_id={LAS_PALMAS}"))
+        .await;
+    assert_eq!(refused.status, 404);
     let bad = browser
         .get(&format!(
             "/staff/fairness?office_id={LAS_PALMAS}&from=2027-03-02&to=2027-03-01"
