@@ -468,6 +468,7 @@ staff-stats-chart = Chart by day
 staff-config-too-large-title = The configuration is too large
 staff-config-too-large = The text and the file together may take up to 2 MB. Nothing was changed. Go back, empty the text box if you upload a file, and try again.
 staff-audit-moved = From { $from } to { $to }
+staff-audit-held-back = Back on sale after { $minutes } min
 staff-feed-by = Created by
 staff-feed-by-cli = the command line
 
@@ -555,3 +556,4 @@ staff-fairness-seconds = { $seconds } s
 staff-fairness-cancelled = Cancelled by the person
 staff-fairness-chart = Share of each release's appointments taken by the busiest 1 % of connections
 staff-fairness-explain = "Signed up" counts a draw's entries or a waiting room's places (places are kept two days). Connections are stored as keyed digests and erased with personal data, so old releases do not have them. "Gone in" is the time until all the appointments meant for the public had been booked.
+staff-fairness-cancelled-back = { $count } (back on sale after { $minutes } min on average)

@@ -470,6 +470,7 @@ staff-stats-chart = Gráfico por día
 staff-config-too-large-title = La configuración es demasiado grande
 staff-config-too-large = El texto y el archivo juntos pueden ocupar hasta 2 MB. No se ha cambiado nada. Vuelve atrás, vacía el cuadro de texto si subes un archivo e inténtalo de nuevo.
 staff-audit-moved = Del { $from } al { $to }
+staff-audit-held-back = Volvió a estar libre a los { $minutes } min
 staff-feed-by = Creado por
 staff-feed-by-cli = la línea de órdenes
 
@@ -557,3 +558,4 @@ staff-fairness-seconds = { $seconds } s
 staff-fairness-cancelled = Anuladas por la persona
 staff-fairness-chart = Parte de las citas de cada apertura que se llevó el 1 % de conexiones que más reservó
 staff-fairness-explain = «Apuntadas» son las inscripciones de un sorteo o los turnos de una sala de espera (los turnos se guardan dos días). Las conexiones se guardan cifradas y se borran con los datos personales, así que las aperturas antiguas no las tienen. «Se acabaron en» es el tiempo hasta que se reservaron todas las citas que le tocaban al público.
+staff-fairness-cancelled-back = { $count } (libres de nuevo a los { $minutes } min, de media)

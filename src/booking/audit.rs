@@ -33,6 +33,8 @@ pub enum AuditDetail {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     },
+    /// A citizen's cancellation: the time went back on sale after this many seconds.
+    HeldBack(i64),
     /// Anything else, e.g. a reason staff typed, as written.
     Text(String),
 }
@@ -47,6 +49,11 @@ pub(crate) fn moved_detail(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
     format!("from {} to {}", from.to_rfc3339(), to.to_rfc3339())
 }
 
+/// The detail of a citizen's `cancelled` line whose time was kept off sale for `delay`.
+pub(crate) fn held_back_detail(delay: chrono::Duration) -> String {
+    format!("held back {} s", delay.num_seconds())
+}
+
 /// Reads a line's `detail` for its `action`.
 pub fn audit_detail(action: &str, detail: &str) -> AuditDetail {
     let words: Vec<&str> = detail.split_whitespace().collect();
@@ -56,6 +63,10 @@ pub fn audit_detail(action: &str, detail: &str) -> AuditDetail {
         ("rescheduled", ["from", from, "to", to]) => match (instant(from), instant(to)) {
             (Some(from), Some(to)) => AuditDetail::Moved { from, to },
             _ => AuditDetail::Text(detail.to_owned()),
+        },
+        ("cancelled", ["held", "back", seconds, "s"]) => match seconds.parse() {
+            Ok(seconds) => AuditDetail::HeldBack(seconds),
+            Err(_) => AuditDetail::Text(detail.to_owned()),
         },
         _ => AuditDetail::Text(detail.to_owned()),
     }
@@ -155,6 +166,23 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+
+    #[test]
+    fn a_held_back_cancellation_reads_back_its_delay() {
+        let written = held_back_detail(chrono::Duration::seconds(734));
+        assert_eq!(
+            audit_detail("cancelled", &written),
+            AuditDetail::HeldBack(734)
+        );
+        assert_eq!(
+            audit_detail("cancelled", "held back soon s"),
+            AuditDetail::Text("held back soon s".into())
+        );
+        assert_eq!(
+            audit_detail("booked", &written),
+            AuditDetail::Text(written.clone())
+        );
+    }
 
     #[test]
     fn details_read_back_what_was_written() {

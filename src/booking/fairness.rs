@@ -18,6 +18,7 @@ use crate::calendar::{self, local_to_utc, quota};
 use crate::domain::{Office, OfficeId, Release, Service, WallTime};
 use crate::store::BookingTrace;
 
+use super::audit::{AuditDetail, audit_detail};
 use super::draw::DrawRef;
 use super::room::RoomRef;
 use super::snapshot::office_with_closures;
@@ -39,7 +40,10 @@ pub struct ReleaseFairness {
     pub entrants: Option<i64>,
     pub figures: Figures,
     pub citizen_cancellations: i64,
-    /// Most minutes a cancelled time stayed off sale (a uniform random delay).
+    /// How long, on average, the times they cancelled stayed off sale before going back
+    /// on sale (a uniform random delay, [`super::held_back`]); `None` when none was.
+    pub held_back_mean_seconds: Option<i64>,
+    /// Most minutes a cancelled time stayed off sale (the configured delay's top).
     pub cancelled_return_minutes: u32,
 }
 
@@ -119,12 +123,13 @@ pub fn fairness_csv(rows: &[ReleaseFairness]) -> String {
     let mut csv = String::from(
         "service,release_at,mode,first_date,last_date,entrants,public_appointments,\
          staff_appointments,client_addresses,documents_per_address,most_documents_per_address,\
-         top_1pct_share,sold_out_seconds,citizen_cancellations,cancelled_return_minutes_max\n",
+         top_1pct_share,sold_out_seconds,citizen_cancellations,back_on_sale_mean_seconds,\
+         cancelled_return_minutes_max\n",
     );
     for r in rows {
         let f = &r.figures;
         csv.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{:.2},{},{:.4},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{:.2},{},{:.4},{},{},{},{}\n",
             r.service_id,
             r.instant.to_rfc3339(),
             r.mode,
@@ -139,6 +144,9 @@ pub fn fairness_csv(rows: &[ReleaseFairness]) -> String {
             f.top_share,
             f.sold_out_after.map(|s| s.to_string()).unwrap_or_default(),
             r.citizen_cancellations,
+            r.held_back_mean_seconds
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
             r.cancelled_return_minutes,
         ));
     }
@@ -182,6 +190,18 @@ fn xml(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// The mean of the delays the `cancelled` lines' details record.
+fn mean_held_back(details: &[String]) -> Option<i64> {
+    let delays: Vec<i64> = details
+        .iter()
+        .filter_map(|d| match audit_detail("cancelled", d) {
+            AuditDetail::HeldBack(seconds) => Some(seconds),
+            _ => None,
+        })
+        .collect();
+    (!delays.is_empty()).then(|| delays.iter().sum::<i64>() / delays.len() as i64)
 }
 
 fn mode_of(release: &Release) -> &'static str {
@@ -264,6 +284,9 @@ impl Booking {
                     },
                     _ => None,
                 };
+                let cancellations = conn
+                    .citizen_cancellations_of_dates(office.id.as_str(), service.id.as_str(), span)
+                    .await?;
                 rows.push(ReleaseFairness {
                     service_id: service.id.to_string(),
                     service_name: service.name.clone(),
@@ -276,13 +299,8 @@ impl Booking {
                         found.instant,
                         public_capacity(&closed, service, dates),
                     ),
-                    citizen_cancellations: conn
-                        .citizen_cancellations_of_dates(
-                            office.id.as_str(),
-                            service.id.as_str(),
-                            span,
-                        )
-                        .await?,
+                    citizen_cancellations: cancellations.len() as i64,
+                    held_back_mean_seconds: mean_held_back(&cancellations),
                     cancelled_return_minutes: service.cancelled_return_minutes(),
                 });
             }

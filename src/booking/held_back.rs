@@ -18,17 +18,17 @@ use super::secrets::random_id;
 const NOBODY: &str = "held-back";
 
 /// Keeps the time `appointment` had (just cancelled or moved by its citizen) off sale for
-/// a random while of up to the service's `cancelled_return_minutes`; nothing when no
-/// delay is configured or the time has passed.
+/// a random while of up to the service's `cancelled_return_minutes`, and says how long;
+/// nothing when no delay is configured or the time has passed.
 pub(crate) async fn hold_back(
     conn: &mut dyn Records,
     appointment: &Appointment,
     service: &Service,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<Option<Duration>, StoreError> {
     let most = i64::from(service.cancelled_return_minutes()) * 60;
     if most == 0 || appointment.start <= now {
-        return Ok(());
+        return Ok(None);
     }
     let delay = random_delay(most);
     conn.insert_hold(&HoldRecord {
@@ -43,7 +43,8 @@ pub(crate) async fn hold_back(
         client_key: None,
         document_key: Some(NOBODY.to_owned()),
     })
-    .await
+    .await?;
+    Ok(Some(delay))
 }
 
 /// A whole number of seconds from 1 to `most` (at least 1), each equally likely.

@@ -313,6 +313,7 @@ impl Booking {
             appointment.updated_at = now;
             conn.update_appointment(&appointment).await?;
             let catalog = self.catalog();
+            let mut held_back = None;
             // An appointment whose personal data was erased has no document to mark.
             if let (Ok((_, service)), false) = (
                 catalog.service(&appointment.office_id, &appointment.service_id),
@@ -322,7 +323,8 @@ impl Booking {
                 match (transition, actor) {
                     // A citizen's own cancellation is how resellers hand a time over.
                     (Transition::Cancel, Actor::Citizen) => {
-                        super::held_back::hold_back(conn, &appointment, service, now).await?;
+                        held_back =
+                            super::held_back::hold_back(conn, &appointment, service, now).await?;
                         let mark = CitizenMark::Cancelled;
                         mark_if_counted(conn, &key(), service, mark, now).await?;
                     }
@@ -347,7 +349,11 @@ impl Booking {
                 action,
                 actor,
                 now,
-                reason.unwrap_or_default().to_owned(),
+                match (reason, held_back) {
+                    (Some(reason), _) => reason.to_owned(),
+                    (None, Some(delay)) => super::audit::held_back_detail(delay),
+                    (None, None) => String::new(),
+                },
             )
             .await?;
             tx.commit().await?;

@@ -99,9 +99,9 @@ impl<C: Connection> Audit for Sql<C> {
         office_id: &str,
         service_id: &str,
         (from, to): (i64, i64),
-    ) -> Result<i64, StoreError> {
+    ) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM audit_log a JOIN appointments p ON p.id = a.appointment_id \
+            "SELECT a.detail FROM audit_log a JOIN appointments p ON p.id = a.appointment_id \
              WHERE a.action = 'cancelled' AND a.actor_kind = 'citizen' AND p.office_id = $1 \
              AND p.service_id = $2 AND p.start_at >= $3 AND p.start_at < $4",
         )
@@ -109,7 +109,7 @@ impl<C: Connection> Audit for Sql<C> {
         .bind(service_id)
         .bind(from)
         .bind(to)
-        .fetch_one(self.conn())
+        .fetch_all(self.conn())
         .await?)
     }
 }

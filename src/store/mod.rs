@@ -472,13 +472,14 @@ pub trait Audit: Send {
         service_id: &str,
         span: (i64, i64),
     ) -> Result<Vec<BookingTrace>, StoreError>;
-    /// How many of those appointments their citizens cancelled.
+    /// The details of the `cancelled` lines of those appointments their citizens
+    /// cancelled (each says how long the time was kept off sale, if it was).
     async fn citizen_cancellations_of_dates(
         &mut self,
         office_id: &str,
         service_id: &str,
         span: (i64, i64),
-    ) -> Result<i64, StoreError>;
+    ) -> Result<Vec<String>, StoreError>;
 }
 
 /// Staff users, their sessions and the calendar feed links they make.

@@ -100,6 +100,9 @@ async fn a_farm_of_documents_behind_one_address_shows_in_the_report(db: Db) {
     );
     assert_eq!(f.sold_out_after, None, "42 times, 6 taken");
     assert_eq!(release.citizen_cancellations, 1);
+    // The cancelled time went back on sale after a random delay of up to 20 minutes.
+    let held = release.held_back_mean_seconds.unwrap();
+    assert!((1..=20 * 60).contains(&held), "{held}");
     // Outside the range, nothing; a range too long or backwards is refused.
     let later = NaiveDate::from_ymd_opt(2027, 3, 2).unwrap();
     assert!(

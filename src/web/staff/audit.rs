@@ -14,7 +14,7 @@ use crate::domain::Office;
 use crate::http::AppState;
 
 use super::super::book::encode;
-use super::super::i18n::Lang;
+use super::super::i18n::{FluentArg, Lang};
 use super::super::visit::{FieldError, Page};
 use super::{StaffNav, StaffVisit};
 
@@ -161,6 +161,10 @@ fn detail(lang: &Lang, office: &Office, action: &str, detail: &str) -> String {
         AuditDetail::Moved { from, to } => lang.t_with(
             "staff-audit-moved",
             &[("from", local(from).into()), ("to", local(to).into())],
+        ),
+        AuditDetail::HeldBack(seconds) => lang.t_with(
+            "staff-audit-held-back",
+            &[("minutes", FluentArg::Number((seconds + 59) / 60))],
         ),
         AuditDetail::Text(text) => text,
     }

@@ -152,7 +152,16 @@ fn cells(lang: &Lang, office: &Office, rows: &[ReleaseFairness]) -> Vec<[String;
                         &[("seconds", FluentArg::Number(s))],
                     )
                 }),
-                r.citizen_cancellations.to_string(),
+                match r.held_back_mean_seconds {
+                    Some(seconds) => lang.t_with(
+                        "staff-fairness-cancelled-back",
+                        &[
+                            ("count", FluentArg::Number(r.citizen_cancellations)),
+                            ("minutes", FluentArg::Number((seconds + 59) / 60)),
+                        ],
+                    ),
+                    None => r.citizen_cancellations.to_string(),
+                },
             ]
         })
         .collect()
