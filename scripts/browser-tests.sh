@@ -15,7 +15,7 @@
 #    the error states, the information pages and the problem pages; and
 #    tests/browser/staff.test.mjs: the staff's day (sign in with the demo admin's token,
 #    check in the next citizen and undo, walk-in and check-in, a no-show on the demo's
-#    past day, statistics and their CSV download, the activity log, a calendar feed link
+#    past day, statistics and their CSV download, the fairness report and its CSV, the activity log, a calendar feed link
 #    created, copied and revoked, an invalid configuration refused by line, a closure
 #    previewed then confirmed, sign out) with JavaScript on and off and by keyboard
 #    alone; tests/browser/draws.test.mjs: a release draw (entered from the week page, a

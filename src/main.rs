@@ -301,7 +301,9 @@ async fn main() -> anyhow::Result<()> {
                 },
         } => {
             let booking = connect_booking(&cli.database_url, &options, system_clock()).await?;
-            let rows = booking.fairness(&OfficeId::new(office), from, to).await?;
+            let rows = booking
+                .fairness(&OfficeId::new(office.as_str()), from, to)
+                .await?;
             let table = cita::booking::fairness_csv(&rows);
             match csv {
                 Some(file) => std::fs::write(&file, table)?,
@@ -309,7 +311,21 @@ async fn main() -> anyhow::Result<()> {
             }
             if let Some(file) = svg {
                 let title = "Share of each release's appointments taken by the busiest 1 % of client addresses";
-                std::fs::write(&file, cita::booking::fairness_svg(&rows, title))?;
+                let zone = booking
+                    .catalog()
+                    .office(&OfficeId::new(office.as_str()))?
+                    .timezone;
+                let label = |r: &cita::booking::ReleaseFairness| {
+                    format!(
+                        "{} · {} ({}) · {} appointments",
+                        r.service_name,
+                        r.instant.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z"),
+                        r.mode,
+                        r.figures.public
+                    )
+                };
+                let svg = cita::booking::fairness_svg(&rows, title, label, |p| format!("{p:.1} %"));
+                std::fs::write(&file, svg)?;
             }
             Ok(())
         }

@@ -124,12 +124,12 @@ pub fn fairness_csv(rows: &[ReleaseFairness]) -> String {
         "service,release_at,mode,first_date,last_date,entrants,public_appointments,\
          staff_appointments,client_addresses,documents_per_address,most_documents_per_address,\
          top_1pct_share,sold_out_seconds,citizen_cancellations,back_on_sale_mean_seconds,\
-         cancelled_return_minutes_max\n",
+         cancelled_return_minutes_max\r\n",
     );
     for r in rows {
         let f = &r.figures;
         csv.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{:.2},{},{:.4},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{:.2},{},{:.4},{},{},{},{}\r\n",
             r.service_id,
             r.instant.to_rfc3339(),
             r.mode,
@@ -154,31 +154,36 @@ pub fn fairness_csv(rows: &[ReleaseFairness]) -> String {
 }
 
 /// A bar chart titled `title`: per release, the share of its public appointments the
-/// busiest 1 % of client addresses took (a fair release keeps it near 1 %).
-pub fn fairness_svg(rows: &[ReleaseFairness], title: &str) -> String {
-    let height = 50 + rows.len() * 34;
+/// busiest 1 % of client addresses took (a fair release keeps it near 1 %). Each bar is
+/// named by `label` (the caller's words, in the office's time) above it, its share
+/// written by `percent`.
+pub fn fairness_svg(
+    rows: &[ReleaseFairness],
+    title: &str,
+    label: impl Fn(&ReleaseFairness) -> String,
+    percent: impl Fn(f64) -> String,
+) -> String {
+    let height = 40 + rows.len() * 48;
     let title = xml(title);
     let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"{height}\" \
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"{height}\" \
          role=\"img\" font-family=\"sans-serif\" font-size=\"13\"><title>{title}</title>\
          <text x=\"10\" y=\"20\">{title}</text>"
     );
     for (i, r) in rows.iter().enumerate() {
-        let y = 34 + i * 34;
+        let y = 40 + i * 48;
         let share = r.figures.top_share.clamp(0.0, 1.0);
-        let width = (share * 400.0).max(1.0);
+        let width = share * 480.0;
         svg.push_str(&format!(
-            "<text x=\"10\" y=\"{}\">{} {} ({})</text><rect x=\"260\" y=\"{y}\" \
-             width=\"{width:.1}\" height=\"22\" fill=\"#1f5fa8\"/><text x=\"{:.1}\" y=\"{}\">\
-             {:.1} % · {}</text>",
-            y + 16,
-            xml(&r.service_id),
-            r.instant.format("%Y-%m-%d %H:%M"),
-            r.mode,
-            270.0 + width,
-            y + 16,
-            share * 100.0,
-            r.figures.public
+            "<text x=\"10\" y=\"{}\">{}</text><rect x=\"10\" y=\"{}\" \
+             width=\"{width:.1}\" height=\"20\" fill=\"#1f5fa8\"/><text x=\"{:.1}\" y=\"{}\">\
+             {}</text>",
+            y + 4,
+            xml(&label(r)),
+            y + 10,
+            18.0 + width,
+            y + 25,
+            xml(&percent(share * 100.0)),
         ));
     }
     svg.push_str("</svg>\n");
@@ -236,7 +241,9 @@ fn public_capacity(
 
 impl Booking {
     /// The fairness report of `office_id`'s releases whose instants fall on local dates
-    /// `from..=to` (at most [`MAX_FAIRNESS_DAYS`]), by instant.
+    /// `from..=to` (at most [`MAX_FAIRNESS_DAYS`]), by instant. The releases are those of
+    /// the configuration in force: a release added or changed later is reported as if it
+    /// had always been there (its earlier happenings with what was booked on their dates).
     pub async fn fairness(
         &self,
         office_id: &OfficeId,
@@ -369,6 +376,8 @@ mod tests {
         let f = figures(&[], Utc.timestamp_opt(0, 0).unwrap(), 10);
         assert_eq!(f, Figures::default());
         assert!(fairness_csv(&[]).starts_with("service,release_at"));
-        assert!(fairness_svg(&[], "t").ends_with("</svg>\n"));
+        assert!(
+            fairness_svg(&[], "t", |_| String::new(), |p| format!("{p}")).ends_with("</svg>\n")
+        );
     }
 }

@@ -1,7 +1,9 @@
 // The staff's pages in headless Chromium: sign in with the demo admin's token, check in
 // the citizen due next (and undo it), book a walk-in at the counter and check them in,
 // mark that a citizen did not come (on the demo's past day, through the confirmation),
-// see it counted in the statistics and their CSV download and in the activity log,
+// see it counted in the statistics and their CSV download and in the activity log, see
+// the fairness report (from the menu; the demo has no release of appointments, so it says
+// there was none, for the default range and for a year, and its CSV is the header alone),
 // create a calendar feed link (copy it, then revoke it after confirming), send the
 // configuration page an invalid text (the problems by line) and the text in force
 // unchanged, close a day and see how many appointments it cancelled, sign out — with
@@ -329,6 +331,80 @@ async function statistics(page, journey, noShow, { keyboard = false } = {}) {
   assert.equal(await answer.text(), text);
 }
 
+const FAIRNESS_CSV_START = "service,release_at,mode,";
+const NO_RELEASES = /^(No hay aperturas de citas en esas fechas\.|There are no releases of appointments in those dates\.)$/
+
+/** An ISO date `days` days after `date` (YYYY-MM-DD). */
+function addDays(date, days) {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+/**
+ * The fairness report, reached from the staff menu: the first office and the default range
+ * (four weeks around today), then Madrid over the longest range it takes (366 days, the
+ * no-show's day among them). The demo configuration has no release of appointments, so
+ * both say so and offer no table, chart or download; the CSV of the long range, fetched
+ * with the session's cookies, is its header line alone.
+ */
+async function fairness(page, journey, noShow, { keyboard = false } = {}) {
+  const press = (locator) => follow(page, locator, keyboard);
+  const menu = page.locator("nav.staff-nav a[href='/staff/fairness']");
+  assert.match((await menu.innerText()).trim(), /^(Equidad|Fairness)$/);
+  await press(menu);
+  assert.match(page.url(), /\/staff\/fairness$/);
+  assert.equal(await menu.getAttribute("aria-current"), "page");
+  assert.match(await page.locator("h1").innerText(), /^(Equidad de las aperturas|Fairness of releases) · /);
+  const office = page.locator("#office_id");
+  const offices = await office.locator("option").evaluateAll((options) => options.map((o) => o.value));
+  assert.ok(offices.includes("madrid-extranjeria"), `${offices}`);
+  assert.equal(await office.inputValue(), offices[0], "the first office by default");
+  const from = await page.locator("#from").inputValue();
+  const to = await page.locator("#to").inputValue();
+  assert.equal(addDays(from, 27), to, `four weeks by default: ${from} to ${to}`);
+  assert.ok(from < noShow.date && noShow.date <= to, `${noShow.date} within ${from} to ${to}`);
+  const empty = async () => {
+    assert.match((await page.locator("main p.notice[role=note]").innerText()).trim(), NO_RELEASES);
+    assert.equal(await page.locator("main table").count(), 0, "no table");
+    assert.equal(await page.locator("main svg").count(), 0, "no chart");
+    assert.equal(await page.locator("a[href^='/staff/fairness.csv']").count(), 0, "nothing to download");
+  };
+  await empty();
+  await check(page, journey, "fairness");
+
+  // Madrid, for a year.
+  if (keyboard) {
+    await office.focus();
+    for (let n = 0; n < offices.length && (await office.inputValue()) !== "madrid-extranjeria"; n++) {
+      await page.keyboard.press("ArrowDown");
+    }
+  } else {
+    await office.selectOption("madrid-extranjeria");
+  }
+  assert.equal(await office.inputValue(), "madrid-extranjeria");
+  const first = addDays(to, -365);
+  await page.locator("#from").fill(first);
+  await page.locator("#to").fill(to);
+  const shown = await press(page.locator("form[action='/staff/fairness'] button[type=submit]"));
+  assert.equal(shown.status(), 200);
+  assert.match(page.url(), new RegExp(`office_id=madrid-extranjeria&from=${first}&to=${to}$`));
+  assert.equal(await page.locator("#from").inputValue(), first);
+  assert.equal(await page.locator("#to").inputValue(), to);
+  await empty();
+  await check(page, journey, "fairness-year");
+
+  // The CSV of that range: an attachment, CSV, not stored; the header line alone.
+  const answer = await page.request.get(`${BASE}/staff/fairness.csv?office_id=madrid-extranjeria&from=${first}&to=${to}`);
+  assert.equal(answer.status(), 200);
+  assert.match(answer.headers()["content-type"], /^text\/csv/);
+  assert.equal(answer.headers()["content-disposition"], `attachment; filename="cita-fairness-madrid-extranjeria-${first}-${to}.csv"`);
+  assert.equal(answer.headers()["cache-control"], "no-store");
+  const lines = (await answer.text()).split(/\r?\n/);
+  assert.ok(lines[0].startsWith(FAIRNESS_CSV_START), lines[0]);
+  assert.deepEqual(lines.slice(1), [""], "no release: the header line alone, ended");
+}
+
 /** The activity log: all, then only "did not come", where the no-show just marked is. */
 async function auditLog(page, journey, noShow, { keyboard = false } = {}) {
   const press = (locator) => follow(page, locator, keyboard);
@@ -513,6 +589,7 @@ async function closeAndSignOut(page, journey, { keyboard = false } = {}) {
 async function officeWork(page, journey, { keyboard = false, js = true, upload = false } = {}) {
   const noShow = await markNoShow(page, journey, { keyboard });
   await statistics(page, journey, noShow, { keyboard });
+  await fairness(page, journey, noShow, { keyboard });
   await auditLog(page, journey, noShow, { keyboard });
   await feedLink(page, journey, { keyboard, js });
   await configuration(page, journey, { keyboard, upload });

@@ -54,7 +54,7 @@ pub async fn page(
                 Ok(found) => (
                     vec![],
                     Some(cells(&staff.visit.lang, &office, &found)),
-                    fairness_svg(&found, &staff.visit.lang.t("staff-fairness-chart")),
+                    chart(&staff.visit.lang, &office, &found),
                     format!(
                         "/staff/fairness.csv?office_id={}&from={first}&to={last}",
                         encode(office.id.as_str())
@@ -165,6 +165,35 @@ fn cells(lang: &Lang, office: &Office, rows: &[ReleaseFairness]) -> Vec<[String;
             ]
         })
         .collect()
+}
+
+/// The chart, in the page's language and the office's time.
+fn chart(lang: &Lang, office: &Office, rows: &[ReleaseFairness]) -> String {
+    let label = |r: &ReleaseFairness| {
+        lang.t_with(
+            "staff-fairness-bar",
+            &[
+                ("procedure", r.service_name.clone().into()),
+                (
+                    "when",
+                    format!(
+                        "{}, {}",
+                        lang.short_date(local_date(office.timezone, r.instant)),
+                        lang.time(r.instant, office.timezone)
+                    )
+                    .into(),
+                ),
+                (
+                    "mode",
+                    lang.t(&format!("staff-fairness-mode-{}", r.mode)).into(),
+                ),
+                ("count", FluentArg::Number(r.figures.public as i64)),
+            ],
+        )
+    };
+    fairness_svg(rows, &lang.t("staff-fairness-chart"), label, |p| {
+        percent(lang, p)
+    })
 }
 
 fn lang_decimal(lang: &Lang) -> &'static str {
