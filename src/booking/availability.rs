@@ -106,16 +106,7 @@ impl Booking {
         let snap =
             snapshot::load(conn.as_mut(), office, date, date, now, Exclude::default()).await?;
         let allocator = Allocator::new(snap);
-        let mut slots: Vec<SlotAvailability> = allocator
-            .slots(&service.id, date)
-            .map_err(|_| BookingError::NotFound)?
-            .into_iter()
-            .map(|s| SlotAvailability {
-                start: s.start,
-                end: s.end,
-                capacity: s.capacity,
-            })
-            .collect();
+        let mut slots = slot_list(&allocator, service, date)?;
         warn_undecided(&office.id, &allocator);
         let first = slots.first().map(|s| s.start);
         let mut until = valid_until(conn.as_mut(), office, service, first, now).await?;
@@ -130,8 +121,6 @@ impl Booking {
         Ok((slots, until))
     }
 
-    /// For each local date in `from..=to` (at most [`MAX_DAYS_RANGE`] days), the number
-    /// of bookable starts.
     /// The office as configured, with the closures staff stored folded into its closed
     /// dates: what the pages read to say "closed" rather than "full".
     pub async fn office_with_closures(&self, office_id: &OfficeId) -> Result<Office, BookingError> {
@@ -141,6 +130,8 @@ impl Booking {
         Ok(snapshot::office_with_closures(conn.as_mut(), office).await?)
     }
 
+    /// For each local date in `from..=to` (at most [`MAX_DAYS_RANGE`] days), the number
+    /// of bookable starts, as the public may take them.
     #[tracing::instrument(level = "debug", skip_all, fields(office = %office_id, service = %service_id))]
     pub async fn days(
         &self,
@@ -326,6 +317,24 @@ impl Booking {
     }
 }
 
+/// The allocator's free starts of `service` on `date`, as answers give them.
+fn slot_list(
+    allocator: &Allocator,
+    service: &Service,
+    date: NaiveDate,
+) -> Result<Vec<SlotAvailability>, BookingError> {
+    Ok(allocator
+        .slots(&service.id, date)
+        .map_err(|_| BookingError::NotFound)?
+        .into_iter()
+        .map(|s| SlotAvailability {
+            start: s.start,
+            end: s.end,
+            capacity: s.capacity,
+        })
+        .collect())
+}
+
 /// Who reads availability: the public, or staff booking for someone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Audience {
@@ -357,16 +366,7 @@ async fn public_days(
         if count < places {
             continue; // the public may still take any of its starts
         }
-        let slots = allocator
-            .slots(&service.id, day.date)
-            .map_err(|_| BookingError::NotFound)?
-            .into_iter()
-            .map(|s| SlotAvailability {
-                start: s.start,
-                end: s.end,
-                capacity: s.capacity,
-            })
-            .collect();
+        let slots = slot_list(allocator, service, day.date)?;
         let (shown, change) = public_slots(office, service, share, day.date, count, slots, now);
         day.slots = u32::try_from(shown.len()).unwrap_or(u32::MAX);
         if let Some(change) = change {

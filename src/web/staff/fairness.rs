@@ -6,7 +6,6 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 
 use crate::booking::{MAX_FAIRNESS_DAYS, ReleaseFairness, fairness_csv, fairness_svg};
@@ -19,7 +18,9 @@ use super::super::i18n::{FluentArg, Lang};
 use super::super::visit::Page;
 use super::StaffNav;
 use super::StaffVisit;
-use super::statistics::{RangeQuery, checked_within, csv_download, percent, text_range};
+use super::statistics::{
+    RangeQuery, checked_within, csv_download, csv_range, percent, status_of, text_range,
+};
 
 #[derive(Template)]
 #[template(path = "staff/fairness.html")]
@@ -63,11 +64,7 @@ pub async fn page(
                 Err(error) => return staff.visit.fail(error),
             },
         };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = status_of(&errors);
     let mut page = staff.page("staff-fairness-title");
     page.errors = errors;
     let template = FairnessPage {
@@ -91,14 +88,9 @@ pub async fn csv(
     staff: StaffVisit,
     Query(query): Query<RangeQuery>,
 ) -> Response {
-    let Some(office) = staff.managed_office(&state, query.office_id.as_deref()) else {
-        return staff.not_found();
-    };
-    let (from, to) = text_range(&staff, &office, &query);
-    let Ok((first, last)) = checked_within(&staff, &from, &to, MAX_FAIRNESS_DAYS) else {
-        return staff.visit.fail(crate::booking::BookingError::Validation(
-            "from and to must be dates, from before to".into(),
-        ));
+    let (staff, office, first, last) = match csv_range(&state, staff, &query, MAX_FAIRNESS_DAYS) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
     };
     match state.booking.fairness(&office.id, first, last).await {
         Ok(found) => csv_download(

@@ -72,11 +72,7 @@ pub async fn page(
             Err(error) => return staff.visit.fail(error),
         },
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = status_of(&errors);
     let mut page = staff.page("staff-stats-title");
     page.errors = errors;
     let template = StatisticsPage {
@@ -98,14 +94,9 @@ pub async fn csv(
     staff: StaffVisit,
     Query(query): Query<RangeQuery>,
 ) -> Response {
-    let Some(office) = staff.managed_office(&state, query.office_id.as_deref()) else {
-        return staff.not_found();
-    };
-    let (from, to) = text_range(&staff, &office, &query);
-    let Ok((first, last)) = checked(&staff, &from, &to) else {
-        return staff.visit.fail(BookingError::Validation(
-            "from and to must be dates, from before to".into(),
-        ));
+    let (staff, office, first, last) = match csv_range(&state, staff, &query, MAX_STATISTICS_DAYS) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
     };
     let stats = match state.booking.statistics(&office.id, first, last).await {
         Ok(stats) => stats,
@@ -117,6 +108,35 @@ pub async fn csv(
         &format!("cita-{}-{first}-{last}.csv", office.id),
         body,
     )
+}
+
+/// The office and range a CSV download asks for (at most `max_days`), or the answer
+/// refusing it: 404 for an office the member does not manage, 422 for a bad range.
+pub(super) fn csv_range(
+    state: &AppState,
+    staff: StaffVisit,
+    query: &RangeQuery,
+    max_days: i64,
+) -> Result<(StaffVisit, Office, NaiveDate, NaiveDate), Box<Response>> {
+    let Some(office) = staff.managed_office(state, query.office_id.as_deref()) else {
+        return Err(Box::new(staff.not_found()));
+    };
+    let (from, to) = text_range(&staff, &office, query);
+    match checked_within(&staff, &from, &to, max_days) {
+        Ok((first, last)) => Ok((staff, office, first, last)),
+        Err(_) => Err(Box::new(staff.visit.fail(BookingError::Validation(
+            "from and to must be dates, from before to".into(),
+        )))),
+    }
+}
+
+/// 422 when the form came back with problems.
+pub(super) fn status_of(errors: &[FieldError]) -> StatusCode {
+    if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
 }
 
 /// `body` as a CSV file named `name` to download.
