@@ -301,6 +301,13 @@ async fn main() -> anyhow::Result<()> {
                 },
         } => {
             let booking = connect_booking(&cli.database_url, &options, system_clock()).await?;
+            if booking
+                .catalog()
+                .office(&OfficeId::new(office.as_str()))
+                .is_err()
+            {
+                anyhow::bail!("there is no office {office:?} in the configuration");
+            }
             let rows = booking
                 .fairness(&OfficeId::new(office.as_str()), from, to)
                 .await?;

@@ -14,7 +14,10 @@ use tokio::process::{Child, Command};
 use crate::both_backends;
 use crate::common::*;
 
-both_backends!(binary_serves_the_demo_and_stops_on_sigterm);
+both_backends!(
+    binary_serves_the_demo_and_stops_on_sigterm,
+    the_fairness_report_command_writes_its_csv_and_chart,
+);
 
 /// How long start-up (migrations and the demo import) and shutdown may take.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -166,4 +169,76 @@ async fn binary_serves_the_demo_and_stops_on_sigterm(db: Db) {
         TcpStream::connect(("127.0.0.1", port)).await.is_err(),
         "still accepting connections after exit"
     );
+}
+
+/// `cita import` then `cita report fairness`: the CSV header on standard output (the
+/// demo has no releases, so nothing under it), the chart into `--svg`; an unknown office
+/// or a backwards range is a one-line error and a non-zero exit.
+async fn the_fairness_report_command_writes_its_csv_and_chart(db: Db) {
+    let Some(test_db) = test_db(db).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cita = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cita"))
+            .args(args)
+            .args(["--database-url", &test_db.url])
+            .env("RUST_LOG", "error")
+            .env("RUST_BACKTRACE", "0")
+            .output()
+            .expect("run cita")
+    };
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/offices.toml");
+    assert!(cita(&["import", demo]).status.success());
+    let svg = dir.path().join("fairness.svg");
+    let svg_arg = svg.display().to_string();
+    let out = cita(&[
+        "report",
+        "fairness",
+        "--office",
+        "madrid-extranjeria",
+        "--from",
+        "2027-03-01",
+        "--to",
+        "2027-03-31",
+        "--svg",
+        &svg_arg,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        csv.starts_with("service,release_at,mode,first_date,last_date,entrants,"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 1, "the demo has no releases: {csv}");
+    let chart = std::fs::read_to_string(&svg).unwrap();
+    assert!(chart.starts_with("<svg") && chart.trim_end().ends_with("</svg>"));
+    let unknown = cita(&[
+        "report",
+        "fairness",
+        "--office",
+        "nowhere",
+        "--from",
+        "2027-03-01",
+        "--to",
+        "2027-03-31",
+    ]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("there is no office \"nowhere\""));
+    let backwards = cita(&[
+        "report",
+        "fairness",
+        "--office",
+        "madrid-extranjeria",
+        "--from",
+        "2027-03-31",
+        "--to",
+        "2027-03-01",
+    ]);
+    assert!(!backwards.status.success());
+    assert!(String::from_utf8_lossy(&backwards.stderr).contains("must run forwards"));
 }
