@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use chrono::{Datelike, Duration as Minutes, Timelike, Utc};
+use chrono::{Duration as Minutes, Utc};
 use rand::Rng;
 use serde::Deserialize;
 
@@ -31,8 +31,7 @@ use crate::report;
 use crate::run::{Recorder, Window, open_loop};
 use crate::server::{Database, Server, Setup};
 
-const OFFICE: &str = "las-palmas-dni";
-const SERVICE: &str = "renovacion-dni";
+use crate::crowd::{Kind, OFFICE, SERVICE, interval, wall_clock};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -76,21 +75,6 @@ struct PublishedEntry {
     result: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Kind {
-    Person,
-    Bot,
-}
-
-impl Kind {
-    fn name(self) -> &'static str {
-        match self {
-            Kind::Person => "people",
-            Kind::Bot => "bots",
-        }
-    }
-}
-
 pub async fn run(setup: &Setup, args: &Args, reports: &Path) -> anyhow::Result<PathBuf> {
     let database = Database::fresh(setup, "draw").await?;
     let config = write_config(setup)?;
@@ -125,31 +109,15 @@ pub async fn run(setup: &Setup, args: &Args, reports: &Path) -> anyhow::Result<P
     )
 }
 
-/// The demo's offices (with their holiday file) plus a second desk and a weekly draw at
-/// Las Palmas, a few minutes from now on its clock.
+/// The demo's offices plus a second desk and a weekly draw at Las Palmas, four minutes
+/// from now on its clock.
 fn write_config(setup: &Setup) -> anyhow::Result<PathBuf> {
-    let demo = std::fs::read_to_string("demo/offices.toml")
-        .context("reading demo/offices.toml (run from the repository)")?;
-    std::fs::create_dir_all(&setup.work_dir)?;
-    std::fs::copy(
-        "demo/es-holidays.ics",
-        setup.work_dir.join("es-holidays.ics"),
+    crate::crowd::demo_with_release(
+        setup,
+        "draw-offices.toml",
+        wall_clock() + Minutes::minutes(4),
+        "  draw = true\n  entries_open_hours = 1\n  entries_close_minutes = 1\n",
     )
-    .context("copying demo/es-holidays.ics")?;
-    let at = (wall_clock() + Minutes::minutes(4)).with_timezone(&chrono_tz::Atlantic::Canary);
-    let weekday = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        [at.weekday().num_days_from_monday() as usize];
-    let text = format!(
-        "{demo}\n  [[office.desk]]\n  id = \"puesto-2\"\n  services = [\"{SERVICE}\"]\n\n  \
-         [[office.release]]\n  service = \"{SERVICE}\"\n  at = \"{:02}:{:02}\"\n  \
-         days = [\"{weekday}\"]\n  opens = \"D+14..D+20\"\n  draw = true\n  \
-         entries_open_hours = 1\n  entries_close_minutes = 1\n",
-        at.hour(),
-        at.minute()
-    );
-    let path = setup.work_dir.join("draw-offices.toml");
-    std::fs::write(&path, text)?;
-    Ok(path)
 }
 
 #[derive(Debug, Default)]
@@ -409,18 +377,6 @@ async fn verify(setup: &Setup, database: &Database, draw: &str) -> String {
         }
         Err(error) => format!("could not run: {error}"),
     }
-}
-
-/// The wall clock (the server's draw runs on it).
-fn wall_clock() -> chrono::DateTime<Utc> {
-    cita::clock::Clock::now(&cita::clock::SystemClock)
-}
-
-/// A binomial 95 % interval of `n` draws with chance `p`.
-fn interval(n: u64, p: f64) -> (f64, f64) {
-    let n = n as f64;
-    let sd = (n * p * (1.0 - p)).sqrt();
-    ((n * p - 1.96 * sd).max(0.0), n * p + 1.96 * sd)
 }
 
 fn markdown(setup: &Setup, args: &Args, o: &Outcome, server: &str) -> String {

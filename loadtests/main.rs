@@ -12,6 +12,7 @@ mod browse;
 mod chart;
 mod client;
 mod cpu;
+mod crowd;
 mod draw;
 mod invariants;
 mod people;

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use chrono::{DateTime, Datelike, Days, NaiveDate, Timelike, Utc};
+use chrono::{DateTime, Days, NaiveDate, Timelike, Utc};
 use rand::Rng;
 use rand::seq::IndexedRandom;
 use serde::Deserialize;
@@ -35,8 +35,7 @@ use crate::report;
 use crate::run::{Recorder, Window, open_loop};
 use crate::server::{Database, Server, Setup};
 
-const OFFICE: &str = "las-palmas-dni";
-const SERVICE: &str = "renovacion-dni";
+use crate::crowd::{Kind, OFFICE, SERVICE, interval, wall_clock};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Mode {
@@ -81,21 +80,6 @@ pub struct Args {
     /// Most requests in flight (one connection each).
     #[arg(long, default_value_t = 512)]
     pub connections: usize,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Kind {
-    Person,
-    Bot,
-}
-
-impl Kind {
-    fn name(self) -> &'static str {
-        match self {
-            Kind::Person => "people",
-            Kind::Bot => "bots",
-        }
-    }
 }
 
 /// What every simulated visitor shares.
@@ -207,23 +191,12 @@ pub async fn run(setup: &Setup, args: &Args, reports: &Path) -> anyhow::Result<P
 /// at the next whole minute at least `early_seconds` + 90 s from now on its clock (with a waiting room that
 /// is open from the start in room mode). Returns the file and the release instant.
 fn write_config(setup: &Setup, args: &Args) -> anyhow::Result<(PathBuf, DateTime<Utc>)> {
-    let demo = std::fs::read_to_string("demo/offices.toml")
-        .context("reading demo/offices.toml (run from the repository)")?;
-    std::fs::create_dir_all(&setup.work_dir)?;
-    std::fs::copy(
-        "demo/es-holidays.ics",
-        setup.work_dir.join("es-holidays.ics"),
-    )
-    .context("copying demo/es-holidays.ics")?;
     let soon = wall_clock()
         + chrono::Duration::seconds(i64::try_from(args.early_seconds).unwrap_or(60) + 90);
     let instant = soon
         .with_second(0)
         .and_then(|t| t.with_nanosecond(0))
         .context("whole minute")?;
-    let at = instant.with_timezone(&chrono_tz::Atlantic::Canary);
-    let weekday = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        [at.weekday().num_days_from_monday() as usize];
     let room = match args.mode {
         Mode::Plain => String::new(),
         Mode::Room => format!(
@@ -232,15 +205,7 @@ fn write_config(setup: &Setup, args: &Args) -> anyhow::Result<(PathBuf, DateTime
             args.admit_per_minute
         ),
     };
-    let text = format!(
-        "{demo}\n  [[office.desk]]\n  id = \"puesto-2\"\n  services = [\"{SERVICE}\"]\n\n  \
-         [[office.release]]\n  service = \"{SERVICE}\"\n  at = \"{:02}:{:02}\"\n  \
-         days = [\"{weekday}\"]\n  opens = \"D+14..D+20\"\n{room}",
-        at.hour(),
-        at.minute()
-    );
-    let path = setup.work_dir.join("room-offices.toml");
-    std::fs::write(&path, text)?;
+    let path = crate::crowd::demo_with_release(setup, "room-offices.toml", instant, &room)?;
     Ok((path, instant))
 }
 
@@ -639,18 +604,6 @@ async fn bot(ctx: Arc<Ctx>, b: u32, gap: Duration) {
         }
         tokio::time::sleep(gap.saturating_sub(started.elapsed())).await;
     }
-}
-
-/// The wall clock (the server's release runs on it).
-fn wall_clock() -> DateTime<Utc> {
-    cita::clock::Clock::now(&cita::clock::SystemClock)
-}
-
-/// A binomial 95 % interval of `n` draws with chance `p`.
-fn interval(n: u64, p: f64) -> (f64, f64) {
-    let n = n as f64;
-    let sd = (n * p * (1.0 - p)).sqrt();
-    ((n * p - 1.96 * sd).max(0.0), n * p + 1.96 * sd)
 }
 
 fn markdown(setup: &Setup, args: &Args, o: &Outcome, server: &str) -> String {

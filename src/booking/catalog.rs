@@ -19,6 +19,9 @@ pub struct Catalog {
     /// answers computed from one configuration are never taken for another's.
     id: u64,
     offices: BTreeMap<OfficeId, Office>,
+    /// Whether any release has a waiting room: without one, nothing needs an admission
+    /// and a move need not look up the appointment's procedure first.
+    waiting_rooms: bool,
     /// How long a hold keeps a slot while the citizen fills the form.
     pub hold_ttl: Duration,
     /// How long after an appointment's end its citizen's personal data is kept
@@ -28,9 +31,17 @@ pub struct Catalog {
 
 impl Catalog {
     pub fn new(offices: impl IntoIterator<Item = Office>, hold_ttl: Duration) -> Self {
+        let offices: BTreeMap<OfficeId, Office> =
+            offices.into_iter().map(|o| (o.id.clone(), o)).collect();
+        let waiting_rooms = offices
+            .values()
+            .flat_map(|o| &o.services)
+            .flat_map(|s| &s.releases)
+            .any(|r| r.room.is_some());
         Catalog {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            offices: offices.into_iter().map(|o| (o.id.clone(), o)).collect(),
+            offices,
+            waiting_rooms,
             hold_ttl,
             retention: Duration::days(i64::from(
                 crate::config::PrivacySettings::DEFAULT_RETENTION_DAYS,
@@ -46,6 +57,11 @@ impl Catalog {
 
     pub fn id(&self) -> u64 {
         self.id
+    }
+
+    /// Whether any release of any office has a waiting room.
+    pub fn has_waiting_rooms(&self) -> bool {
+        self.waiting_rooms
     }
 
     pub fn offices(&self) -> impl Iterator<Item = &Office> {

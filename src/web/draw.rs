@@ -47,7 +47,11 @@ struct Typed {
 
 /// `at` as the arguments `date` and `time` of a message, on the office's clock (which
 /// the time names in the Canaries, an hour behind the peninsula).
-fn instant_args(lang: &Lang, office: &Office, at: DateTime<Utc>) -> Vec<(&'static str, FluentArg)> {
+pub(super) fn instant_args(
+    lang: &Lang,
+    office: &Office,
+    at: DateTime<Utc>,
+) -> Vec<(&'static str, FluentArg)> {
     vec![
         (
             "date",
@@ -57,7 +61,9 @@ fn instant_args(lang: &Lang, office: &Office, at: DateTime<Utc>) -> Vec<(&'stati
     ]
 }
 
-fn clock_time(lang: &Lang, office: &Office, at: DateTime<Utc>) -> String {
+/// `at` on the office's clock, named as the Canaries' time there (an hour behind the
+/// peninsula).
+pub(super) fn clock_time(lang: &Lang, office: &Office, at: DateTime<Utc>) -> String {
     let time = lang.time(at, office.timezone);
     if office.timezone == chrono_tz::Atlantic::Canary {
         format!("{time} ({})", lang.t("zone-canary"))

@@ -252,7 +252,8 @@ pub async fn reschedule(
     let Ok(start) = DateTime::parse_from_rfc3339(form.start.trim()) else {
         return visit.redirect(&retry);
     };
-    if let Ok(current) = state.booking.get(&held.locator, &held.token).await
+    if state.booking.catalog().has_waiting_rooms()
+        && let Ok(current) = state.booking.get(&held.locator, &held.token).await
         && let Some(room) = crate::web::queue::room_first(
             &state,
             &visit,

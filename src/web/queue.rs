@@ -10,11 +10,10 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::booking::{BookingError, RoomInfo, RoomState, TicketStatus};
-use crate::domain::Office;
 use crate::http::AppState;
 
 use super::Visit;
-use super::i18n::{FluentArg, Lang};
+use super::i18n::FluentArg;
 use super::pages::QueuePage;
 use super::session::QueueHeld;
 use super::visit::FieldError;
@@ -164,16 +163,6 @@ pub async fn join(
     )
 }
 
-/// `at` on the office's clock, named as the Canaries' time there.
-fn clock(lang: &Lang, office: &Office, at: DateTime<Utc>) -> String {
-    let time = lang.time(at, office.timezone);
-    if office.timezone == chrono_tz::Atlantic::Canary {
-        format!("{time} ({})", lang.t("zone-canary"))
-    } else {
-        time
-    }
-}
-
 fn render(
     state: &AppState,
     visit: Visit,
@@ -188,17 +177,10 @@ fn render(
     let lang = visit.lang.clone();
     let room = &info.room;
     let now = visit.now;
-    let at = |instant| FluentArg::from(clock(&lang, office, instant));
-    let release_date =
-        FluentArg::from(lang.long_date(crate::calendar::local_date(office.timezone, room.instant)));
-    let how = lang.t_with(
-        "queue-how",
-        &[
-            ("date", release_date.clone()),
-            ("time", at(room.instant)),
-            ("opens", at(room.opens_at())),
-        ],
-    );
+    let at = |instant| FluentArg::from(super::draw::clock_time(&lang, office, instant));
+    let mut how_args = super::draw::instant_args(&lang, office, room.instant);
+    how_args.push(("opens", at(room.opens_at())));
+    let how = lang.t_with("queue-how", &how_args);
     // What to say, whether to offer the button, how soon to look again.
     let (message, can_join, refresh, go) = match (info.state, status) {
         (RoomState::Upcoming, _) => (

@@ -242,9 +242,36 @@ async fn the_line_is_drawn_at_the_release_and_let_in_at_its_rate(db: Db) {
     .ok(201);
     let mut body = booking(&start, n);
     body["hold_id"] = hold["hold_id"].clone();
-    book_from(&app, "10.0.3.3", &body, Some(&token))
+    let booked = book_from(&app, "10.0.3.3", &body, Some(&token))
         .await
         .ok(201);
+    // Moving it within the release's dates needs the admission too.
+    let path = format!(
+        "/api/v1/appointments/{}/reschedule",
+        booked["locator"].as_str().unwrap()
+    );
+    let auth_header = format!("Bearer {}", booked["token"].as_str().unwrap());
+    let moved = json!({"start": format!("{DATE}T09:00:00+00:00")});
+    from(
+        &app,
+        "10.0.3.3",
+        "POST",
+        &path,
+        &[("authorization", &auth_header)],
+        Some(&moved),
+    )
+    .await
+    .problem(403, "admission_required");
+    from(
+        &app,
+        "10.0.3.3",
+        "POST",
+        &path,
+        &[("authorization", &auth_header), ("cita-admission", &token)],
+        Some(&moved),
+    )
+    .await
+    .ok(200);
     // Staff booking at the counter need no room.
     app.post_json_with(
         &format!("/api/v1/staff/offices/{LAS_PALMAS}/appointments"),

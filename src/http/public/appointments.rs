@@ -122,17 +122,20 @@ pub async fn reschedule_appointment(
     ApiJson(body): ApiJson<RescheduleBody>,
 ) -> Result<Json<AppointmentBody>, ApiError> {
     let start = body.start.with_timezone(&Utc);
-    let current = state.booking.get(&locator, &token).await?;
-    state.booking.check_admission(
-        &current.office_id,
-        &current.service_id,
-        start,
-        Some((
-            current.document.as_str(),
-            Some(current.document_type.as_str()),
-        )),
-        admission.as_deref(),
-    )?;
+    // Only where a waiting room may guard the new date is the appointment read first.
+    if state.booking.catalog().has_waiting_rooms() {
+        let current = state.booking.get(&locator, &token).await?;
+        state.booking.check_admission(
+            &current.office_id,
+            &current.service_id,
+            start,
+            Some((
+                current.document.as_str(),
+                Some(current.document_type.as_str()),
+            )),
+            admission.as_deref(),
+        )?;
+    }
     let appointment = state
         .booking
         .reschedule(

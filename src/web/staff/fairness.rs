@@ -19,7 +19,7 @@ use super::super::visit::Page;
 use super::StaffNav;
 use super::StaffVisit;
 use super::statistics::{
-    RangeQuery, checked_within, csv_download, csv_range, percent, status_of, text_range,
+    RangeQuery, checked_within, csv_download, csv_range, decimal, percent, status_of, text_range,
 };
 
 #[derive(Template)]
@@ -129,7 +129,7 @@ fn cells(lang: &Lang, office: &Office, rows: &[ReleaseFairness]) -> Vec<[String;
                 } else {
                     format!(
                         "{} ({})",
-                        format!("{:.2}", f.documents_per_key).replace('.', lang_decimal(lang)),
+                        decimal(lang, f.documents_per_key, 2),
                         f.most_documents_per_key
                     )
                 },
@@ -186,8 +186,4 @@ fn chart(lang: &Lang, office: &Office, rows: &[ReleaseFairness]) -> String {
     fairness_svg(rows, &lang.t("staff-fairness-chart"), label, |p| {
         percent(lang, p)
     })
-}
-
-fn lang_decimal(lang: &Lang) -> &'static str {
-    if lang.code() == "es" { "," } else { "." }
 }

@@ -266,11 +266,21 @@ fn figures(lang: &Lang, office: &Office, stats: &Statistics) -> Figures {
 }
 
 pub(super) fn percent(lang: &Lang, value: f64) -> String {
-    let text = format!("{value:.1}");
+    let text = decimal(lang, value, 1);
     if lang.code() == "es" {
-        format!("{} %", text.replace('.', ","))
+        format!("{text} %")
     } else {
         format!("{text}%")
+    }
+}
+
+/// `value` with `places` decimals, written with the language's decimal mark.
+pub(super) fn decimal(lang: &Lang, value: f64, places: usize) -> String {
+    let text = format!("{value:.places$}");
+    if lang.code() == "es" {
+        text.replace('.', ",")
+    } else {
+        text
     }
 }
 
