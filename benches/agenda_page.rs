@@ -169,6 +169,8 @@ async fn setup() -> Fixture {
         rate_limit: false,
         trust_proxy: false,
         staff_idle_minutes: 480,
+        notify: cita::notify::NotifySettings::new(""),
+        worker: false,
     };
     let app = Application::build(&settings, "127.0.0.1:0", clock.clone())
         .await
@@ -239,6 +241,7 @@ async fn book_the_day(booking: &Booking) -> Vec<(String, DateTime<Utc>)> {
                     document_type: None,
                     email: None,
                     phone: None,
+                    language: None,
                 },
             };
             let outcome = booking

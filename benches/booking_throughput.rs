@@ -105,6 +105,7 @@ async fn measure(label: &str, url: &str, offices: u32, clients: u32) -> (f64, f6
                         document_type: None,
                         email: None,
                         phone: None,
+                        language: None,
                     },
                 };
                 booking

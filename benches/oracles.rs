@@ -74,6 +74,7 @@ async fn setup(url: &str) -> (Booking, String) {
                 document_type: None,
                 email: None,
                 phone: None,
+                language: None,
             },
         };
         let outcome = booking

@@ -15,6 +15,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::http::client::ClientKeys;
 use crate::http::surge::Surge;
 use crate::http::{AppState, HttpSettings, router};
+use crate::notify::{Notifier, NotifySettings};
 use crate::store::StoreOptions;
 
 /// The demo offices (Madrid, Barcelona, Las Palmas de Gran Canaria) bundled in the binary.
@@ -42,12 +43,20 @@ pub struct ServeSettings {
     pub trust_proxy: bool,
     /// A staff page session unused this long is over.
     pub staff_idle_minutes: u32,
+    /// The notification channels and how their messages are delivered (its
+    /// `public_url` is filled in from the service's).
+    pub notify: NotifySettings,
+    /// Run a delivery worker in this process (`--no-worker` turns it off: the messages
+    /// are still written, for `cita worker` processes to send).
+    pub worker: bool,
 }
 
 /// A started service: the store, the booking service and the HTTP state over them.
 #[derive(Debug, Clone)]
 pub struct Application {
     pub state: AppState,
+    /// The delivery worker `run` starts, if any.
+    pub notifier: Option<Notifier>,
 }
 
 impl Application {
@@ -91,7 +100,9 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("the stored configuration is invalid:\n{e}"))?;
         let catalog = Catalog::from_config(&config);
         let pepper = Booking::load_pepper(&store).await?;
-        let booking = Booking::new(store, clock, catalog.clone()).with_pepper(pepper);
+        let booking = Booking::new(store, clock, catalog.clone())
+            .with_pepper(pepper)
+            .with_notice_channels(settings.notify.channels());
         booking.install_catalog(catalog, version);
         let public_url = settings
             .public_url
@@ -118,7 +129,17 @@ impl Application {
             shared_limits = config.limits.shared.is_some(),
             "load shedding bounds"
         );
+        let notifier = if settings.worker {
+            let notify = NotifySettings {
+                public_url: public_url.trim_end_matches('/').to_owned(),
+                ..settings.notify.clone()
+            };
+            Some(Notifier::new(booking.clone(), notify).map_err(|e| anyhow::anyhow!(e))?)
+        } else {
+            None
+        };
         Ok(Application {
+            notifier,
             state: AppState {
                 booking,
                 settings: Arc::new(HttpSettings {
@@ -143,6 +164,7 @@ impl Application {
         let watcher = tokio::spawn(watch_config(self.state.booking.clone()));
         let purger = tokio::spawn(purge_periodically(self.state.booking.clone()));
         let drawer = tokio::spawn(run_draws(self.state.booking.clone()));
+        let notifier = self.notifier.map(|n| tokio::spawn(n.run()));
         let pruner = self
             .state
             .settings
@@ -160,6 +182,9 @@ impl Application {
         watcher.abort();
         purger.abort();
         drawer.abort();
+        if let Some(notifier) = notifier {
+            notifier.abort();
+        }
         if let Some(pruner) = pruner {
             pruner.abort();
         }
@@ -218,7 +243,7 @@ pub const CONFIG_POLL_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Reloads the offices whenever the stored configuration version moves past the one this
 /// instance serves (an admin changed it through another instance). Runs until aborted.
-async fn watch_config(booking: Booking) {
+pub async fn watch_config(booking: Booking) {
     let mut ticks = tokio::time::interval(CONFIG_POLL_INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticks.tick().await; // the first tick is immediate; the catalog was just loaded

@@ -13,6 +13,7 @@ pub mod domain;
 pub mod draw;
 pub mod http;
 pub mod ical;
+pub mod notify;
 #[cfg(test)]
 mod layering_tests;
 pub mod limits;

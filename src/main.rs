@@ -3,7 +3,10 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use cita::app::{Application, ServeSettings, connect_booking, system_clock};
+use cita::app::{Application, ServeSettings, connect_booking, system_clock, watch_config};
+use cita::notify::mail::SmtpSettings;
+use cita::notify::webhook::WebhookSettings;
+use cita::notify::{Notifier, NotifySettings};
 use cita::booking::{ConfigSource, Role, import_config};
 use cita::domain::{DeskId, OfficeId};
 use cita::store::{self, SqliteSync, StoreOptions};
@@ -70,6 +73,26 @@ enum Command {
         #[arg(long, env = "CITA_STAFF_IDLE_MINUTES", default_value_t = 480,
               value_parser = clap::value_parser!(u32).range(1..=10080))]
         staff_idle_minutes: u32,
+        #[command(flatten)]
+        notify: NotifyArgs,
+        /// Do not deliver notifications from this process (run `cita worker` instead);
+        /// the messages are still written.
+        #[arg(long, env = "CITA_NO_WORKER")]
+        no_worker: bool,
+    },
+    /// Deliver notifications (e-mail, webhook) from the outbox, without serving HTTP.
+    /// Run as many as wanted on PostgreSQL; on SQLite, one.
+    Worker {
+        #[command(flatten)]
+        notify: NotifyArgs,
+        /// Base URL citizens reach the pages at (for links in messages).
+        #[arg(long, env = "CITA_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+        public_url: String,
+    },
+    /// Notifications that failed for good: list them, or send one again.
+    Outbox {
+        #[command(subcommand)]
+        action: OutboxCommand,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -110,6 +133,69 @@ enum Command {
         /// Base URL calendar apps reach this server at.
         #[arg(long, env = "CITA_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
         public_url: String,
+    },
+}
+
+/// How notifications are sent (the same on every instance: each change writes its
+/// messages for the channels configured here).
+#[derive(Debug, Clone, clap::Args)]
+struct NotifyArgs {
+    /// SMTP server: smtp://HOST:PORT (plain), smtp://USER:PASS@HOST:587?tls=required
+    /// (STARTTLS) or smtps://USER:PASS@HOST:465 (TLS). Unset: no e-mail.
+    #[arg(long, env = "CITA_SMTP_URL", hide_env_values = true, requires = "mail_from")]
+    smtp_url: Option<String>,
+    /// The sender of e-mail, e.g. "Cita previa <citas@example.es>".
+    #[arg(long, env = "CITA_MAIL_FROM")]
+    mail_from: Option<String>,
+    /// Webhook receiving a signed JSON POST per event (SMS gateway, office systems).
+    #[arg(long, env = "CITA_WEBHOOK_URL", requires = "webhook_secret")]
+    webhook_url: Option<String>,
+    /// The webhook's HMAC-SHA256 key (at least 16 characters).
+    #[arg(long, env = "CITA_WEBHOOK_SECRET", hide_env_values = true)]
+    webhook_secret: Option<String>,
+    /// Attempts before a message is left for staff to retry.
+    #[arg(long, env = "CITA_NOTIFY_MAX_ATTEMPTS", default_value_t = 10,
+          value_parser = clap::value_parser!(i64).range(1..=100))]
+    notify_max_attempts: i64,
+    /// Seconds before the first retry (each next one waits twice as long, up to an hour).
+    #[arg(long, env = "CITA_NOTIFY_RETRY_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(i64).range(1..=3600))]
+    notify_retry_seconds: i64,
+}
+
+impl NotifyArgs {
+    fn settings(&self, public_url: &str) -> NotifySettings {
+        NotifySettings {
+            smtp: self
+                .smtp_url
+                .clone()
+                .zip(self.mail_from.clone())
+                .map(|(url, from)| SmtpSettings { url, from }),
+            webhook: self
+                .webhook_url
+                .clone()
+                .zip(self.webhook_secret.clone())
+                .map(|(url, secret)| WebhookSettings { url, secret }),
+            max_attempts: self.notify_max_attempts,
+            retry_base: chrono::Duration::seconds(self.notify_retry_seconds),
+            ..NotifySettings::new(public_url)
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum OutboxCommand {
+    /// The messages that failed for good, newest first (tab-separated: id, office,
+    /// event, channel, attempts, due, last error).
+    Failed {
+        /// Only this office's.
+        #[arg(long)]
+        office: Option<String>,
+    },
+    /// Send a failed message again, from scratch.
+    Retry {
+        /// Its id, from `cita outbox failed`.
+        id: i64,
     },
 }
 
@@ -187,6 +273,8 @@ async fn main() -> anyhow::Result<()> {
             trust_proxy,
             log_slow_statements_ms,
             staff_idle_minutes,
+            notify,
+            no_worker,
         } => {
             options.log_slow_statements =
                 log_slow_statements_ms.map(std::time::Duration::from_millis);
@@ -199,6 +287,8 @@ async fn main() -> anyhow::Result<()> {
                 rate_limit: !no_rate_limit,
                 trust_proxy,
                 staff_idle_minutes,
+                notify: notify.settings(""),
+                worker: !no_worker,
             };
             let listener = tokio::net::TcpListener::bind(&addr)
                 .await
@@ -218,6 +308,51 @@ async fn main() -> anyhow::Result<()> {
             }
             tracing::info!(addr = %bound, "cita is listening");
             app.run(listener, shutdown_signal()).await
+        }
+        Command::Worker { notify, public_url } => {
+            let booking = connect_booking(&cli.database_url, &options, system_clock()).await?;
+            let notifier = Notifier::new(booking.clone(), notify.settings(&public_url))
+                .map_err(|e| anyhow::anyhow!(e))?;
+            let watcher = tokio::spawn(watch_config(booking));
+            tokio::select! {
+                () = notifier.run() => {}
+                () = shutdown_signal() => {}
+            }
+            watcher.abort();
+            Ok(())
+        }
+        Command::Outbox { action } => {
+            let booking = connect_booking(&cli.database_url, &options, system_clock()).await?;
+            match action {
+                OutboxCommand::Failed { office } => {
+                    let office = office.map(OfficeId::new);
+                    for n in booking.dead_notices(office.as_ref()).await? {
+                        print_line(&format!(
+                            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                            n.id,
+                            n.office_id,
+                            n.event,
+                            n.channel,
+                            n.attempts,
+                            chrono::DateTime::from_timestamp(n.due_at, 0)
+                                .map(|t| t.to_rfc3339())
+                                .unwrap_or_default(),
+                            n.last_error.unwrap_or_default()
+                        ));
+                    }
+                    Ok(())
+                }
+                OutboxCommand::Retry { id } => match booking.retry_notice(id, None).await {
+                    Ok(()) => {
+                        print_line(&format!("message {id} queued again"));
+                        Ok(())
+                    }
+                    Err(cita::booking::BookingError::NotFound) => {
+                        anyhow::bail!("there is no failed message {id}")
+                    }
+                    Err(error) => Err(error.into()),
+                },
+            }
         }
         Command::Migrate => {
             let store = store::connect(&cli.database_url, &options).await?;

@@ -116,6 +116,8 @@ async fn nothing_personal_reaches_the_logs(backend: Db) {
         rate_limit: true,
         trust_proxy: false,
         staff_idle_minutes: 480,
+        notify: cita::notify::NotifySettings::new(""),
+        worker: false,
         store: StoreOptions {
             sqlite_synchronous: SqliteSync::Normal,
             log_slow_statements: Some(Duration::ZERO),

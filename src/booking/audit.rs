@@ -126,19 +126,24 @@ impl Booking {
 }
 
 /// Cancels an appointment inside the caller's transaction (closures, configuration
-/// changes): the status, a new sequence so calendars see it, and the audit line.
+/// changes): the status, a new sequence so calendars see it, the audit line, and the
+/// citizen's message (saying `told`, when given).
 pub(crate) async fn cancel_in_transaction(
+    booking: &Booking,
     conn: &mut dyn Records,
     appointment: &mut Appointment,
     actor: &Actor,
     now: DateTime<Utc>,
     detail: String,
+    told: Option<String>,
 ) -> Result<(), StoreError> {
     appointment.status = Status::Cancelled;
     appointment.sequence += 1;
     appointment.updated_at = now;
     conn.update_appointment(appointment).await?;
-    audit(conn, appointment, "cancelled", actor, now, detail).await
+    audit(conn, appointment, "cancelled", actor, now, detail).await?;
+    let event = super::NoticeEvent::Cancelled { reason: told };
+    booking.notify_in(conn, appointment, event, now).await
 }
 
 pub(crate) async fn audit(

@@ -27,6 +27,9 @@ pub struct Catalog {
     /// How long after an appointment's end its citizen's personal data is kept
     /// (`[privacy] retain_personal_data_days`).
     pub retention: Duration,
+    /// How long before an appointment its citizen is reminded (`[booking]
+    /// reminder_hours`), longest first.
+    pub reminders: Vec<Duration>,
 }
 
 impl Catalog {
@@ -46,12 +49,19 @@ impl Catalog {
             retention: Duration::days(i64::from(
                 crate::config::PrivacySettings::DEFAULT_RETENTION_DAYS,
             )),
+            reminders: hours(&crate::config::BookingSettings::DEFAULT_REMINDER_HOURS),
         }
     }
 
     /// The same catalog keeping personal data `retention` after appointments end.
     pub fn with_retention(mut self, retention: Duration) -> Self {
         self.retention = retention;
+        self
+    }
+
+    /// The same catalog reminding citizens `hours` before their appointments.
+    pub fn with_reminder_hours(mut self, hours_before: &[u32]) -> Self {
+        self.reminders = hours(hours_before);
         self
     }
 
@@ -82,4 +92,10 @@ impl Catalog {
         let service = office.service(service).ok_or(BookingError::NotFound)?;
         Ok((office, service))
     }
+}
+
+fn hours(list: &[u32]) -> Vec<Duration> {
+    let mut out: Vec<Duration> = list.iter().map(|h| Duration::hours(i64::from(*h))).collect();
+    out.sort_unstable_by(|a, b| b.cmp(a));
+    out
 }

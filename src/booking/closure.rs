@@ -150,7 +150,9 @@ impl Booking {
                     continue;
                 }
                 let detail = format!("office closed: {reason}");
-                cancel_in_transaction(conn, &mut appointment, actor, now, detail).await?;
+                let told = Some(reason.to_owned());
+                cancel_in_transaction(self, conn, &mut appointment, actor, now, detail, told)
+                    .await?;
                 outcome.cancelled += 1;
             }
             tx.commit().await?;

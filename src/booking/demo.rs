@@ -96,6 +96,7 @@ impl Booking {
                     document_type: None,
                     email: None,
                     phone: None,
+                    language: None,
                 },
             };
             match self.book(&request, None, &Actor::System).await {

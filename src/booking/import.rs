@@ -95,6 +95,7 @@ impl Catalog {
         .with_retention(Duration::days(i64::from(
             config.privacy.retain_personal_data_days,
         )))
+        .with_reminder_hours(&config.booking.reminder_hours)
     }
 }
 

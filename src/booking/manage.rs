@@ -177,6 +177,7 @@ impl Booking {
             document: Document::parse(&appointment.document, Some(&appointment.document_type))?,
             email: None,
             phone: None,
+            language: appointment.language.clone(),
         };
         let document_key = self.document_key(&citizen.document);
         let hold = match hold_id {
@@ -235,6 +236,8 @@ impl Booking {
             super::audit::moved_detail(previous, start),
         )
         .await?;
+        let event = super::NoticeEvent::Rescheduled { from: previous };
+        self.notify_in(conn, &appointment, event, now).await?;
         tx.commit().await?;
         Ok(appointment)
     }
@@ -356,6 +359,16 @@ impl Booking {
                 },
             )
             .await?;
+            let event = match transition {
+                Transition::Cancel => Some(super::NoticeEvent::Cancelled {
+                    reason: reason.map(str::to_owned),
+                }),
+                Transition::NoShow => Some(super::NoticeEvent::NoShow),
+                _ => None,
+            };
+            if let Some(event) = event {
+                self.notify_in(conn, &appointment, event, now).await?;
+            }
             tx.commit().await?;
             Ok(appointment)
         })

@@ -24,6 +24,7 @@ mod held_back;
 mod hold;
 mod import;
 mod manage;
+mod notices;
 mod place;
 mod queue;
 mod quota;
@@ -75,6 +76,7 @@ pub use feeds::{CANCELLED_VISIBLE, FEED_PAST, FeedLink};
 pub use hold::{HoldOutcome, HoldOwner};
 pub use import::{ConfigSource, ImportError, ImportOutcome, import_config, load_stored_config};
 pub use queue::{BatchStats, MAX_BATCH};
+pub use notices::{NoticeChannels, NoticeEvent, NoticeFacts, REMINDER_QUIET, plan as plan_notices};
 pub use request::{Actor, BookRequest, CitizenInput, CitizenProblem};
 pub use room::{Admission, Joined, RoomInfo, RoomRef, RoomState, TicketStatus};
 pub use staff::{DEMO_ADMIN, IssuedStaffToken, Role, StaffMember};
@@ -105,6 +107,8 @@ pub struct Booking {
     closures: Arc<Mutex<HashMap<OfficeId, SeenClosures>>>,
     /// Keys the digests of clients and documents stored with holds and idempotency keys.
     pepper: secrets::Pepper,
+    /// The channels changes write messages for.
+    channels: NoticeChannels,
 }
 
 #[derive(Debug)]
@@ -132,6 +136,7 @@ impl Booking {
             caches: Arc::default(),
             closures: Arc::default(),
             pepper: secrets::Pepper::random(),
+            channels: NoticeChannels::default(),
         }
     }
 

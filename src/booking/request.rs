@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Document, DocumentError, OfficeId, ServiceId};
+use crate::domain::{Document, DocumentError, MESSAGE_LANGUAGES, OfficeId, ServiceId};
 
 use super::BookingError;
 use super::secrets::sha256_hex;
@@ -45,6 +45,9 @@ pub struct CitizenInput {
     pub document_type: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// The language the citizen's messages are written in, one of [`MESSAGE_LANGUAGES`]
+    /// (Spanish when missing).
+    pub language: Option<String>,
 }
 
 /// A request to book `service` at `start` in `office`, optionally consuming a hold.
@@ -78,6 +81,8 @@ pub(crate) struct ValidCitizen {
     pub document: Document,
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// One of [`MESSAGE_LANGUAGES`].
+    pub language: String,
 }
 
 /// One thing wrong with what a citizen typed, and which field it is about: the pages
@@ -89,6 +94,7 @@ pub enum CitizenProblem {
     Document(DocumentError),
     Email,
     Phone,
+    Language,
 }
 
 impl CitizenProblem {
@@ -107,6 +113,10 @@ impl CitizenProblem {
             CitizenProblem::Phone => {
                 BookingError::Validation("citizen.phone must have 6 to 20 digits".into())
             }
+            CitizenProblem::Language => BookingError::Validation(format!(
+                "citizen.language must be one of {}",
+                MESSAGE_LANGUAGES.join(", ")
+            )),
         }
     }
 }
@@ -143,6 +153,11 @@ impl CitizenInput {
                 problems.push(CitizenProblem::Phone);
             }
         }
+        if let Some(language) = &self.language
+            && !MESSAGE_LANGUAGES.contains(&language.as_str())
+        {
+            problems.push(CitizenProblem::Language);
+        }
         problems
     }
 
@@ -156,6 +171,10 @@ impl CitizenInput {
             document,
             email: non_empty(&self.email),
             phone: non_empty(&self.phone),
+            language: self
+                .language
+                .clone()
+                .unwrap_or_else(|| MESSAGE_LANGUAGES[0].to_owned()),
         })
     }
 }
@@ -182,6 +201,7 @@ impl BookRequest {
             c.document_type,
             c.email,
             c.phone,
+            c.language,
         ]);
         sha256_hex(&canonical.to_string())
     }
@@ -198,6 +218,7 @@ mod tests {
             document_type: None,
             email: Some("ana@example.es".into()),
             phone: Some("+34 600 000 000".into()),
+            language: None,
         }
     }
 

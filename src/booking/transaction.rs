@@ -111,7 +111,12 @@ impl Booking {
         };
         match decided {
             Ok(answers) => {
-                batch.write(tx, now, held).await?;
+                let outbox: Vec<_> = batch
+                    .appointments()
+                    .iter()
+                    .flat_map(|a| self.plan_notices(a, &super::NoticeEvent::Booked, now))
+                    .collect();
+                batch.write(tx, now, held, &outbox).await?;
                 Ok(answers
                     .into_iter()
                     .map(|answer| batch.outcome(answer))

@@ -54,22 +54,30 @@ pub struct HolidayCalendar {
 }
 
 /// The `[booking]` section.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BookingSettings {
     /// How long a hold keeps a slot while the citizen fills the form (DESIGN §3).
     pub hold_ttl_seconds: u32,
+    /// Hours before an appointment its citizen is reminded of it, once per entry
+    /// (most no-shows are forgotten appointments); empty: no reminders.
+    pub reminder_hours: Vec<u32>,
 }
 
 impl BookingSettings {
     pub const DEFAULT_HOLD_TTL_SECONDS: u32 = 300;
     /// Shorter holds expire while people type; longer ones let hoarders park slots.
     pub const HOLD_TTL_RANGE: RangeInclusive<u32> = 30..=3600;
+    pub const DEFAULT_REMINDER_HOURS: [u32; 2] = [24, 2];
+    /// From an hour to a week before; a handful at most.
+    pub const REMINDER_HOURS_RANGE: RangeInclusive<u32> = 1..=168;
+    pub const MAX_REMINDERS: usize = 4;
 }
 
 impl Default for BookingSettings {
     fn default() -> Self {
         BookingSettings {
             hold_ttl_seconds: Self::DEFAULT_HOLD_TTL_SECONDS,
+            reminder_hours: Self::DEFAULT_REMINDER_HOURS.to_vec(),
         }
     }
 }

@@ -133,6 +133,10 @@ impl fmt::Display for Status {
     }
 }
 
+/// The languages messages to citizens are written in (a message file each under
+/// `locales/`); the first is the default.
+pub const MESSAGE_LANGUAGES: &[&str] = &["es", "en"];
+
 /// An appointment as the booking layer sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Appointment {
@@ -155,6 +159,8 @@ pub struct Appointment {
     pub document_type: String,
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// The language of the citizen's messages (`es`, `en`).
+    pub language: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

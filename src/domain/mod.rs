@@ -8,7 +8,9 @@ pub mod locator;
 pub mod office;
 pub mod release;
 
-pub use appointment::{Appointment, AppointmentFigures, Status, Transition, TransitionError};
+pub use appointment::{
+    Appointment, AppointmentFigures, MESSAGE_LANGUAGES, Status, Transition, TransitionError,
+};
 pub use document::{Document, DocumentError, DocumentType};
 pub use hours::{DateException, ExceptionHours, MonthDay, OpeningRule, Season, WallTime, Weekdays};
 pub use ids::{DeskId, HolidayCalendarId, OfficeId, ServiceId};

@@ -254,6 +254,19 @@ pub fn citizen_schema() -> RefOr<Schema> {
             .required("document")
             .property("email", nullable::<Email>())
             .property("phone", nullable::<Phone>())
+            .property(
+                "language",
+                utoipa::openapi::schema::OneOfBuilder::new()
+                    .item(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .enum_values(Some(crate::domain::MESSAGE_LANGUAGES.iter().copied())),
+                    )
+                    .item(ObjectBuilder::new().schema_type(Type::Null))
+                    .description(Some(
+                        "The language of the citizen's messages (Spanish when missing).",
+                    )),
+            )
             .additional_properties(Some(
                 utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
             ));

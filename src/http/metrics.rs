@@ -23,6 +23,11 @@
 //!   transaction (and a disk flush) under load. Read at scrape time from the booking
 //!   service's plain counters ([`BatchStats`]).
 //!
+//! - `cita_outbox_messages{state}` (`queued`, `due`, `sent`, `dead`, `dropped`) and
+//!   `cita_outbox_oldest_due_seconds`: the notifications' outbox as the database holds it,
+//!   read at scrape time (so every instance reports the same shared queue). `due` is the
+//!   part of `queued` whose time has come; a growing oldest age says no worker keeps up.
+//!
 //! Everything else is counted here, in the HTTP layer, from routes, statuses and problem codes:
 //! the booking use cases stay free of metrics. The registry belongs to one router (see
 //! [`super::router`]), so tests that run many apps in one process read each app's own
@@ -99,6 +104,11 @@ struct RouteLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    state: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CodeLabels {
     code: &'static str,
 }
@@ -120,6 +130,8 @@ pub struct Metrics {
     conflicts: Family<CodeLabels, Counter>,
     writes_limit: Gauge,
     writes_in_flight: Gauge,
+    outbox: Family<StateLabels, Gauge>,
+    outbox_oldest: Gauge,
 }
 
 impl Default for Metrics {
@@ -173,7 +185,21 @@ impl Metrics {
             "Writes in flight right now",
             writes_in_flight.clone(),
         );
+        let outbox = Family::<StateLabels, Gauge>::default();
+        let outbox_oldest = Gauge::default();
+        registry.register(
+            "cita_outbox_messages",
+            "Notifications in the outbox, by state (queued, due, sent, dead, dropped)",
+            outbox.clone(),
+        );
+        registry.register(
+            "cita_outbox_oldest_due_seconds",
+            "Seconds since the oldest notification still waiting became due",
+            outbox_oldest.clone(),
+        );
         Metrics {
+            outbox,
+            outbox_oldest,
             registry,
             requests,
             durations,
@@ -299,6 +325,20 @@ pub async fn metrics(
         metrics
             .writes_in_flight
             .set(i64::try_from(surge.writes_in_flight()).unwrap_or(i64::MAX));
+    }
+    // The queue is read from the database; a scrape while it is down shows the last
+    // figures rather than failing.
+    if let Ok(counts) = state.booking.outbox_counts().await {
+        for (state, value) in [
+            ("queued", counts.queued),
+            ("due", counts.due),
+            ("sent", counts.sent),
+            ("dead", counts.dead),
+            ("dropped", counts.dropped),
+        ] {
+            metrics.outbox.get_or_create(&StateLabels { state }).set(value);
+        }
+        metrics.outbox_oldest.set(counts.oldest_due_seconds);
     }
     let body = metrics.render().map_err(|e| ApiError::internal(&e))?;
     let mut response = body.into_response();

@@ -3,5 +3,8 @@
 pub mod export;
 pub mod holidays;
 
-pub use export::{EventInput, appointment_calendar, feed_calendar, feed_etag};
+pub use export::{
+    EventInput, InvitationParties, ItipMethod, appointment_calendar, feed_calendar, feed_etag,
+    invitation_calendar,
+};
 pub use holidays::{IcsEventProblem, IcsHolidayError, holiday_dates_from_ics};

@@ -10,7 +10,7 @@ use sqlx::pool::PoolConnection;
 
 use crate::domain::{Appointment, DeskId, OfficeId};
 
-use super::{AuditEntry, HoldRecord, IdempotencyRecord, OccupancyRecord, OfficeLock, TokenRecord};
+use super::{AuditEntry, NewNotice, HoldRecord, IdempotencyRecord, OccupancyRecord, OfficeLock, TokenRecord};
 
 /// What a batch of bookings locks and asks to read.
 #[derive(Debug, Clone, Copy)]
@@ -65,6 +65,8 @@ pub struct BookingWrite<'a> {
     pub tokens: &'a [TokenRecord],
     pub audit: &'a [AuditEntry],
     pub idempotency: &'a [IdempotencyRecord],
+    /// The bookings' messages (confirmations, reminders).
+    pub outbox: &'a [NewNotice],
 }
 
 /// A connection kept between one transaction and the next (PostgreSQL): no trip through

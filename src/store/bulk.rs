@@ -130,7 +130,8 @@ fn bind_appointments(mut statement: AnyQuery, appointments: &[Appointment]) -> A
             .bind(a.email.clone())
             .bind(a.phone.clone())
             .bind(a.created_at.timestamp())
-            .bind(a.updated_at.timestamp());
+            .bind(a.updated_at.timestamp())
+            .bind(a.language.clone());
     }
     statement
 }
@@ -170,7 +171,7 @@ pub(super) async fn insert_appointments(
     }
     let statement = query(format!(
         "INSERT INTO appointments ({APPOINTMENT_COLUMNS}) VALUES {}",
-        values_list(appointments.len(), 17)
+        values_list(appointments.len(), 18)
     ));
     bind_appointments(statement, appointments)
         .execute(&mut *conn)

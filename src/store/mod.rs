@@ -23,7 +23,7 @@
 macro_rules! appointment_columns {
     () => {
         "id, locator, office_id, service_id, desk_id, start_at, end_at, occupied_until, \
-         status, sequence, citizen_name, document, document_type, email, phone, created_at, updated_at"
+         status, sequence, citizen_name, document, document_type, email, phone, created_at, updated_at, language"
     };
 }
 
@@ -49,6 +49,7 @@ mod holds;
 mod idempotency;
 mod offices;
 mod options;
+mod outbox;
 mod postgres;
 mod retention;
 mod rooms;
@@ -73,6 +74,7 @@ pub use draws::{DrawEntryRecord, DrawRecord, EntryResult};
 pub use error::StoreError;
 pub use offices::{ClosureRecord, ConfigRecord, OccupancyRecord, OfficeLock};
 pub use options::{SqliteSync, StoreOptions};
+pub use outbox::{NewNotice, NoticeOutcome, NoticeRecord, OutboxCounts};
 pub use retention::Purged;
 pub use rooms::{LinePlace, TicketRecord};
 pub use rows::{AuditEntry, HoldRecord, IdempotencyRecord, instant};
@@ -172,7 +174,17 @@ pub struct CitizenHistory {
 
 /// Every operation on one connection or transaction.
 pub trait Records:
-    Offices + Appointments + Tokens + Holds + Idempotency + Audit + Staff + Retention + Draws + Rooms
+    Offices
+    + Appointments
+    + Tokens
+    + Holds
+    + Idempotency
+    + Audit
+    + Staff
+    + Retention
+    + Draws
+    + Rooms
+    + Outbox
 {
 }
 
@@ -186,7 +198,8 @@ impl<
         + Staff
         + Retention
         + Draws
-        + Rooms,
+        + Rooms
+        + Outbox,
 > Records for T
 {
 }
@@ -597,6 +610,58 @@ pub trait Rooms: Send {
         release_at: i64,
     ) -> Result<LinePlace, StoreError>;
     async fn line_length(&mut self, room_id: &str) -> Result<i64, StoreError>;
+}
+
+/// The notifications' outbox: messages written with the change they tell about, and
+/// taken by delivery workers under a lease.
+#[async_trait]
+pub trait Outbox: Send {
+    async fn insert_notices(
+        &mut self,
+        notices: &[NewNotice],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Drops the appointment's reminders still waiting (it moved, or ended); `reason` is
+    /// kept on them.
+    async fn drop_reminders(
+        &mut self,
+        appointment_id: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+    /// Takes up to `limit` due messages no live lease holds, leasing them to `worker`
+    /// until `lease_until` and counting the attempt, oldest due first.
+    async fn claim_notices(
+        &mut self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        worker: &str,
+        limit: i64,
+    ) -> Result<Vec<NoticeRecord>, StoreError>;
+    /// Records how `worker`'s attempt ended; `false` when its lease was lost meanwhile
+    /// (nothing is changed then).
+    async fn finish_notice(
+        &mut self,
+        id: i64,
+        worker: &str,
+        outcome: &NoticeOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Messages that failed for good, newest first, of one office or all.
+    async fn dead_notices(
+        &mut self,
+        office_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<NoticeRecord>, StoreError>;
+    /// Queues a dead message again, due now with a fresh count of attempts; `false` when
+    /// there is no such dead message (in that office).
+    async fn requeue_notice(
+        &mut self,
+        id: i64,
+        office_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    async fn outbox_counts(&mut self, now: DateTime<Utc>) -> Result<OutboxCounts, StoreError>;
 }
 
 /// Release draws: their seeds, entries, leases and results.

@@ -31,6 +31,14 @@ pub(crate) struct AppointmentRow {
     pub phone: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Not read by `cita_book_begin` (PostgreSQL), whose appointments serve only the
+    /// citizen's limits and replayed answers, neither of which sends a message.
+    #[serde(default = "default_language")]
+    pub language: String,
+}
+
+fn default_language() -> String {
+    crate::domain::MESSAGE_LANGUAGES[0].to_owned()
 }
 
 impl TryFrom<AppointmentRow> for Appointment {
@@ -54,6 +62,7 @@ impl TryFrom<AppointmentRow> for Appointment {
             document_type: row.document_type,
             email: row.email,
             phone: row.phone,
+            language: row.language,
             created_at: instant(row.created_at)?,
             updated_at: instant(row.updated_at)?,
             id: row.id,

@@ -177,6 +177,9 @@ async fn write_booking(
     bulk::insert_appointments(conn, write.appointments).await?;
     bulk::insert_tokens(conn, write.tokens, write.now).await?;
     bulk::insert_audits(conn, write.audit).await?;
+    if !write.outbox.is_empty() {
+        super::outbox::insert(conn, write.outbox, write.now).await?;
+    }
     for record in write.idempotency {
         idempotency::insert_idempotency(conn, record).await?;
     }

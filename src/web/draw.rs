@@ -63,7 +63,7 @@ pub(super) fn instant_args(
 
 /// `at` on the office's clock, named as the Canaries' time there (an hour behind the
 /// peninsula).
-pub(super) fn clock_time(lang: &Lang, office: &Office, at: DateTime<Utc>) -> String {
+pub(crate) fn clock_time(lang: &Lang, office: &Office, at: DateTime<Utc>) -> String {
     let time = lang.time(at, office.timezone);
     if office.timezone == chrono_tz::Atlantic::Canary {
         format!("{time} ({})", lang.t("zone-canary"))
@@ -213,7 +213,7 @@ pub async fn enter(
         to: form.to.trim().to_owned(),
         part: form.part_of_day.trim().to_owned(),
     };
-    let citizen = citizen_input(&typed.details);
+    let citizen = citizen_input(&typed.details, &visit.lang);
     let mut errors = field_errors(&visit.lang, citizen.problems());
     let dates = match (
         typed.from.parse::<NaiveDate>(),

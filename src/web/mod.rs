@@ -25,6 +25,7 @@ pub(crate) mod queue;
 pub mod session;
 pub mod staff;
 mod visit;
+pub(crate) use draw::clock_time;
 
 use axum::Router;
 use axum::body::Body;

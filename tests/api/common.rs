@@ -56,12 +56,24 @@ pub struct TestApp {
     router: Router,
     pub state: AppState,
     pub clock: Arc<ManualClock>,
+    /// The delivery worker, when built with [`spawn_notifying`]: tests run its rounds
+    /// themselves (`notifier.round()`), on the test's clock.
+    pub notifier: Option<cita::notify::Notifier>,
     /// Kept alive for the test: dropping it drops the database.
     _db: Option<TestDb>,
 }
 
 /// Builds the app like `cita serve --demo` does; `None` when the backend is not configured.
 pub async fn spawn(db: Db) -> Option<TestApp> {
+    spawn_with(db, None).await
+}
+
+/// [`spawn`] with notifications sent as `notify` says, by a worker the test drives.
+pub async fn spawn_notifying(db: Db, notify: cita::notify::NotifySettings) -> Option<TestApp> {
+    spawn_with(db, Some(notify)).await
+}
+
+async fn spawn_with(db: Db, notify: Option<cita::notify::NotifySettings>) -> Option<TestApp> {
     let test_db = test_db(db).await?;
     let clock = Arc::new(ManualClock::new(test_now()));
     let settings = ServeSettings {
@@ -73,6 +85,8 @@ pub async fn spawn(db: Db) -> Option<TestApp> {
         rate_limit: false,
         trust_proxy: false,
         staff_idle_minutes: 480,
+        worker: notify.is_some(),
+        notify: notify.unwrap_or_else(|| cita::notify::NotifySettings::new("")),
         store: StoreOptions {
             sqlite_synchronous: SqliteSync::Normal,
             log_slow_statements: None,
@@ -85,6 +99,7 @@ pub async fn spawn(db: Db) -> Option<TestApp> {
     Some(TestApp {
         router: cita::http::router(app.state.clone()),
         state: app.state,
+        notifier: app.notifier,
         clock,
         _db: Some(test_db),
     })
@@ -222,6 +237,7 @@ impl TestApp {
             router: cita::http::router(state.clone()),
             state,
             clock,
+            notifier: None,
             _db: None,
         }
     }

@@ -16,10 +16,12 @@ mod draws;
 mod fairness;
 mod fuzz;
 mod ics_clients;
+mod mail_sink;
 mod manage;
 #[path = "../support/mutations.rs"]
 mod mutations;
 mod never_lies;
+mod notifications;
 mod ops;
 mod outage;
 mod privacy;

@@ -100,6 +100,8 @@ async fn app_on(url: &str, store: StoreOptions) -> TestApp {
         rate_limit: false,
         trust_proxy: false,
         staff_idle_minutes: 480,
+        notify: cita::notify::NotifySettings::new(""),
+        worker: false,
     };
     let app = Application::build(&settings, "127.0.0.1:0", clock.clone())
         .await

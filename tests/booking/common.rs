@@ -142,6 +142,7 @@ pub fn request(office: &str, service: &str, start: DateTime<Utc>, document: &str
             document_type: None,
             email: None,
             phone: None,
+            language: None,
         },
     }
 }

@@ -131,6 +131,7 @@ async fn a_draw_that_died_midway_is_finished_by_another_instance(db: Db) {
                 document_type: None,
                 email: None,
                 phone: None,
+                language: None,
             },
             from: date(2027, 3, 15),
             to: date(2027, 3, 15),

@@ -436,6 +436,7 @@ async fn a_stale_instance_books_under_the_new_configuration(db: Db) {
                     document_type: None,
                     email: None,
                     phone: None,
+                    language: None,
                 },
             };
             booking.book(&request, None, &Actor::Citizen).await

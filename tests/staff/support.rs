@@ -252,6 +252,7 @@ impl TestApp {
                         document_type: None,
                         email: None,
                         phone: None,
+                        language: None,
                     },
                 },
                 None,

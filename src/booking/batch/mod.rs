@@ -232,12 +232,18 @@ impl Batch {
         Tokens::issue(&mut self.tokens, &id)
     }
 
+    /// The appointments the batch books.
+    pub(super) fn appointments(&self) -> &[Appointment] {
+        &self.appointments
+    }
+
     /// Writes everything the batch decided and commits.
     pub(super) async fn write(
         &self,
         tx: Box<dyn BookingTx>,
         now: DateTime<Utc>,
         held: &store::ConnectionSlot,
+        outbox: &[store::NewNotice],
     ) -> Result<(), StoreError> {
         let consumed: Vec<&str> = self
             .consumed_holds
@@ -276,6 +282,7 @@ impl Batch {
             tokens: &self.tokens,
             audit: &audit,
             idempotency: &self.idempotency,
+            outbox,
         };
         tx.write_and_commit(&write, held).await
     }
@@ -359,6 +366,7 @@ fn new_appointment(
         document_type: citizen.document.kind().as_str().to_owned(),
         email: citizen.email.clone(),
         phone: citizen.phone.clone(),
+        language: citizen.language.clone(),
         created_at: now,
         updated_at: now,
     }

@@ -277,6 +277,8 @@ impl Booking {
             document_type: entry.document_type.clone(),
             email: entry.email.clone(),
             phone: entry.phone.clone(),
+            // Draw entries do not record one: their messages are in Spanish.
+            language: None,
         };
         let request = BookRequest {
             office_id: draw.office_id.clone(),

@@ -161,6 +161,7 @@ pub(super) struct RawDesk {
 #[derive(Debug, Default)]
 pub(super) struct RawBooking {
     pub hold_ttl_seconds: Field<i64>,
+    pub reminder_hours: Field<Vec<i64>>,
 }
 
 #[derive(Debug, Default)]
@@ -222,7 +223,7 @@ const SERVICE_KEYS: &[&str] = &[
     "requirements",
 ];
 const DESK_KEYS: &[&str] = &["id", "services", "hours"];
-const BOOKING_KEYS: &[&str] = &["hold_ttl_seconds"];
+const BOOKING_KEYS: &[&str] = &["hold_ttl_seconds", "reminder_hours"];
 
 /// Reads the whole document. Never fails: what cannot be read is reported and left out.
 pub(super) fn read(root: &Spanned<DeTable<'_>>, p: &mut Problems) -> RawConfig {

@@ -5,7 +5,9 @@
 use toml::de::{DeTable, DeValue};
 
 use super::super::Problems;
-use super::values::{boolean, date, integer, label_of, list, string, tables, unknown_key};
+use super::values::{
+    boolean, date, integer, integers, label_of, list, string, tables, unknown_key,
+};
 use super::{
     BOOKING_KEYS, CALENDAR_KEYS, DESK_KEYS, EXCEPTION_KEYS, HOURS_KEYS, OFFICE_KEYS, PRIVACY_KEYS,
     RELEASE_KEYS, RawBooking, RawCalendar, RawDesk, RawException, RawHours, RawOffice, RawPrivacy,
@@ -217,6 +219,7 @@ pub(super) fn read_booking(p: &mut Problems, t: &DeTable<'_>) -> RawBooking {
             "hold_ttl_seconds" => {
                 b.hold_ttl_seconds = integer(p, v, "[booking]", "hold_ttl_seconds")
             }
+            "reminder_hours" => b.reminder_hours = integers(p, v, "[booking]", "reminder_hours"),
             other => unknown_key(p, key, other, "[booking]", BOOKING_KEYS),
         }
     }

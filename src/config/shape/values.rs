@@ -82,6 +82,27 @@ pub(super) fn integer(p: &mut Problems, v: &Value<'_>, label: &str, key: &str) -
     }
 }
 
+/// A list of whole numbers; one bad item makes the whole list `Bad`, as in [`list`].
+pub(super) fn integers(p: &mut Problems, v: &Value<'_>, label: &str, key: &str) -> Field<Vec<i64>> {
+    let DeValue::Array(items) = v.get_ref() else {
+        wrong_type(p, v, label, key, "a list", v.get_ref());
+        return Field::Bad;
+    };
+    let mut out = Vec::with_capacity(items.len());
+    let mut ok = true;
+    for value in items.iter() {
+        match integer(p, value, label, &format!("each entry of {key}")) {
+            Field::Given(n) => out.push(*n.get_ref()),
+            Field::Missing | Field::Bad => ok = false,
+        }
+    }
+    if ok {
+        Field::Given(Spanned::new(v.span(), out))
+    } else {
+        Field::Bad
+    }
+}
+
 pub(super) fn boolean(p: &mut Problems, v: &Value<'_>, label: &str, key: &str) -> Field<bool> {
     match v.get_ref() {
         DeValue::Boolean(b) => Field::Given(Spanned::new(v.span(), *b)),

@@ -7,7 +7,7 @@
 //! The whole-file settings are checked here; each section of an office (and the holiday
 //! calendars) in its own module, with the checks of single values in `fields`.
 
-use super::shape::RawConfig;
+use super::shape::{Field, RawConfig};
 use super::{BookingSettings, Config, PrivacySettings, Problems};
 use crate::limits::LimitSettings;
 
@@ -99,7 +99,55 @@ fn booking(p: &mut Problems, raw: &RawConfig) -> Checked<BookingSettings> {
         Some(BookingSettings::DEFAULT_HOLD_TTL_SECONDS),
         &(0..0),
     )?;
-    Ok(BookingSettings { hold_ttl_seconds })
+    let reminder_hours = reminder_hours(p, &b.reminder_hours)?;
+    Ok(BookingSettings {
+        hold_ttl_seconds,
+        reminder_hours,
+    })
+}
+
+/// `[booking] reminder_hours`: each within [`BookingSettings::REMINDER_HOURS_RANGE`], no
+/// repeats, at most [`BookingSettings::MAX_REMINDERS`]; the default when left out.
+fn reminder_hours(p: &mut Problems, field: &Field<Vec<i64>>) -> Checked<Vec<u32>> {
+    let given = match field {
+        Field::Missing => return Ok(BookingSettings::DEFAULT_REMINDER_HOURS.to_vec()),
+        Field::Bad => return Err(Reported),
+        Field::Given(given) => given,
+    };
+    let range = BookingSettings::REMINDER_HOURS_RANGE;
+    let mut hours: Vec<u32> = Vec::new();
+    for &n in given.get_ref() {
+        match u32::try_from(n) {
+            Ok(h) if range.contains(&h) && !hours.contains(&h) => hours.push(h),
+            Ok(h) if hours.contains(&h) => {
+                p.at(&given.span(), format!("[booking]: reminder_hours lists {h} twice"));
+                return Err(Reported);
+            }
+            _ => {
+                p.at(
+                    &given.span(),
+                    format!(
+                        "[booking]: each entry of reminder_hours must be between {} and {}, not {n}",
+                        range.start(),
+                        range.end()
+                    ),
+                );
+                return Err(Reported);
+            }
+        }
+    }
+    if hours.len() > BookingSettings::MAX_REMINDERS {
+        p.at(
+            &given.span(),
+            format!(
+                "[booking]: reminder_hours may list at most {} reminders",
+                BookingSettings::MAX_REMINDERS
+            ),
+        );
+        return Err(Reported);
+    }
+    hours.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(hours)
 }
 
 // --- small readers ---------------------------------------------------------------------

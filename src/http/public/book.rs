@@ -119,6 +119,8 @@ pub struct CitizenBody {
     pub document_type: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// `es` or `en`: the language of the citizen's messages (Spanish when missing).
+    pub language: Option<String>,
 }
 
 impl CitizenBody {
@@ -129,6 +131,7 @@ impl CitizenBody {
             document_type: self.document_type,
             email: self.email,
             phone: self.phone,
+            language: self.language,
         }
     }
 }

@@ -82,6 +82,50 @@ pub fn appointment_calendar(
     w.out
 }
 
+/// What an invitation asks of the calendar that receives it (iTIP, RFC 5546).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItipMethod {
+    /// Add the event, or replace the copy with a lower `SEQUENCE` (a reschedule).
+    Request,
+    /// Remove the event with this `UID` (sent with `STATUS:CANCELLED`).
+    Cancel,
+}
+
+/// Who sends an invitation and who receives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvitationParties<'a> {
+    /// The office's display name (`ORGANIZER;CN=`).
+    pub organizer_name: &'a str,
+    /// The sender's address (`ORGANIZER:mailto:`).
+    pub organizer_email: &'a str,
+    /// The citizen's address: the one the message goes to (`ATTENDEE:mailto:`).
+    pub attendee_email: &'a str,
+}
+
+/// One appointment as an e-mailed invitation (`METHOD:REQUEST` or `METHOD:CANCEL`):
+/// calendar apps add it, move it when a `REQUEST` with a higher `SEQUENCE` comes, and
+/// remove it on `CANCEL`, all by its `UID`. The citizen is the attendee, already
+/// accepted (`PARTSTAT=ACCEPTED`, `RSVP=FALSE`): nobody is asked to answer.
+pub fn invitation_calendar(
+    event: &EventInput,
+    dtstamp: DateTime<Utc>,
+    method: ItipMethod,
+    parties: &InvitationParties,
+) -> String {
+    let mut w = Writer::default();
+    w.calendar_header_with(match method {
+        ItipMethod::Request => "REQUEST",
+        ItipMethod::Cancel => "CANCEL",
+    });
+    let cancelled = EventInput {
+        cancelled: event.cancelled || method == ItipMethod::Cancel,
+        ..event.clone()
+    };
+    w.event_with(&cancelled, dtstamp, Some(parties));
+    w.raw("END", "VCALENDAR");
+    w.out
+}
+
 /// A subscribed feed (an office's or a desk's appointments), `METHOD:PUBLISH`, named with
 /// `X-WR-CALNAME` and RFC 7986 `NAME`, and asking clients to refresh hourly
 /// (`REFRESH-INTERVAL` and the older `X-PUBLISHED-TTL`).
@@ -173,16 +217,39 @@ struct Writer {
 
 impl Writer {
     fn calendar_header(&mut self) {
+        self.calendar_header_with("PUBLISH");
+    }
+
+    fn calendar_header_with(&mut self, method: &str) {
         self.raw("BEGIN", "VCALENDAR");
         self.raw("VERSION", "2.0");
         self.raw("PRODID", PRODID);
         self.raw("CALSCALE", "GREGORIAN");
-        self.raw("METHOD", "PUBLISH");
+        self.raw("METHOD", method);
     }
 
     fn event(&mut self, event: &EventInput, dtstamp: DateTime<Utc>) {
+        self.event_with(event, dtstamp, None);
+    }
+
+    fn event_with(
+        &mut self,
+        event: &EventInput,
+        dtstamp: DateTime<Utc>,
+        parties: Option<&InvitationParties>,
+    ) {
         self.raw("BEGIN", "VEVENT");
         self.text("UID", &event.uid);
+        if let Some(parties) = parties {
+            self.raw(
+                &format!("ORGANIZER;CN={}", quoted_param(parties.organizer_name)),
+                &format!("mailto:{}", uri_safe(parties.organizer_email)),
+            );
+            self.raw(
+                "ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;RSVP=FALSE",
+                &format!("mailto:{}", uri_safe(parties.attendee_email)),
+            );
+        }
         self.utc("DTSTAMP", dtstamp);
         self.utc("DTSTART", event.start);
         self.utc("DTEND", event.end);
@@ -228,6 +295,25 @@ impl Writer {
     fn utc(&mut self, name: &str, at: DateTime<Utc>) {
         self.raw(name, &at.format(UTC_FORMAT).to_string());
     }
+}
+
+/// A parameter value in double quotes (RFC 5545 §3.1: it may then hold `:`, `;` and `,`);
+/// a double quote cannot be escaped there, so it is dropped, as are control characters.
+fn quoted_param(value: &str) -> String {
+    let inner: String = value
+        .chars()
+        .filter(|c| *c != '"' && !c.is_control())
+        .collect();
+    format!("\"{inner}\"")
+}
+
+/// An address as written in a `mailto:` URI value: whitespace and control characters,
+/// which no valid address has, are dropped rather than break the line.
+fn uri_safe(address: &str) -> String {
+    address
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .collect()
 }
 
 /// Escapes a TEXT value: `\` `;` `,` and line breaks get a backslash. Any line break

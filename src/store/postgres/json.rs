@@ -156,6 +156,19 @@ struct WriteJson<'a> {
     tokens: Vec<TokenJson<'a>>,
     audit: Vec<AuditJson<'a>>,
     idempotency: &'a [IdempotencyRecord],
+    outbox: Vec<NoticeJson<'a>>,
+}
+
+/// A message as `cita_book_write` inserts it.
+#[derive(Serialize)]
+struct NoticeJson<'a> {
+    appointment_id: &'a str,
+    office_id: &'a str,
+    event: &'a str,
+    channel: &'a str,
+    sequence: i64,
+    facts: &'a str,
+    due_at: i64,
 }
 
 #[derive(Serialize)]
@@ -184,6 +197,7 @@ struct AppointmentJson<'a> {
     phone: Option<&'a str>,
     created_at: i64,
     updated_at: i64,
+    language: &'a str,
 }
 
 #[derive(Serialize)]
@@ -242,6 +256,7 @@ impl<'a> From<&'a BookingWrite<'a>> for WriteJson<'a> {
                     phone: a.phone.as_deref(),
                     created_at: a.created_at.timestamp(),
                     updated_at: a.updated_at.timestamp(),
+                    language: &a.language,
                 })
                 .collect(),
             tokens: write
@@ -268,6 +283,19 @@ impl<'a> From<&'a BookingWrite<'a>> for WriteJson<'a> {
                 })
                 .collect(),
             idempotency: write.idempotency,
+            outbox: write
+                .outbox
+                .iter()
+                .map(|n| NoticeJson {
+                    appointment_id: &n.appointment_id,
+                    office_id: &n.office_id,
+                    event: n.event,
+                    channel: n.channel,
+                    sequence: n.sequence,
+                    facts: &n.facts,
+                    due_at: n.due_at.timestamp(),
+                })
+                .collect(),
         }
     }
 }

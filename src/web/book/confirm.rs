@@ -146,7 +146,7 @@ pub async fn confirm(
         service_id: service.id.clone(),
         start,
         hold_id: draft.hold_id.clone(),
-        citizen: citizen_input(&details),
+        citizen: citizen_input(&details, &visit.lang),
     };
     match state
         .booking
@@ -184,7 +184,7 @@ pub async fn confirm(
             check_page(&state, visit, Some(message))
         }
         Err(BookingError::InvalidDocument(_) | BookingError::Validation(_)) => {
-            let problems = citizen_input(&details).problems();
+            let problems = citizen_input(&details, &visit.lang).problems();
             let errors = field_errors(&visit.lang, problems);
             details_page(&state, visit, Some(details), errors)
         }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::booking::{CitizenInput, CitizenProblem};
 use crate::calendar::local_date;
-use crate::domain::DocumentError;
+use crate::domain::{DocumentError, MESSAGE_LANGUAGES};
 use crate::http::AppState;
 
 use super::super::Visit;
@@ -136,7 +136,8 @@ pub(crate) fn document_type(sent: &str) -> String {
     }
 }
 
-pub(crate) fn citizen_input(details: &Details) -> CitizenInput {
+/// What a form typed, with the page's language for the citizen's messages.
+pub(crate) fn citizen_input(details: &Details, lang: &Lang) -> CitizenInput {
     let optional = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
     CitizenInput {
         name: details.name.clone(),
@@ -144,6 +145,7 @@ pub(crate) fn citizen_input(details: &Details) -> CitizenInput {
         document_type: optional(&details.document_type),
         email: optional(&details.email),
         phone: optional(&details.phone),
+        language: Some(lang.code()).filter(|code| MESSAGE_LANGUAGES.contains(&code.as_str())),
     }
 }
 
@@ -153,7 +155,7 @@ pub(crate) fn field_errors(lang: &Lang, problems: Vec<CitizenProblem>) -> Vec<Fi
     const ORDER: [&str; 4] = ["name", "document", "email", "phone"];
     let mut errors: Vec<FieldError> = problems
         .into_iter()
-        .map(|problem| {
+        .filter_map(|problem| {
             let (field, id) = match problem {
                 CitizenProblem::NameEmpty => ("name", "error-name-empty"),
                 CitizenProblem::NameTooLong => ("name", "error-name-long"),
@@ -169,11 +171,13 @@ pub(crate) fn field_errors(lang: &Lang, problems: Vec<CitizenProblem>) -> Vec<Fi
                 CitizenProblem::Document(_) => ("document", "error-document-format"),
                 CitizenProblem::Email => ("email", "error-email"),
                 CitizenProblem::Phone => ("phone", "error-phone"),
+                // The pages send only their own language, which is always one of them.
+                CitizenProblem::Language => return None,
             };
-            FieldError {
+            Some(FieldError {
                 field,
                 message: lang.t(id),
-            }
+            })
         })
         .collect();
     errors.sort_by_key(|error| ORDER.iter().position(|field| *field == error.field));
@@ -196,7 +200,7 @@ pub async fn save_details(
         email: form.email.trim().to_owned(),
         phone: form.phone.trim().to_owned(),
     };
-    let problems = citizen_input(&typed).problems();
+    let problems = citizen_input(&typed, &visit.lang).problems();
     if !problems.is_empty() {
         let errors = field_errors(&visit.lang, problems);
         return details_page(&state, visit, Some(typed), errors);

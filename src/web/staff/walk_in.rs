@@ -253,7 +253,7 @@ pub async fn book(
     };
     let lang = staff.visit.lang.clone();
     let details = form.details();
-    let mut errors = field_errors(&lang, citizen_input(&details).problems());
+    let mut errors = field_errors(&lang, citizen_input(&details, &lang).problems());
     let start = DateTime::parse_from_rfc3339(form.start.trim()).ok();
     if start.is_none() {
         errors.insert(
@@ -272,7 +272,7 @@ pub async fn book(
         service_id: ServiceId::new(form.service_id.as_str()),
         start: start.to_utc(),
         hold_id: None,
-        citizen: citizen_input(&details),
+        citizen: citizen_input(&details, &lang),
     };
     let key = format!("staff:{}:web:{}", staff.member.id, form.key);
     let outcome = state

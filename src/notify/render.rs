@@ -1,0 +1,187 @@
+//! A message's words: the e-mail (plain text and HTML, in the citizen's language, from the
+//! same message files as the pages) and its calendar invitation. Pure: everything comes
+//! in as arguments.
+
+use askama::Template;
+use chrono::{DateTime, Utc};
+
+use crate::booking::NoticeFacts;
+use crate::calendar::local_date;
+use crate::domain::{Appointment, Office, Service};
+use crate::ical::{EventInput, InvitationParties, ItipMethod, invitation_calendar};
+use crate::web::clock_time;
+use crate::web::i18n::{FluentArg, Lang};
+
+/// What the message is about.
+#[derive(Debug, Clone, Copy)]
+pub struct MailInput<'a> {
+    /// `booked`, `rescheduled`, `cancelled`, `no_show` or `reminder`.
+    pub event: &'a str,
+    pub facts: &'a NoticeFacts,
+    /// The appointment's sequence at the event.
+    pub sequence: i64,
+    /// The appointment now: its name, address and language (never its document).
+    pub appointment: &'a Appointment,
+    pub office: &'a Office,
+    /// `None` when the procedure is no longer configured.
+    pub service: Option<&'a Service>,
+    /// The service's base URL, for the page links.
+    pub public_url: &'a str,
+    /// Host part of the calendar `UID` (`{locator}@{host}`, as in the `.ics` files).
+    pub host: &'a str,
+    /// The sender's address, the invitation's organizer.
+    pub from: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// A message ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedMail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// The invitation and its method, for the events that change the calendar.
+    pub calendar: Option<(ItipMethod, String)>,
+}
+
+/// The words of the message, shared by both templates.
+#[derive(Debug)]
+struct MailWords {
+    lang: String,
+    subject: String,
+    greeting: String,
+    lead: String,
+    extra: Vec<String>,
+    rows: Vec<(String, String)>,
+    bring_title: String,
+    bring: Vec<String>,
+    link_text: String,
+    link: String,
+    calendar_note: Option<String>,
+    footer: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/message.html")]
+struct HtmlMail<'a> {
+    m: &'a MailWords,
+}
+
+#[derive(Template)]
+#[template(path = "mail/message.txt")]
+struct TextMail<'a> {
+    m: &'a MailWords,
+}
+
+/// The e-mail for `input`, in the appointment's language.
+pub fn render_mail(input: &MailInput) -> Result<RenderedMail, askama::Error> {
+    let lang = Lang::parse(&input.appointment.language).unwrap_or_default();
+    let office = input.office;
+    let at = |seconds: i64| DateTime::from_timestamp(seconds, 0).unwrap_or(input.now);
+    let start = at(input.facts.start);
+    let end = at(input.facts.end);
+    let procedure = input
+        .service
+        .map_or(input.facts.service_id.as_str(), |s| s.name.as_str());
+    let date = |instant| lang.long_date(local_date(office.timezone, instant));
+    let time = |instant| clock_time(&lang, office, instant);
+    let when_args = |instant| {
+        vec![
+            ("procedure", FluentArg::Text(procedure.to_owned())),
+            ("date", FluentArg::Text(date(instant))),
+            ("time", FluentArg::Text(time(instant))),
+        ]
+    };
+    let event = input.event;
+    let mut extra = Vec::new();
+    if let Some(previous) = input.facts.previous_start {
+        extra.push(lang.t_with("mail-lead-rescheduled-from", &when_args(at(previous))));
+    }
+    if let Some(reason) = input.facts.reason.as_deref().filter(|r| !r.trim().is_empty()) {
+        extra.push(lang.t_with("mail-reason", &[("reason", reason.into())]));
+    }
+    let rows = vec![
+        (lang.t("mail-procedure"), procedure.to_owned()),
+        (lang.t("mail-office"), office.name.clone()),
+        (lang.t("mail-address"), office.address.clone()),
+        (lang.t("mail-day"), date(start)),
+        (lang.t("mail-time"), time(start)),
+        (
+            lang.t("mail-locator"),
+            input.appointment.locator.as_str().to_owned(),
+        ),
+    ];
+    let ended = matches!(event, "cancelled" | "no_show");
+    let bring = if ended {
+        Vec::new()
+    } else {
+        std::iter::once(lang.t("mail-bring-always"))
+            .chain(input.service.into_iter().flat_map(|s| s.requirements.clone()))
+            .collect()
+    };
+    let (link_text, link) = if ended {
+        (lang.t("mail-book-again"), format!("{}/book", input.public_url))
+    } else {
+        (lang.t("mail-manage"), format!("{}/manage", input.public_url))
+    };
+    let method = match event {
+        "booked" | "rescheduled" => Some(ItipMethod::Request),
+        "cancelled" => Some(ItipMethod::Cancel),
+        _ => None,
+    };
+    let calendar_note = method.map(|m| {
+        lang.t(match m {
+            ItipMethod::Request => "mail-calendar-request",
+            ItipMethod::Cancel => "mail-calendar-cancel",
+        })
+    });
+    let words = MailWords {
+        lang: lang.code(),
+        subject: lang.t_with(&format!("mail-subject-{event}"), &when_args(start)),
+        greeting: lang.t_with(
+            "mail-greeting",
+            &[("name", input.appointment.citizen_name.clone().into())],
+        ),
+        lead: lang.t(&format!("mail-lead-{event}")),
+        extra,
+        rows,
+        bring_title: lang.t("mail-bring"),
+        bring,
+        link_text,
+        link,
+        calendar_note,
+        footer: lang.t("mail-footer"),
+    };
+    let calendar = match (method, &input.appointment.email) {
+        (Some(method), Some(attendee)) => {
+            let summary = format!("{procedure} — {}", office.name);
+            let event = EventInput {
+                uid: format!("{}@{}", input.appointment.locator, input.host),
+                start,
+                end,
+                sequence: input.sequence,
+                cancelled: method == ItipMethod::Cancel,
+                summary: &summary,
+                location: &office.address,
+                description: Some(input.appointment.locator.as_str()),
+                last_modified: input.now,
+            };
+            let parties = InvitationParties {
+                organizer_name: &office.name,
+                organizer_email: input.from,
+                attendee_email: attendee,
+            };
+            Some((
+                method,
+                invitation_calendar(&event, input.now, method, &parties),
+            ))
+        }
+        _ => None,
+    };
+    Ok(RenderedMail {
+        subject: words.subject.clone(),
+        text: TextMail { m: &words }.render()?,
+        html: HtmlMail { m: &words }.render()?,
+        calendar,
+    })
+}

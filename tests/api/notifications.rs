@@ -1,0 +1,411 @@
+//! Notifications end to end: changes write their messages in their own transaction, a
+//! worker mails them through a real SMTP server (aiosmtpd), and calendar invitations
+//! update in place across book → reschedule → cancel (checked with Python's `icalendar`
+//! in the server and the `icalendar` crate here). Faults: the server down then back,
+//! a permanent refusal, a worker that dies holding a lease.
+
+use chrono::Duration;
+use cita::notify::NotifySettings;
+use cita::notify::mail::SmtpSettings;
+use icalendar::{Calendar, CalendarComponent, Component};
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::common::*;
+use crate::mail_sink::{SmtpSink, part};
+
+both_backends!(
+    book_move_cancel_mails_one_invitation_that_updates_in_place,
+    spanish_is_the_default_and_canary_times_say_so,
+    reminders_are_sent_when_due_and_follow_every_change,
+    no_contact_no_message_and_a_refused_change_writes_none,
+    mail_waits_while_the_server_is_down_and_goes_once_when_it_is_back,
+    a_refused_address_is_left_for_staff_who_can_retry_it,
+    a_worker_that_dies_holding_messages_loses_them_to_another_after_the_lease,
+    the_queue_is_on_metrics,
+);
+
+const SLOT: &str = "2027-03-02T09:00:00+01:00";
+const LATER: &str = "2027-03-03T10:00:00+01:00";
+const FROM: &str = "Cita previa <citas@citas.example.es>";
+
+/// An app that mails through `sink`, retrying after a second, three attempts at most.
+pub async fn mailing_app(db: Db, sink: &SmtpSink) -> Option<TestApp> {
+    let settings = NotifySettings {
+        smtp: Some(SmtpSettings {
+            url: sink.url(),
+            from: FROM.to_owned(),
+        }),
+        retry_base: Duration::seconds(1),
+        max_attempts: 3,
+        ..NotifySettings::new(PUBLIC_URL)
+    };
+    spawn_notifying(db, settings).await
+}
+
+fn booking(office: &str, service: &str, start: &str, n: u32, email: Option<&str>, language: Option<&str>) -> Value {
+    let mut citizen = json!({"name": "Ana García López", "document": dni(n)});
+    if let Some(email) = email {
+        citizen["email"] = json!(email);
+    }
+    if let Some(language) = language {
+        citizen["language"] = json!(language);
+    }
+    json!({"office_id": office, "service_id": service, "start": start, "citizen": citizen})
+}
+
+/// Runs worker rounds until one takes nothing.
+pub async fn deliver(app: &TestApp) -> cita::notify::Round {
+    let notifier = app.notifier.as_ref().expect("a worker");
+    let mut total = cita::notify::Round::default();
+    loop {
+        let round = notifier.round().await.expect("a round");
+        if round.taken == 0 {
+            return total;
+        }
+        total.taken += round.taken;
+        total.sent += round.sent;
+        total.retried += round.retried;
+        total.dead += round.dead;
+        total.dropped += round.dropped;
+        total.lost += round.lost;
+    }
+}
+
+/// The one VEVENT of an `.ics` text, parsed by the `icalendar` crate, with its METHOD.
+fn parse_ics(text: &str) -> (String, icalendar::Event) {
+    let calendar: Calendar = text.parse().expect("the invitation parses");
+    let method = calendar
+        .property_value("METHOD")
+        .expect("a METHOD")
+        .to_owned();
+    let event = calendar
+        .components
+        .iter()
+        .find_map(|c| match c {
+            CalendarComponent::Event(e) => Some(e.clone()),
+            _ => None,
+        })
+        .expect("one VEVENT");
+    (method, event)
+}
+
+async fn book_move_cancel_mails_one_invitation_that_updates_in_place(db: Db) {
+    let Some(sink) = SmtpSink::start() else { return };
+    let Some(app) = mailing_app(db, &sink).await else { return };
+    let booked = app
+        .post_json(
+            "/api/v1/appointments",
+            &booking(MADRID, HUELLAS, SLOT, 5, Some("ana@example.es"), Some("en")),
+        )
+        .await
+        .ok(201);
+    let locator = booked["locator"].as_str().unwrap().to_owned();
+    let token = booked["token"].as_str().unwrap().to_owned();
+    let calendar_token = booked["calendar_token"].as_str().unwrap().to_owned();
+    let round = deliver(&app).await;
+    assert_eq!((round.sent, round.retried, round.dead), (1, 0, 0));
+
+    let moved_path = format!("/api/v1/appointments/{locator}/reschedule");
+    app.post_with_token(&moved_path, &token, &json!({"start": LATER}))
+        .await
+        .ok(200);
+    deliver(&app).await;
+    let cancelled = app
+        .post_with_token(&format!("/api/v1/appointments/{locator}/cancel"), &token, &json!({}))
+        .await
+        .ok(200);
+    deliver(&app).await;
+    // Nothing is sent twice: another round finds nothing.
+    assert_eq!(deliver(&app).await.taken, 0);
+
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 3, "one message per change: {messages:#?}");
+    let uid = format!("{locator}@citas.example.es");
+    let expected = [
+        ("Appointment confirmed", "REQUEST", 0, "CONFIRMED", "2027-03-02T08:00:00+00:00"),
+        ("Appointment changed", "REQUEST", 1, "CONFIRMED", "2027-03-03T09:00:00+00:00"),
+        ("Appointment cancelled", "CANCEL", 2, "CANCELLED", "2027-03-03T09:00:00+00:00"),
+    ];
+    let mut message_ids = Vec::new();
+    for (message, (subject, method, sequence, status, start)) in messages.iter().zip(expected) {
+        assert!(
+            message["subject"].as_str().unwrap().starts_with(subject),
+            "{}",
+            message["subject"]
+        );
+        assert_eq!(message["rcpt_tos"], json!(["ana@example.es"]));
+        assert_eq!(message["mail_from"], "citas@citas.example.es");
+        message_ids.push(message["message_id"].as_str().unwrap().to_owned());
+        // Both the text/calendar alternative and the attached file, parsed by Python's
+        // icalendar in the server.
+        let calendars = message["calendars"].as_array().unwrap();
+        assert_eq!(calendars.len(), 2, "{message}");
+        for calendar in calendars {
+            assert_eq!(calendar["method"], method);
+            assert_eq!(calendar["mime_method"], method);
+            let event = &calendar["events"][0];
+            assert_eq!(event["uid"], uid.as_str());
+            assert_eq!(event["sequence"], sequence);
+            assert_eq!(event["status"], status);
+            assert_eq!(event["dtstart"], start);
+            assert_eq!(event["attendee"], "mailto:ana@example.es");
+            assert_eq!(event["organizer"], "mailto:citas@citas.example.es");
+        }
+        // And by the icalendar crate here.
+        let (parsed_method, event) = parse_ics(&part(message, "text/calendar"));
+        assert_eq!(parsed_method, method);
+        assert_eq!(event.get_uid(), Some(uid.as_str()));
+        assert_eq!(event.get_sequence(), Some(sequence as u32));
+        let text = part(message, "text/plain");
+        let html = part(message, "text/html");
+        assert!(html.contains("<html lang=\"en\">"), "{html}");
+        assert!(text.contains(&locator), "{text}");
+        assert!(text.contains("Oficina de Extranjería — Madrid"), "{text}");
+    }
+    let confirmation = part(&messages[0], "text/plain");
+    assert!(confirmation.contains("Tuesday 2 March 2027"), "{confirmation}");
+    assert!(confirmation.contains("09:00"), "{confirmation}");
+    assert!(confirmation.contains(&format!("{PUBLIC_URL}/manage")), "{confirmation}");
+    let moved = part(&messages[1], "text/plain");
+    assert!(moved.contains("Wednesday 3 March 2027") && moved.contains("10:00"), "{moved}");
+    assert!(moved.contains("It was: Tuesday 2 March 2027 at 09:00."), "{moved}");
+    assert!(part(&messages[2], "text/plain").contains(&format!("{PUBLIC_URL}/book")));
+    // One Message-ID per (appointment, sequence, kind).
+    message_ids.sort();
+    message_ids.dedup();
+    assert_eq!(message_ids.len(), 3);
+    // No document number and no token in any message, raw bytes included.
+    let new_calendar_token = cancelled["calendar_token"].as_str().unwrap_or_default().to_owned();
+    for raw in sink.raw_messages() {
+        for secret in [dni(5), token.clone(), calendar_token.clone(), new_calendar_token.clone()] {
+            assert!(secret.is_empty() || !raw.contains(&secret), "a message carries {secret}");
+        }
+        assert!(!raw.contains("token="), "a message carries a token link");
+    }
+}
+
+async fn spanish_is_the_default_and_canary_times_say_so(db: Db) {
+    let Some(sink) = SmtpSink::start() else { return };
+    let Some(app) = mailing_app(db, &sink).await else { return };
+    app.post_json(
+        "/api/v1/appointments",
+        &booking(LAS_PALMAS, RENOVACION, "2027-03-02T09:00:00+00:00", 6, Some("ana@example.es"), None),
+    )
+    .await
+    .ok(201);
+    deliver(&app).await;
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1);
+    let subject = messages[0]["subject"].as_str().unwrap();
+    assert!(subject.starts_with("Cita confirmada"), "{subject}");
+    let text = part(&messages[0], "text/plain");
+    assert!(text.contains("martes, 2 de marzo de 2027"), "{text}");
+    assert!(text.contains("09:00 (hora canaria)"), "{text}");
+    assert!(text.contains("Hola, Ana García López:"), "{text}");
+    assert!(part(&messages[0], "text/html").contains("<html lang=\"es\">"));
+    // A language cita does not write in is refused at booking.
+    app.post_json(
+        "/api/v1/appointments",
+        &booking(LAS_PALMAS, RENOVACION, "2027-03-02T10:00:00+00:00", 7, None, Some("fr")),
+    )
+    .await
+    .problem(422, "validation_failed");
+}
+
+async fn reminders_are_sent_when_due_and_follow_every_change(db: Db) {
+    let Some(sink) = SmtpSink::start() else { return };
+    let Some(app) = mailing_app(db, &sink).await else { return };
+    // Far enough ahead for both reminders (24 h and 2 h before).
+    let start = "2027-03-04T09:00:00+01:00";
+    let booked = app
+        .post_json(
+            "/api/v1/appointments",
+            &booking(MADRID, HUELLAS, start, 8, Some("ana@example.es"), Some("en")),
+        )
+        .await
+        .ok(201);
+    let token = booked["token"].as_str().unwrap().to_owned();
+    let locator = booked["locator"].as_str().unwrap().to_owned();
+    deliver(&app).await;
+    let counts = app.state.booking.outbox_counts().await.unwrap();
+    assert_eq!((counts.sent, counts.queued, counts.due), (1, 2, 0));
+    // The day before, one hour after the 24-hour reminder's time: it goes, once.
+    app.clock.advance(Duration::hours(50)); // now 2027-03-03T09:00Z
+    let round = deliver(&app).await;
+    assert_eq!(round.sent, 1);
+    let messages = sink.messages();
+    let reminder = messages.last().unwrap();
+    assert!(
+        reminder["subject"].as_str().unwrap().starts_with("Reminder"),
+        "{reminder}"
+    );
+    assert!(reminder["calendars"].as_array().unwrap().is_empty());
+    // Moving it drops the 2-hour reminder of the old time and schedules the new time's.
+    let new_start = "2027-03-08T10:00:00+01:00";
+    app.post_with_token(
+        &format!("/api/v1/appointments/{locator}/reschedule"),
+        &token,
+        &json!({"start": new_start}),
+    )
+    .await
+    .ok(200);
+    deliver(&app).await;
+    app.clock.advance(Duration::hours(22)); // past the old 2-hour reminder's time
+    assert_eq!(deliver(&app).await.sent, 0, "no reminder for the old time");
+    let counts = app.state.booking.outbox_counts().await.unwrap();
+    assert_eq!(counts.queued, 2, "the new time's two reminders wait");
+    // Cancelling drops them: nothing more is ever sent for it.
+    app.post_with_token(&format!("/api/v1/appointments/{locator}/cancel"), &token, &json!({}))
+        .await
+        .ok(200);
+    deliver(&app).await;
+    app.clock.advance(Duration::days(10));
+    assert_eq!(deliver(&app).await.taken, 0);
+    let subjects: Vec<String> = sink
+        .messages()
+        .iter()
+        .map(|m| m["subject"].as_str().unwrap().split(':').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        subjects,
+        ["Appointment confirmed", "Reminder", "Appointment changed", "Appointment cancelled"]
+    );
+    let counts = app.state.booking.outbox_counts().await.unwrap();
+    assert_eq!((counts.queued, counts.sent, counts.dropped), (0, 4, 3));
+}
+
+async fn no_contact_no_message_and_a_refused_change_writes_none(db: Db) {
+    let Some(sink) = SmtpSink::start() else { return };
+    let Some(app) = mailing_app(db, &sink).await else { return };
+    app.post_json("/api/v1/appointments", &booking(MADRID, HUELLAS, SLOT, 9, None, None))
+        .await
+        .ok(201);
+    // The same time again, for someone with an address: refused, so no message either.
+    app.post_json(
+        "/api/v1/appointments",
+        &booking(MADRID, HUELLAS, SLOT, 10, Some("luis@example.es"), None),
+    )
+    .await;
+    let capacity = app.capacity_at(MADRID, HUELLAS, SLOT).await;
+    let counts = app.state.booking.outbox_counts().await.unwrap();
+    let booked_with_mail = if capacity == 0 { 0 } else { 1 };
+    assert_eq!(counts.queued, 3 * booked_with_mail, "a confirmation and two reminders per booking with an address");
+    deliver(&app).await;
+    assert_eq!(sink.messages().len() as i64, booked_with_mail);
+}
+
+async fn mail_waits_while_the_server_is_down_and_goes_once_when_it_is_back(db: Db) {
+    let Some(mut sink) = SmtpSink::start() else { return };
+    let Some(app) = mailing_app(db, &sink).await else { return };
+    let times = ["09:00", "09:15", "09:30", "09:45", "10:00"];
+    for (i, time) in times.iter().enumerate() {
+        app.post_json(
+            "/api/v1/appointments",
+            &booking(MADRID, HUELLAS, &format!("2027-03-02T{time}:00+01:00"), 20 + i as u32, Some("ana@example.es"), None),
+        )
+        .await
+        .ok(201);
+    }
+    sink.stop();
+    let round = deliver(&app).await;
+    assert_eq!((round.sent, round.retried, round.dead), (0, 5, 0));
+    // Still down at the second attempt.
+    app.clock.advance(Duration::seconds(2));
+    let round = deliver(&app).await;
+    assert_eq!((round.sent, round.retried), (0, 5));
+    sink.restart();
+    app.clock.advance(Duration::seconds(5));
+    let round = deliver(&app).await;
+    assert_eq!((round.sent, round.retried, round.dead), (5, 0, 0));
+    app.clock.advance(Duration::seconds(60));
+    assert_eq!(deliver(&app).await.taken, 0);
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 5, "each message exactly once");
+    let mut ids: Vec<&str> = messages.iter().map(|m| m["message_id"].as_str().unwrap()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 5);
+}
+
+async fn a_refused_address_is_left_for_staff_who_can_retry_it(db: Db) {
+    let Some(sink) = SmtpSink::start() else { return };
+    let Some(app) = mailing_app(db, &sink).await else { return };
+    app.post_json(
+        "/api/v1/appointments",
+        &booking(MADRID, HUELLAS, SLOT, 30, Some("reject-me@example.es"), None),
+    )
+    .await
+    .ok(201);
+    let round = deliver(&app).await;
+    assert_eq!(round.dead, 1, "a 550 is permanent: no retries");
+    let dead = app.state.booking.dead_notices(None).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    let error = dead[0].last_error.clone().unwrap();
+    assert!(error.contains("550"), "{error}");
+    assert!(!error.contains("reject-me"), "the server's words quote the address: {error}");
+    assert_eq!(metrics_value(&app, "cita_outbox_messages{state=\"dead\"}").await, 1.0);
+    // Retrying (after the address is fixed, say) queues it again from scratch.
+    app.state.booking.retry_notice(dead[0].id, None).await.unwrap();
+    assert!(app.state.booking.retry_notice(dead[0].id, None).await.is_err(), "only a dead message");
+    let round = deliver(&app).await;
+    assert_eq!(round.taken, 1);
+    let again = app.state.booking.dead_notices(None).await.unwrap();
+    assert_eq!(again[0].attempts, 1);
+}
+
+async fn a_worker_that_dies_holding_messages_loses_them_to_another_after_the_lease(db: Db) {
+    let Some(sink) = SmtpSink::start() else { return };
+    let Some(app) = mailing_app(db, &sink).await else { return };
+    app.post_json(
+        "/api/v1/appointments",
+        &booking(MADRID, HUELLAS, SLOT, 31, Some("ana@example.es"), None),
+    )
+    .await
+    .ok(201);
+    // A worker takes the message and dies before sending it.
+    let dead_worker = "worker-killed-mid-batch";
+    let taken = app
+        .state
+        .booking
+        .claim_notices(dead_worker, Duration::seconds(120), 10)
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1);
+    // Another finds nothing while the lease lasts...
+    assert_eq!(deliver(&app).await.taken, 0);
+    app.clock.advance(Duration::seconds(121));
+    // ...and sends it once it has run out.
+    assert_eq!(deliver(&app).await.sent, 1);
+    // Should the first one come back to life, its outcome is not recorded.
+    let late = app
+        .state
+        .booking
+        .finish_notice(taken[0].id, dead_worker, &cita::store::NoticeOutcome::Sent)
+        .await
+        .unwrap();
+    assert!(!late);
+    assert_eq!(sink.messages().len(), 1);
+}
+
+async fn the_queue_is_on_metrics(db: Db) {
+    let Some(sink) = SmtpSink::start() else { return };
+    let Some(app) = mailing_app(db, &sink).await else { return };
+    app.post_json(
+        "/api/v1/appointments",
+        &booking(MADRID, HUELLAS, SLOT, 32, Some("ana@example.es"), None),
+    )
+    .await
+    .ok(201);
+    app.clock.advance(Duration::seconds(30));
+    assert_eq!(metrics_value(&app, "cita_outbox_messages{state=\"due\"}").await, 1.0);
+    assert_eq!(metrics_value(&app, "cita_outbox_messages{state=\"queued\"}").await, 3.0);
+    assert_eq!(metrics_value(&app, "cita_outbox_oldest_due_seconds").await, 30.0);
+    deliver(&app).await;
+    assert_eq!(metrics_value(&app, "cita_outbox_messages{state=\"sent\"}").await, 1.0);
+    assert_eq!(metrics_value(&app, "cita_outbox_oldest_due_seconds").await, 0.0);
+}
+
+async fn metrics_value(app: &TestApp, series: &str) -> f64 {
+    sample(&app.metrics().await, series)
+}
