@@ -76,7 +76,8 @@ impl NotifySettings {
 
 /// The wait before attempt `attempts + 1`: `base · 2^(attempts−1)`, capped at
 /// [`MAX_RETRY_DELAY`], times a jitter factor in [0.5, 1] (`jitter` in [0, 1]) so that
-/// messages failed together do not all come back together.
+/// messages failed together do not all come back together. Whole seconds (the queue's
+/// times are), at least one.
 pub fn retry_delay(attempts: i64, base: Duration, jitter: f64) -> Duration {
     let doublings = u32::try_from((attempts - 1).clamp(0, 30)).unwrap_or(30);
     let exponential = base
@@ -84,7 +85,8 @@ pub fn retry_delay(attempts: i64, base: Duration, jitter: f64) -> Duration {
         .saturating_mul(1_i64 << doublings)
         .min(MAX_RETRY_DELAY.num_milliseconds());
     let factor = 0.5 + 0.5 * jitter.clamp(0.0, 1.0);
-    Duration::milliseconds((exponential as f64 * factor) as i64)
+    let millis = (exponential as f64 * factor) as i64;
+    Duration::seconds(((millis + 999) / 1000).max(1))
 }
 
 /// A stable `Message-ID` per (appointment, sequence, event, lead, channel): a message
@@ -375,6 +377,8 @@ mod tests {
         assert_eq!(retry_delay(3, base, 0.0), Duration::seconds(60));
         assert_eq!(retry_delay(40, base, 1.0), MAX_RETRY_DELAY);
         assert_eq!(retry_delay(0, base, 1.0), Duration::seconds(30));
+        assert_eq!(retry_delay(1, Duration::seconds(1), 0.0), Duration::seconds(1));
+        assert_eq!(retry_delay(2, Duration::seconds(1), 0.5), Duration::seconds(2));
         let jittered = retry_delay(5, base, 0.37);
         assert!(jittered > Duration::seconds(240) && jittered < Duration::seconds(480));
     }
