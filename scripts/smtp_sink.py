@@ -11,9 +11,13 @@ message is on disk and before the server answers 250.
 A recipient whose address contains "reject" is refused with a permanent 550 (which
 quotes the address, as real servers do), for the dead-letter tests.
 
-Usage: smtp_sink.py --dir DIR [--port N]   (prints "PORT <n>" once listening)
+With --delay-ms N every recipient is answered N ms late, before any message content is
+sent: a client killed then has delivered nothing (the fault tests kill a worker there).
+
+Usage: smtp_sink.py --dir DIR [--port N] [--delay-ms N]   (prints "PORT <n>" once listening)
 """
 import argparse
+import asyncio
 import email
 import itertools
 import json
@@ -50,11 +54,14 @@ def calendar_summary(text):
 
 
 class Sink:
-    def __init__(self, folder):
+    def __init__(self, folder, delay_ms):
         self.folder = folder
+        self.delay = delay_ms / 1000
         self.counter = itertools.count(1)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if "reject" in address:
             return f"550 5.1.1 <{address}>: Recipient address rejected"
         envelope.rcpt_tos.append(address)
@@ -106,10 +113,11 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dir", required=True)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--delay-ms", type=int, default=0)
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     port = args.port or free_port()
-    controller = Controller(Sink(args.dir), hostname="127.0.0.1", port=port)
+    controller = Controller(Sink(args.dir, args.delay_ms), hostname="127.0.0.1", port=port)
     controller.start()
     print(f"PORT {port}", flush=True)
     try:

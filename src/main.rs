@@ -161,6 +161,11 @@ struct NotifyArgs {
     #[arg(long, env = "CITA_NOTIFY_RETRY_SECONDS", default_value_t = 30,
           value_parser = clap::value_parser!(i64).range(1..=3600))]
     notify_retry_seconds: i64,
+    /// Seconds a worker holds the messages it took; another takes them after that (a
+    /// worker killed mid-send). Sends give up at half of it.
+    #[arg(long, env = "CITA_NOTIFY_LEASE_SECONDS", default_value_t = 120,
+          value_parser = clap::value_parser!(i64).range(4..=3600))]
+    notify_lease_seconds: i64,
 }
 
 impl NotifyArgs {
@@ -178,6 +183,7 @@ impl NotifyArgs {
                 .map(|(url, secret)| WebhookSettings { url, secret }),
             max_attempts: self.notify_max_attempts,
             retry_base: chrono::Duration::seconds(self.notify_retry_seconds),
+            lease: chrono::Duration::seconds(self.notify_lease_seconds),
             ..NotifySettings::new(public_url)
         }
     }

@@ -9,8 +9,8 @@ use crate::ical::ItipMethod;
 
 use super::render::RenderedMail;
 
-/// How long one SMTP conversation may take. Shorter than a worker's lease, so a message
-/// still being sent is never taken by a second worker.
+/// How long one SMTP conversation may take at most; never more than half a worker's
+/// lease, so a message still being sent is never taken by a second worker.
 pub const SMTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Where and as whom mail is sent.
@@ -48,14 +48,14 @@ impl std::fmt::Debug for Mailer {
 impl Mailer {
     /// A client for `settings`; refuses a URL or a sender it cannot use (at start-up,
     /// not at the first message).
-    pub fn new(settings: &SmtpSettings) -> Result<Mailer, String> {
+    pub fn new(settings: &SmtpSettings, timeout: std::time::Duration) -> Result<Mailer, String> {
         let from: Mailbox = settings
             .from
             .parse()
             .map_err(|e| format!("--mail-from is not an address: {e}"))?;
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&settings.url)
             .map_err(|e| format!("--smtp-url cannot be used: {e}"))?
-            .timeout(Some(SMTP_TIMEOUT))
+            .timeout(Some(timeout.min(SMTP_TIMEOUT)))
             .build();
         Ok(Mailer { transport, from })
     }

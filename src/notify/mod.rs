@@ -128,8 +128,22 @@ pub struct Notifier {
 impl Notifier {
     /// A worker for `settings`; refuses settings it cannot use.
     pub fn new(booking: Booking, settings: NotifySettings) -> Result<Notifier, String> {
-        let mailer = settings.smtp.as_ref().map(Mailer::new).transpose()?;
-        let webhook = settings.webhook.as_ref().map(Webhook::new).transpose()?;
+        if settings.lease < Duration::seconds(2) {
+            return Err("a worker's lease must be at least 2 seconds".into());
+        }
+        // A send gives up at half the lease: the message is never taken by a second
+        // worker while the first may still deliver it.
+        let timeout = (settings.lease / 2).to_std().unwrap_or(StdDuration::from_secs(1));
+        let mailer = settings
+            .smtp
+            .as_ref()
+            .map(|s| Mailer::new(s, timeout))
+            .transpose()?;
+        let webhook = settings
+            .webhook
+            .as_ref()
+            .map(|s| Webhook::new(s, timeout))
+            .transpose()?;
         let host = crate::http::HttpSettings::new(settings.public_url.clone()).host;
         Ok(Notifier {
             booking,

@@ -22,7 +22,7 @@ use super::mail::SendError;
 
 /// The freshness a receiver should demand of a signature's timestamp.
 pub const REPLAY_WINDOW_SECONDS: i64 = 300;
-/// How long one POST may take (shorter than a worker's lease).
+/// How long one POST may take at most; never more than half a worker's lease.
 pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Where events go and the secret they are signed with.
@@ -60,6 +60,7 @@ type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Byte
 pub struct Webhook {
     client: HttpsClient,
     settings: WebhookSettings,
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for Webhook {
@@ -69,7 +70,7 @@ impl std::fmt::Debug for Webhook {
 }
 
 impl Webhook {
-    pub fn new(settings: &WebhookSettings) -> Result<Webhook, String> {
+    pub fn new(settings: &WebhookSettings, timeout: Duration) -> Result<Webhook, String> {
         let uri: hyper::Uri = settings
             .url
             .parse()
@@ -88,6 +89,7 @@ impl Webhook {
         Ok(Webhook {
             client: Client::builder(TokioExecutor::new()).build(connector),
             settings: settings.clone(),
+            timeout: timeout.min(WEBHOOK_TIMEOUT),
         })
     }
 
@@ -106,7 +108,7 @@ impl Webhook {
             )
             .body(Full::new(Bytes::from(body)))
             .map_err(|_| transient("the request could not be built".into()))?;
-        let sent = tokio::time::timeout(WEBHOOK_TIMEOUT, async {
+        let sent = tokio::time::timeout(self.timeout, async {
             let response = self.client.request(request).await?;
             let status = response.status();
             // Read the answer to its end so the connection can be reused.

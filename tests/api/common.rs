@@ -231,6 +231,11 @@ pub struct Slot {
 }
 
 impl TestApp {
+    /// The database's URL (for processes the test starts on the same database).
+    pub fn database_url(&self) -> Option<&str> {
+        self._db.as_ref().map(|db| db.url.as_str())
+    }
+
     /// An app built elsewhere (another database URL, other store options), on its router.
     pub fn from_state(state: AppState, clock: Arc<ManualClock>) -> TestApp {
         TestApp {

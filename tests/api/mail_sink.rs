@@ -11,6 +11,7 @@ use serde_json::Value;
 
 pub struct SmtpSink {
     python: String,
+    delay_ms: u64,
     child: Option<Child>,
     pub port: u16,
     dir: tempfile::TempDir,
@@ -20,6 +21,11 @@ impl SmtpSink {
     /// A running sink, or `None` (after saying why) when no Python with aiosmtpd is
     /// configured outside CI.
     pub fn start() -> Option<SmtpSink> {
+        Self::start_slow(0)
+    }
+
+    /// A sink that answers each recipient `delay_ms` late (before any content).
+    pub fn start_slow(delay_ms: u64) -> Option<SmtpSink> {
         let Ok(python) = std::env::var("CITA_TEST_SMTP_PYTHON") else {
             assert!(
                 std::env::var_os("CI").is_none(),
@@ -31,6 +37,7 @@ impl SmtpSink {
         let dir = tempfile::tempdir().expect("a folder for the mail");
         let mut sink = SmtpSink {
             python,
+            delay_ms,
             child: None,
             port: 0,
             dir,
@@ -48,6 +55,9 @@ impl SmtpSink {
             .arg(self.dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
+        if self.delay_ms != 0 {
+            command.arg("--delay-ms").arg(self.delay_ms.to_string());
+        }
         if self.port != 0 {
             command.arg("--port").arg(self.port.to_string());
         }

@@ -35,3 +35,4 @@ mod staff_pages;
 mod surge;
 mod waiting;
 mod web;
+mod worker_process;

@@ -417,3 +417,98 @@ async fn the_queue_is_on_metrics(db: Db) {
 async fn metrics_value(app: &TestApp, series: &str) -> f64 {
     sample(&app.metrics().await, series)
 }
+
+/// Two workers share one PostgreSQL queue: 1,000 bookings, each confirmation counted at
+/// the SMTP server exactly once, and both workers did part of the work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_workers_on_postgres_send_each_of_a_thousand_confirmations_once() {
+    const BOOKINGS: usize = 1000;
+    let Some(sink) = SmtpSink::start() else { return };
+    let Some(app) = mailing_app(Db::Postgres, &sink).await else { return };
+    let booking = app.state.booking.clone();
+    // Free starts from the next days, as many times over as each has capacity.
+    let mut starts = Vec::new();
+    let mut date = chrono::NaiveDate::from_ymd_opt(2027, 3, 2).unwrap();
+    while starts.len() < BOOKINGS {
+        for slot in app.slots(MADRID, HUELLAS, &date.to_string()).await {
+            for _ in 0..slot.capacity {
+                starts.push(instant(&slot.start));
+            }
+        }
+        date = date.succ_opt().unwrap();
+    }
+    starts.truncate(BOOKINGS);
+    let mut bookings = tokio::task::JoinSet::new();
+    for (i, start) in starts.into_iter().enumerate() {
+        let booking = booking.clone();
+        bookings.spawn(async move {
+            let request = cita::booking::BookRequest {
+                office_id: cita::domain::OfficeId::new(MADRID),
+                service_id: cita::domain::ServiceId::new(HUELLAS),
+                start,
+                hold_id: None,
+                citizen: cita::booking::CitizenInput {
+                    name: "Ana García López".into(),
+                    document: dni(100_000 + i as u32),
+                    document_type: None,
+                    email: Some(format!("ana.{i}@example.es")),
+                    phone: None,
+                    language: None,
+                },
+            };
+            booking
+                .book(&request, None, &cita::booking::Actor::Citizen)
+                .await
+                .expect("a free time books")
+        });
+    }
+    while let Some(done) = bookings.join_next().await {
+        done.expect("a booking task");
+    }
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let settings = NotifySettings {
+                smtp: Some(SmtpSettings {
+                    url: sink.url(),
+                    from: FROM.to_owned(),
+                }),
+                ..NotifySettings::new(PUBLIC_URL)
+            };
+            let notifier = cita::notify::Notifier::new(booking.clone(), settings).unwrap();
+            tokio::spawn(async move {
+                let mut sent = 0;
+                let mut lost = 0;
+                loop {
+                    let round = notifier.round().await.expect("a round");
+                    sent += round.sent;
+                    lost += round.lost;
+                    if round.taken == 0 {
+                        return (sent, lost);
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut per_worker = Vec::new();
+    for worker in workers {
+        per_worker.push(worker.await.unwrap());
+    }
+    let messages = sink.messages();
+    let mut ids: Vec<&str> = messages
+        .iter()
+        .map(|m| m["message_id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    eprintln!(
+        "two workers: {per_worker:?} (sent, lost); the SMTP server received {} messages, {} distinct",
+        messages.len(),
+        ids.len()
+    );
+    assert_eq!(messages.len(), BOOKINGS, "each confirmation exactly once");
+    assert_eq!(ids.len(), BOOKINGS);
+    assert!(per_worker.iter().all(|(sent, lost)| *sent > 0 && *lost == 0), "{per_worker:?}");
+    assert_eq!(per_worker.iter().map(|(s, _)| s).sum::<usize>(), BOOKINGS);
+    let counts = booking.outbox_counts().await.unwrap();
+    assert_eq!((counts.sent, counts.due), (BOOKINGS as i64, 0));
+}
