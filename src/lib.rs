@@ -13,9 +13,9 @@ pub mod domain;
 pub mod draw;
 pub mod http;
 pub mod ical;
-pub mod notify;
 #[cfg(test)]
 mod layering_tests;
 pub mod limits;
+pub mod notify;
 pub mod store;
 pub mod web;

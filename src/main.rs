@@ -4,11 +4,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use cita::app::{Application, ServeSettings, connect_booking, system_clock, watch_config};
+use cita::booking::{ConfigSource, Role, import_config};
+use cita::domain::{DeskId, OfficeId};
 use cita::notify::mail::SmtpSettings;
 use cita::notify::webhook::WebhookSettings;
 use cita::notify::{Notifier, NotifySettings};
-use cita::booking::{ConfigSource, Role, import_config};
-use cita::domain::{DeskId, OfficeId};
 use cita::store::{self, SqliteSync, StoreOptions};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
@@ -142,7 +142,12 @@ enum Command {
 struct NotifyArgs {
     /// SMTP server: smtp://HOST:PORT (plain), smtp://USER:PASS@HOST:587?tls=required
     /// (STARTTLS) or smtps://USER:PASS@HOST:465 (TLS). Unset: no e-mail.
-    #[arg(long, env = "CITA_SMTP_URL", hide_env_values = true, requires = "mail_from")]
+    #[arg(
+        long,
+        env = "CITA_SMTP_URL",
+        hide_env_values = true,
+        requires = "mail_from"
+    )]
     smtp_url: Option<String>,
     /// The sender of e-mail, e.g. "Cita previa <citas@example.es>".
     #[arg(long, env = "CITA_MAIL_FROM")]

@@ -232,8 +232,7 @@ impl Booking {
         }
         for s in &mut stranded {
             let detail = format!("configuration change: {}", s.reason);
-            cancel_in_transaction(self, conn, &mut s.appointment, actor, now, detail, None)
-                .await?;
+            cancel_in_transaction(self, conn, &mut s.appointment, actor, now, detail, None).await?;
         }
         for (id, desk) in &moves {
             conn.update_desk(id, desk).await?;

@@ -95,7 +95,10 @@ impl Catalog {
 }
 
 fn hours(list: &[u32]) -> Vec<Duration> {
-    let mut out: Vec<Duration> = list.iter().map(|h| Duration::hours(i64::from(*h))).collect();
+    let mut out: Vec<Duration> = list
+        .iter()
+        .map(|h| Duration::hours(i64::from(*h)))
+        .collect();
     out.sort_unstable_by(|a, b| b.cmp(a));
     out
 }

@@ -75,8 +75,8 @@ pub use fairness::{
 pub use feeds::{CANCELLED_VISIBLE, FEED_PAST, FeedLink};
 pub use hold::{HoldOutcome, HoldOwner};
 pub use import::{ConfigSource, ImportError, ImportOutcome, import_config, load_stored_config};
-pub use queue::{BatchStats, MAX_BATCH};
 pub use notices::{NoticeChannels, NoticeEvent, NoticeFacts, REMINDER_QUIET, plan as plan_notices};
+pub use queue::{BatchStats, MAX_BATCH};
 pub use request::{Actor, BookRequest, CitizenInput, CitizenProblem};
 pub use room::{Admission, Joined, RoomInfo, RoomRef, RoomState, TicketStatus};
 pub use staff::{DEMO_ADMIN, IssuedStaffToken, Role, StaffMember};

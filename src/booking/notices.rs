@@ -27,9 +27,13 @@ pub struct NoticeChannels {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NoticeEvent {
     Booked,
-    Rescheduled { from: DateTime<Utc> },
+    Rescheduled {
+        from: DateTime<Utc>,
+    },
     /// By the citizen, by staff or by a closure (`reason` is what staff wrote).
-    Cancelled { reason: Option<String> },
+    Cancelled {
+        reason: Option<String>,
+    },
     NoShow,
 }
 
@@ -118,10 +122,8 @@ pub fn plan(
             push(event.name(), channel, &facts, now);
         }
     }
-    let schedules = matches!(
-        event,
-        NoticeEvent::Booked | NoticeEvent::Rescheduled { .. }
-    ) && appointment.status == crate::domain::Status::Booked;
+    let schedules = matches!(event, NoticeEvent::Booked | NoticeEvent::Rescheduled { .. })
+        && appointment.status == crate::domain::Status::Booked;
     if schedules {
         for lead in reminders {
             let due = appointment.start - *lead;
@@ -175,7 +177,15 @@ impl Booking {
         event: NoticeEvent,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        notify_in(conn, appointment, event, self.channels, &self.catalog().reminders, now).await
+        notify_in(
+            conn,
+            appointment,
+            event,
+            self.channels,
+            &self.catalog().reminders,
+            now,
+        )
+        .await
     }
 }
 
@@ -190,7 +200,8 @@ pub(crate) async fn notify_in(
 ) -> Result<(), StoreError> {
     let (notices, drops) = plan(appointment, &event, channels, reminders, now);
     if drops {
-        conn.drop_reminders(&appointment.id, event.name(), now).await?;
+        conn.drop_reminders(&appointment.id, event.name(), now)
+            .await?;
     }
     if !notices.is_empty() {
         conn.insert_notices(&notices, now).await?;
@@ -211,7 +222,10 @@ impl Booking {
     ) -> Result<Vec<NoticeRecord>, BookingError> {
         let now = self.clock.now();
         let mut tx = self.store.begin_write().await?;
-        let claimed = tx.conn().claim_notices(now, now + lease, worker, limit).await?;
+        let claimed = tx
+            .conn()
+            .claim_notices(now, now + lease, worker, limit)
+            .await?;
         tx.commit().await?;
         Ok(claimed)
     }

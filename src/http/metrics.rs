@@ -336,7 +336,10 @@ pub async fn metrics(
             ("dead", counts.dead),
             ("dropped", counts.dropped),
         ] {
-            metrics.outbox.get_or_create(&StateLabels { state }).set(value);
+            metrics
+                .outbox
+                .get_or_create(&StateLabels { state })
+                .set(value);
         }
         metrics.outbox_oldest.set(counts.oldest_due_seconds);
     }

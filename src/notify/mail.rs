@@ -122,11 +122,9 @@ fn build(
             .header(calendar_type("text/calendar"))
             .body(ics.clone()),
     );
-    builder.multipart(
-        MultiPart::mixed()
-            .multipart(alternatives)
-            .singlepart(Attachment::new("cita.ics".to_owned()).body(ics.clone(), calendar_type("application/ics"))),
-    )
+    builder.multipart(MultiPart::mixed().multipart(alternatives).singlepart(
+        Attachment::new("cita.ics".to_owned()).body(ics.clone(), calendar_type("application/ics")),
+    ))
 }
 
 fn describe(error: &lettre::transport::smtp::Error) -> SendError {

@@ -133,7 +133,9 @@ impl Notifier {
         }
         // A send gives up at half the lease: the message is never taken by a second
         // worker while the first may still deliver it.
-        let timeout = (settings.lease / 2).to_std().unwrap_or(StdDuration::from_secs(1));
+        let timeout = (settings.lease / 2)
+            .to_std()
+            .unwrap_or(StdDuration::from_secs(1));
         let mailer = settings
             .smtp
             .as_ref()
@@ -208,7 +210,11 @@ impl Notifier {
             if let NoticeOutcome::Dead(reason) = &outcome {
                 tracing::warn!(notice = notice.id, event = %notice.event, channel = %notice.channel, %reason, "notification failed for good");
             }
-            if !self.booking.finish_notice(notice.id, &self.id, &outcome).await? {
+            if !self
+                .booking
+                .finish_notice(notice.id, &self.id, &outcome)
+                .await?
+            {
                 round.lost += 1;
             }
         }
@@ -219,7 +225,11 @@ impl Notifier {
         let Ok(facts) = serde_json::from_str::<NoticeFacts>(&notice.facts) else {
             return NoticeOutcome::Dead("the message's facts cannot be read".into());
         };
-        let appointment = match self.booking.notice_appointment(&notice.appointment_id).await {
+        let appointment = match self
+            .booking
+            .notice_appointment(&notice.appointment_id)
+            .await
+        {
             Ok(Some(appointment)) => appointment,
             Ok(None) => return NoticeOutcome::Dropped("the appointment is gone".into()),
             Err(error) => return self.failed(notice, transient(error)),
@@ -391,8 +401,14 @@ mod tests {
         assert_eq!(retry_delay(3, base, 0.0), Duration::seconds(60));
         assert_eq!(retry_delay(40, base, 1.0), MAX_RETRY_DELAY);
         assert_eq!(retry_delay(0, base, 1.0), Duration::seconds(30));
-        assert_eq!(retry_delay(1, Duration::seconds(1), 0.0), Duration::seconds(1));
-        assert_eq!(retry_delay(2, Duration::seconds(1), 0.5), Duration::seconds(2));
+        assert_eq!(
+            retry_delay(1, Duration::seconds(1), 0.0),
+            Duration::seconds(1)
+        );
+        assert_eq!(
+            retry_delay(2, Duration::seconds(1), 0.5),
+            Duration::seconds(2)
+        );
         let jittered = retry_delay(5, base, 0.37);
         assert!(jittered > Duration::seconds(240) && jittered < Duration::seconds(480));
     }

@@ -97,7 +97,12 @@ pub fn render_mail(input: &MailInput) -> Result<RenderedMail, askama::Error> {
     if let Some(previous) = input.facts.previous_start {
         extra.push(lang.t_with("mail-lead-rescheduled-from", &when_args(at(previous))));
     }
-    if let Some(reason) = input.facts.reason.as_deref().filter(|r| !r.trim().is_empty()) {
+    if let Some(reason) = input
+        .facts
+        .reason
+        .as_deref()
+        .filter(|r| !r.trim().is_empty())
+    {
         extra.push(lang.t_with("mail-reason", &[("reason", reason.into())]));
     }
     let rows = vec![
@@ -116,13 +121,24 @@ pub fn render_mail(input: &MailInput) -> Result<RenderedMail, askama::Error> {
         Vec::new()
     } else {
         std::iter::once(lang.t("mail-bring-always"))
-            .chain(input.service.into_iter().flat_map(|s| s.requirements.clone()))
+            .chain(
+                input
+                    .service
+                    .into_iter()
+                    .flat_map(|s| s.requirements.clone()),
+            )
             .collect()
     };
     let (link_text, link) = if ended {
-        (lang.t("mail-book-again"), format!("{}/book", input.public_url))
+        (
+            lang.t("mail-book-again"),
+            format!("{}/book", input.public_url),
+        )
     } else {
-        (lang.t("mail-manage"), format!("{}/manage", input.public_url))
+        (
+            lang.t("mail-manage"),
+            format!("{}/manage", input.public_url),
+        )
     };
     let method = match event {
         "booked" | "rescheduled" => Some(ItipMethod::Request),

@@ -94,7 +94,12 @@ impl Webhook {
     }
 
     /// Posts `body` signed at `timestamp`; any 2xx answer is a delivery.
-    pub async fn post(&self, message_id: &str, body: Vec<u8>, timestamp: i64) -> Result<(), SendError> {
+    pub async fn post(
+        &self,
+        message_id: &str,
+        body: Vec<u8>,
+        timestamp: i64,
+    ) -> Result<(), SendError> {
         let transient = |summary: String| SendError {
             permanent: false,
             summary,
@@ -118,7 +123,10 @@ impl Webhook {
         .await;
         match sent {
             Ok(Ok(status)) if status.is_success() => Ok(()),
-            Ok(Ok(status)) => Err(transient(format!("the receiver answered {}", status.as_u16()))),
+            Ok(Ok(status)) => Err(transient(format!(
+                "the receiver answered {}",
+                status.as_u16()
+            ))),
             Ok(Err(_)) => Err(transient("the receiver could not be reached".into())),
             Err(_) => Err(transient("the receiver did not answer in time".into())),
         }

@@ -10,7 +10,9 @@ use sqlx::pool::PoolConnection;
 
 use crate::domain::{Appointment, DeskId, OfficeId};
 
-use super::{AuditEntry, NewNotice, HoldRecord, IdempotencyRecord, OccupancyRecord, OfficeLock, TokenRecord};
+use super::{
+    AuditEntry, HoldRecord, IdempotencyRecord, NewNotice, OccupancyRecord, OfficeLock, TokenRecord,
+};
 
 /// What a batch of bookings locks and asks to read.
 #[derive(Debug, Clone, Copy)]

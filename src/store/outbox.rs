@@ -58,7 +58,10 @@ pub enum NoticeOutcome {
     /// address); the reason is kept.
     Dropped(String),
     /// Failed; tried again at the instant.
-    Retry { at: DateTime<Utc>, error: String },
+    Retry {
+        at: DateTime<Utc>,
+        error: String,
+    },
     /// Failed for the last time: left for staff to look at and retry.
     Dead(String),
 }
@@ -188,13 +191,18 @@ impl<C: Connection> Outbox for Sql<C> {
     ) -> Result<bool, StoreError> {
         let (state, due_at, error, done_at) = match outcome {
             NoticeOutcome::Sent => ("sent", None, None, Some(now.timestamp())),
-            NoticeOutcome::Dropped(reason) => {
-                ("dropped", None, Some(reason.as_str()), Some(now.timestamp()))
-            }
+            NoticeOutcome::Dropped(reason) => (
+                "dropped",
+                None,
+                Some(reason.as_str()),
+                Some(now.timestamp()),
+            ),
             NoticeOutcome::Retry { at, error } => {
                 ("queued", Some(at.timestamp()), Some(error.as_str()), None)
             }
-            NoticeOutcome::Dead(error) => ("dead", None, Some(error.as_str()), Some(now.timestamp())),
+            NoticeOutcome::Dead(error) => {
+                ("dead", None, Some(error.as_str()), Some(now.timestamp()))
+            }
         };
         // Only the lease holder finishes: a worker whose lease ran out (and whose row
         // another took) changes nothing.

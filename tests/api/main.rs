@@ -35,4 +35,5 @@ mod staff_pages;
 mod surge;
 mod waiting;
 mod web;
+mod webhooks;
 mod worker_process;

@@ -43,7 +43,14 @@ pub async fn mailing_app(db: Db, sink: &SmtpSink) -> Option<TestApp> {
     spawn_notifying(db, settings).await
 }
 
-fn booking(office: &str, service: &str, start: &str, n: u32, email: Option<&str>, language: Option<&str>) -> Value {
+fn booking(
+    office: &str,
+    service: &str,
+    start: &str,
+    n: u32,
+    email: Option<&str>,
+    language: Option<&str>,
+) -> Value {
     let mut citizen = json!({"name": "Ana García López", "document": dni(n)});
     if let Some(email) = email {
         citizen["email"] = json!(email);
@@ -91,8 +98,12 @@ fn parse_ics(text: &str) -> (String, icalendar::Event) {
 }
 
 async fn book_move_cancel_mails_one_invitation_that_updates_in_place(db: Db) {
-    let Some(sink) = SmtpSink::start() else { return };
-    let Some(app) = mailing_app(db, &sink).await else { return };
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let Some(app) = mailing_app(db, &sink).await else {
+        return;
+    };
     let booked = app
         .post_json(
             "/api/v1/appointments",
@@ -112,7 +123,11 @@ async fn book_move_cancel_mails_one_invitation_that_updates_in_place(db: Db) {
         .ok(200);
     deliver(&app).await;
     let cancelled = app
-        .post_with_token(&format!("/api/v1/appointments/{locator}/cancel"), &token, &json!({}))
+        .post_with_token(
+            &format!("/api/v1/appointments/{locator}/cancel"),
+            &token,
+            &json!({}),
+        )
         .await
         .ok(200);
     deliver(&app).await;
@@ -123,9 +138,27 @@ async fn book_move_cancel_mails_one_invitation_that_updates_in_place(db: Db) {
     assert_eq!(messages.len(), 3, "one message per change: {messages:#?}");
     let uid = format!("{locator}@citas.example.es");
     let expected = [
-        ("Appointment confirmed", "REQUEST", 0, "CONFIRMED", "2027-03-02T08:00:00+00:00"),
-        ("Appointment changed", "REQUEST", 1, "CONFIRMED", "2027-03-03T09:00:00+00:00"),
-        ("Appointment cancelled", "CANCEL", 2, "CANCELLED", "2027-03-03T09:00:00+00:00"),
+        (
+            "Appointment confirmed",
+            "REQUEST",
+            0,
+            "CONFIRMED",
+            "2027-03-02T08:00:00+00:00",
+        ),
+        (
+            "Appointment changed",
+            "REQUEST",
+            1,
+            "CONFIRMED",
+            "2027-03-03T09:00:00+00:00",
+        ),
+        (
+            "Appointment cancelled",
+            "CANCEL",
+            2,
+            "CANCELLED",
+            "2027-03-03T09:00:00+00:00",
+        ),
     ];
     let mut message_ids = Vec::new();
     for (message, (subject, method, sequence, status, start)) in messages.iter().zip(expected) {
@@ -164,33 +197,67 @@ async fn book_move_cancel_mails_one_invitation_that_updates_in_place(db: Db) {
         assert!(text.contains("Oficina de Extranjería — Madrid"), "{text}");
     }
     let confirmation = part(&messages[0], "text/plain");
-    assert!(confirmation.contains("Tuesday 2 March 2027"), "{confirmation}");
+    assert!(
+        confirmation.contains("Tuesday 2 March 2027"),
+        "{confirmation}"
+    );
     assert!(confirmation.contains("09:00"), "{confirmation}");
-    assert!(confirmation.contains(&format!("{PUBLIC_URL}/manage")), "{confirmation}");
+    assert!(
+        confirmation.contains(&format!("{PUBLIC_URL}/manage")),
+        "{confirmation}"
+    );
     let moved = part(&messages[1], "text/plain");
-    assert!(moved.contains("Wednesday 3 March 2027") && moved.contains("10:00"), "{moved}");
-    assert!(moved.contains("It was: Tuesday 2 March 2027 at 09:00."), "{moved}");
+    assert!(
+        moved.contains("Wednesday 3 March 2027") && moved.contains("10:00"),
+        "{moved}"
+    );
+    assert!(
+        moved.contains("It was: Tuesday 2 March 2027 at 09:00."),
+        "{moved}"
+    );
     assert!(part(&messages[2], "text/plain").contains(&format!("{PUBLIC_URL}/book")));
     // One Message-ID per (appointment, sequence, kind).
     message_ids.sort();
     message_ids.dedup();
     assert_eq!(message_ids.len(), 3);
     // No document number and no token in any message, raw bytes included.
-    let new_calendar_token = cancelled["calendar_token"].as_str().unwrap_or_default().to_owned();
+    let new_calendar_token = cancelled["calendar_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     for raw in sink.raw_messages() {
-        for secret in [dni(5), token.clone(), calendar_token.clone(), new_calendar_token.clone()] {
-            assert!(secret.is_empty() || !raw.contains(&secret), "a message carries {secret}");
+        for secret in [
+            dni(5),
+            token.clone(),
+            calendar_token.clone(),
+            new_calendar_token.clone(),
+        ] {
+            assert!(
+                secret.is_empty() || !raw.contains(&secret),
+                "a message carries {secret}"
+            );
         }
         assert!(!raw.contains("token="), "a message carries a token link");
     }
 }
 
 async fn spanish_is_the_default_and_canary_times_say_so(db: Db) {
-    let Some(sink) = SmtpSink::start() else { return };
-    let Some(app) = mailing_app(db, &sink).await else { return };
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let Some(app) = mailing_app(db, &sink).await else {
+        return;
+    };
     app.post_json(
         "/api/v1/appointments",
-        &booking(LAS_PALMAS, RENOVACION, "2027-03-02T09:00:00+00:00", 6, Some("ana@example.es"), None),
+        &booking(
+            LAS_PALMAS,
+            RENOVACION,
+            "2027-03-02T09:00:00+00:00",
+            6,
+            Some("ana@example.es"),
+            None,
+        ),
     )
     .await
     .ok(201);
@@ -207,21 +274,39 @@ async fn spanish_is_the_default_and_canary_times_say_so(db: Db) {
     // A language cita does not write in is refused at booking.
     app.post_json(
         "/api/v1/appointments",
-        &booking(LAS_PALMAS, RENOVACION, "2027-03-02T10:00:00+00:00", 7, None, Some("fr")),
+        &booking(
+            LAS_PALMAS,
+            RENOVACION,
+            "2027-03-02T10:00:00+00:00",
+            7,
+            None,
+            Some("fr"),
+        ),
     )
     .await
     .problem(422, "validation_failed");
 }
 
 async fn reminders_are_sent_when_due_and_follow_every_change(db: Db) {
-    let Some(sink) = SmtpSink::start() else { return };
-    let Some(app) = mailing_app(db, &sink).await else { return };
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let Some(app) = mailing_app(db, &sink).await else {
+        return;
+    };
     // Far enough ahead for both reminders (24 h and 2 h before).
     let start = "2027-03-04T09:00:00+01:00";
     let booked = app
         .post_json(
             "/api/v1/appointments",
-            &booking(MADRID, HUELLAS, start, 8, Some("ana@example.es"), Some("en")),
+            &booking(
+                MADRID,
+                HUELLAS,
+                start,
+                8,
+                Some("ana@example.es"),
+                Some("en"),
+            ),
         )
         .await
         .ok(201);
@@ -237,7 +322,10 @@ async fn reminders_are_sent_when_due_and_follow_every_change(db: Db) {
     let messages = sink.messages();
     let reminder = messages.last().unwrap();
     assert!(
-        reminder["subject"].as_str().unwrap().starts_with("Reminder"),
+        reminder["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("Reminder"),
         "{reminder}"
     );
     assert!(reminder["calendars"].as_array().unwrap().is_empty());
@@ -256,31 +344,55 @@ async fn reminders_are_sent_when_due_and_follow_every_change(db: Db) {
     let counts = app.state.booking.outbox_counts().await.unwrap();
     assert_eq!(counts.queued, 2, "the new time's two reminders wait");
     // Cancelling drops them: nothing more is ever sent for it.
-    app.post_with_token(&format!("/api/v1/appointments/{locator}/cancel"), &token, &json!({}))
-        .await
-        .ok(200);
+    app.post_with_token(
+        &format!("/api/v1/appointments/{locator}/cancel"),
+        &token,
+        &json!({}),
+    )
+    .await
+    .ok(200);
     deliver(&app).await;
     app.clock.advance(Duration::days(10));
     assert_eq!(deliver(&app).await.taken, 0);
     let subjects: Vec<String> = sink
         .messages()
         .iter()
-        .map(|m| m["subject"].as_str().unwrap().split(':').next().unwrap().to_owned())
+        .map(|m| {
+            m["subject"]
+                .as_str()
+                .unwrap()
+                .split(':')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     assert_eq!(
         subjects,
-        ["Appointment confirmed", "Reminder", "Appointment changed", "Appointment cancelled"]
+        [
+            "Appointment confirmed",
+            "Reminder",
+            "Appointment changed",
+            "Appointment cancelled"
+        ]
     );
     let counts = app.state.booking.outbox_counts().await.unwrap();
     assert_eq!((counts.queued, counts.sent, counts.dropped), (0, 4, 3));
 }
 
 async fn no_contact_no_message_and_a_refused_change_writes_none(db: Db) {
-    let Some(sink) = SmtpSink::start() else { return };
-    let Some(app) = mailing_app(db, &sink).await else { return };
-    app.post_json("/api/v1/appointments", &booking(MADRID, HUELLAS, SLOT, 9, None, None))
-        .await
-        .ok(201);
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let Some(app) = mailing_app(db, &sink).await else {
+        return;
+    };
+    app.post_json(
+        "/api/v1/appointments",
+        &booking(MADRID, HUELLAS, SLOT, 9, None, None),
+    )
+    .await
+    .ok(201);
     assert_eq!(app.state.booking.outbox_counts().await.unwrap().queued, 0);
     app.post_json(
         "/api/v1/appointments",
@@ -304,13 +416,24 @@ async fn no_contact_no_message_and_a_refused_change_writes_none(db: Db) {
 }
 
 async fn mail_waits_while_the_server_is_down_and_goes_once_when_it_is_back(db: Db) {
-    let Some(mut sink) = SmtpSink::start() else { return };
-    let Some(app) = mailing_app(db, &sink).await else { return };
+    let Some(mut sink) = SmtpSink::start() else {
+        return;
+    };
+    let Some(app) = mailing_app(db, &sink).await else {
+        return;
+    };
     let times = ["09:00", "09:15", "09:30", "09:45", "10:00"];
     for (i, time) in times.iter().enumerate() {
         app.post_json(
             "/api/v1/appointments",
-            &booking(MADRID, HUELLAS, &format!("2027-03-02T{time}:00+01:00"), 20 + i as u32, Some("ana@example.es"), None),
+            &booking(
+                MADRID,
+                HUELLAS,
+                &format!("2027-03-02T{time}:00+01:00"),
+                20 + i as u32,
+                Some("ana@example.es"),
+                None,
+            ),
         )
         .await
         .ok(201);
@@ -330,18 +453,32 @@ async fn mail_waits_while_the_server_is_down_and_goes_once_when_it_is_back(db: D
     assert_eq!(deliver(&app).await.taken, 0);
     let messages = sink.messages();
     assert_eq!(messages.len(), 5, "each message exactly once");
-    let mut ids: Vec<&str> = messages.iter().map(|m| m["message_id"].as_str().unwrap()).collect();
+    let mut ids: Vec<&str> = messages
+        .iter()
+        .map(|m| m["message_id"].as_str().unwrap())
+        .collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 5);
 }
 
 async fn a_refused_address_is_left_for_staff_who_can_retry_it(db: Db) {
-    let Some(sink) = SmtpSink::start() else { return };
-    let Some(app) = mailing_app(db, &sink).await else { return };
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let Some(app) = mailing_app(db, &sink).await else {
+        return;
+    };
     app.post_json(
         "/api/v1/appointments",
-        &booking(MADRID, HUELLAS, SLOT, 30, Some("reject-me@example.es"), None),
+        &booking(
+            MADRID,
+            HUELLAS,
+            SLOT,
+            30,
+            Some("reject-me@example.es"),
+            None,
+        ),
     )
     .await
     .ok(201);
@@ -351,11 +488,28 @@ async fn a_refused_address_is_left_for_staff_who_can_retry_it(db: Db) {
     assert_eq!(dead.len(), 1);
     let error = dead[0].last_error.clone().unwrap();
     assert!(error.contains("550"), "{error}");
-    assert!(!error.contains("reject-me"), "the server's words quote the address: {error}");
-    assert_eq!(metrics_value(&app, "cita_outbox_messages{state=\"dead\"}").await, 1.0);
+    assert!(
+        !error.contains("reject-me"),
+        "the server's words quote the address: {error}"
+    );
+    assert_eq!(
+        metrics_value(&app, "cita_outbox_messages{state=\"dead\"}").await,
+        1.0
+    );
     // Retrying (after the address is fixed, say) queues it again from scratch.
-    app.state.booking.retry_notice(dead[0].id, None).await.unwrap();
-    assert!(app.state.booking.retry_notice(dead[0].id, None).await.is_err(), "only a dead message");
+    app.state
+        .booking
+        .retry_notice(dead[0].id, None)
+        .await
+        .unwrap();
+    assert!(
+        app.state
+            .booking
+            .retry_notice(dead[0].id, None)
+            .await
+            .is_err(),
+        "only a dead message"
+    );
     let round = deliver(&app).await;
     assert_eq!(round.taken, 1);
     let again = app.state.booking.dead_notices(None).await.unwrap();
@@ -363,8 +517,12 @@ async fn a_refused_address_is_left_for_staff_who_can_retry_it(db: Db) {
 }
 
 async fn a_worker_that_dies_holding_messages_loses_them_to_another_after_the_lease(db: Db) {
-    let Some(sink) = SmtpSink::start() else { return };
-    let Some(app) = mailing_app(db, &sink).await else { return };
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let Some(app) = mailing_app(db, &sink).await else {
+        return;
+    };
     app.post_json(
         "/api/v1/appointments",
         &booking(MADRID, HUELLAS, SLOT, 31, Some("ana@example.es"), None),
@@ -397,8 +555,12 @@ async fn a_worker_that_dies_holding_messages_loses_them_to_another_after_the_lea
 }
 
 async fn the_queue_is_on_metrics(db: Db) {
-    let Some(sink) = SmtpSink::start() else { return };
-    let Some(app) = mailing_app(db, &sink).await else { return };
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let Some(app) = mailing_app(db, &sink).await else {
+        return;
+    };
     app.post_json(
         "/api/v1/appointments",
         &booking(MADRID, HUELLAS, SLOT, 32, Some("ana@example.es"), None),
@@ -406,12 +568,27 @@ async fn the_queue_is_on_metrics(db: Db) {
     .await
     .ok(201);
     app.clock.advance(Duration::seconds(30));
-    assert_eq!(metrics_value(&app, "cita_outbox_messages{state=\"due\"}").await, 1.0);
-    assert_eq!(metrics_value(&app, "cita_outbox_messages{state=\"queued\"}").await, 3.0);
-    assert_eq!(metrics_value(&app, "cita_outbox_oldest_due_seconds").await, 30.0);
+    assert_eq!(
+        metrics_value(&app, "cita_outbox_messages{state=\"due\"}").await,
+        1.0
+    );
+    assert_eq!(
+        metrics_value(&app, "cita_outbox_messages{state=\"queued\"}").await,
+        3.0
+    );
+    assert_eq!(
+        metrics_value(&app, "cita_outbox_oldest_due_seconds").await,
+        30.0
+    );
     deliver(&app).await;
-    assert_eq!(metrics_value(&app, "cita_outbox_messages{state=\"sent\"}").await, 1.0);
-    assert_eq!(metrics_value(&app, "cita_outbox_oldest_due_seconds").await, 0.0);
+    assert_eq!(
+        metrics_value(&app, "cita_outbox_messages{state=\"sent\"}").await,
+        1.0
+    );
+    assert_eq!(
+        metrics_value(&app, "cita_outbox_oldest_due_seconds").await,
+        0.0
+    );
 }
 
 async fn metrics_value(app: &TestApp, series: &str) -> f64 {
@@ -423,8 +600,12 @@ async fn metrics_value(app: &TestApp, series: &str) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_workers_on_postgres_send_each_of_a_thousand_confirmations_once() {
     const BOOKINGS: usize = 1000;
-    let Some(sink) = SmtpSink::start() else { return };
-    let Some(app) = mailing_app(Db::Postgres, &sink).await else { return };
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let Some(app) = mailing_app(Db::Postgres, &sink).await else {
+        return;
+    };
     let booking = app.state.booking.clone();
     // Free starts from the next days, as many times over as each has capacity.
     let mut starts = Vec::new();
@@ -507,7 +688,12 @@ async fn two_workers_on_postgres_send_each_of_a_thousand_confirmations_once() {
     );
     assert_eq!(messages.len(), BOOKINGS, "each confirmation exactly once");
     assert_eq!(ids.len(), BOOKINGS);
-    assert!(per_worker.iter().all(|(sent, lost)| *sent > 0 && *lost == 0), "{per_worker:?}");
+    assert!(
+        per_worker
+            .iter()
+            .all(|(sent, lost)| *sent > 0 && *lost == 0),
+        "{per_worker:?}"
+    );
     assert_eq!(per_worker.iter().map(|(s, _)| s).sum::<usize>(), BOOKINGS);
     let counts = booking.outbox_counts().await.unwrap();
     assert_eq!((counts.sent, counts.due), (BOOKINGS as i64, 0));

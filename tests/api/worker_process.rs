@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use cita::clock::{Clock, SystemClock};
 use serde_json::json;
 use tokio::process::{Child, Command};
 
@@ -34,21 +34,27 @@ fn worker(database_url: &str, sink: &SmtpSink) -> Child {
 async fn wait_for(what: &str, patience: Duration, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
     while !done() {
-        assert!(started.elapsed() < patience, "waited {patience:?} for {what}");
+        assert!(
+            started.elapsed() < patience,
+            "waited {patience:?} for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_mid_send_on_postgres_leaves_its_messages_to_another_once() {
-    let Some(sink) = SmtpSink::start_slow(RCPT_DELAY_MS) else { return };
+    let Some(sink) = SmtpSink::start_slow(RCPT_DELAY_MS) else {
+        return;
+    };
     // Its bookings write e-mail messages; its own worker is never run.
     let Some(app) = crate::notifications::mailing_app(Db::Postgres, &sink).await else {
         return;
     };
     // The worker processes run on the real clock: book on it too.
-    app.clock.set(Utc::now());
-    let mut date = Utc::now().date_naive() + chrono::Days::new(2);
+    let now = SystemClock.now();
+    app.clock.set(now);
+    let mut date = now.date_naive() + chrono::Days::new(2);
     let mut booked = 0;
     while booked < MESSAGES {
         for slot in app.slots(MADRID, HUELLAS, &date.to_string()).await {
@@ -66,12 +72,18 @@ async fn a_worker_killed_mid_send_on_postgres_leaves_its_messages_to_another_onc
     let url = app.database_url().unwrap().to_owned();
     let mut first = worker(&url, &sink);
     // Two messages through, then into the third's conversation: kill it there.
-    wait_for("two messages", Duration::from_secs(60), || sink.messages().len() >= 2).await;
+    wait_for("two messages", Duration::from_secs(60), || {
+        sink.messages().len() >= 2
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(RCPT_DELAY_MS / 2)).await;
     first.start_kill().expect("SIGKILL the worker");
     first.wait().await.expect("the killed worker");
     let at_kill = sink.messages().len();
-    assert!(at_kill < MESSAGES, "the worker had finished before it was killed");
+    assert!(
+        at_kill < MESSAGES,
+        "the worker had finished before it was killed"
+    );
     let mut second = worker(&url, &sink);
     wait_for("every message", Duration::from_secs(60), || {
         sink.messages().len() >= MESSAGES

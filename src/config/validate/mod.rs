@@ -120,7 +120,10 @@ fn reminder_hours(p: &mut Problems, field: &Field<Vec<i64>>) -> Checked<Vec<u32>
         match u32::try_from(n) {
             Ok(h) if range.contains(&h) && !hours.contains(&h) => hours.push(h),
             Ok(h) if hours.contains(&h) => {
-                p.at(&given.span(), format!("[booking]: reminder_hours lists {h} twice"));
+                p.at(
+                    &given.span(),
+                    format!("[booking]: reminder_hours lists {h} twice"),
+                );
                 return Err(Reported);
             }
             _ => {
