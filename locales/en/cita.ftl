@@ -586,3 +586,24 @@ mail-book-again = To book a new appointment:
 mail-calendar-request = The attached file adds the appointment to your calendar and moves it if it changes.
 mail-calendar-cancel = The attached file removes the appointment from your calendar.
 mail-footer = This e-mail is sent automatically. Please do not reply to it.
+
+## Staff: messages that could not be sent
+staff-nav-messages = Unsent messages
+staff-messages-title = Unsent messages
+staff-messages-lead = Messages to citizens (e-mail or SMS gateway) that failed every attempt. Fix the cause (for example, the mail server settings) and send them again. They are kept for 30 days.
+staff-messages-none = There are no unsent messages.
+staff-messages-what = Message
+staff-messages-channel = Channel
+staff-messages-locator = Locator
+staff-messages-when = Since
+staff-messages-attempts = Attempts
+staff-messages-error = Last error
+staff-messages-retry = Send again
+staff-messages-queued = The message will be sent again in a few seconds.
+staff-messages-event-booked = Confirmation
+staff-messages-event-rescheduled = Change
+staff-messages-event-cancelled = Cancellation
+staff-messages-event-no_show = Missed appointment
+staff-messages-event-reminder = Reminder
+staff-messages-channel-email = E-mail
+staff-messages-channel-webhook = Webhook (SMS)

@@ -588,3 +588,24 @@ mail-book-again = Para pedir una cita nueva:
 mail-calendar-request = El archivo adjunto añade la cita a tu calendario y la mueve si cambia.
 mail-calendar-cancel = El archivo adjunto quita la cita de tu calendario.
 mail-footer = Este correo se envía de forma automática. No respondas a él.
+
+## Personal: mensajes que no se pudieron enviar
+staff-nav-messages = Mensajes no enviados
+staff-messages-title = Mensajes no enviados
+staff-messages-lead = Avisos a la ciudadanía (correo o pasarela de SMS) que fallaron en todos los intentos. Corrige la causa (por ejemplo, los datos del servidor de correo) y vuelve a enviarlos. Se guardan 30 días.
+staff-messages-none = No hay mensajes sin enviar.
+staff-messages-what = Aviso
+staff-messages-channel = Canal
+staff-messages-locator = Localizador
+staff-messages-when = Desde
+staff-messages-attempts = Intentos
+staff-messages-error = Último error
+staff-messages-retry = Enviar de nuevo
+staff-messages-queued = El mensaje se enviará de nuevo en unos segundos.
+staff-messages-event-booked = Confirmación
+staff-messages-event-rescheduled = Cambio de cita
+staff-messages-event-cancelled = Anulación
+staff-messages-event-no_show = Cita perdida
+staff-messages-event-reminder = Recordatorio
+staff-messages-channel-email = Correo
+staff-messages-channel-webhook = Webhook (SMS)

@@ -20,6 +20,7 @@ mod closures;
 mod config;
 mod fairness;
 mod feeds;
+mod messages;
 mod sign_in;
 mod statistics;
 mod walk_in;
@@ -73,6 +74,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/staff/feeds", get(feeds::list).post(feeds::create))
         .route("/staff/feeds/revoke", post(feeds::revoke))
+        .route("/staff/messages", get(messages::list))
+        .route("/staff/messages/retry", post(messages::retry))
         .route("/staff/statistics", get(statistics::page))
         .route("/staff/statistics.csv", get(statistics::csv))
         .route("/staff/fairness", get(fairness::page))
@@ -167,6 +170,7 @@ impl StaffVisit {
             links.push(("/staff/statistics", "staff-nav-stats"));
             links.push(("/staff/fairness", "staff-nav-fairness"));
             links.push(("/staff/feeds", "staff-nav-feeds"));
+            links.push(("/staff/messages", "staff-nav-messages"));
             links.push(("/staff/audit", "staff-nav-audit"));
         }
         if self.may(ADMIN_ONLY) {
