@@ -1,6 +1,10 @@
 //! Bookings per second through the full `book` use case versus raw single-row INSERT
 //! transactions per second on the same database, in the same run, with the same
-//! concurrency: 8 and 32 clients, on one office and on eight. Run with:
+//! concurrency: 8 and 32 clients, on one office and on eight. Each case also books once
+//! more on a fresh database with e-mail notifications on and every citizen giving an
+//! address (a confirmation and up to two reminders written to the outbox in each
+//! booking's transaction): the outbox's cost is the ratio of the two booking rates. Run
+//! with:
 //!
 //! ```sh
 //! cargo bench --bench booking_throughput
@@ -62,7 +66,14 @@ fn dni(n: u32) -> String {
     format!("{n:08}{}", LETTERS[(n % 23) as usize] as char)
 }
 
-async fn measure(label: &str, url: &str, offices: u32, clients: u32) -> (f64, f64) {
+/// What one case measured on one database.
+struct Rates {
+    book: f64,
+    insert: f64,
+    per_transaction: f64,
+}
+
+async fn measure(url: &str, offices: u32, clients: u32, notices: bool) -> Rates {
     let store = cita::store::connect(url, &StoreOptions::default())
         .await
         .expect("connect");
@@ -70,11 +81,18 @@ async fn measure(label: &str, url: &str, offices: u32, clients: u32) -> (f64, f6
     let now = Utc.with_ymd_and_hms(2027, 3, 1, 0, 0, 0).unwrap();
     let source = ConfigSource::inline(config(offices));
     import_config(&store, &source, now).await.expect("import");
-    let booking = Arc::new(Booking::new(
-        store.clone(),
-        Arc::new(ManualClock::new(now)),
-        Catalog::from_config(&source.parse().expect("config")),
-    ));
+    let channels = cita::booking::NoticeChannels {
+        email: notices,
+        webhook: false,
+    };
+    let booking = Arc::new(
+        Booking::new(
+            store.clone(),
+            Arc::new(ManualClock::new(now)),
+            Catalog::from_config(&source.parse().expect("config")),
+        )
+        .with_notice_channels(channels),
+    );
 
     // Full use case: lock citizens and office, snapshot, allocator, insert, token, audit;
     // concurrent bookings of an office share a transaction (see `booking::book`).
@@ -103,7 +121,7 @@ async fn measure(label: &str, url: &str, offices: u32, clients: u32) -> (f64, f6
                         name: "Bench".into(),
                         document: dni(i + 1),
                         document_type: None,
-                        email: None,
+                        email: notices.then(|| format!("bench{i}@example.es")),
                         phone: None,
                         language: None,
                     },
@@ -154,12 +172,34 @@ async fn measure(label: &str, url: &str, offices: u32, clients: u32) -> (f64, f6
         joined.expect("task");
     }
     let insert_rate = f64::from(total) / started.elapsed().as_secs_f64();
-    println!(
-        "| {label} | {clients} | {offices} | {book_rate:.0} | {insert_rate:.0} | {:.2}x | {per_transaction:.1} |",
-        book_rate / insert_rate
-    );
     store.close().await;
-    (book_rate, insert_rate)
+    Rates {
+        book: book_rate,
+        insert: insert_rate,
+        per_transaction,
+    }
+}
+
+/// One row of the table: the case without notifications, then with them, each on a
+/// fresh database from `fresh`.
+async fn case<F, Fut>(label: &str, offices: u32, clients: u32, fresh: F)
+where
+    F: Fn(&'static str) -> Fut,
+    Fut: std::future::Future<Output = (String, Option<tempfile::TempDir>)>,
+{
+    let (url, _dir) = fresh("plain").await;
+    let plain = measure(&url, offices, clients, false).await;
+    let (url, _dir) = fresh("notices").await;
+    let with = measure(&url, offices, clients, true).await;
+    println!(
+        "| {label} | {clients} | {offices} | {:.0} | {:.0} | {:.2}x | {:.2}x | {:.0} | {:.1} |",
+        plain.book,
+        with.book,
+        with.book / plain.book,
+        plain.book / plain.insert,
+        plain.insert,
+        plain.per_transaction,
+    );
 }
 
 /// Whether the case `backend/clients/offices` (e.g. `postgres/8/1`) was asked for: every
@@ -189,14 +229,17 @@ fn main() {
             StoreOptions::default().max_connections
         );
         println!(
-            "| backend | clients | offices | bookings/s via book | single-row INSERT tx/s | ratio | bookings per transaction |"
+            "| backend | clients | offices | bookings/s via book | bookings/s with e-mail notifications | with/without | book/INSERT | single-row INSERT tx/s | bookings per transaction |"
         );
-        println!("|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|");
+        let sqlite = |_: &'static str| async {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+            (url, Some(dir))
+        };
         for clients in CONCURRENCY {
             for offices in OFFICES.into_iter().filter(|&o| wanted(&filters, "sqlite", clients, o)) {
-                let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-                measure("SQLite (synchronous=full)", &url, offices, clients).await;
+                case("SQLite (synchronous=full)", offices, clients, sqlite).await;
             }
         }
         if let Ok(admin) = std::env::var("CITA_BENCH_POSTGRES_URL") {
@@ -206,19 +249,31 @@ fn main() {
                     .into_iter()
                     .filter(|&o| wanted(&filters, "postgres", clients, o))
                 {
-                    let name = format!("cita_bench_{}_{clients}_{offices}", std::process::id());
-                    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    let names = |variant: &str| {
+                        format!("cita_bench_{}_{clients}_{offices}_{variant}", std::process::id())
+                    };
+                    let postgres = |variant: &'static str| {
+                        let (pool, admin, name) = (pool.clone(), admin.clone(), names(variant));
+                        async move {
+                            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                                .execute(&pool)
+                                .await
+                                .expect("create db");
+                            let (base, _) =
+                                admin.rsplit_once('/').expect("database url with a path");
+                            (format!("{base}/{name}"), None)
+                        }
+                    };
+                    case("PostgreSQL", offices, clients, postgres).await;
+                    for variant in ["plain", "notices"] {
+                        sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE {} WITH (FORCE)",
+                            names(variant)
+                        )))
                         .execute(&pool)
                         .await
-                        .expect("create db");
-                    let (base, _) = admin.rsplit_once('/').expect("database url with a path");
-                    measure("PostgreSQL", &format!("{base}/{name}"), offices, clients).await;
-                    sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE {name} WITH (FORCE)"
-                    )))
-                    .execute(&pool)
-                    .await
-                    .expect("drop db");
+                        .expect("drop db");
+                    }
                 }
             }
         }

@@ -13,7 +13,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chrono::{DateTime, TimeZone, Utc};
-use cita::ical::{EventInput, appointment_calendar, feed_calendar};
+use cita::ical::{
+    EventInput, InvitationParties, ItipMethod, appointment_calendar, feed_calendar,
+    invitation_calendar,
+};
 
 fn at(d: u32, h: u32, mi: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2027, 3, d, h, mi, 0).unwrap()
@@ -228,10 +231,39 @@ fn real_clients_read_cita_calendars() {
         &feed_calendar(&[], stamp, "Extranjería — Mesa 4"),
     );
 
+    // The e-mailed invitations of the same three changes (iTIP REQUEST, REQUEST, CANCEL),
+    // with an office name that needs quoting in ORGANIZER's CN parameter.
+    let parties = InvitationParties {
+        organizer_name: "Extranjería, \"Madrid\"; planta 1",
+        organizer_email: "citas@citas.example.es",
+        attendee_email: "ana.garcia+cita@example.es",
+    };
+    write(
+        &dir,
+        "invite-booked.ics",
+        &invitation_calendar(&booked, stamp, ItipMethod::Request, &parties),
+    );
+    write(
+        &dir,
+        "invite-rescheduled.ics",
+        &invitation_calendar(&rescheduled, stamp, ItipMethod::Request, &parties),
+    );
+    let mut cancelling = rescheduled.clone();
+    cancelling.sequence = 2;
+    write(
+        &dir,
+        "invite-cancelled.ics",
+        &invitation_calendar(&cancelling, stamp, ItipMethod::Cancel, &parties),
+    );
+
     let mut expected = BTreeSet::from([
         expect("booked.ics", &booked),
         expect("rescheduled.ics", &rescheduled),
         expect("cancelled.ics", &cancelled),
+        expect("invite-booked.ics", &booked),
+        expect("invite-rescheduled.ics", &rescheduled),
+        // A CANCEL says STATUS:CANCELLED even when the event given was not marked so.
+        expect("invite-cancelled.ics", &cancelled),
     ]);
     expected.extend(office.iter().map(|e| expect("office-feed.ics", e)));
     expected.extend(desk.iter().map(|e| expect("desk-feed.ics", e)));

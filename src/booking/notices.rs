@@ -290,3 +290,148 @@ impl Booking {
         Ok(conn.outbox_counts(now).await?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::domain::{DeskId, Locator, OfficeId, ServiceId, Status};
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2027, 3, 1, 7, 0, 0).unwrap()
+    }
+
+    fn appointment(start_in: Duration, email: bool, phone: bool) -> Appointment {
+        let start = now() + start_in;
+        Appointment {
+            id: "a1".into(),
+            locator: Locator::parse("7K3MZQ2D").unwrap(),
+            office_id: OfficeId::new("madrid"),
+            service_id: ServiceId::new("huellas"),
+            desk_id: DeskId::new("d1"),
+            start,
+            end: start + Duration::minutes(15),
+            occupied_until: start + Duration::minutes(15),
+            status: Status::Booked,
+            sequence: 0,
+            citizen_name: "Ana".into(),
+            document: "12345678Z".into(),
+            document_type: "dni".into(),
+            email: email.then(|| "ana@example.es".into()),
+            phone: phone.then(|| "+34 600 000 000".into()),
+            language: "es".into(),
+            created_at: now(),
+            updated_at: now(),
+        }
+    }
+
+    const BOTH: NoticeChannels = NoticeChannels {
+        email: true,
+        webhook: true,
+    };
+    fn leads() -> Vec<Duration> {
+        vec![Duration::hours(24), Duration::hours(2)]
+    }
+    fn kinds(notices: &[NewNotice]) -> Vec<(&str, &str, i64)> {
+        notices
+            .iter()
+            .map(|n| (n.event, n.channel, (n.due_at - now()).num_hours()))
+            .collect()
+    }
+
+    #[test]
+    fn a_booking_confirms_on_each_channel_and_schedules_its_reminders() {
+        let a = appointment(Duration::hours(48), true, true);
+        let (notices, drops) = plan(&a, &NoticeEvent::Booked, BOTH, &leads(), now());
+        assert!(!drops);
+        assert_eq!(
+            kinds(&notices),
+            [
+                ("booked", "email", 0),
+                ("booked", "webhook", 0),
+                ("reminder", "email", 24),
+                ("reminder", "webhook", 24),
+                ("reminder", "email", 46),
+                ("reminder", "webhook", 46),
+            ]
+        );
+        let facts: NoticeFacts = serde_json::from_str(&notices[2].facts).unwrap();
+        assert_eq!(facts.lead_hours, Some(24));
+        assert!(!notices[0].facts.contains("12345678Z") && !notices[0].facts.contains("ana@"));
+    }
+
+    #[test]
+    fn reminders_never_fall_in_the_past_or_right_after_the_booking() {
+        // 24 h before is past; 2 h before is 50 minutes away: both skipped.
+        let a = appointment(Duration::minutes(170), true, false);
+        let (notices, _) = plan(&a, &NoticeEvent::Booked, BOTH, &leads(), now());
+        assert_eq!(
+            kinds(&notices),
+            [("booked", "email", 0), ("booked", "webhook", 0)]
+        );
+        // Exactly the quiet hour away: kept.
+        let a = appointment(Duration::hours(3), true, false);
+        let (notices, _) = plan(&a, &NoticeEvent::Booked, BOTH, &leads(), now());
+        assert!(kinds(&notices).contains(&("reminder", "email", 1)));
+    }
+
+    #[test]
+    fn without_an_address_or_a_channel_nobody_is_written_to() {
+        let a = appointment(Duration::hours(48), false, false);
+        let (notices, _) = plan(
+            &a,
+            &NoticeEvent::Booked,
+            NoticeChannels {
+                email: true,
+                webhook: false,
+            },
+            &leads(),
+            now(),
+        );
+        assert!(notices.is_empty());
+        // The webhook hears of every event, but reminders only for a phone (SMS).
+        let (notices, _) = plan(&a, &NoticeEvent::Booked, BOTH, &leads(), now());
+        assert_eq!(kinds(&notices), [("booked", "webhook", 0)]);
+        let with_mail = appointment(Duration::hours(48), true, true);
+        let (notices, _) = plan(
+            &with_mail,
+            &NoticeEvent::Booked,
+            NoticeChannels::default(),
+            &leads(),
+            now(),
+        );
+        assert!(notices.is_empty());
+    }
+
+    #[test]
+    fn changes_drop_the_waiting_reminders_and_only_a_live_appointment_gets_new_ones() {
+        let mut a = appointment(Duration::hours(48), true, false);
+        a.sequence = 1;
+        let moved = NoticeEvent::Rescheduled {
+            from: now() + Duration::hours(30),
+        };
+        let (notices, drops) = plan(&a, &moved, BOTH, &leads(), now());
+        assert!(drops);
+        assert_eq!(notices.iter().filter(|n| n.event == "reminder").count(), 2);
+        assert!(notices.iter().all(|n| n.sequence == 1));
+        let facts: NoticeFacts = serde_json::from_str(&notices[0].facts).unwrap();
+        assert_eq!(
+            facts.previous_start,
+            Some((now() + Duration::hours(30)).timestamp())
+        );
+        a.status = Status::Cancelled;
+        let cancelled = NoticeEvent::Cancelled {
+            reason: Some("huelga".into()),
+        };
+        let (notices, drops) = plan(&a, &cancelled, BOTH, &leads(), now());
+        assert!(drops);
+        assert_eq!(
+            kinds(&notices),
+            [("cancelled", "email", 0), ("cancelled", "webhook", 0)]
+        );
+        assert!(notices[0].facts.contains("huelga"));
+        let (_, drops) = plan(&a, &NoticeEvent::NoShow, BOTH, &leads(), now());
+        assert!(drops);
+    }
+}

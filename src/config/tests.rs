@@ -1166,6 +1166,31 @@ fn booking_hold_ttl() {
 }
 
 #[test]
+fn booking_reminder_hours() {
+    let with = |v: &str| format!("[booking]\nreminder_hours = {v}\n\n{BASE}");
+    assert_eq!(parse(BASE).unwrap().booking.reminder_hours, [24, 2]);
+    // Longest first, whatever the order written.
+    assert_eq!(
+        parse(&with("[1, 48]")).unwrap().booking.reminder_hours,
+        [48, 1]
+    );
+    assert!(
+        parse(&with("[]"))
+            .unwrap()
+            .booking
+            .reminder_hours
+            .is_empty()
+    );
+    assert_only(&with("[0]"), 2, "between 1 and 168, not 0");
+    assert_only(&with("[169]"), 2, "between 1 and 168, not 169");
+    assert_only(&with("[-3]"), 2, "between 1 and 168, not -3");
+    assert_only(&with("[24, 24]"), 2, "lists 24 twice");
+    assert_only(&with("[1, 2, 3, 4, 5]"), 2, "at most 4 reminders");
+    assert_only(&with("[\"24h\"]"), 2, "must be a whole number");
+    assert_only(&with("24"), 2, "must be a list");
+}
+
+#[test]
 fn a_configuration_needs_offices() {
     assert_only("", 1, "defines no offices");
     assert_only(

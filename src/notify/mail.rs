@@ -129,10 +129,16 @@ fn build(
 
 fn describe(error: &lettre::transport::smtp::Error) -> SendError {
     match error.status() {
-        Some(code) => SendError {
-            permanent: error.is_permanent(),
-            summary: format!("the mail server answered {code}"),
-        },
+        Some(code) => {
+            let code = code.to_string();
+            // Refused authentication is this server's configuration, not the message's:
+            // it is retried (and fixed meanwhile), not given up on at once.
+            let authentication = matches!(code.as_str(), "530" | "534" | "535" | "538");
+            SendError {
+                permanent: error.is_permanent() && !authentication,
+                summary: format!("the mail server answered {code}"),
+            }
+        }
         None if error.is_timeout() => SendError {
             permanent: false,
             summary: "the mail server did not answer in time".into(),

@@ -201,3 +201,114 @@ pub fn render_mail(input: &MailInput) -> Result<RenderedMail, askama::Error> {
         calendar,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::domain::{DeskId, Locator, OfficeId, ServiceId, Status};
+
+    fn office() -> Office {
+        let mut service = Service::new(ServiceId::new("huellas"), "Toma de huellas (TIE)", 15);
+        service.requirements = vec!["Pasaporte en vigor".into()];
+        let mut office = crate::calendar::test_support::office(chrono_tz::Atlantic::Canary, vec![]);
+        office.id = OfficeId::new("las-palmas");
+        office.name = "Oficina de Las Palmas".into();
+        office.address = "Calle Mayor 1 <b>".into();
+        office.services.push(service);
+        office
+    }
+
+    fn appointment(language: &str) -> Appointment {
+        let start = Utc.with_ymd_and_hms(2027, 3, 2, 9, 0, 0).unwrap();
+        Appointment {
+            id: "a1".into(),
+            locator: Locator::parse("7K3MZQ2D").unwrap(),
+            office_id: OfficeId::new("las-palmas"),
+            service_id: ServiceId::new("huellas"),
+            desk_id: DeskId::new("d1"),
+            start,
+            end: start + chrono::Duration::minutes(15),
+            occupied_until: start + chrono::Duration::minutes(15),
+            status: Status::Booked,
+            sequence: 1,
+            citizen_name: "Ana <García>".into(),
+            document: "12345678Z".into(),
+            document_type: "dni".into(),
+            email: Some("ana@example.es".into()),
+            phone: None,
+            language: language.into(),
+            created_at: start,
+            updated_at: start,
+        }
+    }
+
+    #[test]
+    fn every_event_reads_in_every_language_without_a_missing_message() {
+        let office = office();
+        for language in crate::domain::MESSAGE_LANGUAGES {
+            let appointment = appointment(language);
+            for event in ["booked", "rescheduled", "cancelled", "no_show", "reminder"] {
+                let facts = NoticeFacts {
+                    start: appointment.start.timestamp(),
+                    end: appointment.end.timestamp(),
+                    service_id: "huellas".into(),
+                    previous_start: (event == "rescheduled")
+                        .then(|| appointment.start.timestamp() - 3600),
+                    reason: (event == "cancelled").then(|| "cierre".into()),
+                    lead_hours: (event == "reminder").then_some(24),
+                };
+                let input = MailInput {
+                    event,
+                    facts: &facts,
+                    sequence: 1,
+                    appointment: &appointment,
+                    office: &office,
+                    service: office.services.first(),
+                    public_url: "https://citas.example.es",
+                    host: "citas.example.es",
+                    from: "citas@citas.example.es",
+                    now: appointment.start,
+                };
+                let mail = render_mail(&input).unwrap();
+                for text in [&mail.subject, &mail.text, &mail.html] {
+                    assert!(
+                        !text.contains("mail-"),
+                        "{language} {event}: a message id shows: {text}"
+                    );
+                    assert!(!text.contains("12345678Z"), "the document never appears");
+                }
+                assert!(
+                    mail.subject.contains("Toma de huellas (TIE)"),
+                    "{}",
+                    mail.subject
+                );
+                assert!(mail.html.contains(&format!("<html lang=\"{language}\">")));
+                // Escaped in HTML, as typed in the text.
+                assert!(
+                    mail.html.contains("Ana &#60;García&#62;")
+                        || mail.html.contains("Ana &lt;García&gt;"),
+                    "{}",
+                    mail.html
+                );
+                assert!(!mail.html.contains("<b>"));
+                assert!(mail.text.contains("Ana <García>"));
+                assert!(
+                    mail.text.contains("09:00 ("),
+                    "the Canaries' time is named: {}",
+                    mail.text
+                );
+                let calendar = mail.calendar.as_ref().map(|(method, _)| *method);
+                let expected = match event {
+                    "booked" | "rescheduled" => Some(ItipMethod::Request),
+                    "cancelled" => Some(ItipMethod::Cancel),
+                    _ => None,
+                };
+                assert_eq!(calendar, expected, "{event}");
+                let bring = mail.text.contains("Pasaporte en vigor");
+                assert_eq!(bring, !matches!(event, "cancelled" | "no_show"), "{event}");
+            }
+        }
+    }
+}

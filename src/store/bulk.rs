@@ -16,7 +16,7 @@ use super::rows::{AppointmentRow, AuditEntry, HOLD_COLUMNS, HoldRecord};
 use super::{StoreError, TokenRecord};
 
 /// `($1, $2), ($3, $4)` for `rows` rows of `columns` columns.
-fn values_list(rows: usize, columns: usize) -> String {
+pub(super) fn values_list(rows: usize, columns: usize) -> String {
     values_list_from(1, rows, columns)
 }
 

@@ -80,27 +80,34 @@ pub struct OutboxCounts {
     pub oldest_due_seconds: i64,
 }
 
-/// Inserts `notices` on `conn` (also the SQLite batch's writes).
+/// Inserts `notices` on `conn` in one statement (also the SQLite batch's writes: a batch
+/// of bookings writes all their messages at once).
 pub(super) async fn insert(
     conn: &mut AnyConnection,
     notices: &[NewNotice],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    for notice in notices {
-        sqlx::query(
+    // Bound parameters per statement stay well under SQLite's limit (32,766).
+    for chunk in notices.chunks(1000) {
+        let sql = format!(
             "INSERT INTO outbox (appointment_id, office_id, event, channel, sequence, facts, \
-             ready_at, due_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
-        )
-        .bind(&notice.appointment_id)
-        .bind(&notice.office_id)
-        .bind(notice.event)
-        .bind(notice.channel)
-        .bind(notice.sequence)
-        .bind(&notice.facts)
-        .bind(notice.due_at.timestamp())
-        .bind(now.timestamp())
-        .execute(&mut *conn)
-        .await?;
+             ready_at, due_at, created_at) VALUES {}",
+            super::bulk::values_list(chunk.len(), 9)
+        );
+        let mut statement = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for notice in chunk {
+            statement = statement
+                .bind(notice.appointment_id.clone())
+                .bind(notice.office_id.clone())
+                .bind(notice.event)
+                .bind(notice.channel)
+                .bind(notice.sequence)
+                .bind(notice.facts.clone())
+                .bind(notice.due_at.timestamp())
+                .bind(notice.due_at.timestamp())
+                .bind(now.timestamp());
+        }
+        statement.execute(&mut *conn).await?;
     }
     Ok(())
 }

@@ -706,43 +706,82 @@ async fn managers_see_the_offices_unsent_messages_and_send_them_again(db: Db) {
     use crate::staff_pages::{sign_in, token_for};
     use crate::web::{Browser, assert_page, csrf_of};
 
-    let Some(sink) = SmtpSink::start() else { return };
-    let Some(app) = mailing_app(db, &sink).await else { return };
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let Some(app) = mailing_app(db, &sink).await else {
+        return;
+    };
     let booked = app
         .post_json(
             "/api/v1/appointments",
-            &booking(MADRID, HUELLAS, SLOT, 33, Some("reject-me@example.es"), None),
+            &booking(
+                MADRID,
+                HUELLAS,
+                SLOT,
+                33,
+                Some("reject-me@example.es"),
+                None,
+            ),
         )
         .await
         .ok(201);
     let locator = booked["locator"].as_str().unwrap();
     assert_eq!(deliver(&app).await.dead, 1);
-    let id = app.state.booking.dead_notices(None).await.unwrap()[0].id.to_string();
+    let id = app.state.booking.dead_notices(None).await.unwrap()[0]
+        .id
+        .to_string();
 
     let mut manager = Browser::new(&app);
-    let home = sign_in(&mut manager, &token_for(&app, "marta", Role::Manager, Some(MADRID)).await).await;
-    assert!(home.body.contains("/staff/messages"), "the menu links the page");
-    let page = manager.get("/staff/messages?office_id=madrid-extranjeria").await;
+    let home = sign_in(
+        &mut manager,
+        &token_for(&app, "marta", Role::Manager, Some(MADRID)).await,
+    )
+    .await;
+    assert!(
+        home.body.contains("/staff/messages"),
+        "the menu links the page"
+    );
+    let page = manager
+        .get("/staff/messages?office_id=madrid-extranjeria")
+        .await;
     assert_page(
         &page,
         200,
         "es",
-        &["Mensajes no enviados", "Confirmación", "Correo", locator, "the mail server answered 550"],
+        &[
+            "Mensajes no enviados",
+            "Confirmación",
+            "Correo",
+            locator,
+            "the mail server answered 550",
+        ],
     );
     assert!(!page.body.contains("reject-me"), "no address on the page");
     let csrf = csrf_of(&page.body);
     // Refused: no CSRF token, another office's manager, an id that is not a number.
     let refused = manager
-        .post("/staff/messages/retry", "", &[("office_id", MADRID), ("id", &id)])
+        .post(
+            "/staff/messages/retry",
+            "",
+            &[("office_id", MADRID), ("id", &id)],
+        )
         .await;
     assert_eq!(refused.status, 403);
     let bad = manager
-        .post("/staff/messages/retry", &csrf, &[("office_id", MADRID), ("id", "x'1")])
+        .post(
+            "/staff/messages/retry",
+            &csrf,
+            &[("office_id", MADRID), ("id", "x'1")],
+        )
         .await;
     assert_eq!(bad.status, 404);
     let mut other = Browser::new(&app);
-    let other_home =
-        sign_in(&mut other, &token_for(&app, "jordi", Role::Manager, Some(BARCELONA)).await).await;
+    let other_home = sign_in(
+        &mut other,
+        &token_for(&app, "jordi", Role::Manager, Some(BARCELONA)).await,
+    )
+    .await;
     let foreign = other
         .post(
             "/staff/messages/retry",
@@ -751,16 +790,38 @@ async fn managers_see_the_offices_unsent_messages_and_send_them_again(db: Db) {
         )
         .await;
     assert_eq!(foreign.status, 404, "another office's message");
-    assert_eq!(other.get("/staff/messages?office_id=madrid-extranjeria").await.status, 404);
+    assert_eq!(
+        other
+            .get("/staff/messages?office_id=madrid-extranjeria")
+            .await
+            .status,
+        404
+    );
     let mut agent = Browser::new(&app);
-    sign_in(&mut agent, &token_for(&app, "pepe", Role::Agent, Some(MADRID)).await).await;
+    sign_in(
+        &mut agent,
+        &token_for(&app, "pepe", Role::Agent, Some(MADRID)).await,
+    )
+    .await;
     assert_eq!(agent.get("/staff/messages").await.status, 404);
     assert_eq!(app.state.booking.outbox_counts().await.unwrap().dead, 1);
     // Sent again: it leaves the list.
     let done = manager
-        .post("/staff/messages/retry", &csrf, &[("office_id", MADRID), ("id", &id)])
+        .post(
+            "/staff/messages/retry",
+            &csrf,
+            &[("office_id", MADRID), ("id", &id)],
+        )
         .await;
-    assert_page(&done, 200, "es", &["El mensaje se enviará de nuevo", "No hay mensajes sin enviar."]);
+    assert_page(
+        &done,
+        200,
+        "es",
+        &[
+            "El mensaje se enviará de nuevo",
+            "No hay mensajes sin enviar.",
+        ],
+    );
     let counts = app.state.booking.outbox_counts().await.unwrap();
     assert_eq!((counts.dead, counts.due), (0, 1));
 }

@@ -79,6 +79,36 @@ fn negative_sequence_is_written_as_zero() {
 }
 
 #[test]
+fn invitations_name_their_method_organizer_and_attendee() {
+    let parties = InvitationParties {
+        organizer_name: "Extranjería, \"Madrid\"",
+        organizer_email: "citas@example.es",
+        attendee_email: "ana@example.es",
+    };
+    let request = invitation_calendar(&event("x@host"), at(6, 0), ItipMethod::Request, &parties);
+    assert!(request.split("\r\n").all(|line| line.len() <= 75));
+    // Unfolded (RFC 5545 §3.1), to read whole properties.
+    let request = request.replace("\r\n ", "");
+    assert!(request.contains("\r\nMETHOD:REQUEST\r\n"));
+    assert!(request.contains("\r\nSTATUS:CONFIRMED\r\n"));
+    // The display name is quoted; a double quote cannot be escaped there, so it goes.
+    assert!(
+        request.contains("\r\nORGANIZER;CN=\"Extranjería, Madrid\":mailto:citas@example.es\r\n")
+    );
+    assert!(request.contains(
+        "\r\nATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;RSVP=FALSE:mailto:ana@example.es\r\n"
+    ));
+    assert!(!request.contains("METHOD:PUBLISH"));
+    let cancel = invitation_calendar(&event("x@host"), at(6, 0), ItipMethod::Cancel, &parties);
+    assert!(cancel.contains("\r\nMETHOD:CANCEL\r\n"));
+    assert!(
+        cancel.contains("\r\nSTATUS:CANCELLED\r\n"),
+        "a CANCEL is never a live event"
+    );
+    assert!(cancel.contains("\r\nUID:x@host\r\n"));
+}
+
+#[test]
 fn empty_location_and_description_are_omitted() {
     let mut e = event("x@host");
     e.location = "";

@@ -67,7 +67,11 @@ pub async fn list(
     };
     let mut rows = Vec::with_capacity(notices.len());
     for notice in &notices {
-        let locator = match state.booking.notice_appointment(&notice.appointment_id).await {
+        let locator = match state
+            .booking
+            .notice_appointment(&notice.appointment_id)
+            .await
+        {
             Ok(found) => found.map(|a| a.locator.as_str().to_owned()),
             Err(error) => return staff.visit.fail(error),
         };
