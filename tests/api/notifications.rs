@@ -80,6 +80,32 @@ pub async fn deliver(app: &TestApp) -> cita::notify::Round {
     }
 }
 
+/// A sink, an app mailing through it, and one booking at [`SLOT`] for document `n` with
+/// the address `email`: its answer.
+async fn booked_with_mail(db: Db, n: u32, email: &str) -> Option<(SmtpSink, TestApp, Value)> {
+    let sink = SmtpSink::start()?;
+    let app = mailing_app(db, &sink).await?;
+    let booked = app
+        .post_json(
+            "/api/v1/appointments",
+            &booking(MADRID, HUELLAS, SLOT, n, Some(email), None),
+        )
+        .await
+        .ok(201);
+    Some((sink, app, booked))
+}
+
+/// How many different `Message-ID`s the messages carry.
+pub fn distinct_ids(messages: &[Value]) -> usize {
+    let mut ids: Vec<&str> = messages
+        .iter()
+        .map(|m| m["message_id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids.len()
+}
+
 /// The one VEVENT of an `.ics` text, parsed by the `icalendar` crate, with its METHOD.
 fn parse_ics(text: &str) -> (String, icalendar::Event) {
     let calendar: Calendar = text.parse().expect("the invitation parses");
@@ -161,7 +187,6 @@ async fn book_move_cancel_mails_one_invitation_that_updates_in_place(db: Db) {
             "2027-03-03T09:00:00+00:00",
         ),
     ];
-    let mut message_ids = Vec::new();
     for (message, (subject, method, sequence, status, start)) in messages.iter().zip(expected) {
         assert!(
             message["subject"].as_str().unwrap().starts_with(subject),
@@ -170,7 +195,6 @@ async fn book_move_cancel_mails_one_invitation_that_updates_in_place(db: Db) {
         );
         assert_eq!(message["rcpt_tos"], json!(["ana@example.es"]));
         assert_eq!(message["mail_from"], "citas@citas.example.es");
-        message_ids.push(message["message_id"].as_str().unwrap().to_owned());
         // Both the text/calendar alternative and the attached file, parsed by Python's
         // icalendar in the server.
         let calendars = message["calendars"].as_array().unwrap();
@@ -218,9 +242,7 @@ async fn book_move_cancel_mails_one_invitation_that_updates_in_place(db: Db) {
     );
     assert!(part(&messages[2], "text/plain").contains(&format!("{PUBLIC_URL}/book")));
     // One Message-ID per (appointment, sequence, kind).
-    message_ids.sort();
-    message_ids.dedup();
-    assert_eq!(message_ids.len(), 3);
+    assert_eq!(distinct_ids(&messages), 3);
     // No document number and no token in any message, raw bytes included.
     let new_calendar_token = cancelled["calendar_token"]
         .as_str()
@@ -454,35 +476,14 @@ async fn mail_waits_while_the_server_is_down_and_goes_once_when_it_is_back(db: D
     assert_eq!(deliver(&app).await.taken, 0);
     let messages = sink.messages();
     assert_eq!(messages.len(), 5, "each message exactly once");
-    let mut ids: Vec<&str> = messages
-        .iter()
-        .map(|m| m["message_id"].as_str().unwrap())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    assert_eq!(ids.len(), 5);
+    let distinct = distinct_ids(&messages);
+    assert_eq!(distinct, 5);
 }
 
 async fn a_refused_address_is_left_for_staff_who_can_retry_it(db: Db) {
-    let Some(sink) = SmtpSink::start() else {
+    let Some((_sink, app, _)) = booked_with_mail(db, 30, "reject-me@example.es").await else {
         return;
     };
-    let Some(app) = mailing_app(db, &sink).await else {
-        return;
-    };
-    app.post_json(
-        "/api/v1/appointments",
-        &booking(
-            MADRID,
-            HUELLAS,
-            SLOT,
-            30,
-            Some("reject-me@example.es"),
-            None,
-        ),
-    )
-    .await
-    .ok(201);
     let round = deliver(&app).await;
     assert_eq!(round.dead, 1, "a 550 is permanent: no retries");
     let dead = app.state.booking.dead_notices(None).await.unwrap();
@@ -518,18 +519,9 @@ async fn a_refused_address_is_left_for_staff_who_can_retry_it(db: Db) {
 }
 
 async fn a_worker_that_dies_holding_messages_loses_them_to_another_after_the_lease(db: Db) {
-    let Some(sink) = SmtpSink::start() else {
+    let Some((sink, app, _)) = booked_with_mail(db, 31, "ana@example.es").await else {
         return;
     };
-    let Some(app) = mailing_app(db, &sink).await else {
-        return;
-    };
-    app.post_json(
-        "/api/v1/appointments",
-        &booking(MADRID, HUELLAS, SLOT, 31, Some("ana@example.es"), None),
-    )
-    .await
-    .ok(201);
     // A worker takes the message and dies before sending it.
     let dead_worker = "worker-killed-mid-batch";
     let taken = app
@@ -556,18 +548,9 @@ async fn a_worker_that_dies_holding_messages_loses_them_to_another_after_the_lea
 }
 
 async fn the_queue_is_on_metrics(db: Db) {
-    let Some(sink) = SmtpSink::start() else {
+    let Some((_sink, app, _)) = booked_with_mail(db, 32, "ana@example.es").await else {
         return;
     };
-    let Some(app) = mailing_app(db, &sink).await else {
-        return;
-    };
-    app.post_json(
-        "/api/v1/appointments",
-        &booking(MADRID, HUELLAS, SLOT, 32, Some("ana@example.es"), None),
-    )
-    .await
-    .ok(201);
     app.clock.advance(Duration::seconds(30));
     assert_eq!(
         metrics_value(&app, "cita_outbox_messages{state=\"due\"}").await,
@@ -676,19 +659,14 @@ async fn two_workers_on_postgres_send_each_of_a_thousand_confirmations_once() {
         per_worker.push(worker.await.unwrap());
     }
     let messages = sink.messages();
-    let mut ids: Vec<&str> = messages
-        .iter()
-        .map(|m| m["message_id"].as_str().unwrap())
-        .collect();
-    ids.sort();
-    ids.dedup();
+    let distinct = distinct_ids(&messages);
     eprintln!(
         "two workers: {per_worker:?} (sent, lost); the SMTP server received {} messages, {} distinct",
         messages.len(),
-        ids.len()
+        distinct
     );
     assert_eq!(messages.len(), BOOKINGS, "each confirmation exactly once");
-    assert_eq!(ids.len(), BOOKINGS);
+    assert_eq!(distinct, BOOKINGS);
     assert!(
         per_worker
             .iter()
@@ -706,26 +684,9 @@ async fn managers_see_the_offices_unsent_messages_and_send_them_again(db: Db) {
     use crate::staff_pages::{sign_in, token_for};
     use crate::web::{Browser, assert_page, csrf_of};
 
-    let Some(sink) = SmtpSink::start() else {
+    let Some((_sink, app, booked)) = booked_with_mail(db, 33, "reject-me@example.es").await else {
         return;
     };
-    let Some(app) = mailing_app(db, &sink).await else {
-        return;
-    };
-    let booked = app
-        .post_json(
-            "/api/v1/appointments",
-            &booking(
-                MADRID,
-                HUELLAS,
-                SLOT,
-                33,
-                Some("reject-me@example.es"),
-                None,
-            ),
-        )
-        .await
-        .ok(201);
     let locator = booked["locator"].as_str().unwrap();
     assert_eq!(deliver(&app).await.dead, 1);
     let id = app.state.booking.dead_notices(None).await.unwrap()[0]

@@ -11,6 +11,7 @@ use tokio::process::{Child, Command};
 
 use crate::common::*;
 use crate::mail_sink::SmtpSink;
+use crate::notifications::distinct_ids;
 
 const MESSAGES: usize = 10;
 /// The sink answers each recipient this late, so a worker spends most of its time inside
@@ -93,19 +94,14 @@ async fn a_worker_killed_mid_send_on_postgres_leaves_its_messages_to_another_onc
     tokio::time::sleep(Duration::from_secs(2)).await;
     second.start_kill().expect("stop the second worker");
     let messages = sink.messages();
-    let mut ids: Vec<&str> = messages
-        .iter()
-        .map(|m| m["message_id"].as_str().unwrap())
-        .collect();
-    ids.sort();
-    ids.dedup();
+    let distinct = distinct_ids(&messages);
     eprintln!(
         "killed after {at_kill} messages; the SMTP server received {} messages, {} distinct",
         messages.len(),
-        ids.len()
+        distinct
     );
     assert_eq!(messages.len(), MESSAGES, "each message exactly once");
-    assert_eq!(ids.len(), MESSAGES);
+    assert_eq!(distinct, MESSAGES);
     let counts = app.state.booking.outbox_counts().await.unwrap();
     assert_eq!(counts.sent, MESSAGES as i64);
 }
