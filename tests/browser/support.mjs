@@ -1,4 +1,4 @@
-// What the browser test files (journeys, staff, draws, queue) share: the environment, the
+// What the browser test files (draws, journeys, mail, queue, staff) share: the environment, the
 // documents of a run, the configuration put through the admin API, the browser, axe-core
 // on a page (on its HTML as served when JavaScript is off), the check of a page that
 // draws.test.mjs and queue.test.mjs make, following links and keys to the next page, Tab
@@ -10,6 +10,8 @@
 //   CITA_BASE_URL      the running `cita serve --demo` (required)
 //   CITA_STAFF_TOKEN   the demo admin's token (required by the files that use the admin API
 //                      or the staff's pages)
+//   CITA_MAIL_DIR      the folder where the tests' SMTP server (scripts/smtp_sink.py)
+//                      writes what it receives (required by mail.test.mjs)
 //   CITA_CHROMIUM      the browser (default /usr/bin/chromium; never downloaded)
 //   CITA_SCREENSHOTS   where the screenshots and the axe reports go
 //                      (default target/browser-screenshots under the repository)
@@ -26,6 +28,7 @@ import { AxeBuilder } from "@axe-core/playwright";
 export const here = path.dirname(fileURLToPath(import.meta.url));
 export const BASE = process.env.CITA_BASE_URL;
 export const TOKEN = process.env.CITA_STAFF_TOKEN;
+export const MAIL_DIR = process.env.CITA_MAIL_DIR;
 export const CHROMIUM = process.env.CITA_CHROMIUM || "/usr/bin/chromium";
 export const SHOTS = path.resolve(
   process.env.CITA_SCREENSHOTS || path.join(here, "..", "..", "target", "browser-screenshots"),
@@ -36,12 +39,13 @@ export const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 const AXE_OPTIONS = { resultTypes: ["violations"] };
 
 /**
- * Asserts that the environment names the server (and, with `token`, holds the demo admin's
- * token), and makes the screenshots folder.
+ * Asserts that the environment names the server (with `token`, holds the demo admin's
+ * token; with `mail`, names the SMTP server's folder), and makes the screenshots folder.
  */
-export function requireEnv({ token = false } = {}) {
+export function requireEnv({ token = false, mail = false } = {}) {
   assert.ok(BASE, "CITA_BASE_URL must name the running server");
   if (token) assert.ok(TOKEN, "CITA_STAFF_TOKEN must be the demo admin's token");
+  if (mail) assert.ok(MAIL_DIR, "CITA_MAIL_DIR must name the folder the SMTP server writes to");
   mkdirSync(SHOTS, { recursive: true });
 }
 
