@@ -13,6 +13,7 @@ mod batch;
 mod book;
 mod cache;
 mod catalog;
+mod citizen_calendar;
 mod closure;
 mod demo;
 mod draw;
@@ -63,6 +64,7 @@ pub use audit::{AUDIT_ACTIONS, AUDIT_PAGE, AuditDetail, AuditPage, audit_detail}
 pub use availability::{DayAvailability, SlotAvailability};
 pub use book::BookOutcome;
 pub use catalog::Catalog;
+pub use citizen_calendar::{CitizenAccess, LINK_LIFETIME, MAX_CITIZEN_FEEDS, citizen_owner};
 pub use closure::{ClosureOutcome, ClosureProblem, closure_problems};
 pub use draw::{
     DrawInfo, DrawRecordPublic, DrawRef, DrawState, DrawsRun, EntryOutcome, EntryRequest,

@@ -302,6 +302,27 @@ pub fn citizen_schema() -> RefOr<Schema> {
         .into()
 }
 
+/// Whether `text` matches [`AnyDocument`]'s pattern: 5 to 20 letters and digits, with
+/// spaces, dots, tabs and dashes anywhere.
+pub fn is_any_document(text: &str) -> bool {
+    let kept: Vec<char> = text
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '.' | '\t' | '-'))
+        .collect();
+    (5..=20).contains(&kept.len()) && kept.iter().all(char::is_ascii_alphanumeric)
+}
+
+/// Whether `text` matches [`Email`]'s pattern (and its 254 characters).
+pub fn is_email(text: &str) -> bool {
+    let Some((user, host)) = text.split_once('@') else {
+        return false;
+    };
+    text.len() <= 254
+        && !user.is_empty()
+        && text.chars().all(|c| ('!'..='~').contains(&c))
+        && host.contains('.')
+}
+
 /// A `$ref` to `T`'s component.
 pub fn reference<T: ToSchema>() -> RefOr<Schema> {
     RefOr::Ref(utoipa::openapi::Ref::from_schema_name(T::name()))

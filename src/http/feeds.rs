@@ -36,8 +36,8 @@ const CACHE_CONTROL: &str = "private, max-age=300";
 /// the route templates the router serves (`{file}` is `{office}.ics` or `{desk}.ics`).
 #[derive(Debug, utoipa::OpenApi)]
 #[openapi(
-    paths(office_feed, desk_feed),
-    tags((name = "feeds", description = "Subscribed iCalendar feeds for staff calendars"))
+    paths(office_feed, desk_feed, citizen_feed),
+    tags((name = "feeds", description = "Subscribed iCalendar feeds: staff calendars, and a citizen's own appointments"))
 )]
 pub struct FeedsApi;
 
@@ -92,6 +92,57 @@ pub async fn desk_feed(
 }
 
 /// `name.ics` -> `name`; anything else is not a feed.
+/// A citizen's appointments in every office, as a subscribed calendar (made from the
+/// e-mailed link of `/my`).
+#[utoipa::path(get, path = "/feeds/citizens/{file}", tag = "feeds",
+    params(("file" = String, Path, description = "`{feed id}.ics`"), FeedQuery),
+    responses(
+        (status = 200, description = "the citizen's appointments from a week back on (cancelled ones for two days after), as an RFC 5545 calendar, with ETag and Cache-Control: private, max-age=300", content_type = "text/calendar", body = String),
+        (status = 304, description = "If-None-Match names the feed's current ETag (or is `*`): not modified, no body"),
+        (status = 400, description = "the file name is not valid UTF-8 once percent-decoded", body = Problem),
+        (status = 404, description = "no such feed: no token, an unknown or revoked token or feed, or a name not ending in `.ics` all answer the same", body = Problem),
+        DatabaseUnavailable,
+    ),
+)]
+pub async fn citizen_feed(
+    State(state): State<AppState>,
+    ApiPath(file): ApiPath<String>,
+    query: Result<Query<FeedQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let id = ics_stem(&file)?;
+    let token = token(query)?;
+    let appointments = match state.booking.citizen_feed(id, &token).await {
+        Err(crate::booking::BookingError::NotFound) => return Err(ApiError::not_found()),
+        other => other?,
+    };
+    let catalog = state.booking.catalog();
+    let summaries: Vec<(String, String)> = appointments
+        .iter()
+        .filter_map(|a| {
+            let office = catalog.office(&a.office_id).ok()?;
+            Some((
+                super::public::event_summary(office, a),
+                format!("Localizador / Locator: {}", a.locator),
+            ))
+        })
+        .collect();
+    let events: Vec<_> = appointments
+        .iter()
+        .filter_map(|a| catalog.office(&a.office_id).ok().map(|office| (a, office)))
+        .zip(&summaries)
+        .map(|((a, office), (summary, description))| {
+            event_input(&state, office, a, summary, Some(description.as_str()))
+        })
+        .collect();
+    let body = feed_calendar(
+        &events,
+        state.booking.clock().now(),
+        "Mis citas / My appointments",
+    );
+    Ok(calendar_answer(body, &headers))
+}
+
 fn ics_stem(file: &str) -> Result<&str, ApiError> {
     file.strip_suffix(".ics")
         .filter(|stem| !stem.is_empty())
@@ -146,6 +197,12 @@ async fn feed(
         Some(desk) => format!("{} — {desk}", office.name),
     };
     let body = feed_calendar(&events, state.booking.clock().now(), &name);
+    Ok(calendar_answer(body, headers))
+}
+
+/// A feed's answer: 304 when `If-None-Match` names its tag, with `ETag` and
+/// `Cache-Control` either way.
+fn calendar_answer(body: String, headers: &HeaderMap) -> Response {
     let etag = feed_etag(&body);
     let fresh = if_none_match(headers, &etag);
     let mut response = if fresh {
@@ -161,7 +218,7 @@ async fn feed(
         header::CACHE_CONTROL,
         HeaderValue::from_static(CACHE_CONTROL),
     );
-    Ok(response)
+    response
 }
 
 /// Whether `If-None-Match` names `etag` (weak comparison, RFC 9110 §13.1.2) or is `*`.

@@ -242,6 +242,14 @@ fn routes() -> RouteTable {
         // handlers strip `.ics`.
         .get("/feeds/offices/{file}", feeds::office_feed)
         .get("/feeds/offices/{office}/desks/{file}", feeds::desk_feed)
+        .get("/feeds/citizens/{file}", feeds::citizen_feed)
+        .post("/api/v1/citizen-links", public::request_citizen_link)
+        .get("/api/v1/my/appointments", public::my_appointments)
+        .post("/api/v1/my/calendar-feeds", public::create_my_feed)
+        .post(
+            "/api/v1/my/calendar-feeds/{feed}/revoke",
+            public::revoke_my_feed,
+        )
 }
 
 /// Logs answers that went wrong. A 503 is load shedding doing its job (or the database

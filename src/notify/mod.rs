@@ -91,11 +91,13 @@ pub fn retry_delay(attempts: i64, base: Duration, jitter: f64) -> Duration {
 
 /// A stable `Message-ID` per (appointment, sequence, event, lead, channel): a message
 /// sent again (after a lost answer) carries the same one, so the receiving side can tell.
+/// A link message (`link`) is its own: each request gets a new one, named by its row.
 pub fn message_id(notice: &NoticeRecord, facts: &NoticeFacts, host: &str) -> String {
-    let lead = facts
-        .lead_hours
-        .map(|h| format!(".{h}h"))
-        .unwrap_or_default();
+    let lead = match (notice.event.as_str(), facts.lead_hours) {
+        ("link", _) => format!(".{}", notice.id),
+        (_, Some(h)) => format!(".{h}h"),
+        (_, None) => String::new(),
+    };
     format!(
         "<{}.{}.{}{lead}.{}@{host}>",
         notice.appointment_id, notice.sequence, notice.event, notice.channel
@@ -235,6 +237,13 @@ impl Notifier {
             Err(error) => return self.failed(notice, transient(error)),
         };
         let now = self.booking.clock().now();
+        // A link asked for long ago (a retry, or one sent again by staff) would arrive
+        // when nobody expects it: the citizen asks again instead.
+        if notice.event == "link"
+            && now.timestamp() - notice.ready_at > crate::booking::LINK_LIFETIME.num_seconds()
+        {
+            return NoticeOutcome::Dropped("the link was asked for too long ago".into());
+        }
         if notice.event == "reminder"
             && (appointment.status != Status::Booked
                 || appointment.sequence != notice.sequence
@@ -243,6 +252,9 @@ impl Notifier {
             return NoticeOutcome::Dropped("the appointment changed or has begun".into());
         }
         let sent = match notice.channel.as_str() {
+            "email" if notice.event == "link" => {
+                self.email_link(notice, &facts, &appointment).await
+            }
             "email" => self.email(notice, &facts, &appointment, now).await,
             "webhook" => self.post(notice, &facts, &appointment, now).await,
             other => return NoticeOutcome::Dead(format!("unknown channel {other}")),
@@ -301,6 +313,36 @@ impl Notifier {
             permanent: true,
             summary: format!("the message could not be written: {e}"),
         })?;
+        mailer
+            .send(to, &message_id(notice, facts, &self.host), &mail)
+            .await?;
+        Ok(None)
+    }
+
+    /// A link to the citizen's appointments, made now (only its hash is stored).
+    async fn email_link(
+        &self,
+        notice: &NoticeRecord,
+        facts: &NoticeFacts,
+        appointment: &Appointment,
+    ) -> Result<Option<String>, SendError> {
+        let Some(mailer) = &self.mailer else {
+            return Ok(Some("e-mail is not configured".into()));
+        };
+        let Some(to) = &appointment.email else {
+            return Ok(Some("no e-mail address (erased)".into()));
+        };
+        let token = match self.booking.issue_citizen_link(appointment).await {
+            Ok(Some(token)) => token,
+            Ok(None) => return Ok(Some("no e-mail address (erased)".into())),
+            Err(error) => return Err(transient(error)),
+        };
+        let link = format!("{}/my/open?token={token}", self.settings.public_url);
+        let mail = render::render_link_mail(appointment, &link, &self.settings.public_url)
+            .map_err(|e| SendError {
+                permanent: true,
+                summary: format!("the message could not be written: {e}"),
+            })?;
         mailer
             .send(to, &message_id(notice, facts, &self.host), &mail)
             .await?;

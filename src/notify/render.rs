@@ -73,6 +73,46 @@ struct TextMail<'a> {
     m: &'a MailWords,
 }
 
+/// The message carrying a link to the citizen's appointments (`link`), in the language of
+/// the appointment it was asked through.
+pub fn render_link_mail(
+    appointment: &Appointment,
+    link: &str,
+    public_url: &str,
+) -> Result<RenderedMail, askama::Error> {
+    let lang = Lang::parse(&appointment.language).unwrap_or_default();
+    let minutes = crate::booking::LINK_LIFETIME.num_minutes();
+    let words = MailWords {
+        lang: lang.code(),
+        subject: lang.t("mail-subject-link"),
+        greeting: lang.t_with(
+            "mail-greeting",
+            &[("name", appointment.citizen_name.clone().into())],
+        ),
+        lead: lang.t("mail-lead-link"),
+        extra: vec![
+            lang.t_with("mail-link-expiry", &[("minutes", minutes.into())]),
+            lang.t("mail-link-ignore"),
+        ],
+        rows: Vec::new(),
+        bring_title: String::new(),
+        bring: Vec::new(),
+        link_text: lang.t("mail-link-open"),
+        link: link.to_owned(),
+        calendar_note: None,
+        footer: lang.t_with(
+            "mail-link-footer",
+            &[("url", format!("{public_url}/my").into())],
+        ),
+    };
+    Ok(RenderedMail {
+        subject: words.subject.clone(),
+        text: TextMail { m: &words }.render()?,
+        html: HtmlMail { m: &words }.render()?,
+        calendar: None,
+    })
+}
+
 /// The e-mail for `input`, in the appointment's language.
 pub fn render_mail(input: &MailInput) -> Result<RenderedMail, askama::Error> {
     let lang = Lang::parse(&input.appointment.language).unwrap_or_default();

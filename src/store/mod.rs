@@ -43,6 +43,7 @@ mod appointments;
 mod audit;
 mod booking_tx;
 mod bulk;
+mod citizen_calendars;
 mod draws;
 mod error;
 mod holds;
@@ -70,6 +71,7 @@ use crate::domain::{Appointment, AppointmentFigures, DeskId, OfficeId, ServiceId
 
 pub use audit::{AuditFilter, AuditLine, BookingTrace};
 pub use booking_tx::{BookingBegin, BookingLocks, BookingWrite, ConnectionSlot, StoredKey};
+pub use citizen_calendars::{CitizenFeedRecord, CitizenOwner};
 pub use draws::{DrawEntryRecord, DrawRecord, EntryResult};
 pub use error::StoreError;
 pub use offices::{ClosureRecord, ConfigRecord, OccupancyRecord, OfficeLock};
@@ -185,6 +187,7 @@ pub trait Records:
     + Draws
     + Rooms
     + Outbox
+    + CitizenCalendars
 {
 }
 
@@ -199,7 +202,8 @@ impl<
         + Retention
         + Draws
         + Rooms
-        + Outbox,
+        + Outbox
+        + CitizenCalendars,
 > Records for T
 {
 }
@@ -662,6 +666,56 @@ pub trait Outbox: Send {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
     async fn outbox_counts(&mut self, now: DateTime<Utc>) -> Result<OutboxCounts, StoreError>;
+}
+
+/// The citizen's calendar: e-mailed links, personal feeds, and the appointments of one
+/// document and address across offices.
+#[async_trait]
+pub trait CitizenCalendars: Send {
+    async fn insert_citizen_link(
+        &mut self,
+        token_hash: &str,
+        owner: &CitizenOwner,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The owner of a live link, and when it expires (UTC seconds).
+    async fn citizen_link(
+        &mut self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(CitizenOwner, i64)>, StoreError>;
+    /// The owner's appointments starting from `since` on: booked, checked in or completed,
+    /// and cancelled ones cancelled after `cancelled_since`; in every office.
+    async fn citizen_appointments(
+        &mut self,
+        owner: &CitizenOwner,
+        since: DateTime<Utc>,
+        cancelled_since: DateTime<Utc>,
+    ) -> Result<Vec<Appointment>, StoreError>;
+    async fn insert_citizen_feed(
+        &mut self,
+        id: &str,
+        token_hash: &str,
+        owner: &CitizenOwner,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn citizen_feeds(
+        &mut self,
+        owner: &CitizenOwner,
+    ) -> Result<Vec<CitizenFeedRecord>, StoreError>;
+    /// The owner of feed `id` when `token_hash` is its token's.
+    async fn citizen_feed_owner(
+        &mut self,
+        id: &str,
+        token_hash: &str,
+    ) -> Result<Option<CitizenOwner>, StoreError>;
+    /// Revokes the owner's feed `id`; `false` when they have no such feed.
+    async fn delete_citizen_feed(
+        &mut self,
+        id: &str,
+        owner: &CitizenOwner,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Release draws: their seeds, entries, leases and results.

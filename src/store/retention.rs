@@ -86,6 +86,7 @@ pub(super) async fn purge(
     super::draws::purge_draws(conn, now.timestamp()).await?;
     super::rooms::purge_tickets(conn, now.timestamp()).await?;
     super::outbox::purge_finished(conn, now).await?;
+    super::citizen_calendars::purge(conn, now).await?;
     // Past the longest window any rule looks back (366 days), a mark counts for nothing.
     sqlx::query("DELETE FROM citizen_marks WHERE at < $1")
         .bind((now - chrono::Duration::days(367)).timestamp())

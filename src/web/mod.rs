@@ -20,6 +20,7 @@ mod draw;
 pub mod i18n;
 mod info;
 mod manage;
+mod mine;
 mod pages;
 pub(crate) mod queue;
 pub mod session;
@@ -73,6 +74,14 @@ pub fn routes() -> Router<AppState> {
             get(manage::confirm_cancel).post(manage::cancel),
         )
         .route("/manage/cancelled", get(manage::cancelled))
+        .route("/my", get(mine::mine).post(mine::request))
+        .route("/my/open", get(mine::open))
+        .route("/my/calendar", axum::routing::post(mine::create_feed))
+        .route(
+            "/my/calendar/revoke",
+            axum::routing::post(mine::revoke_feed),
+        )
+        .route("/my/leave", axum::routing::post(mine::leave))
         .merge(staff::routes())
 }
 

@@ -44,6 +44,12 @@ pub struct Session {
     /// The place in a waiting room's line, and its admission once let in.
     #[serde(default)]
     pub queue: Option<QueueHeld>,
+    /// What the citizen's appointments page opened: whose, until when.
+    #[serde(default)]
+    pub citizen: Option<super::mine::CitizenHeld>,
+    /// What a citizen's page just did, for the page after the redirect.
+    #[serde(default)]
+    pub notice: Option<String>,
     /// What a staff page just did, for the page after the redirect.
     #[serde(default)]
     pub staff: super::staff::StaffFlash,

@@ -9,6 +9,7 @@ mod abuse;
 mod binary;
 mod book;
 mod browse;
+mod citizen_calendar;
 mod common;
 #[path = "../shared/db.rs"]
 mod db;

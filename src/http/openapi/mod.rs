@@ -57,6 +57,10 @@ use links::Links;
         public::get_room,
         public::join_room,
         public::my_ticket,
+        public::request_citizen_link,
+        public::my_appointments,
+        public::create_my_feed,
+        public::revoke_my_feed,
     ),
     tags(
         (name = "public", description = "Citizens: offices, availability, holds and appointments"),
@@ -101,6 +105,14 @@ impl Modify for BearerSchemes {
             bearer(
                 "A waiting room ticket: `ticket` of the answer of joining. It reads only that \
                  place in line.",
+            ),
+        );
+        components.add_security_scheme(
+            "citizen_link",
+            bearer(
+                "The token of the link e-mailed by `POST /api/v1/citizen-links` (the `token` \
+                 of its `/my/open` URL). For 30 minutes it reads the appointments of that \
+                 document and address, and makes or revokes their calendar feeds.",
             ),
         );
         components.add_security_scheme(

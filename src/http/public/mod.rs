@@ -16,6 +16,7 @@ mod availability;
 mod book;
 mod calendar;
 mod draws;
+mod mine;
 mod rooms;
 
 // Whole modules, so that the `__path_*` items utoipa generates for each handler (named by
@@ -25,6 +26,7 @@ pub use availability::*;
 pub use book::*;
 pub use calendar::*;
 pub use draws::*;
+pub use mine::*;
 pub use rooms::*;
 
 #[derive(Debug, Serialize, ToSchema)]
