@@ -68,7 +68,8 @@ impl RouteClass {
             return Some(RouteClass::Browse);
         }
         match (method, rest) {
-            ("POST", "appointments/lookup") => Some(RouteClass::Lookup),
+            ("POST", "appointments/lookup" | "citizen-links") => Some(RouteClass::Lookup),
+            ("GET", r) if r.starts_with("my/") => Some(RouteClass::Lookup),
             ("POST", _) => Some(RouteClass::HoldBook),
             ("GET", r) if r.starts_with("appointments/") || r.starts_with("draw-entries/") => {
                 Some(RouteClass::Lookup)
@@ -94,7 +95,10 @@ impl RouteClass {
             return None;
         }
         match (method, path) {
-            ("POST", "/manage" | "/draw/result" | "/staff/sign-in") => Some(RouteClass::Lookup),
+            ("POST", "/manage" | "/draw/result" | "/staff/sign-in" | "/my") => {
+                Some(RouteClass::Lookup)
+            }
+            ("GET", "/my/open") => Some(RouteClass::Lookup),
             ("POST", _) => Some(RouteClass::HoldBook),
             _ => Some(RouteClass::Browse),
         }

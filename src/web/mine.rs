@@ -157,12 +157,9 @@ pub async fn request(
             );
         }
     };
-    // Charged as a look-up: one client cannot fill someone's mailbox.
-    if let Err(limited) = state
-        .settings
-        .check_lookup(visit.client, &owner.document)
-        .await
-    {
+    // Charged to the document as a booking is (and, as a look-up, to the client): nobody
+    // can fill someone's mailbox with links.
+    if let Err(limited) = state.settings.check_document(&owner.document).await {
         return visit.fail_api(limited);
     }
     match state.booking.request_citizen_link(&owner).await {

@@ -493,3 +493,48 @@ async fn asking_refuses_bad_input_and_answers_the_same_whatever_matched(db: Db) 
     app.clock.advance(Duration::minutes(40));
     assert_eq!(deliver(&app).await.dropped, 1);
 }
+
+/// Link requests spend the client's look-up budget and the document's booking budget:
+/// nobody fills a mailbox with links, from one address or from many.
+#[tokio::test]
+async fn link_requests_are_rate_limited_per_client_and_per_document() {
+    use cita::limits::{LimitSettings, Rate};
+
+    use crate::surge::{limits, post_from, protected};
+
+    let settings = LimitSettings {
+        lookup: Rate {
+            per_minute: 6,
+            burst: 3,
+        },
+        document: Rate {
+            per_minute: 6,
+            burst: 2,
+        },
+        ..limits()
+    };
+    let app = protected(settings, false).await;
+    let ask = |n: u32| json!({"document": dni(n), "email": "ana@example.es"});
+    // One address, other documents each time: the look-up budget runs out.
+    let statuses = {
+        let mut statuses = Vec::new();
+        for n in 0..4 {
+            let answer = app
+                .send(post_from("10.0.0.9", "/api/v1/citizen-links", &ask(60 + n)))
+                .await;
+            statuses.push(answer.status.as_u16());
+        }
+        statuses
+    };
+    assert_eq!(statuses, [202, 202, 202, 429]);
+    // One document from many addresses: its budget runs out.
+    let mut statuses = Vec::new();
+    for n in 0..3 {
+        let address = format!("10.0.1.{n}");
+        let answer = app
+            .send(post_from(&address, "/api/v1/citizen-links", &ask(70)))
+            .await;
+        statuses.push(answer.status.as_u16());
+    }
+    assert_eq!(statuses, [202, 202, 429]);
+}
