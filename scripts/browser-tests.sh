@@ -26,7 +26,13 @@
 #    invitation, no document number, no token), its HTML part opened in Chromium at
 #    360×640 and 1280×800; and a message refused by the mail server (an address with
 #    "reject") on the staff's page of unsent messages, sent again by keyboard alone, and
-#    that page's empty state, with JavaScript on and off; tests/browser/queue.test.mjs: a
+#    that page's empty state, with JavaScript on and off; tests/browser/mine.test.mjs:
+#    "Mis citas" (/my): three appointments booked with one document (two with one
+#    address, in Madrid and Las Palmas, one with another), the link asked for (the form
+#    sent empty first), received by the SMTP server and opened, those two listed and not
+#    the third, a calendar link made, its feed fetched, revoked by keyboard alone, the
+#    page closed, and a link that is not one, in Spanish with JavaScript on at 360 px and
+#    in English with it off at 1280 px; tests/browser/queue.test.mjs: a
 #    release's waiting room (the week page leads to it, a place taken with its Refresh
 #    header, and past the release instant the turn, the dates and a time held; it waits
 #    up to 85 s for that instant) with JavaScript on and off and by keyboard alone,
@@ -43,8 +49,9 @@
 #
 # Screenshots of every page (full page) and the axe tables (axe-report.md for the
 # citizens' pages, axe-report-staff.md for the staff's, axe-report-draws.md,
-# axe-report-mail.md and axe-report-queue.md for the draw, e-mail and unsent messages,
-# and waiting room pages) are written to target/browser-screenshots/, with the HTML of
+# axe-report-mail.md, axe-report-mine.md and axe-report-queue.md for the draw, e-mail and
+# unsent messages, "Mis citas" and waiting room pages) are written to
+# target/browser-screenshots/, with the HTML of
 # the e-mails checked (mail-*.html).
 #
 # Usage: scripts/browser-tests.sh [extra `node --test` options, e.g. --test-name-pattern=keyboard]
@@ -159,7 +166,7 @@ status=0
 (cd "$suite" && CITA_BASE_URL="$base" CITA_CHROMIUM="$chromium" CITA_SCREENSHOTS="$shots" \
     CITA_STAFF_TOKEN="$staff_token" CITA_MAIL_DIR="$mail" \
     node --test --test-concurrency=1 --test-reporter=spec "$@" \
-        draws.test.mjs journeys.test.mjs mail.test.mjs queue.test.mjs staff.test.mjs) || status=$?
+        draws.test.mjs journeys.test.mjs mail.test.mjs mine.test.mjs queue.test.mjs staff.test.mjs) || status=$?
 
 if grep -qiE "panicked|internal error" "$work/server.out" "$work/server.err"; then
     echo "FAIL: the server logged a panic or an internal error:" >&2
@@ -192,6 +199,13 @@ if [ -f "$shots/axe-report-mail.md" ]; then
     head -n 1 "$shots/axe-report-mail.md" | grep -q " 0 violations$" || status=1
 else
     echo "no axe report of the e-mail and the unsent messages page was written" >&2
+    status=1
+fi
+if [ -f "$shots/axe-report-mine.md" ]; then
+    head -n 1 "$shots/axe-report-mine.md"
+    head -n 1 "$shots/axe-report-mine.md" | grep -q " 0 violations$" || status=1
+else
+    echo "no axe report of the \"Mis citas\" pages was written" >&2
     status=1
 fi
 if [ -f "$shots/axe-report-queue.md" ]; then

@@ -140,7 +140,11 @@ pub async fn request(
     if citizen_owner("12345678Z", &email).is_err() {
         errors.push(FieldError {
             field: "email",
-            message: visit.lang.t("error-email"),
+            message: visit.lang.t(if email.is_empty() {
+                "mine-error-email-empty"
+            } else {
+                "mine-error-email"
+            }),
         });
     }
     let owner = match citizen_owner(&document, &email) {
@@ -261,12 +265,13 @@ pub async fn revoke_feed(
     }
 }
 
-/// Forgets the opened link on this device.
+/// Forgets the opened link on this device, and says so on the form.
 pub async fn leave(mut visit: Visit, Form(form): Form<MineForm>) -> Response {
     if !visit.csrf_ok(&form.csrf) {
         return visit.expired();
     }
     visit.session.citizen = None;
+    visit.session.notice = Some(visit.lang.t("mine-left"));
     visit.redirect("/my")
 }
 

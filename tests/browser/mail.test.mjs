@@ -25,7 +25,7 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 import { AxeBuilder } from "@axe-core/playwright";
@@ -36,6 +36,7 @@ import {
   MAIL_DIR,
   SHOTS,
   TOKEN,
+  bookOnPages,
   checkPage,
   describeViolations,
   dni,
@@ -44,8 +45,10 @@ import {
   makeRun,
   overflowOf,
   pressAndFollow,
+  receivedFor,
   requireEnv,
   tabTo,
+  waitForMail,
   writeAxeReport,
 } from "./support.mjs";
 
@@ -76,17 +79,11 @@ after(async () => {
 
 const WORDS = {
   es: {
-    details: "Tus datos",
-    check: "Comprueba tu cita",
-    done: "Cita confirmada",
     subject: /^Cita confirmada: Toma de huellas \(TIE\), \S.* a las \d{1,2}:\d{2}$/,
     greeting: "Hola, ",
     labels: ["Trámite", "Oficina", "Dirección", "Día", "Hora", "Localizador"],
   },
   en: {
-    details: "Your details",
-    check: "Check your appointment",
-    done: "Appointment confirmed",
     subject: /^Appointment confirmed: Toma de huellas \(TIE\), \S.* at \S+/,
     greeting: "Hello ",
     labels: ["Procedure", "Office", "Address", "Day", "Time", "Locator"],
@@ -99,59 +96,11 @@ async function heading(page) {
 
 /**
  * Books the first free time of the procedure at Madrid on the citizens' pages, in `lang`,
- * with `email`; what the done page says: { locator, document, name, when, requirements,
- * session } (`session` the visitor's cookies' values, none of which may be in a message).
+ * with `email` and a new document (support.mjs's bookOnPages); what the done page says.
  */
-async function book(context, { lang, email }) {
-  const w = WORDS[lang];
-  const page = await context.newPage();
-  const document = newDocument();
+function book(context, { lang, email }) {
   const name = lang === "es" ? "Carmen Ortega Vidal" : "Mary Jones Baker";
-  await page.goto(`${BASE}/`);
-  if (lang === "en") await follow(page, page.locator('nav.langs a[hreflang="en"]'));
-  await follow(page, page.locator('main a[href="/book"]'));
-  await follow(page, page.locator(`a[href="/book/office?service_id=${SERVICE}"]`));
-  await follow(page, page.locator(`.card a.button[href^="/book/day?"][href*="office_id=${OFFICE}"]`));
-  await follow(page, page.locator("ul.days a").first());
-  await follow(page, page.locator("ul.times button").first());
-  assert.equal(await heading(page), w.details);
-  assert.equal(await page.locator("html").getAttribute("lang"), lang);
-  await page.locator("#name").fill(name);
-  await page.locator('label[for="document_type-dni"]').click();
-  await page.locator("#document").fill(document);
-  await page.locator("#email").fill(email);
-  await follow(page, page.locator('form[action="/book/details"] button[type="submit"]'));
-  assert.equal(await heading(page), w.check);
-  assert.ok((await page.locator("dl.summary").innerText()).includes(email));
-  await follow(page, page.locator('form[action="/book/check"] button'));
-  assert.equal(await heading(page), w.done);
-  const locator = (await page.locator(".locator strong").innerText()).trim();
-  assert.match(locator, /^[0-9A-Z]{8}$/);
-  const when = (await page.locator("dl.summary .row").nth(1).locator("dd").innerText()).trim();
-  const requirements = await page.locator("main h2 + ul li").allInnerTexts();
-  const session = (await context.cookies()).map((c) => c.value).filter((v) => v.length >= 8);
-  await page.close();
-  return { locator, document, name, when, requirements, session };
-}
-
-/** Every message the SMTP server received for `address`: [{ file, record }], oldest first. */
-function receivedFor(address) {
-  return readdirSync(MAIL_DIR)
-    .filter((file) => file.endsWith(".json"))
-    .sort()
-    .map((file) => ({ file, record: JSON.parse(readFileSync(path.join(MAIL_DIR, file), "utf8")) }))
-    .filter(({ record }) => record.rcpt_tos.includes(address));
-}
-
-/** Waits (up to `seconds`) for the first message to `address`. */
-async function waitForMail(address, seconds = 15) {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const found = receivedFor(address);
-    if (found.length > 0) return found;
-    assert.ok(Date.now() < deadline, `no message to ${address} within ${seconds} s (in ${MAIL_DIR})`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  return bookOnPages(context, { lang, email, document: newDocument(), name, office: OFFICE, service: SERVICE });
 }
 
 /**

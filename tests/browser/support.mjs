@@ -1,8 +1,10 @@
-// What the browser test files (draws, journeys, mail, queue, staff) share: the environment, the
-// documents of a run, the configuration put through the admin API, the browser, axe-core
-// on a page (on its HTML as served when JavaScript is off), the check of a page that
-// draws.test.mjs and queue.test.mjs make, following links and keys to the next page, Tab
-// to an element, and the axe report of the staff, draw and waiting room pages.
+// What the browser test files (draws, journeys, mail, mine, queue, staff) share: the
+// environment, the documents of a run, the configuration put through the admin API, the
+// browser, axe-core on a page (on its HTML as served when JavaScript is off), the check of
+// a page that draws.test.mjs and queue.test.mjs make, following links and keys to the next
+// page, Tab to an element, the axe report of the staff, draw and waiting room pages, and
+// (for mail.test.mjs and mine.test.mjs) a booking with an e-mail made on the citizens'
+// pages and the messages the tests' SMTP server received.
 // Not a test file: node's test runner is given the *.test.mjs files by name
 // (scripts/browser-tests.sh), and importing this runs nothing.
 //
@@ -11,13 +13,13 @@
 //   CITA_STAFF_TOKEN   the demo admin's token (required by the files that use the admin API
 //                      or the staff's pages)
 //   CITA_MAIL_DIR      the folder where the tests' SMTP server (scripts/smtp_sink.py)
-//                      writes what it receives (required by mail.test.mjs)
+//                      writes what it receives (required by mail.test.mjs and mine.test.mjs)
 //   CITA_CHROMIUM      the browser (default /usr/bin/chromium; never downloaded)
 //   CITA_SCREENSHOTS   where the screenshots and the axe reports go
 //                      (default target/browser-screenshots under the repository)
 
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -205,4 +207,73 @@ export function writeAxeReport(checks, title, file) {
   for (const c of checks) lines.push(`| ${c.journey} | ${c.name} | ${c.path} | ${c.violations} |`);
   writeFileSync(path.join(SHOTS, file), lines.join("\n") + "\n");
   console.log(lines.join("\n"));
+}
+
+/** The headings of the booking pages that `bookOnPages` goes through, per language. */
+const BOOKING_HEADINGS = {
+  es: { details: "Tus datos", check: "Comprueba tu cita", done: "Cita confirmada" },
+  en: { details: "Your details", check: "Check your appointment", done: "Appointment confirmed" },
+};
+
+/**
+ * Books `service` at `office` on the citizens' pages, in `lang` (English through the
+ * language switch), as `name` with the DNI `document` and `email`: the first day with free
+ * times of the first week shown (with `nextWeek`, of the week after) and its first time
+ * (with `lastTime`, its last). What the done page says: { locator, document, name, when,
+ * requirements, session } (`session` the visitor's cookies' values).
+ */
+export async function bookOnPages(context, { lang, email, document, name, office, service, nextWeek = false, lastTime = false }) {
+  const w = BOOKING_HEADINGS[lang];
+  const page = await context.newPage();
+  const heading = async () => (await page.locator("h1").innerText()).trim();
+  await page.goto(`${BASE}/`);
+  if (lang === "en") await follow(page, page.locator('nav.langs a[hreflang="en"]'));
+  await follow(page, page.locator('main a[href="/book"]'));
+  await follow(page, page.locator(`a[href="/book/office?service_id=${service}"]`));
+  await follow(page, page.locator(`.card a.button[href^="/book/day?"][href*="office_id=${office}"]`));
+  if (nextWeek) await follow(page, page.locator("nav.pager a").last());
+  await follow(page, page.locator("ul.days a").first());
+  const times = page.locator("ul.times button");
+  await follow(page, lastTime ? times.last() : times.first());
+  assert.equal(await heading(), w.details);
+  assert.equal(await page.locator("html").getAttribute("lang"), lang);
+  await page.locator("#name").fill(name);
+  await page.locator('label[for="document_type-dni"]').click();
+  await page.locator("#document").fill(document);
+  await page.locator("#email").fill(email);
+  await follow(page, page.locator('form[action="/book/details"] button[type="submit"]'));
+  assert.equal(await heading(), w.check);
+  assert.ok((await page.locator("dl.summary").innerText()).includes(email));
+  await follow(page, page.locator('form[action="/book/check"] button'));
+  assert.equal(await heading(), w.done, `booked ${service} at ${office}`);
+  const locator = (await page.locator(".locator strong").innerText()).trim();
+  assert.match(locator, /^[0-9A-Z]{8}$/);
+  const when = (await page.locator("dl.summary .row").nth(1).locator("dd").innerText()).trim();
+  const requirements = await page.locator("main h2 + ul li").allInnerTexts();
+  const session = (await context.cookies()).map((c) => c.value).filter((v) => v.length >= 8);
+  await page.close();
+  return { locator, document, name, when, requirements, session };
+}
+
+/** Every message the SMTP server received for `address`: [{ file, record }], oldest first. */
+export function receivedFor(address) {
+  return readdirSync(MAIL_DIR)
+    .filter((file) => file.endsWith(".json"))
+    .sort()
+    .map((file) => ({ file, record: JSON.parse(readFileSync(path.join(MAIL_DIR, file), "utf8")) }))
+    .filter(({ record }) => record.rcpt_tos.includes(address));
+}
+
+/**
+ * Waits (up to `seconds`) for a message to `address` that `wanted({ file, record })`
+ * accepts (by default any); every such message received so far.
+ */
+export async function waitForMail(address, seconds = 15, wanted = () => true) {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const found = receivedFor(address).filter(wanted);
+    if (found.length > 0) return found;
+    assert.ok(Date.now() < deadline, `no message to ${address} within ${seconds} s (in ${MAIL_DIR})`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
