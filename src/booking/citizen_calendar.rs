@@ -50,8 +50,13 @@ pub struct CitizenAccess {
 impl Booking {
     /// A citizen asks for the link to their appointments. When an appointment still to
     /// come was booked with this document and this address (and e-mail is configured),
-    /// the link is mailed to it; either way the answer is the same.
-    pub async fn request_citizen_link(&self, owner: &CitizenOwner) -> Result<(), BookingError> {
+    /// the link is mailed to it, in `language` when it is one messages are written in (else
+    /// the appointment's); either way the answer is the same.
+    pub async fn request_citizen_link(
+        &self,
+        owner: &CitizenOwner,
+        language: Option<&str>,
+    ) -> Result<(), BookingError> {
         if !self.notice_channels().email {
             return Ok(());
         }
@@ -77,6 +82,9 @@ impl Booking {
                     previous_start: None,
                     reason: None,
                     lead_hours: None,
+                    language: language
+                        .filter(|l| crate::domain::MESSAGE_LANGUAGES.contains(l))
+                        .map(str::to_owned),
                 })
                 .unwrap_or_default(),
                 due_at: now,

@@ -66,6 +66,9 @@ pub struct NoticeFacts {
     /// A reminder's lead time in hours.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_hours: Option<i64>,
+    /// A link message's language: the one it was asked for in (else the appointment's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// A reminder falling this soon after the change that schedules it is not sent: the
@@ -91,6 +94,7 @@ pub fn plan(
         previous_start: None,
         reason: None,
         lead_hours: None,
+        language: None,
     };
     let facts = match event {
         NoticeEvent::Rescheduled { from } => NoticeFacts {

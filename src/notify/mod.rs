@@ -338,11 +338,16 @@ impl Notifier {
             Err(error) => return Err(transient(error)),
         };
         let link = format!("{}/my/open?token={token}", self.settings.public_url);
-        let mail = render::render_link_mail(appointment, &link, &self.settings.public_url)
-            .map_err(|e| SendError {
-                permanent: true,
-                summary: format!("the message could not be written: {e}"),
-            })?;
+        let mail = render::render_link_mail(
+            appointment,
+            facts.language.as_deref(),
+            &link,
+            &self.settings.public_url,
+        )
+        .map_err(|e| SendError {
+            permanent: true,
+            summary: format!("the message could not be written: {e}"),
+        })?;
         mailer
             .send(to, &message_id(notice, facts, &self.host), &mail)
             .await?;

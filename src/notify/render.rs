@@ -73,14 +73,15 @@ struct TextMail<'a> {
     m: &'a MailWords,
 }
 
-/// The message carrying a link to the citizen's appointments (`link`), in the language of
-/// the appointment it was asked through.
+/// The message carrying a link to the citizen's appointments (`link`), in `language` (the
+/// page's it was asked on), else in the appointment's.
 pub fn render_link_mail(
     appointment: &Appointment,
+    language: Option<&str>,
     link: &str,
     public_url: &str,
 ) -> Result<RenderedMail, askama::Error> {
-    let lang = Lang::parse(&appointment.language).unwrap_or_default();
+    let lang = Lang::parse(language.unwrap_or(&appointment.language)).unwrap_or_default();
     let minutes = crate::booking::LINK_LIFETIME.num_minutes();
     let words = MailWords {
         lang: lang.code(),
@@ -298,6 +299,7 @@ mod tests {
                         .then(|| appointment.start.timestamp() - 3600),
                     reason: (event == "cancelled").then(|| "cierre".into()),
                     lead_hours: (event == "reminder").then_some(24),
+                    language: None,
                 };
                 let input = MailInput {
                     event,

@@ -166,7 +166,11 @@ pub async fn request(
     if let Err(limited) = state.settings.check_document(&owner.document).await {
         return visit.fail_api(limited);
     }
-    match state.booking.request_citizen_link(&owner).await {
+    match state
+        .booking
+        .request_citizen_link(&owner, Some(&visit.lang.code()))
+        .await
+    {
         Ok(()) => form_page(
             visit,
             StatusCode::OK,

@@ -71,7 +71,7 @@ pub async fn request_citizen_link(
     // Charged to the document as a booking is (the route's class charges the client as
     // a look-up): nobody can fill someone's mailbox with links.
     state.settings.check_document(&owner.document).await?;
-    state.booking.request_citizen_link(&owner).await?;
+    state.booking.request_citizen_link(&owner, None).await?;
     Ok(answer)
 }
 
