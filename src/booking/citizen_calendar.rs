@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::domain::{Appointment, Document};
+use crate::domain::{Appointment, Document, DocumentError};
 use crate::store::{CitizenFeedRecord, CitizenOwner, NewNotice};
 
 use super::feeds::{CANCELLED_VISIBLE, FEED_PAST};
@@ -23,11 +23,15 @@ pub const LINK_LIFETIME: Duration = Duration::minutes(30);
 pub const MAX_CITIZEN_FEEDS: usize = 5;
 
 /// Whose appointments, as typed: the document normalized (DNI, NIE or passport) and the
-/// address lower-cased. `Validation` when either cannot be one.
+/// address lower-cased. `Validation` when either cannot be one; a DNI or NIE with a wrong
+/// check letter is a typing mistake, not a passport number.
 pub fn citizen_owner(document: &str, email: &str) -> Result<CitizenOwner, BookingError> {
-    let parsed = Document::parse(document, None)
-        .or_else(|_| Document::parse(document, Some("passport")))
-        .map_err(|_| BookingError::Validation("document is not a DNI, NIE or passport".into()))?;
+    let refused = || BookingError::Validation("document is not a DNI, NIE or passport".into());
+    let parsed = match Document::parse(document, None) {
+        Ok(parsed) => parsed,
+        Err(DocumentError::WrongCheckLetter) => return Err(refused()),
+        Err(_) => Document::parse(document, Some("passport")).map_err(|_| refused())?,
+    };
     let email = email.trim().to_lowercase();
     if !plausible_email(&email) {
         return Err(BookingError::Validation(

@@ -130,11 +130,13 @@ pub async fn request(
     if citizen_owner(&document, "a@b.es").is_err() {
         errors.push(FieldError {
             field: "document",
-            message: visit.lang.t(if document.is_empty() {
-                "error-document-empty"
-            } else {
-                "error-document-format"
-            }),
+            message: visit
+                .lang
+                .t(match crate::domain::Document::parse(&document, None) {
+                    _ if document.is_empty() => "error-document-empty",
+                    Err(crate::domain::DocumentError::WrongCheckLetter) => "error-document-letter",
+                    _ => "error-document-format",
+                }),
         });
     }
     if citizen_owner("12345678Z", &email).is_err() {
