@@ -3,7 +3,7 @@
 //! module or crate it reaches, and compared with what that layer may depend on.
 //!
 //! - `domain`, `calendar`, `allocator`, `draw` are pure: no I/O crate, no module above them.
-//! - `http` and `web` reach the database only through the use cases (`booking`).
+//! - `http`, `web` and `notify` reach the database only through the use cases (`booking`).
 //! - `limits` depends on nothing above it.
 //! - Inside `domain`, `calendar`, `allocator`, `booking` and `store`, no two modules name
 //!   each other, even through others (no cycles).
@@ -40,6 +40,8 @@ fn forbidden(layer: &str) -> Vec<&'static str> {
             names
         }
         "http" | "web" => vec!["store", "sqlx", "config"],
+        // Delivery, like the HTTP layer: messages come from the use cases.
+        "notify" => vec!["store", "sqlx", "config"],
         "limits" => vec!["store", "http", "web", "booking", "app", "sqlx"],
         _ => vec![],
     }

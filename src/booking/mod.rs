@@ -58,6 +58,10 @@ pub use crate::calendar::Opening;
 pub use crate::config::{ConfigError, ConfigProblem};
 /// How long a request's writes waited for the database (load shedding sizes by it).
 pub use crate::store::measure_waits;
+// Records the notification and citizen-calendar use cases hand to the layers above.
+pub use crate::store::{
+    CitizenFeedRecord, CitizenOwner, NoticeOutcome, NoticeRecord, OutboxCounts,
+};
 pub use admin::{ConfigApplied, ConfigChangeError, OnStranded, StrandReason, Stranded};
 pub use agenda::{Agenda, DeskAgenda};
 pub use audit::{AUDIT_ACTIONS, AUDIT_PAGE, AuditDetail, AuditPage, audit_detail};

@@ -276,6 +276,7 @@ mod tests {
                 "/api/v1/staff/offices/{office}/agenda",
                 "/api/v1/staff/offices/{office}/appointments",
                 "/api/v1/staff/offices/{office}/closures",
+                "/feeds/citizens/{file}",
                 "/feeds/offices/{file}",
                 "/feeds/offices/{office}/desks/{file}",
             ]

@@ -22,8 +22,8 @@ use rand::Rng;
 use serde::Serialize;
 
 use crate::booking::{Booking, BookingError, NoticeChannels, NoticeFacts};
+use crate::booking::{NoticeOutcome, NoticeRecord};
 use crate::domain::{Appointment, Status};
-use crate::store::{NoticeOutcome, NoticeRecord};
 
 use mail::{Mailer, SendError, SmtpSettings};
 use render::{MailInput, render_mail};

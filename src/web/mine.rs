@@ -12,10 +12,10 @@ use axum::response::Response;
 use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 
+use crate::booking::CitizenOwner;
 use crate::booking::{BookingError, CitizenAccess, citizen_owner};
 use crate::calendar::local_date;
 use crate::http::AppState;
-use crate::store::CitizenOwner;
 
 use super::Visit;
 use super::book::encode;

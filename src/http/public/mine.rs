@@ -8,9 +8,9 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::booking::CitizenOwner;
 use crate::booking::{BookingError, citizen_owner};
 use crate::http::openapi::answers::{DatabaseUnavailable, NotJson, TooLarge};
-use crate::store::CitizenOwner;
 
 use super::super::AppState;
 use super::super::contract;

@@ -10,10 +10,10 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::booking::BookingError;
+use crate::booking::NoticeRecord;
 use crate::calendar::local_date;
 use crate::domain::Office;
 use crate::http::AppState;
-use crate::store::NoticeRecord;
 
 use super::super::book::encode;
 use super::super::visit::Page;
