@@ -650,3 +650,4 @@ mine-left = Your appointments are closed on this device. To see them again, ask 
 mine-error-email-empty = Write your e-mail address.
 mine-error-email = That e-mail address does not look right. Write it like this: name@example.com
 start-mine = See all my appointments
+mine-closed = Your appointments have closed on this device because 30 minutes have passed since you asked for the link. To see them again, ask for another one.

@@ -652,3 +652,4 @@ mine-left = Has cerrado tus citas en este dispositivo. Para verlas otra vez, pid
 mine-error-email-empty = Escribe tu correo electrónico.
 mine-error-email = Ese correo no parece válido. Escríbelo así: nombre@ejemplo.es
 start-mine = Ver todas mis citas
+mine-closed = Tus citas se han cerrado en este dispositivo porque pasaron 30 minutos desde que pediste el enlace. Para verlas otra vez, pide otro.

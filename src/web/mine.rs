@@ -94,16 +94,20 @@ fn held_owner(visit: &Visit) -> Option<(CitizenOwner, i64)> {
 
 /// The form, or (with an opened link) the appointments.
 pub async fn mine(State(state): State<AppState>, mut visit: Visit) -> Response {
-    let message = visit.session.notice.take();
+    let mut message = visit.session.notice.take();
+    let sent = std::mem::take(&mut visit.session.link_sent);
     match held_owner(&visit) {
         Some((owner, _)) => signed_in(&state, visit, &owner, message, None).await,
         None => {
-            visit.session.citizen = None;
+            // A list opened earlier on this device has closed: say why the form is back.
+            if visit.session.citizen.take().is_some() && message.is_none() {
+                message = Some(visit.lang.t("mine-closed"));
+            }
             form_page(
                 visit,
                 StatusCode::OK,
                 message,
-                false,
+                sent,
                 String::new(),
                 String::new(),
                 vec![],
@@ -116,7 +120,7 @@ pub async fn mine(State(state): State<AppState>, mut visit: Visit) -> Response {
 /// answer, whether or not an appointment matched.
 pub async fn request(
     State(state): State<AppState>,
-    visit: Visit,
+    mut visit: Visit,
     Form(form): Form<MineForm>,
 ) -> Response {
     if !visit.csrf_ok(&form.csrf) {
@@ -173,15 +177,11 @@ pub async fn request(
         .request_citizen_link(&owner, Some(&visit.lang.code()))
         .await
     {
-        Ok(()) => form_page(
-            visit,
-            StatusCode::OK,
-            None,
-            true,
-            String::new(),
-            String::new(),
-            vec![],
-        ),
+        // Then a GET: reloading the page does not send the form (and a mail) again.
+        Ok(()) => {
+            visit.session.link_sent = true;
+            visit.redirect("/my")
+        }
         Err(error) => visit.fail(error),
     }
 }

@@ -50,6 +50,9 @@ pub struct Session {
     /// What a citizen's page just did, for the page after the redirect.
     #[serde(default)]
     pub notice: Option<String>,
+    /// A link to the citizen's appointments was just asked for (the page after says so).
+    #[serde(default)]
+    pub link_sent: bool,
     /// What a staff page just did, for the page after the redirect.
     #[serde(default)]
     pub staff: super::staff::StaffFlash,

@@ -363,6 +363,13 @@ async fn the_pages_ask_for_the_link_and_show_the_appointments(db: Db) {
         )
         .await;
     assert_page(&sent, 200, "es", &["Revisa tu correo"]);
+    // Reloading it shows the form again, and sends nothing more.
+    assert_page(
+        &browser.get("/my").await,
+        200,
+        "es",
+        &["Enviarme el enlace"],
+    );
     // The same page for a document and address that match nothing: no mail.
     let unknown = browser
         .post(
@@ -438,15 +445,18 @@ async fn the_pages_ask_for_the_link_and_show_the_appointments(db: Db) {
     assert_eq!(gone.status, 404);
     let left = browser.post("/my/leave", &csrf, &[]).await;
     assert_page(&left, 200, "es", &["Enviarme el enlace"]);
-    // After 30 minutes the page asks again, even with the session.
+    // 30 minutes after the link was made the list closes, even in a session kept alive,
+    // and the page says why.
     let reopened = browser.get(&link).await;
     assert_eq!(reopened.status, 303);
-    app.clock.advance(Duration::minutes(31));
+    app.clock.advance(Duration::minutes(20));
+    assert_page(&browser.get("/my").await, 200, "es", &["Tus citas"]);
+    app.clock.advance(Duration::minutes(11));
     assert_page(
         &browser.get("/my").await,
         200,
         "es",
-        &["Enviarme el enlace"],
+        &["Enviarme el enlace", "pasaron 30 minutos"],
     );
 }
 
