@@ -10,7 +10,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::{Appointment, Document, DocumentError};
-use crate::store::{CitizenFeedRecord, CitizenOwner, NewNotice};
+use crate::store::{CitizenFeedRecord, CitizenOwner, NewNotice, Records, StoreError};
 
 use super::feeds::{CANCELLED_VISIBLE, FEED_PAST};
 use super::request::plausible_email;
@@ -26,22 +26,27 @@ pub const MAX_CITIZEN_FEEDS: usize = 5;
 /// address lower-cased. `Validation` when either cannot be one; a DNI or NIE with a wrong
 /// check letter is a typing mistake, not a passport number.
 pub fn citizen_owner(document: &str, email: &str) -> Result<CitizenOwner, BookingError> {
-    let refused = || BookingError::Validation("document is not a DNI, NIE or passport".into());
+    let document = owner_document(document)
+        .map_err(|_| BookingError::Validation("document is not a DNI, NIE or passport".into()))?;
+    let email = owner_email(email)
+        .ok_or_else(|| BookingError::Validation("email is not a valid e-mail address".into()))?;
+    Ok(CitizenOwner { document, email })
+}
+
+/// The document of [`citizen_owner`], normalized, or why it cannot be one (the pages say
+/// it at the field).
+pub fn owner_document(document: &str) -> Result<String, DocumentError> {
     let parsed = match Document::parse(document, None) {
         Ok(parsed) => parsed,
-        Err(DocumentError::WrongCheckLetter) => return Err(refused()),
-        Err(_) => Document::parse(document, Some("passport")).map_err(|_| refused())?,
+        Err(DocumentError::WrongCheckLetter) => return Err(DocumentError::WrongCheckLetter),
+        Err(_) => Document::parse(document, Some("passport"))?,
     };
-    let email = email.trim().to_lowercase();
-    if !plausible_email(&email) {
-        return Err(BookingError::Validation(
-            "email is not a valid e-mail address".into(),
-        ));
-    }
-    Ok(CitizenOwner {
-        document: parsed.number().to_owned(),
-        email,
-    })
+    Ok(parsed.number().to_owned())
+}
+
+/// The address of [`citizen_owner`], lower-cased; `None` when it cannot be one.
+pub fn owner_email(email: &str) -> Option<String> {
+    Some(email.trim().to_lowercase()).filter(|e| plausible_email(e))
 }
 
 /// What an opened link gives: whose appointments, until when.
@@ -67,12 +72,7 @@ impl Booking {
         let now = self.clock().now();
         let mut tx = self.store().begin_write().await?;
         let conn = tx.conn();
-        let found = conn
-            .citizen_appointments(owner, now - FEED_PAST, now)
-            .await?
-            .into_iter()
-            .find(|a| a.status.is_active() && a.end > now);
-        if let Some(appointment) = found {
+        if let Some(appointment) = upcoming(conn, owner, now).await?.into_iter().next() {
             let notice = NewNotice {
                 appointment_id: appointment.id.clone(),
                 office_id: appointment.office_id.to_string(),
@@ -145,14 +145,8 @@ impl Booking {
         &self,
         owner: &CitizenOwner,
     ) -> Result<Vec<Appointment>, BookingError> {
-        let now = self.clock().now();
         let mut conn = self.store().read().await?;
-        Ok(conn
-            .citizen_appointments(owner, now - FEED_PAST, now)
-            .await?
-            .into_iter()
-            .filter(|a| a.status.is_active() && a.end > now)
-            .collect())
+        Ok(upcoming(conn.as_mut(), owner, self.clock().now()).await?)
     }
 
     pub async fn citizen_feeds(
@@ -217,6 +211,20 @@ impl Booking {
             .citizen_appointments(&owner, now - FEED_PAST, now - CANCELLED_VISIBLE)
             .await?)
     }
+}
+
+/// The owner's appointments still to come (booked or checked in), soonest first.
+async fn upcoming(
+    conn: &mut dyn Records,
+    owner: &CitizenOwner,
+    now: DateTime<Utc>,
+) -> Result<Vec<Appointment>, StoreError> {
+    Ok(conn
+        .citizen_appointments(owner, now - FEED_PAST, now)
+        .await?
+        .into_iter()
+        .filter(|a| a.status.is_active() && a.end > now)
+        .collect())
 }
 
 #[cfg(test)]

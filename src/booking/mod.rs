@@ -68,7 +68,9 @@ pub use audit::{AUDIT_ACTIONS, AUDIT_PAGE, AuditDetail, AuditPage, audit_detail}
 pub use availability::{DayAvailability, SlotAvailability};
 pub use book::BookOutcome;
 pub use catalog::Catalog;
-pub use citizen_calendar::{CitizenAccess, LINK_LIFETIME, MAX_CITIZEN_FEEDS, citizen_owner};
+pub use citizen_calendar::{
+    CitizenAccess, LINK_LIFETIME, MAX_CITIZEN_FEEDS, citizen_owner, owner_document, owner_email,
+};
 pub use closure::{ClosureOutcome, ClosureProblem, closure_problems};
 pub use draw::{
     DrawInfo, DrawRecordPublic, DrawRef, DrawState, DrawsRun, EntryOutcome, EntryRequest,

@@ -87,6 +87,13 @@ pub fn plan(
     reminders: &[Duration],
     now: DateTime<Utc>,
 ) -> (Vec<NewNotice>, bool) {
+    let drops = !matches!(event, NoticeEvent::Booked);
+    // Nobody to tell (the common case without channels): nothing to build on the
+    // booking's path.
+    let email = channels.email && appointment.email.is_some();
+    if !email && !channels.webhook {
+        return (Vec::new(), drops);
+    }
     let base = NoticeFacts {
         start: appointment.start.timestamp(),
         end: appointment.end.timestamp(),
@@ -107,7 +114,6 @@ pub fn plan(
         },
         NoticeEvent::Booked | NoticeEvent::NoShow => base.clone(),
     };
-    let email = channels.email && appointment.email.is_some();
     let phone = appointment.phone.is_some();
     let mut out = Vec::new();
     let mut push = |event: &'static str, channel: &'static str, facts: &NoticeFacts, due| {
@@ -145,7 +151,6 @@ pub fn plan(
             }
         }
     }
-    let drops = !matches!(event, NoticeEvent::Booked);
     (out, drops)
 }
 

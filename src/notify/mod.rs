@@ -286,11 +286,9 @@ impl Notifier {
         appointment: &Appointment,
         now: DateTime<Utc>,
     ) -> Result<Option<String>, SendError> {
-        let Some(mailer) = &self.mailer else {
-            return Ok(Some("e-mail is not configured".into()));
-        };
-        let Some(to) = &appointment.email else {
-            return Ok(Some("no e-mail address (erased)".into()));
+        let (mailer, to) = match self.mail_target(appointment) {
+            Ok(target) => target,
+            Err(reason) => return Ok(Some(reason)),
         };
         let catalog = self.booking.catalog();
         let Ok(office) = catalog.office(&appointment.office_id) else {
@@ -319,6 +317,20 @@ impl Notifier {
         Ok(None)
     }
 
+    /// The mailer and the address a message to `appointment`'s citizen goes through, or
+    /// why there is none (the message is then dropped).
+    fn mail_target<'a>(
+        &'a self,
+        appointment: &'a Appointment,
+    ) -> Result<(&'a Mailer, &'a str), String> {
+        let mailer = self.mailer.as_ref().ok_or("e-mail is not configured")?;
+        let to = appointment
+            .email
+            .as_deref()
+            .ok_or("no e-mail address (erased)")?;
+        Ok((mailer, to))
+    }
+
     /// A link to the citizen's appointments, made now (only its hash is stored).
     async fn email_link(
         &self,
@@ -326,11 +338,9 @@ impl Notifier {
         facts: &NoticeFacts,
         appointment: &Appointment,
     ) -> Result<Option<String>, SendError> {
-        let Some(mailer) = &self.mailer else {
-            return Ok(Some("e-mail is not configured".into()));
-        };
-        let Some(to) = &appointment.email else {
-            return Ok(Some("no e-mail address (erased)".into()));
+        let (mailer, to) = match self.mail_target(appointment) {
+            Ok(target) => target,
+            Err(reason) => return Ok(Some(reason)),
         };
         let token = match self.booking.issue_citizen_link(appointment).await {
             Ok(Some(token)) => token,

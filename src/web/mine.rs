@@ -13,8 +13,9 @@ use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 
 use crate::booking::CitizenOwner;
-use crate::booking::{BookingError, CitizenAccess, citizen_owner};
+use crate::booking::{BookingError, CitizenAccess, owner_document, owner_email};
 use crate::calendar::local_date;
+use crate::domain::DocumentError;
 use crate::http::AppState;
 
 use super::Visit;
@@ -130,20 +131,19 @@ pub async fn request(
         form.document.trim().to_owned(),
         form.email.trim().to_owned(),
     );
+    let (owner_document, owner_email) = (owner_document(&document), owner_email(&email));
     let mut errors = Vec::new();
-    if citizen_owner(&document, "a@b.es").is_err() {
+    if let Err(problem) = &owner_document {
         errors.push(FieldError {
             field: "document",
-            message: visit
-                .lang
-                .t(match crate::domain::Document::parse(&document, None) {
-                    _ if document.is_empty() => "error-document-empty",
-                    Err(crate::domain::DocumentError::WrongCheckLetter) => "error-document-letter",
-                    _ => "error-document-format",
-                }),
+            message: visit.lang.t(match problem {
+                _ if document.is_empty() => "error-document-empty",
+                DocumentError::WrongCheckLetter => "error-document-letter",
+                _ => "error-document-format",
+            }),
         });
     }
-    if citizen_owner("12345678Z", &email).is_err() {
+    if owner_email.is_none() {
         errors.push(FieldError {
             field: "email",
             message: visit.lang.t(if email.is_empty() {
@@ -153,19 +153,20 @@ pub async fn request(
             }),
         });
     }
-    let owner = match citizen_owner(&document, &email) {
-        Ok(owner) if errors.is_empty() => owner,
-        _ => {
-            return form_page(
-                visit,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                false,
-                document,
-                email,
-                errors,
-            );
-        }
+    let (Ok(document_number), Some(address)) = (owner_document, owner_email) else {
+        return form_page(
+            visit,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            false,
+            document,
+            email,
+            errors,
+        );
+    };
+    let owner = CitizenOwner {
+        document: document_number,
+        email: address,
     };
     // Charged to the document as a booking is (and, as a look-up, to the client): nobody
     // can fill someone's mailbox with links.
@@ -281,7 +282,6 @@ pub async fn leave(mut visit: Visit, Form(form): Form<MineForm>) -> Response {
     visit.redirect("/my")
 }
 
-#[allow(clippy::too_many_arguments)]
 fn form_page(
     visit: Visit,
     status: StatusCode,
