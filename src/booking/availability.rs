@@ -17,6 +17,7 @@ use crate::store::Records;
 use crate::store::StoreError;
 
 use super::cache::Basis;
+use super::day_cache::{self, Catchup, DayEntry};
 use super::flight::FlightError;
 use super::place::warn_undecided;
 use super::quota;
@@ -150,7 +151,7 @@ impl Booking {
             .caches
             .days
             .get_or_compute(key, basis, now, || {
-                self.compute_days(office, service, (from, to), now, Audience::Public)
+                self.days_by_day(office, service, (from, to), now, basis)
             })
             .await?;
         Ok(days.as_ref().clone())
@@ -235,6 +236,194 @@ impl Booking {
         };
         Ok((days, until))
     }
+}
+
+impl Booking {
+    /// [`Booking::days`] for the public from the office's per-day counts
+    /// ([`super::day_cache`]): brought up to the version in `basis` through the change
+    /// log, the dates missing computed in runs of consecutive dates. Also the instant the
+    /// answer changes by itself (the earliest of its days').
+    async fn days_by_day(
+        &self,
+        office: &Office,
+        service: &Service,
+        (from, to): (NaiveDate, NaiveDate),
+        now: DateTime<Utc>,
+        basis: Basis,
+    ) -> Result<(Vec<DayAvailability>, DateTime<Utc>), BookingError> {
+        let state = self.caches.by_day.office(&office.id);
+        let mut state = state.lock().await;
+        let mut conn = self.store.read().await?;
+        if let Catchup::ReadChangesSince(since) =
+            state.catch_up(basis.office_version, basis.catalog)
+        {
+            let changes = conn.availability_changes(&office.id, since).await?;
+            state.apply(&changes, basis.office_version, office.timezone);
+            state.forget_expired(now);
+        }
+        let dates: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= to).collect();
+        let mut entries: Vec<Option<DayEntry>> = dates
+            .iter()
+            .map(|&date| state.get(&service.id, date, now))
+            .collect();
+        let mut pending = None;
+        for (first, last) in missing_runs(&dates, &entries) {
+            let computed = day_entries(conn.as_mut(), office, service, (first, last), now).await?;
+            for (date, entry) in computed.entries {
+                state.insert(&service.id, date, entry);
+                if let Some(i) = dates.iter().position(|d| *d == date) {
+                    entries[i] = Some(entry);
+                }
+            }
+            pending = Some(computed.pending);
+        }
+        drop(state);
+        let pending = match pending {
+            Some(pending) => pending,
+            None => {
+                self.pending_draws_of(conn.as_mut(), office, service, now)
+                    .await?
+            }
+        };
+        let mut until = now + super::cache::MAX_AGE;
+        let mut days = Vec::with_capacity(dates.len());
+        for (date, entry) in dates.into_iter().zip(entries) {
+            let entry = entry.ok_or_else(|| {
+                BookingError::Store(StoreError::Corrupt(format!("no count for {date}")))
+            })?;
+            until = until.min(entry.valid_until);
+            days.push(DayAvailability {
+                date,
+                slots: entry.slots,
+                opening: calendar::opening(&service.releases, &pending, office.timezone, date, now),
+            });
+        }
+        Ok((days, until))
+    }
+
+    /// The passed draw instants of `service` whose draw has not run (none without draw
+    /// releases, without asking the database).
+    async fn pending_draws_of(
+        &self,
+        conn: &mut dyn Records,
+        office: &Office,
+        service: &Service,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<DateTime<Utc>>, BookingError> {
+        if service.releases.iter().all(|r| r.draw.is_none()) {
+            return Ok(Vec::new());
+        }
+        let mut office = office.clone();
+        snapshot::fold_pending_draws(conn, &mut office, now).await?;
+        Ok(office
+            .services
+            .iter()
+            .find(|s| s.id == service.id)
+            .map(|s| s.pending_draws.clone())
+            .unwrap_or_default())
+    }
+}
+
+/// Runs of consecutive dates without an entry, as `(first, last)`.
+fn missing_runs(dates: &[NaiveDate], entries: &[Option<DayEntry>]) -> Vec<(NaiveDate, NaiveDate)> {
+    let mut runs: Vec<(NaiveDate, NaiveDate)> = Vec::new();
+    for (&date, entry) in dates.iter().zip(entries) {
+        if entry.is_some() {
+            continue;
+        }
+        match runs.last_mut() {
+            Some((_, last)) if last.succ_opt() == Some(date) => *last = date,
+            _ => runs.push((date, date)),
+        }
+    }
+    runs
+}
+
+/// Per-day counts of a run of dates, and the pending draws the snapshot folded in.
+struct ComputedDays {
+    entries: Vec<(NaiveDate, DayEntry)>,
+    pending: Vec<DateTime<Utc>>,
+}
+
+/// The public count of free starts of `service` on each date of `first..=last`, each with
+/// the instant it stops holding by itself: the next local midnight, the procedure's next
+/// release, the first start of the date entering its minimum notice, the expiry of a
+/// hold that touches it, a start kept for staff opening to all.
+async fn day_entries(
+    conn: &mut dyn Records,
+    office: &Office,
+    service: &Service,
+    (first, last): (NaiveDate, NaiveDate),
+    now: DateTime<Utc>,
+) -> Result<ComputedDays, BookingError> {
+    let tz = office.timezone;
+    let loaded = snapshot::load_days(conn, office, first, last, now).await?;
+    let pending = pending_draws(&loaded.snapshot, &service.id);
+    let hold_expiries = loaded.hold_expiries;
+    let allocator = Allocator::new(loaded.snapshot);
+    let counts = allocator
+        .days(&service.id, first, last)
+        .map_err(|_| BookingError::NotFound)?;
+    let mut common = match calendar::local_date(tz, now).succ_opt() {
+        Some(tomorrow) => calendar::local_to_utc(tz, tomorrow, WallTime::MIDNIGHT),
+        None => now,
+    };
+    if let Some(release) = calendar::next_release(&service.releases, tz, now) {
+        common = common.min(release);
+    }
+    let taken = match &service.staff_share {
+        Some(_) => quota::public_taken(conn, office, service, (first, last), now, &[]).await?,
+        None => Default::default(),
+    };
+    let notice = Duration::minutes(i64::from(service.min_notice_minutes));
+    let mut entries = Vec::with_capacity(counts.len());
+    for day in counts {
+        let mut until = common;
+        for &(start, end, expires_at) in &hold_expiries {
+            let (a, b) = day_cache::touched_dates(tz, start, end);
+            if (a..=b).contains(&day.date)
+                && let Some(expiry) = DateTime::from_timestamp(expires_at, 0)
+            {
+                until = until.min(expiry);
+            }
+        }
+        if calendar::local_to_utc(tz, day.date, WallTime::MIDNIGHT) - notice < until
+            && let Some(start) = allocator
+                .candidate_starts(&service.id, day.date)
+                .map_err(|_| BookingError::NotFound)?
+                .first()
+        {
+            until = until.min(*start - notice);
+        }
+        let mut slots = day.slots;
+        if let Some(share) = &service.staff_share
+            && slots > 0
+        {
+            let count = taken.get(&day.date).copied().unwrap_or(0);
+            let places = calendar::quota::public_places(
+                share,
+                calendar::quota::day_capacity(office, service, day.date),
+            );
+            if count >= places {
+                let list = slot_list(&allocator, service, day.date)?;
+                let (shown, change) =
+                    public_slots(office, service, share, day.date, count, list, now);
+                slots = u32::try_from(shown.len()).unwrap_or(u32::MAX);
+                if let Some(change) = change {
+                    until = until.min(change);
+                }
+            }
+        }
+        entries.push((
+            day.date,
+            DayEntry {
+                slots,
+                valid_until: until,
+            },
+        ));
+    }
+    warn_undecided(&office.id, &allocator);
+    Ok(ComputedDays { entries, pending })
 }
 
 /// Refuses a `days` range that is backwards or longer than [`MAX_DAYS_RANGE`].

@@ -15,6 +15,7 @@ mod cache;
 mod catalog;
 mod citizen_calendar;
 mod closure;
+mod day_cache;
 mod demo;
 mod draw;
 mod error;
@@ -129,6 +130,9 @@ struct SeenClosures {
 struct Caches {
     slots: cache::AvailabilityCache<availability::SlotsKey, Vec<SlotAvailability>>,
     days: cache::AvailabilityCache<availability::DaysKey, Vec<DayAvailability>>,
+    /// Per-day counts under `days`, so the answer after a write costs the dates it
+    /// touched.
+    by_day: day_cache::DayCache,
     /// Offices' versions, read once for every reader that arrived before the read.
     versions: flight::SingleFlight<crate::domain::OfficeId, Option<i64>, Arc<StoreError>>,
 }

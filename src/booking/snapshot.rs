@@ -97,6 +97,21 @@ pub(crate) struct Loaded {
     pub snapshot: Snapshot,
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
+    /// The holds in the snapshot as `(start, occupied until, expires at)` in Unix
+    /// seconds, when the rows said (an answer that counted a hold holds until it expires).
+    pub hold_expiries: Vec<(i64, i64, i64)>,
+}
+
+/// [`load`] of local dates `first..=last` with the holds' expiries: what per-day
+/// availability needs to know how long each day's count holds.
+pub(crate) async fn load_days(
+    conn: &mut dyn Records,
+    office: &Office,
+    first: NaiveDate,
+    last: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Loaded, StoreError> {
+    load_with(conn, office, first, last, now, Exclude::default(), None).await
 }
 
 async fn load_with(
@@ -245,9 +260,13 @@ pub(crate) fn from_occupancies(
         .collect();
 
     let mut appointments = Vec::new();
+    let mut hold_expiries = Vec::new();
     for row in rows {
         if row.start_at >= to.timestamp() || row.occupied_until <= from.timestamp() {
             continue;
+        }
+        if let Some(expires_at) = row.expires_at {
+            hold_expiries.push((row.start_at, row.occupied_until, expires_at));
         }
         let excluded = if row.is_hold {
             exclude.hold_id
@@ -281,5 +300,6 @@ pub(crate) fn from_occupancies(
         },
         from,
         to,
+        hold_expiries,
     })
 }

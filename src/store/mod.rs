@@ -43,6 +43,7 @@ mod appointments;
 mod audit;
 mod booking_tx;
 mod bulk;
+mod changes;
 mod citizen_calendars;
 mod draws;
 mod error;
@@ -71,6 +72,7 @@ use crate::domain::{Appointment, AppointmentFigures, DeskId, OfficeId, ServiceId
 
 pub use audit::{AuditFilter, AuditLine, BookingTrace};
 pub use booking_tx::{BookingBegin, BookingLocks, BookingWrite, ConnectionSlot, StoredKey};
+pub use changes::ChangeRecord;
 pub use citizen_calendars::{CitizenFeedRecord, CitizenOwner};
 pub use draws::{DrawEntryRecord, DrawRecord, EntryResult};
 pub use error::StoreError;
@@ -285,6 +287,13 @@ pub trait Offices: Send {
         &mut self,
         office: &OfficeId,
     ) -> Result<Vec<ClosureRecord>, StoreError>;
+    /// Changes logged for the office after version `since` (migration 0013), oldest
+    /// first: which days per-day availability answers must compute again.
+    async fn availability_changes(
+        &mut self,
+        office: &OfficeId,
+        since: i64,
+    ) -> Result<Vec<ChangeRecord>, StoreError>;
     async fn load_config(&mut self) -> Result<Option<ConfigRecord>, StoreError>;
     async fn save_config(
         &mut self,

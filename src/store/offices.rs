@@ -88,6 +88,9 @@ pub struct OccupancyRecord {
     pub occupied_until: i64,
     /// Checked in or served: keeps its desk.
     pub pinned: bool,
+    /// When a hold lets its time go (`None` for an appointment): an answer that counted
+    /// the hold holds until then.
+    pub expires_at: Option<i64>,
 }
 
 impl TryFrom<OccupancyRow> for OccupancyRecord {
@@ -107,6 +110,7 @@ impl TryFrom<OccupancyRow> for OccupancyRecord {
             start_at: row.start_at,
             occupied_until: row.occupied_until,
             pinned,
+            expires_at: row.expires_at,
         })
     }
 }
@@ -120,6 +124,8 @@ pub(crate) struct OccupancyRow {
     start_at: i64,
     occupied_until: i64,
     status: String,
+    #[serde(default)]
+    expires_at: Option<i64>,
 }
 
 /// Desk occupancies of an office overlapping `[from, to)`: appointments that take desk
@@ -133,17 +139,24 @@ pub(super) async fn office_occupancies(
 ) -> Result<Vec<OccupancyRecord>, StoreError> {
     // On PostgreSQL the range test goes through the exclusion constraint's GiST index on
     // (office, desk, range); `start_at < $3` alone would scan every earlier appointment.
+    // On SQLite the index on (office, start) bounds the scan from both sides only with a
+    // lower bound on the start: no occupancy lasts longer than a day (configuration
+    // validation refuses a duration plus buffer over 24 hours), so one that reaches past
+    // `$2` started at most a day before. Without it, a question about a late date read
+    // every earlier appointment of the office.
     let overlap = if conn.backend_name() == "PostgreSQL" {
         "int8range(start_at, occupied_until) && int8range($2, $3)"
     } else {
-        "start_at < $3 AND occupied_until > $2"
+        "start_at < $3 AND start_at >= $2 - 86400 AND occupied_until > $2"
     };
     let rows: Vec<OccupancyRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT 'appointment' AS kind, id, service_id, desk_id, start_at, occupied_until, status FROM appointments \
+        "SELECT 'appointment' AS kind, id, service_id, desk_id, start_at, occupied_until, status, \
+         CAST(NULL AS BIGINT) AS expires_at FROM appointments \
          WHERE office_id = $1 AND {overlap} AND status IN ('booked', 'checked_in', 'completed') \
          UNION ALL \
-         SELECT 'hold' AS kind, id, service_id, desk_id, start_at, occupied_until, 'held' AS status FROM holds \
-         WHERE office_id = $1 AND start_at < $3 AND occupied_until > $2 AND expires_at > $4 \
+         SELECT 'hold' AS kind, id, service_id, desk_id, start_at, occupied_until, 'held' AS status, expires_at FROM holds \
+         WHERE office_id = $1 AND start_at < $3 AND start_at >= $2 - 86400 AND occupied_until > $2 \
+         AND expires_at > $4 \
          ORDER BY start_at, id"
     )))
     .bind(office.as_str())
@@ -331,6 +344,13 @@ impl<C: Connection> Offices for Sql<C> {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         insert_closure(self.conn(), closure, now).await
+    }
+    async fn availability_changes(
+        &mut self,
+        office: &OfficeId,
+        since: i64,
+    ) -> Result<Vec<super::ChangeRecord>, StoreError> {
+        super::changes::changes_since(self.conn(), office, since).await
     }
     async fn office_closures(
         &mut self,

@@ -11,6 +11,11 @@ use async_trait::async_trait;
 use super::sql::{Connection, Sql};
 use super::{Retention, StoreError};
 
+/// How long the availability change log keeps a write (migration 0013): far longer than
+/// any instance keeps a per-day answer unchecked, so only an instance idle that long
+/// starts over.
+const CHANGES_KEPT: chrono::Duration = chrono::Duration::hours(1);
+
 /// What one purge removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Purged {
@@ -87,6 +92,7 @@ pub(super) async fn purge(
     super::rooms::purge_tickets(conn, now.timestamp()).await?;
     super::outbox::purge_finished(conn, now).await?;
     super::citizen_calendars::purge(conn, now).await?;
+    super::changes::prune_changes(conn, now - CHANGES_KEPT).await?;
     // Past the longest window any rule looks back (366 days), a mark counts for nothing.
     sqlx::query("DELETE FROM citizen_marks WHERE at < $1")
         .bind((now - chrono::Duration::days(367)).timestamp())

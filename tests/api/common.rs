@@ -76,8 +76,26 @@ pub async fn spawn_notifying(db: Db, notify: cita::notify::NotifySettings) -> Op
 async fn spawn_with(db: Db, notify: Option<cita::notify::NotifySettings>) -> Option<TestApp> {
     let test_db = test_db(db).await?;
     let clock = Arc::new(ManualClock::new(test_now()));
-    let settings = ServeSettings {
-        database_url: test_db.url.clone(),
+    let settings = serve_settings(test_db.url.clone(), notify);
+    let app = Application::build(&settings, "127.0.0.1:0", clock.clone())
+        .await
+        .expect("build the application");
+    Some(TestApp {
+        router: cita::http::router(app.state.clone()),
+        state: app.state,
+        notifier: app.notifier,
+        clock,
+        _db: Some(test_db),
+    })
+}
+
+/// What `cita serve --demo` is given in these tests.
+fn serve_settings(
+    database_url: String,
+    notify: Option<cita::notify::NotifySettings>,
+) -> ServeSettings {
+    ServeSettings {
+        database_url,
         config: None,
         demo: true,
         public_url: Some(PUBLIC_URL.to_owned()),
@@ -92,17 +110,7 @@ async fn spawn_with(db: Db, notify: Option<cita::notify::NotifySettings>) -> Opt
             log_slow_statements: None,
             ..StoreOptions::default()
         },
-    };
-    let app = Application::build(&settings, "127.0.0.1:0", clock.clone())
-        .await
-        .expect("build the application");
-    Some(TestApp {
-        router: cita::http::router(app.state.clone()),
-        state: app.state,
-        notifier: app.notifier,
-        clock,
-        _db: Some(test_db),
-    })
+    }
 }
 
 /// An answer, fully read.
@@ -234,6 +242,23 @@ impl TestApp {
     /// The database's URL (for processes the test starts on the same database).
     pub fn database_url(&self) -> Option<&str> {
         self._db.as_ref().map(|db| db.url.as_str())
+    }
+
+    /// Another instance on the same database, as behind a load balancer: caches of its
+    /// own, the same clock.
+    pub async fn twin(&self) -> TestApp {
+        let url = self
+            .database_url()
+            .expect("a database of its own")
+            .to_owned();
+        let app = Application::build(
+            &serve_settings(url, None),
+            "127.0.0.1:0",
+            self.clock.clone(),
+        )
+        .await
+        .expect("build the second instance");
+        TestApp::from_state(app.state, self.clock.clone())
     }
 
     /// An app built elsewhere (another database URL, other store options), on its router.

@@ -6,6 +6,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod abuse;
+mod availability_cache;
 mod binary;
 mod book;
 mod browse;

@@ -1,0 +1,276 @@
+//! Per-day availability counts kept between writes, so the answer after a write costs
+//! the days it touched, not the whole range.
+//!
+//! On release morning every `days` request follows some write, so a whole-range answer
+//! (kept by [`super::cache`]) is never reused and each reader recomputed 60 days from
+//! every appointment in them. Here each office keeps, per procedure and local date, the
+//! public count of free starts and the instant until which it holds (its own time
+//! boundaries: a start entering its minimum notice, a hold in it expiring, the next local
+//! midnight, the procedure's next release, a start kept for staff opening to all).
+//!
+//! The entries are exact for the office's `version` they are labelled with. To move the
+//! label forward, the reader reads the change log (migration 0013: the spans of time each
+//! write touched, written by triggers so no write path can forget) after the label, and
+//! drops the dates those spans touch. A date's count is computed from a snapshot that
+//! reaches one day either side of it ([`super::snapshot`]), so a span drops the dates it
+//! overlaps and one more each side. A change without a span (a closure, a draw that ran,
+//! the marker of pruned rows) drops everything. Writes on any instance log their spans in
+//! their own transaction, so a read on another instance sees them with the version.
+//!
+//! The logic here is pure; [`super::availability`] does the reading and computing.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use crate::calendar;
+use crate::domain::{OfficeId, ServiceId};
+use crate::store::ChangeRecord;
+
+/// One procedure's public count of free starts on one local date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DayEntry {
+    pub slots: u32,
+    /// The count holds while the clock is before this instant.
+    pub valid_until: DateTime<Utc>,
+}
+
+/// The per-day counts of one office.
+#[derive(Debug, Default)]
+pub(crate) struct OfficeDays {
+    /// The office version every entry is exact for (entries of dates touched by later
+    /// changes having been dropped).
+    version: i64,
+    /// [`super::Catalog::id`] of the configuration the entries were computed with.
+    catalog: u64,
+    entries: HashMap<(ServiceId, NaiveDate), DayEntry>,
+}
+
+/// What a reader must do before using an office's entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Catchup {
+    /// The entries are as new as the version read (or newer): use them.
+    UpToDate,
+    /// Read the changes logged after this version, then [`OfficeDays::apply`] them.
+    ReadChangesSince(i64),
+}
+
+impl OfficeDays {
+    /// Whether the entries can serve a reader who read `version` under `catalog`.
+    /// Entries from another configuration are dropped; an office with no entries needs
+    /// no changes read (whatever is computed next is at least as new as `version`).
+    pub(crate) fn catch_up(&mut self, version: i64, catalog: u64) -> Catchup {
+        if self.catalog != catalog {
+            self.entries.clear();
+            self.catalog = catalog;
+        }
+        if self.entries.is_empty() {
+            self.version = self.version.max(version);
+            return Catchup::UpToDate;
+        }
+        if self.version >= version {
+            Catchup::UpToDate
+        } else {
+            Catchup::ReadChangesSince(self.version)
+        }
+    }
+
+    /// Drops the entries `changes` touched and labels the rest exact for `version` (the
+    /// office version read before the changes were).
+    pub(crate) fn apply(&mut self, changes: &[ChangeRecord], version: i64, tz: Tz) {
+        for change in changes {
+            match change.span() {
+                Some((start, end)) => {
+                    let (first, last) = touched_dates(tz, start, end);
+                    self.entries
+                        .retain(|(_, date), _| *date < first || *date > last);
+                }
+                None => self.entries.clear(),
+            }
+        }
+        self.version = self.version.max(version);
+    }
+
+    /// The entry of `service` on `date`, if it still holds at `now`.
+    pub(crate) fn get(
+        &self,
+        service: &ServiceId,
+        date: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Option<DayEntry> {
+        self.entries
+            .get(&(service.clone(), date))
+            .copied()
+            .filter(|entry| now < entry.valid_until)
+    }
+
+    pub(crate) fn insert(&mut self, service: &ServiceId, date: NaiveDate, entry: DayEntry) {
+        self.entries.insert((service.clone(), date), entry);
+    }
+
+    /// Forgets entries that no longer hold at `now`, so an office's entries stay as many
+    /// as the dates still asked about.
+    pub(crate) fn forget_expired(&mut self, now: DateTime<Utc>) {
+        self.entries.retain(|_, entry| now < entry.valid_until);
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+/// The local dates whose counts a change over `[start, end)` (Unix seconds) can alter:
+/// those it overlaps and one more each side.
+pub(crate) fn touched_dates(tz: Tz, start: i64, end: i64) -> (NaiveDate, NaiveDate) {
+    let date = |seconds: i64| {
+        DateTime::from_timestamp(seconds, 0)
+            .map_or(NaiveDate::MIN, |instant| calendar::local_date(tz, instant))
+    };
+    let (first, last) = (date(start), date((end - 1).max(start)));
+    (
+        first.checked_sub_days(Days::new(1)).unwrap_or(first),
+        last.checked_add_days(Days::new(1)).unwrap_or(last),
+    )
+}
+
+/// Every office's per-day counts on this instance. Each office has its own lock, held
+/// while its entries are brought up to date and the missing ones computed.
+#[derive(Debug, Default)]
+pub(crate) struct DayCache {
+    offices: Mutex<HashMap<OfficeId, Arc<tokio::sync::Mutex<OfficeDays>>>>,
+}
+
+impl DayCache {
+    pub(crate) fn office(&self, office: &OfficeId) -> Arc<tokio::sync::Mutex<OfficeDays>> {
+        let mut offices = self
+            .offices
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Arc::clone(offices.entry(office.clone()).or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use chrono_tz::Europe::Madrid;
+
+    use super::*;
+
+    fn date(day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2027, 3, day).unwrap()
+    }
+
+    fn entry() -> DayEntry {
+        DayEntry {
+            slots: 20,
+            valid_until: Utc.with_ymd_and_hms(2027, 4, 1, 0, 0, 0).unwrap(),
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2027, 3, 1, 8, 0, 0).unwrap()
+    }
+
+    /// Madrid, 10:00 local on `day` for `minutes`.
+    fn span(day: u32, minutes: i64) -> ChangeRecord {
+        let start = Madrid
+            .with_ymd_and_hms(2027, 3, day, 10, 0, 0)
+            .unwrap()
+            .timestamp();
+        ChangeRecord {
+            version: 0,
+            start_at: Some(start),
+            end_at: Some(start + minutes * 60),
+        }
+    }
+
+    fn filled(service: &ServiceId) -> OfficeDays {
+        let mut days = OfficeDays::default();
+        assert_eq!(days.catch_up(5, 1), Catchup::UpToDate);
+        for day in 1..=31 {
+            days.insert(service, date(day), entry());
+        }
+        days
+    }
+
+    #[test]
+    fn a_change_drops_its_dates_and_one_each_side() {
+        let service = ServiceId::new("tramite");
+        let mut days = filled(&service);
+        assert_eq!(days.catch_up(6, 1), Catchup::ReadChangesSince(5));
+        days.apply(&[span(10, 15)], 6, Madrid);
+        let kept: Vec<u32> = (1..=31)
+            .filter(|d| days.get(&service, date(*d), now()).is_some())
+            .collect();
+        assert_eq!(kept.len(), 28);
+        for gone in [9, 10, 11] {
+            assert!(!kept.contains(&gone), "{gone} dropped");
+        }
+        assert_eq!(days.catch_up(6, 1), Catchup::UpToDate, "labelled 6");
+    }
+
+    #[test]
+    fn a_span_across_midnight_drops_both_dates() {
+        let service = ServiceId::new("tramite");
+        let mut days = filled(&service);
+        // 10:00 on the 10th for 15 hours: until 01:00 on the 11th.
+        days.apply(&[span(10, 15 * 60)], 6, Madrid);
+        for gone in [9, 10, 11, 12] {
+            assert!(days.get(&service, date(gone), now()).is_none(), "{gone}");
+        }
+        assert!(days.get(&service, date(13), now()).is_some());
+    }
+
+    #[test]
+    fn a_change_without_a_span_drops_everything() {
+        let service = ServiceId::new("tramite");
+        let mut days = filled(&service);
+        days.apply(
+            &[ChangeRecord {
+                version: 6,
+                start_at: None,
+                end_at: None,
+            }],
+            6,
+            Madrid,
+        );
+        assert_eq!(days.len(), 0);
+    }
+
+    #[test]
+    fn another_configuration_starts_over_and_an_empty_office_reads_no_changes() {
+        let service = ServiceId::new("tramite");
+        let mut days = filled(&service);
+        assert_eq!(days.catch_up(9, 2), Catchup::UpToDate);
+        assert_eq!(days.len(), 0);
+        days.insert(&service, date(3), entry());
+        assert_eq!(days.catch_up(9, 2), Catchup::UpToDate, "labelled 9");
+        assert_eq!(days.catch_up(10, 2), Catchup::ReadChangesSince(9));
+    }
+
+    #[test]
+    fn an_older_reader_uses_newer_entries() {
+        let service = ServiceId::new("tramite");
+        let mut days = filled(&service);
+        days.apply(&[], 8, Madrid);
+        assert_eq!(days.catch_up(7, 1), Catchup::UpToDate);
+    }
+
+    #[test]
+    fn entries_hold_until_their_boundary() {
+        let service = ServiceId::new("tramite");
+        let mut days = filled(&service);
+        let boundary = entry().valid_until;
+        assert!(
+            days.get(&service, date(2), boundary - chrono::Duration::seconds(1))
+                .is_some()
+        );
+        assert!(days.get(&service, date(2), boundary).is_none());
+        days.forget_expired(boundary);
+        assert_eq!(days.len(), 0);
+    }
+}
