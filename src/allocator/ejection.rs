@@ -14,8 +14,13 @@ use super::bits::{self, DeskSet};
 /// More evictions than this are left to the exact search.
 const MAX_MOVES: u32 = 8;
 
-/// Nodes (desk choices) per call, over all depths.
-const NODE_BUDGET: u64 = 2_000;
+/// Nodes (desk choices) per call from the baseline, over all depths.
+pub(crate) const NODE_BUDGET: u64 = 2_000;
+
+/// Nodes per call from an assignment found for a nearby start: the chains that succeed
+/// from there are a move or two long, and a failing call should cost little (the staged
+/// search then starts from the baseline anyway).
+pub(crate) const WARM_BUDGET: u64 = 300;
 
 /// One appointment of the cluster: its span, allowed desks and current desk.
 #[derive(Debug, Clone)]
@@ -27,9 +32,10 @@ pub(crate) struct Piece {
 }
 
 /// Places every piece without a desk (the new ones), moving others as needed. `pieces`
-/// with a desk must form a valid assignment. Returns the final desk of every piece.
-pub(crate) fn place(pieces: &[Piece]) -> Option<Vec<u8>> {
-    let mut chain = Chain::new(pieces)?;
+/// with a desk must form a valid assignment. Returns the final desk of every piece. At
+/// most about `budget` nodes are tried.
+pub(crate) fn place(pieces: &[Piece], budget: u64) -> Option<Vec<u8>> {
+    let mut chain = Chain::new(pieces, budget)?;
     let mut pending: Vec<usize> = (0..pieces.len())
         .filter(|&p| pieces[p].desk.is_none())
         .collect();
@@ -38,7 +44,7 @@ pub(crate) fn place(pieces: &[Piece]) -> Option<Vec<u8>> {
         if chain.extend(&mut pending, moves) {
             return chain.desk.iter().copied().collect();
         }
-        if chain.nodes > NODE_BUDGET {
+        if chain.nodes > chain.budget {
             break;
         }
     }
@@ -53,10 +59,11 @@ struct Chain<'a> {
     on: Vec<Vec<usize>>,
     locked: Vec<bool>,
     nodes: u64,
+    budget: u64,
 }
 
 impl<'a> Chain<'a> {
-    fn new(pieces: &'a [Piece]) -> Option<Self> {
+    fn new(pieces: &'a [Piece], budget: u64) -> Option<Self> {
         // Only desks some piece is on or may take need a list.
         let used = pieces.iter().fold(0, |set: DeskSet, p| {
             set | p.allowed | p.desk.map_or(0, |d| bits::bit(usize::from(d)))
@@ -83,6 +90,7 @@ impl<'a> Chain<'a> {
             on,
             locked: vec![false; pieces.len()],
             nodes: 0,
+            budget,
         })
     }
 
@@ -112,7 +120,7 @@ impl<'a> Chain<'a> {
             .collect();
         options.sort_unstable();
         for (evicted, d, from) in options {
-            if self.nodes > NODE_BUDGET {
+            if self.nodes > self.budget {
                 break;
             }
             let range = from..from + evicted;

@@ -5,24 +5,26 @@
 use super::super::bits::{self, DeskSet};
 use super::super::index::Index;
 use super::super::quick;
-use super::Probe;
+use super::{Probe, Solution};
 
-/// The desks a "yes" of the small-cluster search gave a cluster's items, kept for the
-/// next starts of a `slots` walk. Consecutive starts usually touch the same cluster, and
-/// that assignment is valid whatever the new start (the items' desks, hours and fixed
-/// occupancies do not depend on it), so every allowed desk it leaves free over the next
-/// occupancy takes one more appointment there: a lower bound on that capacity, proven
-/// without searching again.
+/// The desks of the last assignment found for a cluster (by any search: the small-cluster
+/// one or the staged one), kept for the next starts of a `slots` or `days` walk.
+/// Consecutive starts usually touch the same cluster, and that assignment stays valid
+/// for its items whatever the new start (the items' desks, hours and fixed occupancies do
+/// not depend on it). So every allowed desk it leaves free over the next occupancy takes
+/// one more appointment there (a lower bound on that capacity, proven without searching
+/// again), and chains of moves from it (see `warm`) usually find the next "yes" with a
+/// move or two, where chains from the baseline may need many.
 ///
 /// It also keeps the last answer searched (a capacity, or for `days` 1 or 0) with what it
 /// depended on ([`Instance`]): consecutive starts often pose the very same question,
 /// answered then without searching.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Hint {
     lo: usize,
     hi: usize,
-    /// Desks of the items `lo..hi`; unused when `lo == hi`.
-    desks: [u8; quick::MAX_JOBS],
+    /// Desks of the items `lo..hi`; unused when `lo == hi`. Reused across the walk.
+    desks: Vec<u8>,
     last: Option<Asked>,
 }
 
@@ -34,17 +36,6 @@ struct Asked {
     answer: u32,
     from: i64,
     until: i64,
-}
-
-impl Default for Hint {
-    fn default() -> Self {
-        Hint {
-            lo: 0,
-            hi: 0,
-            desks: [0; quick::MAX_JOBS],
-            last: None,
-        }
-    }
 }
 
 /// Everything a capacity depends on besides the index itself: two starts with equal
@@ -88,14 +79,15 @@ impl Hint {
         assign: &[u8; quick::MAX_JOBS],
     ) {
         let items = &index.items[probe.lo..probe.hi];
-        for (i, (item, slot)) in items.iter().zip(&mut self.desks).enumerate() {
+        self.desks.clear();
+        for (i, item) in items.iter().enumerate() {
             let job = if item.start >= probe.t {
                 i + k as usize
             } else {
                 i
             };
             match assign.get(job) {
-                Some(&d) => *slot = d,
+                Some(&d) => self.desks.push(d),
                 None => {
                     (self.lo, self.hi) = (0, 0);
                     return;
@@ -105,14 +97,38 @@ impl Hint {
         (self.lo, self.hi) = (probe.lo, probe.hi);
     }
 
+    /// Remembers the items' desks of a solution found for the probe's cluster (one that
+    /// names every item of it, as `settle` leaves it).
+    pub(super) fn keep_solution(&mut self, probe: &Probe, solution: &Solution) {
+        self.desks.clear();
+        let named = solution.items.len() == probe.hi - probe.lo
+            && solution
+                .items
+                .iter()
+                .zip(probe.lo..)
+                .all(|(&(x, _), y)| x == y);
+        if named {
+            self.desks.extend(solution.items.iter().map(|&(_, d)| d));
+            (self.lo, self.hi) = (probe.lo, probe.hi);
+        } else {
+            (self.lo, self.hi) = (0, 0);
+        }
+    }
+
+    /// The kept desks of the probe's cluster items, when they were kept for it.
+    pub(super) fn desks_for(&self, probe: &Probe) -> Option<&[u8]> {
+        (self.lo != self.hi && (self.lo, self.hi) == (probe.lo, probe.hi))
+            .then_some(&self.desks[..])
+    }
+
     /// How many allowed desks the kept assignment leaves free over the probe's
     /// occupancy; 0 when it was kept for another cluster.
     pub(super) fn copies_at(&self, index: &Index, probe: &Probe) -> u32 {
-        if self.lo == self.hi || (self.lo, self.hi) != (probe.lo, probe.hi) {
+        let Some(desks) = self.desks_for(probe) else {
             return 0;
-        }
+        };
         let mut taken: DeskSet = 0;
-        for (item, &d) in index.items[self.lo..self.hi].iter().zip(&self.desks) {
+        for (item, &d) in index.items[self.lo..self.hi].iter().zip(desks) {
             if item.start < probe.end && probe.t < item.end {
                 taken |= bits::bit(usize::from(d));
             }

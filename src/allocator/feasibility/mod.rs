@@ -125,7 +125,7 @@ impl Index {
         if !probe.feasible {
             return false;
         }
-        self.remembered(&probe, hint, |_| u32::from(self.available(&probe))) > 0
+        self.remembered(&probe, hint, |hint| u32::from(self.available(&probe, hint))) > 0
     }
 
     /// The capacity at `t` with these desks: when every desk that could take one is free,
@@ -194,12 +194,8 @@ impl Index {
     }
 
     /// Whether `k` more fit at the probe: the small-cluster search when it decides, else
-    /// the staged one.
-    pub(crate) fn fits(&self, probe: &Probe, k: u32) -> bool {
-        self.fits_hinted(probe, k, &mut Hint::default())
-    }
-
-    /// [`Index::fits`], keeping the small-cluster search's assignment in `hint` on "yes".
+    /// the staged one starting from the assignment in `hint`; a "yes" keeps its
+    /// assignment there for the next question.
     fn fits_hinted(&self, probe: &Probe, k: u32, hint: &mut Hint) -> bool {
         let mut assign = [0; quick::MAX_JOBS];
         match self.quick(probe, k, &mut assign) {
@@ -208,7 +204,13 @@ impl Index {
                 true
             }
             Verdict::No => false,
-            Verdict::GaveUp => self.solve_copies(probe, k).is_some(),
+            Verdict::GaveUp => match self.solve_from(probe, k, hint.desks_for(probe)) {
+                Some(solution) => {
+                    hint.keep_solution(probe, &solution);
+                    true
+                }
+                None => false,
+            },
         }
     }
 
@@ -240,8 +242,12 @@ impl Index {
         desks.saturating_sub(u32::try_from(worst).unwrap_or(u32::MAX))
     }
 
-    /// Whether at least one more can start at the probe.
-    pub(crate) fn available(&self, probe: &Probe) -> bool {
-        probe.feasible && (probe.free != 0 || (self.copies_bound(probe) > 0 && self.fits(probe, 1)))
+    /// Whether at least one more can start at the probe, starting from (and keeping) the
+    /// assignment in `hint`: a desk it leaves free over the occupancy answers at once.
+    fn available(&self, probe: &Probe, hint: &mut Hint) -> bool {
+        probe.feasible
+            && (probe.free != 0
+                || (self.copies_bound(probe) > 0
+                    && (hint.copies_at(self, probe) > 0 || self.fits_hinted(probe, 1, hint))))
     }
 }

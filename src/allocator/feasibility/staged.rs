@@ -16,15 +16,36 @@ const WINDOW_STEP: i64 = 30 * 60;
 /// Placements the time sweep over a whole cluster may try.
 const SWEEP_BUDGET: u64 = 50_000;
 
-/// Search nodes per task a window narrower than the whole cluster may use before the
-/// window is widened (its answer would only be a heuristic "no" anyway).
-const WINDOW_BUDGET_PER_TASK: u64 = 20;
+/// Search nodes a window with the rest of the cluster held may use (per task, plus a
+/// base) before the window is widened: its "no" proves nothing, and on the benchmark
+/// office its "yes" answers come with next to no backtracking while its failures ran to
+/// tens of milliseconds each under a larger budget. A wider window (in the end the whole
+/// cluster, with large budgets) decides what this one cannot.
+const HELD_BUDGET_PER_TASK: u64 = 2;
+const HELD_BUDGET_BASE: u64 = 50;
+
+/// Search nodes a relaxed window may use (per task, plus a base) to prove "no".
+const RELAXED_BUDGET_PER_TASK: u64 = 20;
+const RELAXED_BUDGET_BASE: u64 = 1000;
 
 impl Index {
     /// An assignment with `k` copies at the probe, or `None` when there is none.
     pub(crate) fn solve_copies(&self, probe: &Probe, k: u32) -> Option<Solution> {
-        match self.decide(probe, k) {
-            Decision::Yes(solution) => Some(self.settle(probe, solution)),
+        self.solve_from(probe, k, None)
+            .map(|solution| self.settle(probe, solution))
+    }
+
+    /// [`Index::solve_copies`] without moving appointments home afterwards (a capacity
+    /// needs only the yes or no), trying chains of moves from `warm` first: desks of the
+    /// cluster's items in a valid assignment found for a nearby question (see `Hint`).
+    pub(super) fn solve_from(
+        &self,
+        probe: &Probe,
+        k: u32,
+        warm: Option<&[u8]>,
+    ) -> Option<Solution> {
+        match self.decide(probe, k, warm) {
+            Decision::Yes(solution) => Some(solution),
             Decision::No => None,
             Decision::Unknown => {
                 self.undecided.bump();
@@ -34,7 +55,7 @@ impl Index {
     }
 
     /// Cheap answers first, then searches that prove more and cost more.
-    fn decide(&self, probe: &Probe, k: u32) -> Decision {
+    fn decide(&self, probe: &Probe, k: u32, warm: Option<&[u8]>) -> Decision {
         if !probe.feasible || bits::count(probe.allowed) < k {
             return Decision::No;
         }
@@ -50,7 +71,13 @@ impl Index {
         if !search::hall_holds(&local, probe.t, probe.end) {
             return Decision::No;
         }
-        if let Some(solution) = self.eject(probe, k) {
+        // Chains from an assignment found for a nearby start are usually a move or two
+        // long; from the baseline they may need many more.
+        let baseline = &self.baseline[probe.lo..probe.hi];
+        if let Some(solution) = warm.and_then(|d| self.eject(probe, k, d, ejection::WARM_BUDGET)) {
+            return Decision::Yes(solution);
+        }
+        if let Some(solution) = self.eject(probe, k, baseline, ejection::NODE_BUDGET) {
             return Decision::Yes(solution);
         }
         // Relaxed windows (everything outside dropped) prove "no"; windows with the rest
@@ -71,15 +98,18 @@ impl Index {
             }
             if window.len() != last_size {
                 last_size = window.len();
-                let budget = WINDOW_BUDGET_PER_TASK * window.len() as u64 + 1000;
+                let n = window.len() as u64;
                 if reach > 0 {
                     let (tasks, origin) = self.tasks(probe, k, &window);
+                    let budget = HELD_BUDGET_PER_TASK * n + HELD_BUDGET_BASE;
                     if let Some(solution) = self.run(&tasks, origin, root, Some(budget)) {
                         return Decision::Yes(solution);
                     }
                 }
                 let relaxed = self.relaxed_tasks(probe, k, &window, from, to);
-                if search::solve(&relaxed, root, Some(budget)) == Outcome::Infeasible {
+                let budget = RELAXED_BUDGET_PER_TASK * n + RELAXED_BUDGET_BASE;
+                let proof = search::solve(&relaxed, root, Some(budget));
+                if proof == Outcome::Infeasible {
                     return Decision::No;
                 }
             }
@@ -114,14 +144,19 @@ impl Index {
         }
     }
 
-    /// Chains of moves from the baseline, fewest moves first.
-    fn eject(&self, probe: &Probe, k: u32) -> Option<Solution> {
+    /// Chains of moves from `desks` (the cluster items' desks in a valid assignment:
+    /// the baseline's or a nearby answer's), fewest moves first.
+    fn eject(&self, probe: &Probe, k: u32, desks: &[u8], budget: u64) -> Option<Solution> {
+        if desks.len() != probe.hi - probe.lo {
+            return None;
+        }
         let mut pieces: Vec<Piece> = (probe.lo..probe.hi)
-            .map(|x| Piece {
+            .zip(desks)
+            .map(|(x, &d)| Piece {
                 start: self.items[x].start,
                 end: self.items[x].end,
                 allowed: self.items[x].allowed,
-                desk: Some(self.baseline[x]),
+                desk: Some(d),
             })
             .collect();
         for _ in 0..k {
@@ -132,7 +167,7 @@ impl Index {
                 desk: None,
             });
         }
-        let desks = ejection::place(&pieces)?;
+        let desks = ejection::place(&pieces, budget)?;
         let n = probe.hi - probe.lo;
         Some(Solution {
             copies: desks[n..].to_vec(),
