@@ -482,6 +482,14 @@ fn goals(phases: &[Phase]) -> String {
         ));
     }
     md.pop();
+    md.push_str(
+        ".\n\nCores kept busy by other processes of the machine during each run (not the server, \
+         the generator or PostgreSQL; the latency goals are only fair near 0):",
+    );
+    for p in phases {
+        md.push_str(&format!(" {} {:.2};", p.label, p.cpu.others()));
+    }
+    md.pop();
     md.push_str(".\n");
     md
 }
