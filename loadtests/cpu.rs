@@ -35,8 +35,13 @@ impl Usage {
             self.server,
             self.generator,
             self.postgres,
-            (self.machine - self.server - self.generator - self.postgres).max(0.0)
+            self.others()
         )
+    }
+
+    /// Cores busy with anything but the server, the generator and PostgreSQL.
+    pub fn others(&self) -> f64 {
+        (self.machine - self.server - self.generator - self.postgres).max(0.0)
     }
 }
 

@@ -18,6 +18,10 @@
 //!   scrape time: a limit well under `max_writes_in_flight` says writes wait for the
 //!   database longer than `write_wait_target_ms`.
 //!
+//! - `cita_shed_total{bound}` (with surge protection on): requests refused 503
+//!   `overloaded` by the in-flight bound (`in_flight`) or the writes bound (`writes`);
+//!   a refusal writes no log line, so this is where a surge shows.
+//!
 //! - `cita_booking_batches_total` and `cita_booking_batched_total`: transactions that wrote
 //!   bookings and the bookings they carried; their ratio is how many bookings share a
 //!   transaction (and a disk flush) under load. Read at scrape time from the booking
@@ -212,6 +216,16 @@ impl Metrics {
     }
 
     /// Exports the booking service's batch counters with this registry.
+    /// `cita_shed_total{bound}`: requests answered 503 `overloaded` by load shedding, by
+    /// the bound that refused them (`in_flight` or `writes`), counted by the surge layer.
+    pub fn register_shed(&mut self, shed: Family<super::surge::ShedLabels, Counter>) {
+        self.registry.register(
+            "cita_shed",
+            "Requests refused by load shedding (503 overloaded), by bound: in_flight or writes",
+            shed,
+        );
+    }
+
     pub fn register_batches(&mut self, stats: Arc<BatchStats>) {
         self.registry
             .register_collector(Box::new(BatchCollector(stats)));

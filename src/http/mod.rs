@@ -275,6 +275,9 @@ pub fn route_table() -> Vec<(Method, &'static str)> {
 pub fn router(state: AppState) -> Router {
     let mut metrics = metrics::Metrics::new();
     metrics.register_batches(state.booking.batch_stats());
+    if let Some(surge) = &state.settings.surge {
+        metrics.register_shed(surge.shed_counters());
+    }
     let metrics = Arc::new(metrics);
     // The citizens' and the staff's pages beside the API, under the same protections.
     let mut routes = routes().router.merge(crate::web::routes());
@@ -298,8 +301,7 @@ pub fn router(state: AppState) -> Router {
                     let route = request
                         .extensions()
                         .get::<MatchedPath>()
-                        .map_or("unmatched", |p| p.as_str())
-                        .to_owned();
+                        .map_or("unmatched", |p| p.as_str());
                     tracing::info_span!("request", method = %request.method(), route)
                 })
                 .on_failure(log_failure),

@@ -8,19 +8,28 @@
 //!   shared availability, so this bound is large);
 //! - a write (any method but `GET`/`HEAD`) also takes a place of the writes bound, sized
 //!   to what the database serves: at most `max_writes_in_flight` (by default two per pool
-//!   connection, plus two batches of bookings), and fewer while writes wait longer than `write_wait_target_ms` for
-//!   their turn there ([`WriteBound`]). Writes all wait for the same database: admitting
-//!   more only lengthens the queue every admitted write sits in, so past the bound a
-//!   write is answered 503 at once instead of seconds later.
+//!   connection, plus two batches of bookings), and fewer while a queue of writes stands
+//!   longer than `write_wait_target_ms` and the database does not work it off
+//!   ([`WriteBound`]). Writes all wait for the same database: admitting more only
+//!   lengthens the queue every admitted write sits in, so past the bound a write is
+//!   answered 503 at once instead of seconds later.
+//!
+//! A refusal must stay cheap when it is nine requests in ten: it is decided before the
+//! rate limits, answered from a prebuilt body, counted in `cita_shed_total` and not logged.
 
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use tokio::sync::Semaphore;
+use tower_http::request_id::RequestId;
 
 use crate::booking::secrets::Pepper;
 use crate::limits::{
@@ -29,7 +38,7 @@ use crate::limits::{
 };
 
 use super::client::ClientKey;
-use super::error::ApiError;
+use super::error::{ApiError, ProblemCode};
 
 /// The surge-protection state of one server.
 #[derive(Debug)]
@@ -39,6 +48,17 @@ pub struct Surge {
     in_flight: Arc<Semaphore>,
     /// Places for writes, on top of an `in_flight` permit.
     writes: Arc<WriteBound>,
+    /// Requests answered 503 `overloaded`, by the bound that refused them
+    /// (`cita_shed_total{bound}`); `shed_in_flight` and `shed_writes` are its two series.
+    shed: Family<ShedLabels, Counter>,
+    shed_in_flight: Counter,
+    shed_writes: Counter,
+}
+
+/// The `bound` label of `cita_shed_total`: `in_flight` (`max_in_flight`) or `writes`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ShedLabels {
+    bound: &'static str,
 }
 
 impl Surge {
@@ -59,7 +79,15 @@ impl Surge {
         } else {
             None
         };
+        let shed = Family::<ShedLabels, Counter>::default();
+        let shed_in_flight = shed
+            .get_or_create(&ShedLabels { bound: "in_flight" })
+            .clone();
+        let shed_writes = shed.get_or_create(&ShedLabels { bound: "writes" }).clone();
         Ok(Surge {
+            shed,
+            shed_in_flight,
+            shed_writes,
             limiters,
             in_flight: Arc::new(Semaphore::new(settings.max_in_flight)),
             writes: Arc::new(WriteBound::new(
@@ -82,6 +110,12 @@ impl Surge {
     /// Writes in flight now.
     pub fn writes_in_flight(&self) -> usize {
         self.writes.in_flight()
+    }
+
+    /// Requests shed so far, by bound: counted here, on the refusal path, instead of a
+    /// log line each (a surge of refusals must not become a surge of log lines).
+    pub fn shed_counters(&self) -> Family<ShedLabels, Counter> {
+        self.shed.clone()
     }
 
     /// Charges a booking to the document (normalized as the booking layer does).
@@ -122,23 +156,30 @@ fn exempt(path: &str) -> bool {
 }
 
 /// The middleware: shed, then limit, then run the request.
+///
+/// Shedding comes first and costs next to nothing, since at ten times the capacity nine
+/// requests in ten end here: two counters checked without waiting, a prebuilt answer
+/// ([`overloaded`]), a counter incremented (`cita_shed_total`), nothing allocated but the
+/// body that names the request, nothing logged. Rate limits (which look up the client's
+/// budget) only run for requests the bounds admitted.
 pub async fn protect(State(surge): State<Arc<Surge>>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
-    if exempt(&path) {
+    if exempt(request.uri().path()) {
         return next.run(request).await;
     }
     let Ok(_permit) = Arc::clone(&surge.in_flight).try_acquire_owned() else {
-        return overloaded().into_response();
+        surge.shed_in_flight.inc();
+        return overloaded(&request);
     };
     let write_place = if writes(request.method()) {
         if !surge.writes.try_acquire() {
-            return overloaded().into_response();
+            surge.shed_writes.inc();
+            return overloaded(&request);
         }
         Some(WritePlace(Arc::clone(&surge.writes)))
     } else {
         None
     };
-    let class = RouteClass::of(request.method().as_str(), &path);
+    let class = RouteClass::of(request.method().as_str(), request.uri().path());
     let (Some(limiters), Some(class)) = (&surge.limiters, class) else {
         return run(request, next, write_place.as_ref()).await;
     };
@@ -185,7 +226,54 @@ fn writes(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD)
 }
 
-fn overloaded() -> ApiError {
+/// The 503 `overloaded` problem, as [`ApiError`] renders it (a test holds them equal), but
+/// from static parts: the body is the fixed text around the request's id (`instance`), so
+/// a refusal costs one small allocation and no serialization.
+fn overloaded(request: &Request) -> Response {
+    const HEAD: &str = concat!(
+        r#"{"type":"https://cita.example/problems/overloaded","#,
+        r#""title":"The service is busy","status":503,"#,
+        r#""detail":"the service is very busy; please retry in a moment","#,
+        r#""code":"overloaded""#,
+    );
+    const INSTANCE: &str = r#","instance":"urn:cita:request:"#;
+    let id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.header_value().as_bytes());
+    let body = match id {
+        // Request ids are checked to be plain letters, digits and `.:_-` (`access.rs`), so
+        // they need no escaping in JSON.
+        Some(id)
+            if id
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b".:_-".contains(b)) =>
+        {
+            let mut body = Vec::with_capacity(HEAD.len() + INSTANCE.len() + id.len() + 2);
+            body.extend_from_slice(HEAD.as_bytes());
+            body.extend_from_slice(INSTANCE.as_bytes());
+            body.extend_from_slice(id);
+            body.extend_from_slice(b"\"}");
+            Bytes::from(body)
+        }
+        // No id, or one that would need escaping (the request-id layer prevents both).
+        _ => Bytes::from([HEAD, "}"].concat()),
+    };
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response.extensions_mut().insert(ProblemCode("overloaded"));
+    response
+}
+
+/// The same answer through [`ApiError`], which the prebuilt one must equal.
+#[cfg(test)]
+fn overloaded_problem() -> ApiError {
     ApiError {
         retry_after: Some(1),
         ..ApiError::new(
@@ -238,4 +326,51 @@ fn rate_limited(name: &str, limited: Limited) -> ApiError {
         ratelimit_header(name, 0, limited.retry_after_seconds),
     ));
     error
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    async fn parts(response: Response) -> (StatusCode, HeaderMap, serde_json::Value) {
+        let (parts, body) = response.into_parts();
+        let bytes = body.collect().await.unwrap().to_bytes();
+        (
+            parts.status,
+            parts.headers,
+            serde_json::from_slice(&bytes).unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn the_prebuilt_refusal_is_the_overloaded_problem() {
+        let mut request = Request::new(Body::empty());
+        let id = HeaderValue::from_static("0f9a-12:x.y_z");
+        request.extensions_mut().insert(RequestId::new(id));
+        let (status, headers, body) = parts(overloaded(&request)).await;
+        let expected = super::super::access::scope_request_id("0f9a-12:x.y_z".to_owned(), async {
+            overloaded_problem().into_response()
+        })
+        .await;
+        let (expected_status, expected_headers, expected_body) = parts(expected).await;
+        assert_eq!(status, expected_status);
+        assert_eq!(body, expected_body);
+        assert_eq!(body["instance"], "urn:cita:request:0f9a-12:x.y_z");
+        for name in [header::CONTENT_TYPE, header::RETRY_AFTER] {
+            assert_eq!(headers.get(&name), expected_headers.get(&name), "{name}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_id_that_would_need_escaping_is_left_out() {
+        let mut request = Request::new(Body::empty());
+        let id = HeaderValue::from_static("a\"b");
+        request.extensions_mut().insert(RequestId::new(id));
+        let (_, _, body) = parts(overloaded(&request)).await;
+        assert_eq!(body["code"], "overloaded");
+        assert!(body.get("instance").is_none());
+        let (_, _, plain) = parts(overloaded(&Request::new(Body::empty()))).await;
+        assert_eq!(plain, body);
+    }
 }

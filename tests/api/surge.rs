@@ -342,6 +342,12 @@ async fn past_the_writes_bound_a_booking_is_shed_while_reads_and_health_answer()
     );
     assert_eq!(sample(&metrics, "cita_writes_limit"), 1.0);
     assert_eq!(sample(&metrics, "cita_writes_in_flight"), 1.0);
+    // Refusals are counted by the bound that made them (the booking and the hold).
+    assert_eq!(sample(&metrics, "cita_shed_total{bound=\"writes\"}"), 2.0);
+    assert_eq!(
+        sample(&metrics, "cita_shed_total{bound=\"in_flight\"}"),
+        0.0
+    );
     // Once the first booking is through, bookings are admitted again.
     drop(blocker);
     first.await.unwrap().ok(201);
