@@ -36,8 +36,9 @@ fn bookings() -> u32 {
         .and_then(|n| n.parse().ok())
         .unwrap_or(2000)
 }
-/// Concurrent clients: a handful, and a crowd (a day being released).
-const CONCURRENCY: [u32; 2] = [8, 32];
+/// Concurrent clients: a handful, the 16 the throughput goal is set at, and a crowd (a day
+/// being released).
+const CONCURRENCY: [u32; 3] = [8, 16, 32];
 /// One busy office, and as many offices as the smaller crowd has clients.
 const OFFICES: [u32; 2] = [1, 8];
 
