@@ -29,6 +29,9 @@ use crate::calendar;
 use crate::domain::{OfficeId, ServiceId};
 use crate::store::ChangeRecord;
 
+/// Most entries one office keeps (a few dozen procedures over a year of dates).
+const MAX_ENTRIES: usize = 16_384;
+
 /// One procedure's public count of free starts on one local date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct DayEntry {
@@ -106,7 +109,13 @@ impl OfficeDays {
             .filter(|entry| now < entry.valid_until)
     }
 
+    /// Keeps `entry`. Past [`MAX_ENTRIES`] (dates asked about by the thousand without a
+    /// write in between, which would otherwise keep every one of them until the next
+    /// write), the office starts over: memory stays bounded whatever readers ask.
     pub(crate) fn insert(&mut self, service: &ServiceId, date: NaiveDate, entry: DayEntry) {
+        if self.entries.len() >= MAX_ENTRIES {
+            self.entries.clear();
+        }
         self.entries.insert((service.clone(), date), entry);
     }
 
@@ -258,6 +267,21 @@ mod tests {
         let mut days = filled(&service);
         days.apply(&[], 8, Madrid);
         assert_eq!(days.catch_up(7, 1), Catchup::UpToDate);
+    }
+
+    #[test]
+    fn the_number_of_entries_is_bounded() {
+        let service = ServiceId::new("tramite");
+        let mut days = OfficeDays::default();
+        let first = date(1);
+        for n in 0..(MAX_ENTRIES as u64 + 10) {
+            days.insert(&service, first + Days::new(n), entry());
+        }
+        assert!(days.len() <= MAX_ENTRIES);
+        assert!(
+            days.get(&service, first + Days::new(MAX_ENTRIES as u64 + 9), now())
+                .is_some()
+        );
     }
 
     #[test]
