@@ -5,8 +5,8 @@
 # For each database (one office, then OFFICES offices) it:
 #   1. creates a scratch database and imports the generated configuration (`cita serve
 #      --config`, stopped once it answers);
-#   2. writes the year's appointments with one INSERT … SELECT from generate_series (one
-#      in PERCENT of the desk-quarter-hours of every weekday from half a year back to half
+#   2. writes the year's appointments with one INSERT … SELECT from generate_series
+#      (PERCENT per cent of the desk-quarter-hours of every weekday from half a year back to half
 #      a year ahead), never from a committed file;
 #   3. starts `cita serve` again and times it until `/healthz` answers (start-up),
 #      reads its resident memory, then times the first 60-day `/days` of SAMPLE offices

@@ -173,25 +173,24 @@ impl Booking {
             return self.days(office_id, service_id, from, to).await;
         }
         let now = self.clock.now();
-        let (days, _) = self
-            .compute_days(office, service, (from, to), now, Audience::Staff)
-            .await?;
-        Ok(days)
+        self.staff_days_computed(office, service, (from, to), now)
+            .await
     }
 
-    async fn compute_days(
+    /// The counts as staff see them (the starts kept for staff included), computed whole:
+    /// a counter asks for them now and then, not a crowd, so nothing is kept.
+    async fn staff_days_computed(
         &self,
         office: &Office,
         service: &Service,
         (from, to): (NaiveDate, NaiveDate),
         now: DateTime<Utc>,
-        audience: Audience,
-    ) -> Result<(Vec<DayAvailability>, DateTime<Utc>), BookingError> {
+    ) -> Result<Vec<DayAvailability>, BookingError> {
         let mut conn = self.store.read().await?;
         let snap = snapshot::load(conn.as_mut(), office, from, to, now, Exclude::default()).await?;
         let pending = pending_draws(&snap, &service.id);
         let allocator = Allocator::new(snap);
-        let days: Vec<DayAvailability> = allocator
+        let days = allocator
             .days(&service.id, from, to)
             .map_err(|_| BookingError::NotFound)?
             .into_iter()
@@ -207,34 +206,8 @@ impl Booking {
                 ),
             })
             .collect();
-        // The counts change when the earliest available start falls inside its minimum
-        // notice: find it on the first day that has one.
-        let first = match days.iter().find(|d| d.slots > 0) {
-            Some(day) => allocator
-                .slots(&service.id, day.date)
-                .map_err(|_| BookingError::NotFound)?
-                .first()
-                .map(|s| s.start),
-            None => None,
-        };
         warn_undecided(&office.id, &allocator);
-        let mut until = valid_until(conn.as_mut(), office, service, first, now).await?;
-        let days = match (audience, &service.staff_share) {
-            (Audience::Public, Some(share)) => {
-                let (days, changes) = public_days(
-                    conn.as_mut(),
-                    (office, service, share),
-                    &allocator,
-                    days,
-                    now,
-                )
-                .await?;
-                until = changes.map_or(until, |c| until.min(c));
-                days
-            }
-            _ => days,
-        };
-        Ok((days, until))
+        Ok(days)
     }
 }
 
@@ -271,8 +244,11 @@ impl Booking {
             let computed = day_entries(conn.as_mut(), office, service, (first, last), now).await?;
             for (date, entry) in computed.entries {
                 state.insert(&service.id, date, entry);
-                if let Some(i) = dates.iter().position(|d| *d == date) {
-                    entries[i] = Some(entry);
+                if let Some(slot) = usize::try_from((date - from).num_days())
+                    .ok()
+                    .and_then(|i| entries.get_mut(i))
+                {
+                    *slot = Some(entry);
                 }
             }
             pending = Some(computed.pending);
@@ -529,40 +505,6 @@ fn slot_list(
 enum Audience {
     Public,
     Staff,
-}
-
-/// `days` as the public sees them: a day whose public part is taken counts only its starts
-/// open to all. Also the instant the answer changes by itself.
-async fn public_days(
-    conn: &mut dyn Records,
-    (office, service, share): (&Office, &Service, &StaffShare),
-    allocator: &Allocator,
-    mut days: Vec<DayAvailability>,
-    now: DateTime<Utc>,
-) -> Result<(Vec<DayAvailability>, Option<DateTime<Utc>>), BookingError> {
-    let (Some(first), Some(last)) = (days.first(), days.last()) else {
-        return Ok((days, None));
-    };
-    let taken =
-        quota::public_taken(conn, office, service, (first.date, last.date), now, &[]).await?;
-    let mut changes: Option<DateTime<Utc>> = None;
-    for day in days.iter_mut().filter(|d| d.slots > 0) {
-        let count = taken.get(&day.date).copied().unwrap_or(0);
-        let places = calendar::quota::public_places(
-            share,
-            calendar::quota::day_capacity(office, service, day.date),
-        );
-        if count < places {
-            continue; // the public may still take any of its starts
-        }
-        let slots = slot_list(allocator, service, day.date)?;
-        let (shown, change) = public_slots(office, service, share, day.date, count, slots, now);
-        day.slots = u32::try_from(shown.len()).unwrap_or(u32::MAX);
-        if let Some(change) = change {
-            changes = Some(changes.map_or(change, |c| c.min(change)));
-        }
-    }
-    Ok((days, changes))
 }
 
 /// What the public sees of one day's `slots`: the starts kept for staff left out once the

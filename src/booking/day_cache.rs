@@ -191,7 +191,6 @@ mod tests {
             .unwrap()
             .timestamp();
         ChangeRecord {
-            version: 0,
             start_at: Some(start),
             end_at: Some(start + minutes * 60),
         }
@@ -240,7 +239,6 @@ mod tests {
         let mut days = filled(&service);
         days.apply(
             &[ChangeRecord {
-                version: 6,
                 start_at: None,
                 end_at: None,
             }],

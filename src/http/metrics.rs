@@ -215,7 +215,6 @@ impl Metrics {
         }
     }
 
-    /// Exports the booking service's batch counters with this registry.
     /// `cita_shed_total{bound}`: requests answered 503 `overloaded` by load shedding, by
     /// the bound that refused them (`in_flight` or `writes`), counted by the surge layer.
     pub fn register_shed(&mut self, shed: Family<super::surge::ShedLabels, Counter>) {
@@ -226,6 +225,7 @@ impl Metrics {
         );
     }
 
+    /// Exports the booking service's batch counters with this registry.
     pub fn register_batches(&mut self, stats: Arc<BatchStats>) {
         self.registry
             .register_collector(Box::new(BatchCollector(stats)));

@@ -8,11 +8,9 @@ use crate::domain::OfficeId;
 
 use super::StoreError;
 
-/// One logged change: the office's version the write set, and the span of time it
-/// touched (`None`: the whole office).
+/// One logged change: the span of time a write touched (`None`: the whole office).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct ChangeRecord {
-    pub version: i64,
     pub start_at: Option<i64>,
     pub end_at: Option<i64>,
 }
@@ -24,7 +22,7 @@ impl ChangeRecord {
     }
 }
 
-/// Every change logged for the office after version `since`, oldest first: what an
+/// Every change logged for the office after version `since`: what an
 /// instance needs to bring its per-day answers from `since` to now.
 pub(super) async fn changes_since(
     conn: &mut AnyConnection,
@@ -32,8 +30,7 @@ pub(super) async fn changes_since(
     since: i64,
 ) -> Result<Vec<ChangeRecord>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT version, start_at, end_at FROM availability_changes \
-         WHERE office_id = $1 AND version > $2 ORDER BY version",
+        "SELECT start_at, end_at FROM availability_changes WHERE office_id = $1 AND version > $2",
     )
     .bind(office.as_str())
     .bind(since)

@@ -70,7 +70,7 @@ async fn every_write_on_one_instance_is_read_by_the_other(db: Db) {
     days(&reader, ASILO).await;
 
     // Two desks serve HUELLAS: a start goes when both are taken.
-    let first = writer
+    writer
         .book(&BookReq::new(MADRID, HUELLAS, SLOT, &dni(1)))
         .await;
     agrees(&reader, "one booked", "2027-03-02", tuesday).await;
@@ -117,7 +117,6 @@ async fn every_write_on_one_instance_is_read_by_the_other(db: Db) {
         .await
         .ok(200);
     agrees(&reader, "closed", "2027-03-02", 0).await;
-    drop(first);
 }
 
 async fn untouched_days_keep_their_counts_and_time_still_moves_them(db: Db) {
