@@ -17,7 +17,7 @@ use crate::store::Records;
 use crate::store::StoreError;
 
 use super::cache::Basis;
-use super::day_cache::{self, Catchup, DayEntry};
+use super::day_cache::{self, Catchup, DayEntry, OfficeDays};
 use super::flight::FlightError;
 use super::place::warn_undecided;
 use super::quota;
@@ -241,7 +241,15 @@ impl Booking {
             .collect();
         let mut pending = None;
         for (first, last) in missing_runs(&dates, &entries) {
-            let computed = day_entries(conn.as_mut(), office, service, (first, last), now).await?;
+            let computed = day_entries(
+                conn.as_mut(),
+                office,
+                service,
+                (first, last),
+                now,
+                &mut state,
+            )
+            .await?;
             for (date, entry) in computed.entries {
                 state.insert(&service.id, date, entry);
                 if let Some(slot) = usize::try_from((date - from).num_days())
@@ -331,9 +339,10 @@ async fn day_entries(
     service: &Service,
     (first, last): (NaiveDate, NaiveDate),
     now: DateTime<Utc>,
+    kept: &mut OfficeDays,
 ) -> Result<ComputedDays, BookingError> {
     let tz = office.timezone;
-    let loaded = snapshot::load_days(conn, office, first, last, now).await?;
+    let loaded = snapshot::load_days(conn, office, (first, last), now, kept).await?;
     let pending = pending_draws(&loaded.snapshot, &service.id);
     let hold_expiries = loaded.hold_expiries;
     let allocator = Allocator::new(loaded.snapshot);

@@ -17,6 +17,11 @@
 //! the marker of pruned rows) drops everything. Writes on any instance log their spans in
 //! their own transaction, so a read on another instance sees them with the version.
 //!
+//! Each office also keeps the occupancy rows of the dates it last counted, per local date
+//! (those overlapping it). A recount after a write reads again only the dates the write's
+//! spans overlap, and takes the neighbouring days its snapshot reaches from what it
+//! kept: on a busy office the rows, not the counting, were most of the cost.
+//!
 //! The logic here is pure; [`super::availability`] does the reading and computing.
 
 use std::collections::HashMap;
@@ -27,10 +32,14 @@ use chrono_tz::Tz;
 
 use crate::calendar;
 use crate::domain::{OfficeId, ServiceId};
-use crate::store::ChangeRecord;
+use crate::store::{ChangeRecord, OccupancyRecord};
 
 /// Most entries one office keeps (a few dozen procedures over a year of dates).
 const MAX_ENTRIES: usize = 16_384;
+
+/// Most occupancy rows one office keeps (counted once per date they overlap): a couple
+/// of months of a 20-desk office, a few megabytes.
+const MAX_ROWS: usize = 40_000;
 
 /// One procedure's public count of free starts on one local date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +58,11 @@ pub(crate) struct OfficeDays {
     /// [`super::Catalog::id`] of the configuration the entries were computed with.
     catalog: u64,
     entries: HashMap<(ServiceId, NaiveDate), DayEntry>,
+    /// The occupancies overlapping each local date (holds whatever their expiry: they
+    /// are filtered when used), exact for `version` like the entries.
+    rows: HashMap<NaiveDate, Arc<[OccupancyRecord]>>,
+    /// Rows in `rows`, counted once per date.
+    row_count: usize,
 }
 
 /// What a reader must do before using an office's entries.
@@ -67,9 +81,10 @@ impl OfficeDays {
     pub(crate) fn catch_up(&mut self, version: i64, catalog: u64) -> Catchup {
         if self.catalog != catalog {
             self.entries.clear();
+            self.clear_rows();
             self.catalog = catalog;
         }
-        if self.entries.is_empty() {
+        if self.entries.is_empty() && self.rows.is_empty() {
             self.version = self.version.max(version);
             return Catchup::UpToDate;
         }
@@ -89,8 +104,21 @@ impl OfficeDays {
                     let (first, last) = touched_dates(tz, start, end);
                     self.entries
                         .retain(|(_, date), _| *date < first || *date > last);
+                    let (first, last) = overlapped_dates(tz, start, end);
+                    let mut dropped = 0;
+                    self.rows.retain(|date, rows| {
+                        let keep = *date < first || *date > last;
+                        if !keep {
+                            dropped += rows.len();
+                        }
+                        keep
+                    });
+                    self.row_count -= dropped;
                 }
-                None => self.entries.clear(),
+                None => {
+                    self.entries.clear();
+                    self.clear_rows();
+                }
             }
         }
         self.version = self.version.max(version);
@@ -125,6 +153,93 @@ impl OfficeDays {
         self.entries.retain(|_, entry| now < entry.valid_until);
     }
 
+    /// Runs of consecutive dates of `first..=last` whose rows are not kept, as
+    /// `(first, last)`: what to read before [`OfficeDays::rows`] can answer.
+    pub(crate) fn missing_rows(
+        &self,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Vec<(NaiveDate, NaiveDate)> {
+        let mut runs: Vec<(NaiveDate, NaiveDate)> = Vec::new();
+        for date in first.iter_days().take_while(|d| *d <= last) {
+            if self.rows.contains_key(&date) {
+                continue;
+            }
+            match runs.last_mut() {
+                Some((_, end)) if end.succ_opt() == Some(date) => *end = date,
+                _ => runs.push((date, date)),
+            }
+        }
+        runs
+    }
+
+    /// Keeps `rows`, every occupancy overlapping local dates `first..=last` (and maybe
+    /// more), under each of those dates it overlaps. Past [`MAX_ROWS`] the office's rows
+    /// start over.
+    pub(crate) fn keep_rows(
+        &mut self,
+        tz: Tz,
+        (first, last): (NaiveDate, NaiveDate),
+        rows: Vec<OccupancyRecord>,
+    ) {
+        let mut by_date: HashMap<NaiveDate, Vec<OccupancyRecord>> = first
+            .iter_days()
+            .take_while(|d| *d <= last)
+            .map(|date| (date, Vec::new()))
+            .collect();
+        let mut added = 0;
+        for row in rows {
+            let (from, to) = overlapped_dates(tz, row.start_at, row.occupied_until);
+            for date in from
+                .max(first)
+                .iter_days()
+                .take_while(|d| *d <= to.min(last))
+            {
+                if let Some(list) = by_date.get_mut(&date) {
+                    list.push(row.clone());
+                    added += 1;
+                }
+            }
+        }
+        if self.row_count + added > MAX_ROWS {
+            self.clear_rows();
+        }
+        for (date, list) in by_date {
+            if let Some(old) = self.rows.insert(date, list.into()) {
+                self.row_count -= old.len();
+            }
+        }
+        self.row_count += added;
+    }
+
+    /// The occupancies overlapping local dates `first..=last` that hold at `now` (holds
+    /// not yet expired), each once, in the order the database gives them (start, then
+    /// id). `None` if some date's rows are not kept.
+    pub(crate) fn rows(
+        &self,
+        first: NaiveDate,
+        last: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Option<Vec<OccupancyRecord>> {
+        let mut seen = std::collections::HashSet::new();
+        let mut rows = Vec::new();
+        for date in first.iter_days().take_while(|d| *d <= last) {
+            for row in self.rows.get(&date)?.iter() {
+                let live = row.expires_at.is_none_or(|expiry| expiry > now.timestamp());
+                if live && seen.insert((row.is_hold, row.id.as_str())) {
+                    rows.push(row.clone());
+                }
+            }
+        }
+        rows.sort_by(|a, b| (a.start_at, &a.id).cmp(&(b.start_at, &b.id)));
+        Some(rows)
+    }
+
+    fn clear_rows(&mut self) {
+        self.rows.clear();
+        self.row_count = 0;
+    }
+
     #[cfg(test)]
     fn len(&self) -> usize {
         self.entries.len()
@@ -134,15 +249,20 @@ impl OfficeDays {
 /// The local dates whose counts a change over `[start, end)` (Unix seconds) can alter:
 /// those it overlaps and one more each side.
 pub(crate) fn touched_dates(tz: Tz, start: i64, end: i64) -> (NaiveDate, NaiveDate) {
-    let date = |seconds: i64| {
-        DateTime::from_timestamp(seconds, 0)
-            .map_or(NaiveDate::MIN, |instant| calendar::local_date(tz, instant))
-    };
-    let (first, last) = (date(start), date((end - 1).max(start)));
+    let (first, last) = overlapped_dates(tz, start, end);
     (
         first.checked_sub_days(Days::new(1)).unwrap_or(first),
         last.checked_add_days(Days::new(1)).unwrap_or(last),
     )
+}
+
+/// The local dates a span `[start, end)` (Unix seconds) overlaps, as `(first, last)`.
+fn overlapped_dates(tz: Tz, start: i64, end: i64) -> (NaiveDate, NaiveDate) {
+    let date = |seconds: i64| {
+        DateTime::from_timestamp(seconds, 0)
+            .map_or(NaiveDate::MIN, |instant| calendar::local_date(tz, instant))
+    };
+    (date(start), date((end - 1).max(start)))
 }
 
 /// Every office's per-day counts on this instance. Each office has its own lock, held
@@ -294,5 +414,160 @@ mod tests {
         assert!(days.get(&service, date(2), boundary).is_none());
         days.forget_expired(boundary);
         assert_eq!(days.len(), 0);
+    }
+
+    fn occupancy(
+        id: &str,
+        day: u32,
+        hour: u32,
+        minutes: i64,
+        expires: Option<i64>,
+    ) -> OccupancyRecord {
+        let start = Madrid
+            .with_ymd_and_hms(2027, 3, day, hour, 0, 0)
+            .unwrap()
+            .timestamp();
+        OccupancyRecord {
+            is_hold: expires.is_some(),
+            id: id.into(),
+            service_id: "tramite".into(),
+            desk_id: "d1".into(),
+            start_at: start,
+            occupied_until: start + minutes * 60,
+            pinned: false,
+            expires_at: expires,
+        }
+    }
+
+    fn ids(rows: &[OccupancyRecord]) -> Vec<&str> {
+        rows.iter().map(|row| row.id.as_str()).collect()
+    }
+
+    #[test]
+    fn rows_are_kept_by_the_dates_they_overlap_and_given_once() {
+        let mut days = OfficeDays::default();
+        assert_eq!(
+            days.missing_rows(date(9), date(11)),
+            vec![(date(9), date(11))]
+        );
+        let expiry = Madrid
+            .with_ymd_and_hms(2027, 3, 1, 9, 0, 0)
+            .unwrap()
+            .timestamp();
+        days.keep_rows(
+            Madrid,
+            (date(9), date(11)),
+            vec![
+                occupancy("b", 9, 10, 30, None),
+                // 23:00 on the 9th for 2 hours: on the 9th and the 10th.
+                occupancy("late", 9, 23, 120, None),
+                occupancy("a", 10, 10, 30, None),
+                occupancy("hold", 11, 10, 15, Some(expiry)),
+            ],
+        );
+        assert!(days.missing_rows(date(9), date(11)).is_empty());
+        assert_eq!(
+            days.missing_rows(date(8), date(12)),
+            vec![(date(8), date(8)), (date(12), date(12))]
+        );
+        let before = Madrid
+            .with_ymd_and_hms(2027, 3, 1, 8, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
+        let rows = days.rows(date(9), date(11), before).unwrap();
+        assert_eq!(
+            ids(&rows),
+            ["b", "late", "a", "hold"],
+            "by start, each once"
+        );
+        let after = Madrid
+            .with_ymd_and_hms(2027, 3, 1, 9, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            ids(&days.rows(date(10), date(11), after).unwrap()),
+            ["late", "a"],
+            "the expired hold left out"
+        );
+        assert!(
+            days.rows(date(10), date(12), after).is_none(),
+            "the 12th is not kept"
+        );
+    }
+
+    #[test]
+    fn a_change_drops_the_rows_of_the_dates_it_overlaps_only() {
+        let service = ServiceId::new("tramite");
+        let mut days = filled(&service);
+        days.keep_rows(
+            Madrid,
+            (date(8), date(12)),
+            vec![
+                occupancy("a", 10, 10, 30, None),
+                occupancy("b", 11, 10, 30, None),
+            ],
+        );
+        days.apply(&[span(10, 15)], 6, Madrid);
+        assert_eq!(
+            days.missing_rows(date(8), date(12)),
+            vec![(date(10), date(10))]
+        );
+        assert_eq!(days.row_count, 1);
+        days.apply(
+            &[ChangeRecord {
+                start_at: None,
+                end_at: None,
+            }],
+            7,
+            Madrid,
+        );
+        assert_eq!(
+            days.missing_rows(date(8), date(12)),
+            vec![(date(8), date(12))]
+        );
+        assert_eq!(days.row_count, 0);
+    }
+
+    #[test]
+    fn kept_rows_alone_make_a_reader_read_the_changes() {
+        let mut days = OfficeDays::default();
+        assert_eq!(days.catch_up(5, 1), Catchup::UpToDate);
+        days.keep_rows(
+            Madrid,
+            (date(10), date(10)),
+            vec![occupancy("a", 10, 10, 30, None)],
+        );
+        assert_eq!(days.catch_up(6, 1), Catchup::ReadChangesSince(5));
+        assert_eq!(
+            days.catch_up(6, 2),
+            Catchup::UpToDate,
+            "another configuration"
+        );
+        assert_eq!(
+            days.missing_rows(date(10), date(10)),
+            vec![(date(10), date(10))]
+        );
+    }
+
+    #[test]
+    fn the_number_of_rows_is_bounded() {
+        let mut days = OfficeDays::default();
+        let many: Vec<OccupancyRecord> = (0..MAX_ROWS / 2 + 1)
+            .map(|n| occupancy(&n.to_string(), 10, 10, 30, None))
+            .collect();
+        days.keep_rows(Madrid, (date(10), date(10)), many.clone());
+        days.keep_rows(Madrid, (date(10), date(10)), many.clone());
+        assert_eq!(days.row_count, many.len(), "replaced, not added");
+        let mut later = many;
+        for row in &mut later {
+            row.start_at += 86_400;
+            row.occupied_until += 86_400;
+        }
+        days.keep_rows(Madrid, (date(11), date(11)), later);
+        assert!(days.row_count <= MAX_ROWS);
+        assert_eq!(
+            days.missing_rows(date(10), date(11)),
+            vec![(date(10), date(10))]
+        );
     }
 }

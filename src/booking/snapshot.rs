@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 
+use super::day_cache::OfficeDays;
 use crate::allocator::{Booked, DeskDay, DeskSchedule, Snapshot};
 use crate::calendar::{self, local_to_utc};
 use crate::domain::{DeskId, Office, WallTime};
@@ -103,15 +104,32 @@ pub(crate) struct Loaded {
 }
 
 /// [`load`] of local dates `first..=last` with the holds' expiries: what per-day
-/// availability needs to know how long each day's count holds.
+/// availability needs to know how long each day's count holds. The occupancies come from
+/// those `kept` for the office where it has them; the dates it lacks are read (holds
+/// whatever their expiry, filtered by `now` when used) and kept.
 pub(crate) async fn load_days(
     conn: &mut dyn Records,
     office: &Office,
-    first: NaiveDate,
-    last: NaiveDate,
+    (first, last): (NaiveDate, NaiveDate),
     now: DateTime<Utc>,
+    kept: &mut OfficeDays,
 ) -> Result<Loaded, StoreError> {
-    load_with(conn, office, first, last, now, Exclude::default(), None).await
+    let mut office = office_with_closures(conn, office).await?;
+    fold_pending_draws(conn, &mut office, now).await?;
+    let (from_date, to_date) = dates(first, last, None);
+    let tz = office.timezone;
+    for (a, b) in kept.missing_rows(from_date, to_date) {
+        let from = local_to_utc(tz, a, WallTime::MIDNIGHT);
+        let to = local_to_utc(tz, b, WallTime::END_OF_DAY);
+        let rows = conn
+            .office_occupancies(&office.id, DateTime::<Utc>::MIN_UTC, from, to)
+            .await?;
+        kept.keep_rows(tz, (a, b), rows);
+    }
+    let rows = kept
+        .rows(from_date, to_date, now)
+        .ok_or_else(|| StoreError::Corrupt(format!("no occupancies kept for {from_date}")))?;
+    from_occupancies(&office, first, last, now, Exclude::default(), None, rows)
 }
 
 async fn load_with(
