@@ -512,10 +512,12 @@ fn markdown(
     let writes_text = match bounds.max_writes_in_flight {
         Some(n) => format!("`max_writes_in_flight = {n}` (set in the file)"),
         None => format!(
-            "`max_writes_in_flight` unset, so the default: {} per connection of the \
-             database pool of {pool} plus {} for bookings sharing transactions, {writes} writes",
+            "`max_writes_in_flight` unset, so the default: a ceiling of {} per connection \
+             of the database pool of {pool} plus {} for bookings sharing transactions, \
+             {writes} writes, rising with the rate the database serves up to {}",
             cita::limits::WRITES_PER_CONNECTION,
-            cita::limits::SHARED_BOOKINGS
+            cita::limits::SHARED_BOOKINGS,
+            bounds.writes_in_flight_cap(pool)
         ),
     };
     let mut md = report::header("Load test `surge`", setup);

@@ -90,10 +90,13 @@ impl Surge {
             shed_writes,
             limiters,
             in_flight: Arc::new(Semaphore::new(settings.max_in_flight)),
-            writes: Arc::new(WriteBound::new(
-                settings.writes_in_flight(database_connections),
-                settings.write_wait_target(),
-            )),
+            writes: Arc::new(
+                WriteBound::new(
+                    settings.writes_in_flight(database_connections),
+                    settings.write_wait_target(),
+                )
+                .rising_to(settings.writes_in_flight_cap(database_connections)),
+            ),
         })
     }
 

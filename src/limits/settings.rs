@@ -271,4 +271,13 @@ impl LimitSettings {
             .unwrap_or(derived)
             .clamp(1, self.max_in_flight.max(1))
     }
+
+    /// How far the writes bound's ceiling may rise with the rate the database serves: not
+    /// past `max_writes_in_flight` when it is set, up to `max_in_flight` when derived.
+    pub fn writes_in_flight_cap(&self, connections: u32) -> usize {
+        match self.max_writes_in_flight {
+            Some(_) => self.writes_in_flight(connections),
+            None => self.max_in_flight.max(1),
+        }
+    }
 }

@@ -225,6 +225,9 @@ fn the_writes_bound_is_derived_from_the_pool_unless_set() {
         ..LimitSettings::default()
     };
     assert_eq!(small.writes_in_flight(16), 20);
+    // Derived, it may rise with the rate served up to every request in flight.
+    assert_eq!(defaults.writes_in_flight_cap(16), 1024);
+    assert_eq!(small.writes_in_flight_cap(16), 20);
 
     assert_eq!(defaults.write_wait_target(), Duration::from_millis(20));
     let table: toml::Table =
@@ -234,6 +237,7 @@ fn the_writes_bound_is_derived_from_the_pool_unless_set() {
     assert_eq!(set.write_wait_target(), Duration::from_millis(20));
     assert_eq!(set.writes_in_flight(16), 48);
     assert_eq!(set.writes_in_flight(100), 48);
+    assert_eq!(set.writes_in_flight_cap(16), 48, "set: a hard ceiling");
     assert_eq!(set.max_in_flight, 1024);
 }
 
