@@ -8,10 +8,10 @@
 //!   desks that are merely open and not blocked by a fixed occupancy, `f <= capacity <= u`.
 //! - Otherwise, in stages, cheapest first: a per-instant matching check proves most "no"
 //!   answers at once; chains of moves from the baseline (fewest moves first) find most
-//!   "yes" answers; then windows growing around `t`: the items in a window with the rest
-//!   of the cluster held on its baseline desks (a found assignment is valid: "yes"), and
-//!   the same items clipped to the window with everything outside dropped (a relaxation:
-//!   its infeasibility proves "no"). Finally the whole cluster: the time sweep with
+//!   "yes" answers; then windows growing around `t`: first the items in each window with
+//!   the rest of the cluster held on its baseline desks (a found assignment is valid:
+//!   "yes"), then the same items clipped to each window with everything outside dropped (a
+//!   relaxation: its infeasibility proves "no"). Finally the whole cluster: the time sweep with
 //!   memoized frontiers (`sweep`), then the constraint search without preferences, where
 //!   exhausting the tree is a proof. Only if both run out of budget is the answer
 //!   undecided: "no", counted in `Index::undecided`.

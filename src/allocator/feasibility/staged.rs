@@ -80,44 +80,34 @@ impl Index {
         if let Some(solution) = self.eject(probe, k, baseline, ejection::NODE_BUDGET) {
             return Decision::Yes(solution);
         }
-        // Relaxed windows (everything outside dropped) prove "no"; windows with the rest
-        // held on its baseline desks prove "yes". Both grow until one answers.
-        let mut reach = 0;
-        let mut last_size = usize::MAX;
-        loop {
-            let (from, to) = (
-                probe.t.saturating_sub(reach),
-                probe.end.saturating_add(reach),
-            );
-            let window: Vec<usize> = cluster
-                .clone()
-                .filter(|&x| self.items[x].start < to && self.items[x].end > from)
-                .collect();
-            if window.len() == cluster.len() {
-                break;
-            }
-            if window.len() != last_size {
-                last_size = window.len();
+        // Windows growing around the new occupancy. Those with the rest of the cluster
+        // held on its baseline desks prove "yes"; the same items relaxed (everything
+        // outside dropped) prove "no". The per-instant check above has already proven
+        // nearly every "no" that is coming, so what reaches here is mostly a "yes": every
+        // held window is tried before any relaxed one, which otherwise costs tens of
+        // milliseconds per start only to find its relaxation feasible.
+        let windows = self.windows(probe);
+        for (reach, window) in &windows {
+            if *reach > 0 {
+                let (tasks, origin) = self.tasks(probe, k, window);
                 let n = window.len() as u64;
-                if reach > 0 {
-                    let (tasks, origin) = self.tasks(probe, k, &window);
-                    let budget = HELD_BUDGET_PER_TASK * n + HELD_BUDGET_BASE;
-                    if let Some(solution) = self.run(&tasks, origin, root, Some(budget)) {
-                        return Decision::Yes(solution);
-                    }
-                }
-                let relaxed = self.relaxed_tasks(probe, k, &window, from, to);
-                let budget = RELAXED_BUDGET_PER_TASK * n + RELAXED_BUDGET_BASE;
-                let proof = search::solve(&relaxed, root, Some(budget));
-                if proof == Outcome::Infeasible {
-                    return Decision::No;
+                let budget = HELD_BUDGET_PER_TASK * n + HELD_BUDGET_BASE;
+                if let Some(solution) = self.run(&tasks, origin, root, Some(budget)) {
+                    return Decision::Yes(solution);
                 }
             }
-            reach = if reach == 0 {
-                WINDOW_STEP
-            } else {
-                reach.saturating_mul(2)
-            };
+        }
+        for (reach, window) in &windows {
+            let (from, to) = (
+                probe.t.saturating_sub(*reach),
+                probe.end.saturating_add(*reach),
+            );
+            let relaxed = self.relaxed_tasks(probe, k, window, from, to);
+            let n = window.len() as u64;
+            let budget = RELAXED_BUDGET_PER_TASK * n + RELAXED_BUDGET_BASE;
+            if search::solve(&relaxed, root, Some(budget)) == Outcome::Infeasible {
+                return Decision::No;
+            }
         }
         // The whole cluster: first sweeping time with memoized frontiers, then the
         // constraint search with no preferences.
@@ -141,6 +131,36 @@ impl Index {
             Outcome::Found(desks) => Decision::Yes(solution_of(&origin, desks)),
             Outcome::Infeasible => Decision::No,
             Outcome::GaveUp => Decision::Unknown,
+        }
+    }
+
+    /// The windows around the probe, narrowest first: the reach on each side of the new
+    /// occupancy (0, then [`WINDOW_STEP`], doubling) and the cluster items overlapping the
+    /// widened span. One per distinct set of items; none as large as the whole cluster.
+    fn windows(&self, probe: &Probe) -> Vec<(i64, Vec<usize>)> {
+        let cluster = probe.lo..probe.hi;
+        let mut windows: Vec<(i64, Vec<usize>)> = Vec::new();
+        let mut reach = 0;
+        loop {
+            let (from, to) = (
+                probe.t.saturating_sub(reach),
+                probe.end.saturating_add(reach),
+            );
+            let window: Vec<usize> = cluster
+                .clone()
+                .filter(|&x| self.items[x].start < to && self.items[x].end > from)
+                .collect();
+            if window.len() == cluster.len() {
+                return windows;
+            }
+            if windows.last().is_none_or(|(_, w)| w.len() != window.len()) {
+                windows.push((reach, window));
+            }
+            reach = if reach == 0 {
+                WINDOW_STEP
+            } else {
+                reach.saturating_mul(2)
+            };
         }
     }
 
