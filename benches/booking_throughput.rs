@@ -3,8 +3,10 @@
 //! concurrency: 8 and 32 clients, on one office and on eight. Each case also books once
 //! more on a fresh database with e-mail notifications on and every citizen giving an
 //! address (a confirmation and up to two reminders written to the outbox in each
-//! booking's transaction): the outbox's cost is the ratio of the two booking rates. Run
-//! with:
+//! booking's transaction): the outbox's cost is the ratio of the two booking rates. And
+//! once more without the availability change log's triggers (migration 0013; dropped
+//! after migrating, which only a benchmark may do): what logging each booking's span
+//! costs. Run with:
 //!
 //! ```sh
 //! cargo bench --bench booking_throughput
@@ -74,11 +76,36 @@ struct Rates {
     per_transaction: f64,
 }
 
-async fn measure(url: &str, offices: u32, clients: u32, notices: bool) -> Rates {
+/// The change log's triggers that a booking fires (`ON` what), dropped for the case
+/// without them.
+const BOOKING_TRIGGERS: [(&str, &str); 6] = [
+    ("appointments_booked_changes", "appointments"),
+    ("appointments_changed_changes", "appointments"),
+    ("appointments_deleted_changes", "appointments"),
+    ("holds_taken_changes", "holds"),
+    ("holds_changed_changes", "holds"),
+    ("holds_released_changes", "holds"),
+];
+
+async fn measure(url: &str, offices: u32, clients: u32, notices: bool, change_log: bool) -> Rates {
     let store = cita::store::connect(url, &StoreOptions::default())
         .await
         .expect("connect");
     store.migrate().await.expect("migrate");
+    if !change_log {
+        let pool = store.sql_pool().expect("an SQL store");
+        for (trigger, table) in BOOKING_TRIGGERS {
+            let on = if url.starts_with("postgres") {
+                format!(" ON {table}")
+            } else {
+                String::new()
+            };
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP TRIGGER {trigger}{on}")))
+                .execute(pool)
+                .await
+                .expect("drop trigger");
+        }
+    }
     let now = Utc.with_ymd_and_hms(2027, 3, 1, 0, 0, 0).unwrap();
     let source = ConfigSource::inline(config(offices));
     import_config(&store, &source, now).await.expect("import");
@@ -189,14 +216,18 @@ where
     Fut: std::future::Future<Output = (String, Option<tempfile::TempDir>)>,
 {
     let (url, _dir) = fresh("plain").await;
-    let plain = measure(&url, offices, clients, false).await;
+    let plain = measure(&url, offices, clients, false, true).await;
     let (url, _dir) = fresh("notices").await;
-    let with = measure(&url, offices, clients, true).await;
+    let with = measure(&url, offices, clients, true, true).await;
+    let (url, _dir) = fresh("unlogged").await;
+    let unlogged = measure(&url, offices, clients, false, false).await;
     println!(
-        "| {label} | {clients} | {offices} | {:.0} | {:.0} | {:.2}x | {:.2}x | {:.0} | {:.1} |",
+        "| {label} | {clients} | {offices} | {:.0} | {:.0} | {:.2}x | {:.0} | {:.2}x | {:.2}x | {:.0} | {:.1} |",
         plain.book,
         with.book,
         with.book / plain.book,
+        unlogged.book,
+        plain.book / unlogged.book,
         plain.book / plain.insert,
         plain.insert,
         plain.per_transaction,
@@ -230,9 +261,9 @@ fn main() {
             StoreOptions::default().max_connections
         );
         println!(
-            "| backend | clients | offices | bookings/s via book | bookings/s with e-mail notifications | with/without | book/INSERT | single-row INSERT tx/s | bookings per transaction |"
+            "| backend | clients | offices | bookings/s via book | bookings/s with e-mail notifications | with/without | bookings/s without the change log | with/without | book/INSERT | single-row INSERT tx/s | bookings per transaction |"
         );
-        println!("|---|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|");
         let sqlite = |_: &'static str| async {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = format!("sqlite://{}", dir.path().join("bench.db").display());
@@ -266,7 +297,7 @@ fn main() {
                         }
                     };
                     case("PostgreSQL", offices, clients, postgres).await;
-                    for variant in ["plain", "notices"] {
+                    for variant in ["plain", "notices", "unlogged"] {
                         sqlx::query(sqlx::AssertSqlSafe(format!(
                             "DROP DATABASE {} WITH (FORCE)",
                             names(variant)

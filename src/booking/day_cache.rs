@@ -37,9 +37,9 @@ use crate::store::{ChangeRecord, OccupancyRecord};
 /// Most entries one office keeps (a few dozen procedures over a year of dates).
 const MAX_ENTRIES: usize = 16_384;
 
-/// Most occupancy rows one office keeps (counted once per date they overlap): a couple
-/// of months of a 20-desk office, a few megabytes.
-const MAX_ROWS: usize = 40_000;
+/// Most occupancy rows one office keeps (counted once per date they overlap): two months
+/// of a 20-desk office booked full, about 4 MB (a row is about 200 bytes).
+const MAX_ROWS: usize = 20_000;
 
 /// One procedure's public count of free starts on one local date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
