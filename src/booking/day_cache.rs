@@ -416,6 +416,14 @@ mod tests {
         assert_eq!(days.len(), 0);
     }
 
+    /// `hour`:00 local in Madrid on `day` of March 2027.
+    fn madrid(day: u32, hour: u32) -> DateTime<Utc> {
+        Madrid
+            .with_ymd_and_hms(2027, 3, day, hour, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
     fn occupancy(
         id: &str,
         day: u32,
@@ -423,10 +431,7 @@ mod tests {
         minutes: i64,
         expires: Option<i64>,
     ) -> OccupancyRecord {
-        let start = Madrid
-            .with_ymd_and_hms(2027, 3, day, hour, 0, 0)
-            .unwrap()
-            .timestamp();
+        let start = madrid(day, hour).timestamp();
         OccupancyRecord {
             is_hold: expires.is_some(),
             id: id.into(),
@@ -450,10 +455,7 @@ mod tests {
             days.missing_rows(date(9), date(11)),
             vec![(date(9), date(11))]
         );
-        let expiry = Madrid
-            .with_ymd_and_hms(2027, 3, 1, 9, 0, 0)
-            .unwrap()
-            .timestamp();
+        let expiry = madrid(1, 9).timestamp();
         days.keep_rows(
             Madrid,
             (date(9), date(11)),
@@ -470,20 +472,13 @@ mod tests {
             days.missing_rows(date(8), date(12)),
             vec![(date(8), date(8)), (date(12), date(12))]
         );
-        let before = Madrid
-            .with_ymd_and_hms(2027, 3, 1, 8, 0, 0)
-            .unwrap()
-            .with_timezone(&Utc);
-        let rows = days.rows(date(9), date(11), before).unwrap();
+        let rows = days.rows(date(9), date(11), madrid(1, 8)).unwrap();
         assert_eq!(
             ids(&rows),
             ["b", "late", "a", "hold"],
             "by start, each once"
         );
-        let after = Madrid
-            .with_ymd_and_hms(2027, 3, 1, 9, 0, 0)
-            .unwrap()
-            .with_timezone(&Utc);
+        let after = madrid(1, 9);
         assert_eq!(
             ids(&days.rows(date(10), date(11), after).unwrap()),
             ["late", "a"],
