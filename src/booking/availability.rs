@@ -232,7 +232,7 @@ impl Booking {
         {
             let changes = conn.availability_changes(&office.id, since).await?;
             state.apply(&changes, basis.office_version, office.timezone);
-            state.forget_expired(now);
+            state.forget_expired(now, calendar::local_date(office.timezone, now));
         }
         let dates: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= to).collect();
         let mut entries: Vec<Option<DayEntry>> = dates

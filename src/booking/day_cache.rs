@@ -105,15 +105,7 @@ impl OfficeDays {
                     self.entries
                         .retain(|(_, date), _| *date < first || *date > last);
                     let (first, last) = overlapped_dates(tz, start, end);
-                    let mut dropped = 0;
-                    self.rows.retain(|date, rows| {
-                        let keep = *date < first || *date > last;
-                        if !keep {
-                            dropped += rows.len();
-                        }
-                        keep
-                    });
-                    self.row_count -= dropped;
+                    self.drop_rows(|date| (first..=last).contains(&date));
                 }
                 None => {
                     self.entries.clear();
@@ -147,10 +139,26 @@ impl OfficeDays {
         self.entries.insert((service.clone(), date), entry);
     }
 
-    /// Forgets entries that no longer hold at `now`, so an office's entries stay as many
-    /// as the dates still asked about.
-    pub(crate) fn forget_expired(&mut self, now: DateTime<Utc>) {
+    /// Forgets entries that no longer hold at `now`, and the rows of dates before the day
+    /// before `today` (the earliest a snapshot of today reaches), so an office keeps about
+    /// as much as the dates still asked about.
+    pub(crate) fn forget_expired(&mut self, now: DateTime<Utc>, today: NaiveDate) {
         self.entries.retain(|_, entry| now < entry.valid_until);
+        let first = today.checked_sub_days(Days::new(1)).unwrap_or(today);
+        self.drop_rows(|date| date < first);
+    }
+
+    /// Drops the rows of the dates `gone` says, keeping the count right.
+    fn drop_rows(&mut self, gone: impl Fn(NaiveDate) -> bool) {
+        let mut dropped = 0;
+        self.rows.retain(|&date, rows| {
+            if gone(date) {
+                dropped += rows.len();
+                return false;
+            }
+            true
+        });
+        self.row_count -= dropped;
     }
 
     /// Runs of consecutive dates of `first..=last` whose rows are not kept, as
@@ -412,8 +420,14 @@ mod tests {
                 .is_some()
         );
         assert!(days.get(&service, date(2), boundary).is_none());
-        days.forget_expired(boundary);
+        days.keep_rows(Madrid, (date(1), date(3)), Vec::new());
+        days.forget_expired(boundary, date(3));
         assert_eq!(days.len(), 0);
+        assert_eq!(
+            days.missing_rows(date(1), date(3)),
+            vec![(date(1), date(1))],
+            "rows from the day before today on kept"
+        );
     }
 
     /// `hour`:00 local in Madrid on `day` of March 2027.
