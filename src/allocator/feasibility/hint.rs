@@ -26,6 +26,33 @@ pub(crate) struct Hint {
     /// Desks of the items `lo..hi`; unused when `lo == hi`. Reused across the walk.
     desks: Vec<u8>,
     last: Option<Asked>,
+    /// The last relaxation proven infeasible for a shortened span of the copies.
+    proof: Option<Proof>,
+}
+
+/// A relaxation proven infeasible: the cluster items of a window clipped to it (every
+/// item is part of every question, so this part holds for any start) and `k` copies
+/// over `[start, end)` that may use only `allowed`. A question with at least `k` copies
+/// that cover `[start, end)` and may use no desk outside `allowed` has every constraint
+/// of it (and more: longer occupancies, more copies, fewer desks, items unclipped), so
+/// it is infeasible too. Nothing else is compared: the proof names no desks of an
+/// assignment, and items, their desks and hours do not depend on the start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Proof {
+    pub(crate) k: u32,
+    pub(crate) start: i64,
+    pub(crate) end: i64,
+    pub(crate) allowed: DeskSet,
+}
+
+impl Proof {
+    /// Whether `k` more at the probe contain this relaxation (and so are infeasible).
+    pub(crate) fn covers(&self, probe: &Probe, k: u32) -> bool {
+        k >= self.k
+            && probe.t <= self.start
+            && self.end <= probe.end
+            && probe.allowed & !self.allowed == 0
+    }
 }
 
 /// An answer worked out, what it depended on, and the starts `[from, until)` that pose
@@ -113,6 +140,13 @@ impl Hint {
         } else {
             (self.lo, self.hi) = (0, 0);
         }
+    }
+
+    /// The kept desks (see [`Hint::desks_for`]) and the kept proof, to update.
+    pub(super) fn parts(&mut self, probe: &Probe) -> (Option<&[u8]>, &mut Option<Proof>) {
+        let warm = (self.lo != self.hi && (self.lo, self.hi) == (probe.lo, probe.hi))
+            .then_some(&self.desks[..]);
+        (warm, &mut self.proof)
     }
 
     /// The kept desks of the probe's cluster items, when they were kept for it.

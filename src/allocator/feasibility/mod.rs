@@ -15,12 +15,18 @@
 //!   memoized frontiers (`sweep`), then the constraint search without preferences, where
 //!   exhausting the tree is a proof. Only if both run out of budget is the answer
 //!   undecided: "no", counted in `Index::undecided`.
+//! - A walk over the starts of a day (`slots`, `days`) keeps the last relaxation proven
+//!   infeasible, retried with the new appointments starting 10 or 5 minutes later: when
+//!   that shortened relaxation is infeasible too, every later start whose occupancy
+//!   covers its span is "no" without searching (see `hint::Proof`).
 //! - Moves found by any search are then undone wherever the baseline desk is free.
 //! - A touched component with no valid assignment at all makes the answer 0.
 
 mod hint;
 mod small_cluster;
 mod staged;
+#[cfg(test)]
+mod tests;
 
 pub(crate) use hint::Hint;
 
@@ -204,13 +210,16 @@ impl Index {
                 true
             }
             Verdict::No => false,
-            Verdict::GaveUp => match self.solve_from(probe, k, hint.desks_for(probe)) {
-                Some(solution) => {
-                    hint.keep_solution(probe, &solution);
-                    true
+            Verdict::GaveUp => {
+                let (warm, proof) = hint.parts(probe);
+                match self.solve_from(probe, k, warm, Some(proof)) {
+                    Some(solution) => {
+                        hint.keep_solution(probe, &solution);
+                        true
+                    }
+                    None => false,
                 }
-                None => false,
-            },
+            }
         }
     }
 

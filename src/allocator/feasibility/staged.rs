@@ -7,6 +7,7 @@ use super::super::ejection::{self, Piece};
 use super::super::index::Index;
 use super::super::search::{self, EXACT_BUDGET, Outcome, Task};
 use super::super::sweep;
+use super::hint::Proof;
 use super::{Probe, Solution};
 
 /// The second window reaches this far (seconds) on each side of the new occupancy (the
@@ -31,20 +32,23 @@ const RELAXED_BUDGET_BASE: u64 = 1000;
 impl Index {
     /// An assignment with `k` copies at the probe, or `None` when there is none.
     pub(crate) fn solve_copies(&self, probe: &Probe, k: u32) -> Option<Solution> {
-        self.solve_from(probe, k, None)
+        self.solve_from(probe, k, None, None)
             .map(|solution| self.settle(probe, solution))
     }
 
     /// [`Index::solve_copies`] without moving appointments home afterwards (a capacity
     /// needs only the yes or no), trying chains of moves from `warm` first: desks of the
     /// cluster's items in a valid assignment found for a nearby question (see `Hint`).
+    /// `proof` carries a relaxation proven infeasible for an earlier start of the walk;
+    /// a new one replaces it.
     pub(super) fn solve_from(
         &self,
         probe: &Probe,
         k: u32,
         warm: Option<&[u8]>,
+        proof: Option<&mut Option<Proof>>,
     ) -> Option<Solution> {
-        match self.decide(probe, k, warm) {
+        match self.decide(probe, k, warm, proof) {
             Decision::Yes(solution) => Some(solution),
             Decision::No => None,
             Decision::Unknown => {
@@ -55,7 +59,13 @@ impl Index {
     }
 
     /// Cheap answers first, then searches that prove more and cost more.
-    fn decide(&self, probe: &Probe, k: u32, warm: Option<&[u8]>) -> Decision {
+    fn decide(
+        &self,
+        probe: &Probe,
+        k: u32,
+        warm: Option<&[u8]>,
+        mut proof: Option<&mut Option<Proof>>,
+    ) -> Decision {
         if !probe.feasible || bits::count(probe.allowed) < k {
             return Decision::No;
         }
@@ -69,6 +79,14 @@ impl Index {
             .collect();
         let local = self.relaxed_tasks(probe, k, &near, probe.t, probe.end);
         if !search::hall_holds(&local, probe.t, probe.end) {
+            return Decision::No;
+        }
+        // A relaxation proven infeasible for an earlier start that this question contains.
+        if proof
+            .as_deref()
+            .and_then(Option::as_ref)
+            .is_some_and(|p| p.covers(probe, k))
+        {
             return Decision::No;
         }
         // Chains from an assignment found for a nearby start are usually a move or two
@@ -106,6 +124,9 @@ impl Index {
             let n = window.len() as u64;
             let budget = RELAXED_BUDGET_PER_TASK * n + RELAXED_BUDGET_BASE;
             if search::solve(&relaxed, root, Some(budget)) == Outcome::Infeasible {
+                if let Some(slot) = proof.as_deref_mut() {
+                    *slot = shifted_proof(probe, k, &relaxed, budget);
+                }
                 return Decision::No;
             }
         }
@@ -363,6 +384,40 @@ impl Index {
             Outcome::Infeasible | Outcome::GaveUp => None,
         }
     }
+}
+
+/// How far (seconds) the copies of a relaxation proven infeasible are cut short from the
+/// start, longest first, to try and prove the next starts of a walk "no" at once (on the
+/// usual 5-minute grids, the next two starts or the next one).
+const PROOF_SHIFTS: [i64; 2] = [600, 300];
+
+/// After `relaxed` (a relaxation for `k` copies at the probe) was proven infeasible: the
+/// same relaxation with the copies starting up to [`PROOF_SHIFTS`] later, when that one
+/// is proven infeasible too (within `budget`). Shortening the copies drops constraints,
+/// so it is still a relaxation of the probe's problem, and of any later start's whose
+/// copies cover the shortened span (see [`Proof`]).
+pub(super) fn shifted_proof(probe: &Probe, k: u32, relaxed: &[Task], budget: u64) -> Option<Proof> {
+    for shift in PROOF_SHIFTS {
+        let start = probe.t.saturating_add(shift);
+        if start >= probe.end {
+            continue;
+        }
+        let mut tasks = relaxed.to_vec();
+        for task in tasks.iter_mut().filter(|t| t.copy) {
+            task.start = start;
+        }
+        tasks.sort_by_key(|t| (t.start, t.end, t.allowed, t.copy));
+        let root = Some((start, probe.end));
+        if search::solve(&tasks, root, Some(budget)) == Outcome::Infeasible {
+            return Some(Proof {
+                k,
+                start,
+                end: probe.end,
+                allowed: probe.allowed,
+            });
+        }
+    }
+    None
 }
 
 /// Splits a search's desks into the copies' and the items'.
