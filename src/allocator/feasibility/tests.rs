@@ -19,14 +19,7 @@ fn probe(t: i64, end: i64, allowed: u128) -> Probe {
 }
 
 fn task(start: i64, end: i64, allowed: u128, copy: bool) -> Task {
-    Task {
-        start,
-        end,
-        allowed,
-        pref: None,
-        near: 0,
-        copy,
-    }
+    Task::bare(start, end, allowed, copy)
 }
 
 #[test]

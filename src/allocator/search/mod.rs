@@ -44,6 +44,21 @@ pub(crate) struct Task {
     pub(crate) copy: bool,
 }
 
+#[cfg(test)]
+impl Task {
+    /// A task with no desk preferred, as tests build them.
+    pub(crate) fn bare(start: i64, end: i64, allowed: DeskSet, copy: bool) -> Task {
+        Task {
+            start,
+            end,
+            allowed,
+            pref: None,
+            near: 0,
+            copy,
+        }
+    }
+}
+
 /// What a search found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Outcome {

@@ -1,14 +1,7 @@
 use super::*;
 
 fn task(start: i64, end: i64, allowed: DeskSet) -> Task {
-    Task {
-        start,
-        end,
-        allowed,
-        pref: None,
-        near: 0,
-        copy: false,
-    }
+    Task::bare(start, end, allowed, false)
 }
 
 fn valid(tasks: &[Task], desks: &[u8]) -> bool {
