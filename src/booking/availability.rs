@@ -188,7 +188,7 @@ impl Booking {
     ) -> Result<Vec<DayAvailability>, BookingError> {
         let mut conn = self.store.read().await?;
         let snap = snapshot::load(conn.as_mut(), office, from, to, now, Exclude::default()).await?;
-        let pending = pending_draws(&snap, &service.id);
+        let pending = pending_draws(&snap.services, &service.id);
         let allocator = Allocator::new(snap);
         let days = allocator
             .days(&service.id, from, to)
@@ -239,35 +239,30 @@ impl Booking {
             .iter()
             .map(|&date| state.get(&service.id, date, now))
             .collect();
-        let mut pending = None;
-        for (first, last) in missing_runs(&dates, &entries) {
-            let computed = day_entries(
-                conn.as_mut(),
-                office,
-                service,
-                (first, last),
-                now,
-                &mut state,
-            )
-            .await?;
-            for (date, entry) in computed.entries {
-                state.insert(&service.id, date, entry);
-                if let Some(slot) = usize::try_from((date - from).num_days())
-                    .ok()
-                    .and_then(|i| entries.get_mut(i))
-                {
-                    *slot = Some(entry);
+        let runs = missing_runs(&dates, &entries);
+        let pending = if runs.is_empty() {
+            drop(state);
+            self.pending_draws_of(conn.as_mut(), office, service, now)
+                .await?
+        } else {
+            // Closures and draws read once for every run of dates computed.
+            let mut folded = snapshot::office_with_closures(conn.as_mut(), office).await?;
+            snapshot::fold_pending_draws(conn.as_mut(), &mut folded, now).await?;
+            for run in runs {
+                let computed =
+                    day_entries(conn.as_mut(), &folded, service, run, now, &mut state).await?;
+                for (date, entry) in computed {
+                    state.insert(&service.id, date, entry);
+                    if let Some(slot) = usize::try_from((date - from).num_days())
+                        .ok()
+                        .and_then(|i| entries.get_mut(i))
+                    {
+                        *slot = Some(entry);
+                    }
                 }
             }
-            pending = Some(computed.pending);
-        }
-        drop(state);
-        let pending = match pending {
-            Some(pending) => pending,
-            None => {
-                self.pending_draws_of(conn.as_mut(), office, service, now)
-                    .await?
-            }
+            drop(state);
+            pending_draws(&folded.services, &service.id)
         };
         let mut until = now + super::cache::MAX_AGE;
         let mut days = Vec::with_capacity(dates.len());
@@ -299,12 +294,7 @@ impl Booking {
         }
         let mut office = office.clone();
         snapshot::fold_pending_draws(conn, &mut office, now).await?;
-        Ok(office
-            .services
-            .iter()
-            .find(|s| s.id == service.id)
-            .map(|s| s.pending_draws.clone())
-            .unwrap_or_default())
+        Ok(pending_draws(&office.services, &service.id))
     }
 }
 
@@ -323,16 +313,11 @@ fn missing_runs(dates: &[NaiveDate], entries: &[Option<DayEntry>]) -> Vec<(Naive
     runs
 }
 
-/// Per-day counts of a run of dates, and the pending draws the snapshot folded in.
-struct ComputedDays {
-    entries: Vec<(NaiveDate, DayEntry)>,
-    pending: Vec<DateTime<Utc>>,
-}
-
 /// The public count of free starts of `service` on each date of `first..=last`, each with
 /// the instant it stops holding by itself: the next local midnight, the procedure's next
 /// release, the first start of the date entering its minimum notice, the expiry of a
-/// hold that touches it, a start kept for staff opening to all.
+/// hold that touches it, a start kept for staff opening to all. `office` has its closures
+/// and pending draws folded in.
 async fn day_entries(
     conn: &mut dyn Records,
     office: &Office,
@@ -340,10 +325,9 @@ async fn day_entries(
     (first, last): (NaiveDate, NaiveDate),
     now: DateTime<Utc>,
     kept: &mut OfficeDays,
-) -> Result<ComputedDays, BookingError> {
+) -> Result<Vec<(NaiveDate, DayEntry)>, BookingError> {
     let tz = office.timezone;
     let loaded = snapshot::load_days(conn, office, (first, last), now, kept).await?;
-    let pending = pending_draws(&loaded.snapshot, &service.id);
     let hold_expiries = loaded.hold_expiries;
     let allocator = Allocator::new(loaded.snapshot);
     let counts = allocator
@@ -408,7 +392,7 @@ async fn day_entries(
         ));
     }
     warn_undecided(&office.id, &allocator);
-    Ok(ComputedDays { entries, pending })
+    Ok(entries)
 }
 
 /// Refuses a `days` range that is backwards or longer than [`MAX_DAYS_RANGE`].
@@ -439,20 +423,17 @@ impl Booking {
         let catalog = self.catalog();
         let (office, service) = catalog.service(office_id, service_id)?;
         let now = self.clock.now();
-        let mut office = office.clone();
-        if service.releases.iter().any(|r| r.draw.is_some()) {
+        // A procedure without draws needs no connection.
+        let pending = if service.releases.iter().any(|r| r.draw.is_some()) {
             let mut conn = self.store.read().await?;
-            snapshot::fold_pending_draws(conn.as_mut(), &mut office, now).await?;
-        }
-        let pending = office
-            .services
-            .iter()
-            .find(|s| s.id == service.id)
-            .map(|s| s.pending_draws.as_slice())
-            .unwrap_or_default();
+            self.pending_draws_of(conn.as_mut(), office, service, now)
+                .await?
+        } else {
+            Vec::new()
+        };
         Ok(calendar::opening(
             &service.releases,
-            pending,
+            &pending,
             office.timezone,
             date,
             now,
@@ -547,11 +528,12 @@ fn public_slots(
     (shown, changes)
 }
 
-/// The passed draw instants of `service` whose draw has not run, as folded into `snap`.
-fn pending_draws(snap: &crate::allocator::Snapshot, service: &ServiceId) -> Vec<DateTime<Utc>> {
-    snap.services
+/// The passed draw instants of procedure `id` whose draw has not run, as folded into
+/// `services` (a snapshot's or an office's).
+fn pending_draws(services: &[Service], id: &ServiceId) -> Vec<DateTime<Utc>> {
+    services
         .iter()
-        .find(|s| s.id == *service)
+        .find(|s| s.id == *id)
         .map(|s| s.pending_draws.clone())
         .unwrap_or_default()
 }

@@ -181,9 +181,17 @@ impl OfficeDays {
         runs
     }
 
+    /// Past [`MAX_ROWS`], forgets every kept row. Called before a load reads the dates it
+    /// lacks, never between [`OfficeDays::keep_rows`] and [`OfficeDays::rows`]: a load
+    /// always finds every row it needs, even one larger than the bound by itself.
+    pub(crate) fn bound_rows(&mut self) {
+        if self.row_count > MAX_ROWS {
+            self.clear_rows();
+        }
+    }
+
     /// Keeps `rows`, every occupancy overlapping local dates `first..=last` (and maybe
-    /// more), under each of those dates it overlaps. Past [`MAX_ROWS`] the office's rows
-    /// start over.
+    /// more), under each of those dates it overlaps.
     pub(crate) fn keep_rows(
         &mut self,
         tz: Tz,
@@ -208,9 +216,6 @@ impl OfficeDays {
                     added += 1;
                 }
             }
-        }
-        if self.row_count + added > MAX_ROWS {
-            self.clear_rows();
         }
         for (date, list) in by_date {
             if let Some(old) = self.rows.insert(date, list.into()) {
@@ -559,24 +564,35 @@ mod tests {
     }
 
     #[test]
-    fn the_number_of_rows_is_bounded() {
+    fn the_number_of_rows_is_bounded_between_loads_never_within_one() {
         let mut days = OfficeDays::default();
         let many: Vec<OccupancyRecord> = (0..MAX_ROWS / 2 + 1)
             .map(|n| occupancy(&n.to_string(), 10, 10, 30, None))
             .collect();
+        days.bound_rows();
         days.keep_rows(Madrid, (date(10), date(10)), many.clone());
         days.keep_rows(Madrid, (date(10), date(10)), many.clone());
         assert_eq!(days.row_count, many.len(), "replaced, not added");
+        // One load keeps a second date past the bound: both stay until it has used them.
         let mut later = many;
         for row in &mut later {
+            row.id = format!("later-{}", row.id);
             row.start_at += 86_400;
             row.occupied_until += 86_400;
         }
         days.keep_rows(Madrid, (date(11), date(11)), later);
-        assert!(days.row_count <= MAX_ROWS);
+        assert!(days.row_count > MAX_ROWS);
+        assert_eq!(
+            days.rows(date(10), date(11), madrid(1, 8))
+                .map(|rows| rows.len()),
+            Some(2 * (MAX_ROWS / 2 + 1))
+        );
+        // The next load starts over.
+        days.bound_rows();
+        assert_eq!(days.row_count, 0);
         assert_eq!(
             days.missing_rows(date(10), date(11)),
-            vec![(date(10), date(10))]
+            vec![(date(10), date(11))]
         );
     }
 }

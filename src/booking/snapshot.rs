@@ -104,9 +104,11 @@ pub(crate) struct Loaded {
 }
 
 /// [`load`] of local dates `first..=last` with the holds' expiries: what per-day
-/// availability needs to know how long each day's count holds. The occupancies come from
-/// those `kept` for the office where it has them; the dates it lacks are read (holds
-/// whatever their expiry, filtered by `now` when used) and kept.
+/// availability needs to know how long each day's count holds. `office` must already
+/// have its closures and pending draws folded in (once for all the runs of dates an
+/// answer computes). The occupancies come from those `kept` for the office where it has
+/// them; the dates it lacks are read (holds whatever their expiry, filtered by `now` when
+/// used) and kept.
 pub(crate) async fn load_days(
     conn: &mut dyn Records,
     office: &Office,
@@ -114,10 +116,9 @@ pub(crate) async fn load_days(
     now: DateTime<Utc>,
     kept: &mut OfficeDays,
 ) -> Result<Loaded, StoreError> {
-    let mut office = office_with_closures(conn, office).await?;
-    fold_pending_draws(conn, &mut office, now).await?;
     let (from_date, to_date) = dates(first, last, None);
     let tz = office.timezone;
+    kept.bound_rows();
     for (a, b) in kept.missing_rows(from_date, to_date) {
         let from = local_to_utc(tz, a, WallTime::MIDNIGHT);
         let to = local_to_utc(tz, b, WallTime::END_OF_DAY);
@@ -129,7 +130,7 @@ pub(crate) async fn load_days(
     let rows = kept
         .rows(from_date, to_date, now)
         .ok_or_else(|| StoreError::Corrupt(format!("no occupancies kept for {from_date}")))?;
-    from_occupancies(&office, first, last, now, Exclude::default(), None, rows)
+    from_occupancies(office, first, last, now, Exclude::default(), None, rows)
 }
 
 async fn load_with(

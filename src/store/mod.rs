@@ -287,7 +287,8 @@ pub trait Offices: Send {
         &mut self,
         office: &OfficeId,
     ) -> Result<Vec<ClosureRecord>, StoreError>;
-    /// Changes logged for the office after version `since` (migration 0013): which days per-day availability answers must compute again.
+    /// Changes logged for the office after version `since` (migration 0013): which days
+    /// per-day availability answers must compute again.
     async fn availability_changes(
         &mut self,
         office: &OfficeId,
